@@ -1,0 +1,603 @@
+//! Venues, their seat layouts, concerts and prices; the demo catalog.
+//!
+//! A layout is a text grid a person can edit (see `assets/venues/*.layout`):
+//!
+//! ```text
+//! venue    The Velvet Room
+//! city     Vienna
+//! timezone Europe/Vienna
+//! category S Standard
+//! stage    STAGE
+//! section FLR Floor
+//!    A |SSSSS SSSSS|
+//! ```
+//!
+//! Each row line is `LABEL |GRID|`: a letter is a seat of that category, a space or `.` is an
+//! aisle. Seats are numbered from 1, left to right, and labelled `SECTION-ROW-NUMBER`.
+
+use crate::error::{Error, Result};
+use crate::store::{Store, ts};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// The built-in venues, compiled into the binary.
+pub const DEMO_VENUES: &[(&str, &str)] = &[
+    (
+        "velvet-room",
+        include_str!("../assets/venues/velvet-room.layout"),
+    ),
+    (
+        "odeon-theatre",
+        include_str!("../assets/venues/odeon-theatre.layout"),
+    ),
+    (
+        "danube-arena",
+        include_str!("../assets/venues/danube-arena.layout"),
+    ),
+];
+
+pub const DEMO_CONCERTS: &str = include_str!("../assets/demo-concerts.csv");
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub name: String,
+    pub city: String,
+    pub timezone: String,
+    pub stage: String,
+    pub categories: Vec<(String, String)>,
+    pub sections: Vec<(String, String)>,
+    pub seats: Vec<LayoutSeat>,
+    /// Grid columns (the widest row).
+    pub width: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutSeat {
+    pub label: String,
+    pub section: String,
+    pub row: String,
+    pub number: i64,
+    pub category: String,
+    pub x: i64,
+    pub y: i64,
+}
+
+fn layout_err(line: usize, message: impl Into<String>) -> Error {
+    Error::Layout {
+        line,
+        message: message.into(),
+    }
+}
+
+fn is_code(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 8 && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Parses a layout file. Every problem names its line.
+pub fn parse_layout(text: &str) -> Result<Layout> {
+    let mut layout = Layout {
+        name: String::new(),
+        city: String::new(),
+        timezone: String::new(),
+        stage: "STAGE".into(),
+        categories: Vec::new(),
+        sections: Vec::new(),
+        seats: Vec::new(),
+        width: 0,
+    };
+    let mut y: i64 = 0;
+    let mut rows_in_section = std::collections::HashSet::new();
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(open) = line.find('|') {
+            let close = line
+                .rfind('|')
+                .filter(|c| *c > open)
+                .ok_or_else(|| layout_err(n, "a row needs its seats between two bars: A |SSSS|"))?;
+            let Some((section, _)) = layout.sections.last() else {
+                return Err(layout_err(
+                    n,
+                    "a row must come after a `section CODE NAME` line",
+                ));
+            };
+            let section = section.clone();
+            let row = line[..open].trim();
+            if !is_code(row) {
+                return Err(layout_err(
+                    n,
+                    format!("row label `{row}` must be 1-8 letters or digits"),
+                ));
+            }
+            if !rows_in_section.insert(row.to_string()) {
+                return Err(layout_err(
+                    n,
+                    format!("row {row} appears twice in section {section}"),
+                ));
+            }
+            let grid = &line[open + 1..close];
+            let mut number = 0;
+            for (x, ch) in grid.chars().enumerate() {
+                if ch == ' ' || ch == '.' {
+                    continue;
+                }
+                let code = ch.to_string();
+                if !layout.categories.iter().any(|(c, _)| *c == code) {
+                    return Err(layout_err(
+                        n,
+                        format!(
+                            "`{ch}` at column {} is not a declared category (`category {ch} NAME`) or an aisle (space or .)",
+                            x + 1
+                        ),
+                    ));
+                }
+                number += 1;
+                layout.seats.push(LayoutSeat {
+                    label: format!("{section}-{row}-{number}"),
+                    section: section.clone(),
+                    row: row.to_string(),
+                    number,
+                    category: code,
+                    x: x as i64,
+                    y,
+                });
+            }
+            layout.width = layout.width.max(grid.chars().count());
+            y += 1;
+            continue;
+        }
+        let (key, rest) = line
+            .split_once(char::is_whitespace)
+            .map(|(k, r)| (k, r.trim()))
+            .unwrap_or((line, ""));
+        match key {
+            "venue" => layout.name = rest.to_string(),
+            "city" => layout.city = rest.to_string(),
+            "timezone" => {
+                rest.parse::<chrono_tz::Tz>().map_err(|_| {
+                    layout_err(
+                        n,
+                        format!("unknown time zone `{rest}` (e.g. Europe/Vienna)"),
+                    )
+                })?;
+                layout.timezone = rest.to_string();
+            }
+            "stage" => layout.stage = rest.to_string(),
+            "category" => {
+                let (code, name) = rest.split_once(char::is_whitespace).unwrap_or((rest, rest));
+                if code.chars().count() != 1 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+                    return Err(layout_err(
+                        n,
+                        "a category code is one capital letter: `category V VIP`",
+                    ));
+                }
+                if layout.categories.iter().any(|(c, _)| c == code) {
+                    return Err(layout_err(n, format!("category {code} declared twice")));
+                }
+                layout
+                    .categories
+                    .push((code.to_string(), name.trim().to_string()));
+            }
+            "section" => {
+                let (code, name) = rest.split_once(char::is_whitespace).unwrap_or((rest, rest));
+                let code = code.to_ascii_uppercase();
+                if !is_code(&code) {
+                    return Err(layout_err(
+                        n,
+                        "a section code is 1-8 letters or digits: `section STL Stalls`",
+                    ));
+                }
+                if layout.sections.iter().any(|(c, _)| *c == code) {
+                    return Err(layout_err(n, format!("section {code} declared twice")));
+                }
+                if !layout.sections.is_empty() {
+                    y += 1; // a blank line between sections in the drawing
+                }
+                layout.sections.push((code, name.trim().to_string()));
+                rows_in_section.clear();
+            }
+            other => {
+                return Err(layout_err(
+                    n,
+                    format!(
+                        "unknown line `{other}`: expected venue, city, timezone, category, stage, section or a row `A |SSS|`"
+                    ),
+                ));
+            }
+        }
+    }
+    for (field, value) in [
+        ("venue", &layout.name),
+        ("city", &layout.city),
+        ("timezone", &layout.timezone),
+    ] {
+        if value.is_empty() {
+            return Err(layout_err(0, format!("the layout needs a `{field}` line")));
+        }
+    }
+    if layout.seats.is_empty() {
+        return Err(layout_err(0, "the layout has no seats"));
+    }
+    Ok(layout)
+}
+
+/// A concert to add to the catalog, in the venue's local time.
+#[derive(Debug, Clone)]
+pub struct NewConcert {
+    pub external_id: Option<String>,
+    pub artist: String,
+    pub title: String,
+    pub venue_slug: String,
+    pub local_start: NaiveDateTime,
+    pub on_sale_at: DateTime<Utc>,
+    /// Price per category code, in cents.
+    pub prices: Vec<(String, i64)>,
+    pub currency: String,
+    pub ticket_limit: i64,
+    pub hold_minutes: i64,
+}
+
+pub(crate) fn add_venue(tx: &Transaction<'_>, slug: &str, text: &str) -> Result<i64> {
+    let layout = parse_layout(text)?;
+    tx.execute(
+        "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![slug, layout.name, layout.city, layout.timezone, layout.stage, text, layout.seats.len() as i64],
+    )?;
+    let venue_id = tx.last_insert_rowid();
+    for (code, name) in &layout.categories {
+        tx.execute(
+            "INSERT INTO categories (venue_id, code, name) VALUES (?1, ?2, ?3)",
+            params![venue_id, code, name],
+        )?;
+    }
+    let mut insert = tx.prepare(
+        "INSERT INTO seats (venue_id, label, section, row_label, number, category, grid_x, grid_y) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for s in &layout.seats {
+        insert.execute(params![
+            venue_id, s.label, s.section, s.row, s.number, s.category, s.x, s.y
+        ])?;
+    }
+    Ok(venue_id)
+}
+
+pub(crate) fn add_concert(tx: &Transaction<'_>, c: &NewConcert) -> Result<i64> {
+    let (venue_id, tz): (i64, String) = tx
+        .query_row(
+            "SELECT id, timezone FROM venues WHERE slug = ?1",
+            [&c.venue_slug],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::VenueNotFound(c.venue_slug.clone()))?;
+    let tz: chrono_tz::Tz = tz
+        .parse()
+        .map_err(|_| Error::invalid(format!("venue {} has an unknown time zone", c.venue_slug)))?;
+    let start = tz
+        .from_local_datetime(&c.local_start)
+        .earliest()
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "{} does not exist at the venue (a daylight-saving gap)",
+                c.local_start.format("%Y-%m-%d %H:%M")
+            ))
+        })?;
+    let offset = start.offset().fix().local_minus_utc() as i64;
+    let mut cats = tx.prepare("SELECT code FROM categories WHERE venue_id = ?1")?;
+    let venue_cats: Vec<String> = cats
+        .query_map([venue_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for code in &venue_cats {
+        if !c.prices.iter().any(|(p, _)| p == code) {
+            return Err(Error::invalid(format!("no price for category {code}")));
+        }
+    }
+    tx.execute(
+        "INSERT INTO concerts (external_id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at, currency, ticket_limit, hold_minutes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            c.external_id,
+            c.artist,
+            c.title,
+            venue_id,
+            start.timestamp(),
+            offset,
+            c.local_start.format("%Y-%m-%d").to_string(),
+            c.local_start.format("%H:%M").to_string(),
+            ts(c.on_sale_at),
+            c.currency,
+            c.ticket_limit,
+            c.hold_minutes,
+        ],
+    )?;
+    let concert_id = tx.last_insert_rowid();
+    for (code, cents) in &c.prices {
+        if !venue_cats.contains(code) {
+            return Err(Error::invalid(format!("the venue has no category {code}")));
+        }
+        tx.execute(
+            "INSERT INTO prices (concert_id, category, price_cents) VALUES (?1, ?2, ?3)",
+            params![concert_id, code, cents],
+        )?;
+    }
+    Ok(concert_id)
+}
+
+impl Store {
+    /// Adds a venue from its layout text; `slug` is how concerts and the CLI name it.
+    pub fn add_venue(&mut self, slug: &str, layout: &str) -> Result<i64> {
+        self.write(|tx| add_venue(tx, slug, layout))
+    }
+
+    pub fn add_concert(&mut self, concert: &NewConcert) -> Result<i64> {
+        self.write(|tx| add_concert(tx, concert))
+    }
+
+    pub fn venues(&self) -> Result<Vec<crate::model::Venue>> {
+        let mut st = self
+            .conn()
+            .prepare("SELECT id, slug, name, city, timezone, capacity FROM venues ORDER BY name")?;
+        let rows = st.query_map([], |r| {
+            Ok(crate::model::Venue {
+                id: r.get(0)?,
+                slug: r.get(1)?,
+                name: r.get(2)?,
+                city: r.get(3)?,
+                timezone: r.get(4)?,
+                capacity: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The parsed layout of the venue a concert is in, for drawing the seat map.
+    pub fn concert_layout(&self, concert_id: i64) -> Result<Layout> {
+        let text: String = self
+            .conn()
+            .query_row(
+                "SELECT v.layout FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.id = ?1",
+                [concert_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))?;
+        parse_layout(&text)
+    }
+
+    /// True when the database has no concerts yet.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT NOT EXISTS (SELECT 1 FROM concerts)", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Seeds the demo catalog into a database that has none: the built-in venues, two dozen
+    /// concerts over the coming months counted from today, some of them partly sold and one
+    /// sold out. Does nothing (and returns false) if there is already a catalog.
+    pub fn seed_demo_if_empty(&mut self) -> Result<bool> {
+        let today = self.now().date_naive();
+        let now = self.now();
+        self.write(|tx| {
+            let empty: bool = tx.query_row(
+                "SELECT NOT EXISTS (SELECT 1 FROM venues) AND NOT EXISTS (SELECT 1 FROM concerts)",
+                [],
+                |r| r.get(0),
+            )?;
+            if !empty {
+                return Ok(false);
+            }
+            for (slug, text) in DEMO_VENUES {
+                add_venue(tx, slug, text)?;
+            }
+            for (concert, sold_pct) in demo_concerts(today)? {
+                let id = add_concert(tx, &concert)?;
+                if sold_pct > 0 {
+                    seed_sales(tx, id, sold_pct, now)?;
+                }
+            }
+            Ok(true)
+        })
+    }
+}
+
+fn demo_concerts(today: NaiveDate) -> Result<Vec<(NewConcert, u32)>> {
+    let mut out = Vec::new();
+    for (i, line) in DEMO_CONCERTS.lines().enumerate() {
+        let bad = |what: &str| Error::invalid(format!("demo-concerts.csv line {}: {what}", i + 1));
+        if line.starts_with('#') || line.starts_with("key,") || line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 9 {
+            return Err(bad("expected 9 fields"));
+        }
+        let day: i64 = f[4].parse().map_err(|_| bad("day"))?;
+        let time = NaiveTime::parse_from_str(f[5], "%H:%M").map_err(|_| bad("time"))?;
+        let on_sale_days: i64 = f[6].parse().map_err(|_| bad("on_sale"))?;
+        let prices = f[7]
+            .split_whitespace()
+            .map(|p| {
+                let (c, v) = p.split_once('=').ok_or_else(|| bad("prices"))?;
+                Ok((c.to_string(), v.parse::<i64>().map_err(|_| bad("price"))?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let sold: u32 = f[8].parse().map_err(|_| bad("sold"))?;
+        let on_sale = (today + Duration::days(on_sale_days))
+            .and_hms_opt(9, 0, 0)
+            .expect("09:00 exists")
+            .and_utc();
+        out.push((
+            NewConcert {
+                external_id: Some(f[0].to_string()),
+                artist: f[1].to_string(),
+                title: f[2].to_string(),
+                venue_slug: f[3].to_string(),
+                local_start: (today + Duration::days(day)).and_time(time),
+                on_sale_at: on_sale,
+                prices,
+                currency: "EUR".into(),
+                ticket_limit: 6,
+                hold_minutes: 5,
+            },
+            sold,
+        ));
+    }
+    Ok(out)
+}
+
+/// Books roughly `pct` percent of a demo concert's seats, in small parties, deterministically.
+fn seed_sales(tx: &Transaction<'_>, concert_id: i64, pct: u32, now: DateTime<Utc>) -> Result<()> {
+    let seats: Vec<(i64, i64)> = {
+        let mut st = tx.prepare(
+            "SELECT s.id, p.price_cents FROM seats s
+             JOIN concerts c ON c.venue_id = s.venue_id
+             JOIN prices p ON p.concert_id = c.id AND p.category = s.category
+             WHERE c.id = ?1 ORDER BY s.grid_y, s.grid_x",
+        )?;
+        st.query_map([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut rng = (concert_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    let mut i = 0;
+    let mut party_no = 0;
+    while i < seats.len() {
+        let party = (1 + next(4)) as usize;
+        let take = pct >= 100 || next(100) < pct as u64;
+        let end = (i + party).min(seats.len());
+        if take {
+            party_no += 1;
+            let email = format!("guest{:03}@demo.boxoffice.test", party_no % 500);
+            tx.execute(
+                "INSERT INTO customers (email, name) VALUES (?1, ?2) ON CONFLICT (email) DO NOTHING",
+                params![email, format!("Demo Guest {}", party_no % 500)],
+            )?;
+            let customer_id: i64 =
+                tx.query_row("SELECT id FROM customers WHERE email = ?1", [&email], |r| {
+                    r.get(0)
+                })?;
+            let hold_id = crate::booking::new_hold_id();
+            tx.execute(
+                "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, ended_at) VALUES (?1, ?2, ?3, ?4, ?4, 'paid', ?4)",
+                params![hold_id, concert_id, customer_id, ts(now)],
+            )?;
+            let total: i64 = seats[i..end].iter().map(|s| s.1).sum();
+            let booking_id = crate::booking::insert_booking(tx, &hold_id, total, "cash", now)?;
+            for (seat_id, price) in &seats[i..end] {
+                tx.execute(
+                    "INSERT INTO claims (concert_id, seat_id, hold_id, booking_id, price_cents, expires_at, active) VALUES (?1, ?2, ?3, ?4, ?5, NULL, 1)",
+                    params![concert_id, seat_id, hold_id, booking_id, price],
+                )?;
+            }
+        }
+        i = end;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_layouts_parse_with_the_sizes_the_demo_promises() {
+        let sizes: Vec<usize> = DEMO_VENUES
+            .iter()
+            .map(|(_, t)| parse_layout(t).unwrap().seats.len())
+            .collect();
+        assert!((90..=110).contains(&sizes[0]), "club {sizes:?}");
+        assert!((300..=1000).contains(&sizes[1]), "theatre {sizes:?}");
+        assert!(sizes[2] >= 10_000, "arena {sizes:?}");
+        let theatre = parse_layout(DEMO_VENUES[1].1).unwrap();
+        assert_eq!(theatre.categories.len(), 3);
+    }
+
+    #[test]
+    fn seats_are_numbered_left_to_right_skipping_aisles() {
+        let l = parse_layout(
+            "venue V\ncity C\ntimezone Europe/Vienna\ncategory S Std\ncategory P Prem\nsection A Main\nB |PP.S S|\n",
+        )
+        .unwrap();
+        let labels: Vec<(&str, i64, &str)> = l
+            .seats
+            .iter()
+            .map(|s| (s.label.as_str(), s.x, s.category.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                ("A-B-1", 0, "P"),
+                ("A-B-2", 1, "P"),
+                ("A-B-3", 3, "S"),
+                ("A-B-4", 5, "S")
+            ]
+        );
+    }
+
+    #[test]
+    fn layout_errors_name_the_line() {
+        let cases = [
+            (
+                "venue V\ncity C\ntimezone Europe/Vienna\ncategory S Std\nA |SS|\n",
+                5,
+                "after a `section",
+            ),
+            (
+                "venue V\ncity C\ntimezone Europe/Vienna\ncategory S Std\nsection A x\nB |SX|\n",
+                6,
+                "`X` at column 2",
+            ),
+            (
+                "venue V\ncity C\ntimezone Mars/Olympus\n",
+                3,
+                "unknown time zone",
+            ),
+            (
+                "venue V\ncity C\ntimezone Europe/Vienna\ncategory S Std\nsection A x\nB |SS|\nB |SS|\n",
+                7,
+                "appears twice",
+            ),
+            ("venue V\nfloor 3\n", 2, "unknown line"),
+        ];
+        for (text, line, msg) in cases {
+            match parse_layout(text) {
+                Err(Error::Layout { line: l, message }) => {
+                    assert_eq!(l, line, "{message}");
+                    assert!(message.contains(msg), "{message}");
+                }
+                other => panic!("expected a layout error, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse_layout("venue V\ncity C\ntimezone Europe/Vienna\n"),
+            Err(Error::Layout { .. })
+        ));
+    }
+
+    #[test]
+    fn demo_catalog_has_enough_concerts_at_different_times() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let concerts = demo_concerts(today).unwrap();
+        assert!(concerts.len() >= 20);
+        let times: std::collections::HashSet<_> =
+            concerts.iter().map(|(c, _)| c.local_start.time()).collect();
+        assert!(times.len() >= 5);
+        assert!(concerts.iter().any(|(_, sold)| *sold == 100));
+        let last = concerts
+            .iter()
+            .map(|(c, _)| c.local_start.date())
+            .max()
+            .unwrap();
+        assert!(last - today >= Duration::days(90));
+    }
+}

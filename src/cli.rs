@@ -1,0 +1,531 @@
+//! The command line: subcommands that do what the terminal app does, headless and scriptable.
+//!
+//! Exit status: 0 success, 2 bad usage (including an unknown concert, seat, hold or booking),
+//! 3 a seat or hold not available (taken, expired, not on sale), 1 anything else.
+
+use anyhow::Context;
+use boxoffice::payment::Processors;
+use boxoffice::{
+    Clock, ConcertQuery, ConcertSummary, CustomerInfo, Error, ErrorKind, ManualClock, Money, Store,
+    SystemClock, Tender, search,
+};
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+/// Appends a line to the output buffer (writing to a String cannot fail).
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+use std::process::ExitCode;
+use std::sync::Arc;
+use unicode_width::UnicodeWidthStr;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "boxoffice",
+    version,
+    about = "A concert box office in the terminal"
+)]
+pub struct Cli {
+    /// The database file [default: boxoffice.db in the user's data directory]
+    #[arg(long, env = "BOXOFFICE_DB", global = true, value_name = "FILE")]
+    db: Option<PathBuf>,
+
+    /// Run as if it were this moment (RFC 3339). For tests and rehearsals.
+    #[arg(long, env = "BOXOFFICE_NOW", global = true, hide = true)]
+    now: Option<String>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Search concerts (coming ones, in start order)
+    Concerts {
+        /// Artist name contains this (any case)
+        #[arg(long)]
+        artist: Option<String>,
+        /// Venue name or city contains this (any case)
+        #[arg(long)]
+        venue: Option<String>,
+        /// First day, inclusive (YYYY-MM-DD, at the venue)
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, inclusive (YYYY-MM-DD, at the venue)
+        #[arg(long)]
+        to: Option<String>,
+        /// Starting at or after this time of day (HH:MM)
+        #[arg(long)]
+        after: Option<String>,
+        /// Starting at or before this time of day (HH:MM)
+        #[arg(long)]
+        before: Option<String>,
+        /// Only concerts with free seats
+        #[arg(long)]
+        available: bool,
+        /// At most this many
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Skip this many first
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every seat of a concert with its category, price and status
+    Seats {
+        /// Concert number (or external id)
+        concert: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hold seats for a customer while they pay
+    Hold {
+        concert: String,
+        /// Seat labels as `seats` prints them, e.g. FLR-C-4
+        seats: Vec<String>,
+        /// The customer's email
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give held seats back before they expire
+    Release {
+        hold: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pay a hold and confirm the booking
+    Pay {
+        hold: String,
+        /// Cash tendered, in cents
+        #[arg(long, value_name = "CENTS")]
+        cash: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a booking by its code
+    Booking {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a booking: seats free again, payment refunded
+    Cancel {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An error with the exit status it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match e.kind() {
+            ErrorKind::Usage => 2,
+            ErrorKind::Unavailable => 3,
+            ErrorKind::Other => 1,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<Error>() {
+            Ok(e) => e.into(),
+            Err(e) => Failure {
+                code: 1,
+                message: format!("{e:#}"),
+            },
+        }
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: msg.into(),
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = String::new();
+    let result = execute(cli, &mut out);
+    // A closed pipe (`boxoffice seats 5 | head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("boxoffice: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn clock(now: Option<&str>) -> Result<Arc<dyn Clock>, Failure> {
+    match now {
+        None => Ok(Arc::new(SystemClock)),
+        Some(t) => {
+            let t = chrono::DateTime::parse_from_rfc3339(t)
+                .map_err(|_| usage(format!("BOXOFFICE_NOW `{t}` is not an RFC 3339 time")))?;
+            Ok(Arc::new(ManualClock::new(t.with_timezone(&chrono::Utc))))
+        }
+    }
+}
+
+fn default_db_path() -> anyhow::Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "boxoffice")
+        .context("cannot find a data directory for this user; pass --db FILE")?;
+    let dir = dirs.data_dir();
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir.join("boxoffice.db"))
+}
+
+fn open_store(cli: &Cli) -> Result<Store, Failure> {
+    let path = match &cli.db {
+        Some(p) => p.clone(),
+        None => default_db_path()?,
+    };
+    let mut store = Store::open(&path, clock(cli.now.as_deref())?)?;
+    store.seed_demo_if_empty()?;
+    Ok(store)
+}
+
+fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| anyhow::anyhow!(e))?;
+    out.push_str(&text);
+    out.push('\n');
+    Ok(())
+}
+
+fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
+    let Some(command) = &cli.command else {
+        return Err(usage(
+            "the terminal app is not built yet; use the subcommands (`boxoffice --help`), e.g. `boxoffice concerts`",
+        ));
+    };
+    let processors = Processors::cash_only();
+    match command {
+        Command::Concerts {
+            artist,
+            venue,
+            from,
+            to,
+            after,
+            before,
+            available,
+            limit,
+            offset,
+            json,
+        } => {
+            let q = ConcertQuery {
+                text: None,
+                artist: artist.clone(),
+                venue: venue.clone(),
+                from: from.as_deref().map(search::parse_date).transpose()?,
+                to: to.as_deref().map(search::parse_date).transpose()?,
+                after: after.as_deref().map(search::parse_time).transpose()?,
+                before: before.as_deref().map(search::parse_time).transpose()?,
+                available: *available,
+                limit: *limit,
+                offset: *offset,
+            };
+            q.validate()?;
+            let store = open_store(&cli)?;
+            let found = store.search_concerts(&q)?;
+            if *json {
+                return print_json(out, &found);
+            }
+            print_concerts(out, &found);
+        }
+        Command::Seats { concert, json } => {
+            let store = open_store(&cli)?;
+            let id = store.resolve_concert(concert)?;
+            let map = store.seat_map(id)?;
+            if *json {
+                return print_json(out, &map.seats);
+            }
+            outln!(out, "{}", concert_line(&map.concert));
+            let rows: Vec<Vec<String>> = map
+                .seats
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.seat.clone(),
+                        s.category.clone(),
+                        Money::new(s.price_cents, &map.concert.currency).to_string(),
+                        s.status.to_string(),
+                    ]
+                })
+                .collect();
+            print_table(out, &["SEAT", "CATEGORY", "PRICE", "STATUS"], &rows);
+            outln!(
+                out,
+                "{} free, {} held, {} booked of {}",
+                map.counts.free,
+                map.counts.held,
+                map.counts.booked,
+                map.concert.capacity
+            );
+        }
+        Command::Hold {
+            concert,
+            seats,
+            customer,
+            name,
+            phone,
+            json,
+        } => {
+            let mut store = open_store(&cli)?;
+            let id = store.resolve_concert(concert)?;
+            let hold = store.hold_seats(
+                id,
+                seats,
+                &CustomerInfo {
+                    email: customer.clone(),
+                    name: name.clone(),
+                    phone: phone.clone(),
+                },
+            )?;
+            if *json {
+                return print_json(out, &hold);
+            }
+            outln!(out, "hold {}", hold.hold_id);
+            outln!(out, "seats   {}", hold.seats.join(" "));
+            outln!(
+                out,
+                "total   {}",
+                Money::new(hold.total_cents, &hold.currency)
+            );
+            outln!(
+                out,
+                "expires {} (pay with `boxoffice pay {} --cash CENTS`)",
+                hold.expires_at
+                    .with_timezone(&chrono::Local)
+                    .format("%H:%M:%S"),
+                hold.hold_id
+            );
+        }
+        Command::Release { hold, json } => {
+            let mut store = open_store(&cli)?;
+            let hold = store.release_hold(hold)?;
+            if *json {
+                return print_json(out, &hold);
+            }
+            outln!(out, "released {} ({})", hold.hold_id, hold.seats.join(" "));
+        }
+        Command::Pay { hold, cash, json } => {
+            let Some(cash) = cash else {
+                return Err(usage("say how the customer pays: --cash CENTS"));
+            };
+            let tendered: i64 = cash
+                .trim()
+                .parse()
+                .ok()
+                .filter(|c: &i64| *c >= 0)
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--cash takes whole cents, e.g. 5000 for 50.00 (got `{cash}`)"
+                    ))
+                })?;
+            let mut store = open_store(&cli)?;
+            let receipt = store.pay(
+                hold,
+                &Tender::Cash {
+                    tendered_cents: tendered,
+                },
+                &processors,
+            )?;
+            if *json {
+                return print_json(out, &receipt);
+            }
+            outln!(out, "booked  {}", receipt.booking_code);
+            outln!(out, "seats   {}", receipt.seats.join(" "));
+            outln!(
+                out,
+                "total   {}",
+                Money::new(receipt.total_cents, &receipt.currency)
+            );
+            outln!(
+                out,
+                "change  {}",
+                Money::new(receipt.change_cents, &receipt.currency)
+            );
+        }
+        Command::Booking { code, json } => {
+            let store = open_store(&cli)?;
+            let b = store.booking(code)?;
+            if *json {
+                return print_json(out, &b);
+            }
+            outln!(out, "booking {} ({})", b.booking_code, b.state);
+            outln!(out, "{}", concert_line(&b.concert));
+            outln!(
+                out,
+                "for     {}{}",
+                b.customer
+                    .name
+                    .as_deref()
+                    .map(|n| format!("{n} "))
+                    .unwrap_or_default(),
+                b.customer.email
+            );
+            let seats: Vec<&str> = b.seats.iter().map(|s| s.seat.as_str()).collect();
+            outln!(out, "seats   {}", seats.join(" "));
+            outln!(
+                out,
+                "total   {} ({})",
+                Money::new(b.total_cents, &b.currency),
+                b.method
+            );
+            if b.refunded_cents > 0 {
+                outln!(out, "refund  {}", Money::new(b.refunded_cents, &b.currency));
+            }
+        }
+        Command::Cancel { code, json } => {
+            let mut store = open_store(&cli)?;
+            let c = store.cancel_booking(code, &processors)?;
+            if *json {
+                return print_json(out, &c);
+            }
+            outln!(
+                out,
+                "cancelled {} ({} free again)",
+                c.booking_code,
+                c.seats.join(" ")
+            );
+            outln!(
+                out,
+                "refund    {} ({})",
+                Money::new(c.refunded_cents, &c.currency),
+                c.method
+            );
+        }
+    }
+    Ok(())
+}
+
+fn concert_line(c: &ConcertSummary) -> String {
+    format!(
+        "#{} {} - {}, {} {}, {}",
+        c.id,
+        c.artist,
+        c.title,
+        c.venue,
+        c.city,
+        c.local_start.format("%a %Y-%m-%d %H:%M")
+    )
+}
+
+fn print_concerts(out: &mut String, found: &[ConcertSummary]) {
+    if found.is_empty() {
+        outln!(out, "no concerts match");
+        return;
+    }
+    let rows: Vec<Vec<String>> = found
+        .iter()
+        .map(|c| {
+            let free = if c.status == "cancelled" {
+                "CANCELLED".to_string()
+            } else if c.sold_out {
+                "SOLD OUT".to_string()
+            } else {
+                format!("{}/{}", c.free_seats, c.capacity)
+            };
+            vec![
+                c.id.to_string(),
+                c.local_start.format("%a %Y-%m-%d").to_string(),
+                c.local_start.format("%H:%M").to_string(),
+                c.artist.clone(),
+                c.venue.clone(),
+                free,
+                if c.min_price_cents == c.max_price_cents {
+                    Money::new(c.min_price_cents, &c.currency).to_string()
+                } else {
+                    format!(
+                        "{}-{}.{:02}",
+                        Money::new(c.min_price_cents, &c.currency),
+                        c.max_price_cents / 100,
+                        c.max_price_cents % 100
+                    )
+                },
+            ]
+        })
+        .collect();
+    print_table(
+        out,
+        &["ID", "DATE", "TIME", "ARTIST", "VENUE", "FREE", "PRICE"],
+        &rows,
+    );
+}
+
+/// Aligned columns by display width (so CJK and emoji keep the table straight).
+/// Control characters are shown escaped, never sent to the terminal.
+fn print_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect()
+    };
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| clean(c)).collect())
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for r in &rows {
+        for (i, cell) in r.iter().enumerate() {
+            widths[i] = widths[i].max(cell.width().min(40));
+        }
+    }
+    let line = |out: &mut String, cells: Vec<String>| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let cell = truncate(cell, widths[i]);
+            text.push_str(&cell);
+            if i + 1 < cells.len() {
+                text.push_str(&" ".repeat(widths[i] - cell.width() + 2));
+            }
+        }
+        outln!(out, "{}", text.trim_end());
+    };
+    line(out, header.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        line(out, r);
+    }
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for c in s.chars() {
+        if out.width() + c.to_string().width() + 1 > width {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}

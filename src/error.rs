@@ -1,0 +1,127 @@
+//! The errors a clerk must be able to tell apart. Every message says what happened and, where
+//! there is one, what to do next.
+
+use chrono::{DateTime, Utc};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that cannot be right: a bad date, an empty seat list, a malformed email.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("there is no concert {0}; `boxoffice concerts` lists them")]
+    ConcertNotFound(String),
+    #[error("no such seat at this venue: {}; `boxoffice seats CONCERT` lists the seat labels", .0.join(", "))]
+    UnknownSeats(Vec<String>),
+    #[error("no hold {0}; it may have been mistyped")]
+    HoldNotFound(String),
+    #[error("no booking with code {0}")]
+    BookingNotFound(String),
+    #[error("no venue {0}")]
+    VenueNotFound(String),
+    #[error("{}: {}; nothing was held, pick other seats", if .0.len() == 1 { "seat already taken" } else { "seats already taken" }, .0.join(", "))]
+    SeatsTaken(Vec<String>),
+    #[error("hold {id} expired at {at}; its seats are free again, hold them again")]
+    HoldExpired { id: String, at: DateTime<Utc> },
+    #[error("hold {id} is no longer live ({state}); hold the seats again")]
+    HoldNotLive { id: String, state: String },
+    #[error("hold {id} is already paid: booking {code}")]
+    AlreadyPaid { id: String, code: String },
+    #[error(
+        "a payment for hold {0} is already in progress; wait for it or run `boxoffice reconcile`"
+    )]
+    PaymentInProgress(String),
+    #[error("booking {0} is already cancelled")]
+    AlreadyCancelled(String),
+    #[error("concert {0} is cancelled")]
+    ConcertCancelled(String),
+    #[error("not on sale yet: sales open {0}")]
+    NotOnSale(DateTime<Utc>),
+    #[error("not enough cash: {due} due, {tendered} tendered")]
+    InsufficientCash { due: String, tendered: String },
+    #[error("payment declined: {0}; the seats were released")]
+    Declined(String),
+    #[error("the payment processor failed: {0}; nothing was charged, try again")]
+    Processor(String),
+    #[error("layout line {line}: {message}")]
+    Layout { line: usize, message: String },
+    #[error("the database is busy (another terminal is writing); try again in a moment")]
+    Busy,
+    #[error("the database is read-only: {0}")]
+    ReadOnly(String),
+    #[error("the database file is damaged or not a boxoffice database: {0}")]
+    Corrupt(String),
+    #[error(
+        "this database was written by a newer boxoffice (schema {found}, this build knows up to {supported}); upgrade boxoffice to open it"
+    )]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("database error: {0}")]
+    Storage(rusqlite::Error),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+/// How a caller should react to an error; the CLI turns this into its exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request cannot be right as typed (exit 2).
+    Usage,
+    /// A seat or hold is not available now; someone else has it or time ran out (exit 3).
+    Unavailable,
+    /// Anything else (exit 1).
+    Other,
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        use Error::*;
+        match self {
+            Invalid(_)
+            | ConcertNotFound(_)
+            | UnknownSeats(_)
+            | HoldNotFound(_)
+            | BookingNotFound(_)
+            | VenueNotFound(_)
+            | Layout { .. } => ErrorKind::Usage,
+            SeatsTaken(_)
+            | HoldExpired { .. }
+            | HoldNotLive { .. }
+            | AlreadyPaid { .. }
+            | PaymentInProgress(_)
+            | ConcertCancelled(_)
+            | NotOnSale(_) => ErrorKind::Unavailable,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(msg.into())
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::*;
+        if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
+            let detail = msg.clone().unwrap_or_else(|| f.to_string());
+            match f.code {
+                DatabaseBusy | DatabaseLocked => return Error::Busy,
+                ReadOnly => return Error::ReadOnly(detail),
+                DatabaseCorrupt | NotADatabase => return Error::Corrupt(detail),
+                _ => {}
+            }
+        }
+        Error::Storage(e)
+    }
+}

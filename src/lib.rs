@@ -1,0 +1,20 @@
+//! boxoffice core: concerts, venues, seats, holds, bookings and payments in one SQLite file.
+//!
+//! This crate knows nothing of terminals: the CLI and the terminal app in `main.rs` drive it,
+//! and everything they show comes from here. It never prints.
+
+pub mod booking;
+pub mod catalog;
+pub mod clock;
+pub mod error;
+pub mod model;
+pub mod payment;
+pub mod search;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, ErrorKind, Result};
+pub use model::*;
+pub use payment::{CashProcessor, PaymentProcessor, Tender};
+pub use search::ConcertQuery;
+pub use store::Store;

@@ -1,0 +1,304 @@
+//! Concert search: by artist, venue or city, date range, time of day and free seats.
+//!
+//! Names match as case-insensitive substrings. Terms of three characters or more are served by
+//! the FTS5 trigram index (`concert_search`); shorter ones fall back to `LIKE`, with `%` and `_`
+//! escaped so a user's `%` is a literal character.
+
+use crate::error::{Error, Result};
+use crate::model::ConcertSummary;
+use crate::store::{CLAIM_HOLDS_SEAT_SQL, Store, from_ts, ts};
+use chrono::{FixedOffset, NaiveDate, NaiveTime, TimeZone};
+use rusqlite::Row;
+use rusqlite::types::Value;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConcertQuery {
+    /// Matches artist, title, venue or city.
+    pub text: Option<String>,
+    pub artist: Option<String>,
+    /// Matches the venue's name or its city.
+    pub venue: Option<String>,
+    /// First and last day, inclusive, in the venue's local time.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Start time of day at the venue, inclusive.
+    pub after: Option<NaiveTime>,
+    pub before: Option<NaiveTime>,
+    /// Only concerts with at least one free seat.
+    pub available: bool,
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        Error::invalid(format!(
+            "`{}` is not a date: use YYYY-MM-DD, e.g. 2026-12-01",
+            s.trim()
+        ))
+    })
+}
+
+pub fn parse_time(s: &str) -> Result<NaiveTime> {
+    NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| {
+        Error::invalid(format!(
+            "`{}` is not a time of day: use HH:MM (24-hour), e.g. 19:30",
+            s.trim()
+        ))
+    })
+}
+
+impl ConcertQuery {
+    /// Parses what a person types into the search box: free words match artist, title, venue
+    /// or city; `artist:`, `venue:`, `city:`, `date:FROM..TO` (or one day), `from:`, `to:`,
+    /// `after:HH:MM`, `before:HH:MM` and `free` narrow it. Values may be quoted.
+    pub fn parse(input: &str) -> Result<ConcertQuery> {
+        let mut q = ConcertQuery::default();
+        let mut words: Vec<String> = Vec::new();
+        for token in tokenize(input) {
+            let Some((key, value)) = token
+                .split_once(':')
+                .filter(|(k, _)| k.chars().all(|c| c.is_ascii_alphabetic()) && !k.is_empty())
+            else {
+                if token.eq_ignore_ascii_case("free") || token.eq_ignore_ascii_case("available") {
+                    q.available = true;
+                } else {
+                    words.push(token);
+                }
+                continue;
+            };
+            let value = value.trim_matches('"').to_string();
+            match key.to_ascii_lowercase().as_str() {
+                "artist" => q.artist = Some(value),
+                "venue" | "city" => q.venue = Some(value),
+                "date" | "on" => {
+                    let (a, b) = value.split_once("..").unwrap_or((&value, &value));
+                    if !a.is_empty() {
+                        q.from = Some(parse_date(a)?);
+                    }
+                    if !b.is_empty() {
+                        q.to = Some(parse_date(b)?);
+                    }
+                }
+                "from" => q.from = Some(parse_date(&value)?),
+                "to" => q.to = Some(parse_date(&value)?),
+                "after" => q.after = Some(parse_time(&value)?),
+                "before" => q.before = Some(parse_time(&value)?),
+                other => {
+                    return Err(Error::invalid(format!(
+                        "unknown field `{other}:`; use artist:, venue:, city:, date:, from:, to:, after:, before:"
+                    )));
+                }
+            }
+        }
+        if !words.is_empty() {
+            q.text = Some(words.join(" "));
+        }
+        q.validate()?;
+        Ok(q)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
+        {
+            return Err(Error::invalid(format!(
+                "the range is backwards: from {from} is after to {to}"
+            )));
+        }
+        if let (Some(after), Some(before)) = (self.after, self.before)
+            && after > before
+        {
+            return Err(Error::invalid(format!(
+                "the time range is backwards: after {} is later than before {}",
+                after.format("%H:%M"),
+                before.format("%H:%M")
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn tokenize(input: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for ch in input.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The columns and counts every concert listing shows; `:now` must be bound.
+pub(crate) fn summary_select() -> String {
+    String::from(
+        "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
+            (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NOT NULL),
+            (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NULL
+                 AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
+            (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
+            (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
+            c.currency, c.ticket_limit, c.hold_minutes, c.status
+         FROM concerts c JOIN venues v ON v.id = c.venue_id"
+    )
+}
+
+pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> {
+    let starts_at = from_ts(r.get(6)?);
+    let offset = FixedOffset::east_opt(r.get::<_, i32>(7)?)
+        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
+    let capacity: i64 = r.get(9)?;
+    let booked: i64 = r.get(10)?;
+    let held: i64 = r.get(11)?;
+    let free = (capacity - booked - held).max(0);
+    let status: String = r.get(17)?;
+    Ok(ConcertSummary {
+        id: r.get(0)?,
+        artist: r.get(1)?,
+        title: r.get(2)?,
+        venue: r.get(3)?,
+        venue_slug: r.get(4)?,
+        city: r.get(5)?,
+        starts_at,
+        local_start: offset.from_utc_datetime(&starts_at.naive_utc()),
+        on_sale_at: from_ts(r.get(8)?),
+        capacity,
+        free_seats: free,
+        held_seats: held,
+        booked_seats: booked,
+        min_price_cents: r.get::<_, Option<i64>>(12)?.unwrap_or(0),
+        max_price_cents: r.get::<_, Option<i64>>(13)?.unwrap_or(0),
+        currency: r.get(14)?,
+        ticket_limit: r.get(15)?,
+        hold_minutes: r.get(16)?,
+        sold_out: free == 0 && status == "scheduled",
+        status,
+    })
+}
+
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+fn like_pattern(term: &str) -> String {
+    let mut p = String::from("%");
+    for ch in term.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// Named parameters for a query built at run time.
+struct Args(Vec<(String, Value)>);
+
+impl Args {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        let name = format!(":a{}", self.0.len());
+        self.0.push((name.clone(), v.into()));
+        name
+    }
+
+    fn as_params(&self) -> Vec<(&str, &dyn rusqlite::ToSql)> {
+        self.0
+            .iter()
+            .map(|(n, v)| (n.as_str(), v as &dyn rusqlite::ToSql))
+            .collect()
+    }
+}
+
+impl Store {
+    /// Concerts matching `q`, in start-time order. Without a `from` date, only concerts that
+    /// have not started yet.
+    pub fn search_concerts(&self, q: &ConcertQuery) -> Result<Vec<ConcertSummary>> {
+        q.validate()?;
+        let mut args = Args(vec![(":now".into(), Value::Integer(ts(self.now())))]);
+        let mut clauses: Vec<String> = Vec::new();
+        let mut fts: Vec<String> = Vec::new();
+        let terms: [(&Option<String>, &str, &[&str]); 3] = [
+            (
+                &q.text,
+                "{artist title venue city}",
+                &["c.artist", "c.title", "v.name", "v.city"],
+            ),
+            (&q.artist, "artist", &["c.artist"]),
+            (&q.venue, "{venue city}", &["v.name", "v.city"]),
+        ];
+        for (term, fts_cols, cols) in terms {
+            let Some(term) = term.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            if term.chars().count() >= 3 {
+                fts.push(format!("{fts_cols} : {}", fts_phrase(term)));
+            } else {
+                let p = args.bind(like_pattern(term));
+                let ors: Vec<String> = cols
+                    .iter()
+                    .map(|c| format!("{c} LIKE {p} ESCAPE '\\'"))
+                    .collect();
+                clauses.push(format!("({})", ors.join(" OR ")));
+            }
+        }
+        if !fts.is_empty() {
+            let p = args.bind(fts.join(" AND "));
+            clauses.push(format!(
+                "c.id IN (SELECT rowid FROM concert_search WHERE concert_search MATCH {p})"
+            ));
+        }
+        match q.from {
+            Some(from) => {
+                let p = args.bind(from.format("%Y-%m-%d").to_string());
+                clauses.push(format!("c.local_date >= {p}"));
+            }
+            None => clauses.push("c.starts_at >= :now".into()),
+        }
+        if let Some(to) = q.to {
+            let p = args.bind(to.format("%Y-%m-%d").to_string());
+            clauses.push(format!("c.local_date <= {p}"));
+        }
+        if let Some(after) = q.after {
+            let p = args.bind(after.format("%H:%M").to_string());
+            clauses.push(format!("c.local_time >= {p}"));
+        }
+        if let Some(before) = q.before {
+            let p = args.bind(before.format("%H:%M").to_string());
+            clauses.push(format!("c.local_time <= {p}"));
+        }
+        if q.available {
+            clauses.push(format!(
+                "c.status = 'scheduled' AND (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND {CLAIM_HOLDS_SEAT_SQL}) < v.capacity"
+            ));
+        }
+        let mut sql = summary_select();
+        if !clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&clauses.join(" AND "));
+        }
+        sql.push_str(" ORDER BY c.starts_at, c.id");
+        if let Some(limit) = q.limit {
+            let l = args.bind(limit as i64);
+            let o = args.bind(q.offset as i64);
+            sql.push_str(&format!(" LIMIT {l} OFFSET {o}"));
+        } else if q.offset > 0 {
+            let o = args.bind(q.offset as i64);
+            sql.push_str(&format!(" LIMIT -1 OFFSET {o}"));
+        }
+        let mut st = self.conn().prepare(&sql)?;
+        let rows = st.query_map(args.as_params().as_slice(), summary_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,258 @@
+//! Holds, payment, confirmation, cancellation and expiry through the public API.
+
+mod common;
+
+use boxoffice::payment::Processors;
+use boxoffice::{Clock, Error, SeatStatus, Tender};
+use chrono::Duration;
+use common::*;
+
+fn cash(cents: i64) -> Tender {
+    Tender::Cash {
+        tendered_cents: cents,
+    }
+}
+
+fn status(f: &Fixture, label: &str) -> SeatStatus {
+    let map = f.store.seat_map(f.concert).unwrap();
+    map.seats.iter().find(|s| s.seat == label).unwrap().status
+}
+
+#[test]
+fn hold_pay_confirm_and_cancel() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["a-1-1", "A-1-2"]),
+            &customer("Ann@Example.com"),
+        )
+        .unwrap();
+    assert_eq!(hold.seats, vec!["A-1-1", "A-1-2"]);
+    assert_eq!(hold.total_cents, 10_000);
+    assert_eq!(hold.customer, "ann@example.com");
+    assert_eq!(hold.expires_at, f.clock.now() + Duration::minutes(5));
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Held);
+
+    let receipt = f.store.pay(&hold.hold_id, &cash(12_000), &p).unwrap();
+    assert_eq!(receipt.total_cents, 10_000);
+    assert_eq!(receipt.change_cents, 2_000);
+    assert_eq!(receipt.booking_code.len(), 6);
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Booked);
+    // A booking does not expire.
+    f.clock.advance(Duration::hours(3));
+    assert_eq!(status(&f, "A-1-2"), SeatStatus::Booked);
+
+    let booking = f
+        .store
+        .booking(&receipt.booking_code.to_lowercase())
+        .unwrap();
+    assert_eq!(booking.state, "confirmed");
+    assert_eq!(booking.seats.len(), 2);
+    assert_eq!(booking.customer.name.as_deref(), Some("Test Customer"));
+
+    let cancel = f.store.cancel_booking(&receipt.booking_code, &p).unwrap();
+    assert_eq!(cancel.refunded_cents, 10_000);
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Free);
+    let booking = f.store.booking(&receipt.booking_code).unwrap();
+    assert_eq!(booking.state, "cancelled");
+    assert_eq!(booking.refunded_cents, 10_000);
+    // The freed seats can be held again.
+    f.store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &customer("bob@example.com"))
+        .unwrap();
+}
+
+#[test]
+fn a_hold_is_all_or_nothing_and_names_the_taken_seats() {
+    let mut f = fixture();
+    f.store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-2", "A-1-3"]),
+            &customer("a@example.com"),
+        )
+        .unwrap();
+    let err = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1", "A-1-2", "A-1-3", "A-1-4"]),
+            &customer("b@example.com"),
+        )
+        .unwrap_err();
+    match err {
+        Error::SeatsTaken(taken) => assert_eq!(taken, vec!["A-1-2", "A-1-3"]),
+        other => panic!("{other:?}"),
+    }
+    // Nothing of the failed hold stuck.
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Free);
+    assert_eq!(status(&f, "A-1-4"), SeatStatus::Free);
+}
+
+#[test]
+fn an_expired_hold_counts_as_free_and_cannot_be_paid() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-1"]), &customer("a@example.com"))
+        .unwrap();
+    f.clock.advance(Duration::minutes(5) - Duration::seconds(1));
+    assert_eq!(status(&f, "A-2-1"), SeatStatus::Held);
+    f.clock.advance(Duration::seconds(1));
+    assert_eq!(status(&f, "A-2-1"), SeatStatus::Free);
+    let err = f.store.pay(&hold.hold_id, &cash(10_000), &p).unwrap_err();
+    assert!(matches!(err, Error::HoldExpired { .. }), "{err:?}");
+    assert_eq!(err.kind(), boxoffice::ErrorKind::Unavailable);
+    // Someone else gets the seat; the expired hold was reclaimed.
+    f.store
+        .hold_seats(f.concert, &seats(&["A-2-1"]), &customer("b@example.com"))
+        .unwrap();
+    assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "expired");
+}
+
+#[test]
+fn release_gives_the_seats_back() {
+    let mut f = fixture();
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-2"]), &customer("a@example.com"))
+        .unwrap();
+    f.store.release_hold(&hold.hold_id).unwrap();
+    assert_eq!(status(&f, "A-2-2"), SeatStatus::Free);
+    assert!(matches!(
+        f.store.release_hold(&hold.hold_id),
+        Err(Error::HoldNotLive { .. })
+    ));
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    let c = customer("a@example.com");
+    assert!(matches!(
+        f.store.hold_seats(999, &seats(&["A-1-1"]), &c),
+        Err(Error::ConcertNotFound(_))
+    ));
+    assert!(matches!(
+        f.store.resolve_concert("nope"),
+        Err(Error::ConcertNotFound(_))
+    ));
+    match f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1", "Z-9-9"]), &c)
+    {
+        Err(Error::UnknownSeats(s)) => assert_eq!(s, vec!["Z-9-9"]),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        f.store.hold_seats(f.concert, &[], &c),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        f.store.hold_seats(f.concert, &seats(&["A-1-1", "a-1-1"]), &c),
+        Err(Error::Invalid(m)) if m.contains("twice")
+    ));
+    assert!(matches!(
+        f.store
+            .hold_seats(f.concert, &seats(&["A-1-1"]), &customer("not-an-email")),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        f.store.hold_seats(
+            f.concert,
+            &seats(&["A-1-1"]),
+            &boxoffice::CustomerInfo {
+                email: "a@example.com".into(),
+                name: Some("Eve\r\nBcc: x@y.z".into()),
+                phone: None
+            }
+        ),
+        Err(Error::Invalid(_))
+    ));
+    assert_eq!(f.store.seat_map(f.concert).unwrap().counts.held, 0);
+
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &c)
+        .unwrap();
+    // Too little cash: refused, and the hold stays live for the clerk to retry.
+    assert!(matches!(
+        f.store.pay(&hold.hold_id, &cash(4_999), &p),
+        Err(Error::InsufficientCash { .. })
+    ));
+    assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "live");
+    let receipt = f.store.pay(&hold.hold_id, &cash(5_000), &p).unwrap();
+    assert_eq!(receipt.change_cents, 0);
+    // Paying twice.
+    match f.store.pay(&hold.hold_id, &cash(5_000), &p) {
+        Err(Error::AlreadyPaid { code, .. }) => assert_eq!(code, receipt.booking_code),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        f.store.pay("HNOSUCH", &cash(5_000), &p),
+        Err(Error::HoldNotFound(_))
+    ));
+    // Cancelling twice.
+    f.store.cancel_booking(&receipt.booking_code, &p).unwrap();
+    assert!(matches!(
+        f.store.cancel_booking(&receipt.booking_code, &p),
+        Err(Error::AlreadyCancelled(_))
+    ));
+    assert!(matches!(
+        f.store.cancel_booking("ZZZZZZ", &p),
+        Err(Error::BookingNotFound(_))
+    ));
+    // Exactly one refund for the booking.
+    assert_eq!(
+        f.store
+            .booking(&receipt.booking_code)
+            .unwrap()
+            .refunded_cents,
+        5_000
+    );
+}
+
+#[test]
+fn nothing_can_be_held_before_the_on_sale_time() {
+    let mut f = fixture();
+    let mut c = concert(
+        "Early Bird",
+        "test-hall",
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
+        "20:00",
+    );
+    c.on_sale_at = t("2026-12-05T09:00:00Z");
+    let id = f.store.add_concert(&c).unwrap();
+    let err = f
+        .store
+        .hold_seats(id, &seats(&["A-1-1"]), &customer("a@example.com"))
+        .unwrap_err();
+    assert!(matches!(err, Error::NotOnSale(_)), "{err:?}");
+    f.clock.set(t("2026-12-05T09:00:00Z"));
+    f.store
+        .hold_seats(id, &seats(&["A-1-1"]), &customer("a@example.com"))
+        .unwrap();
+}
+
+#[test]
+fn the_schema_refuses_a_second_active_claim_on_a_seat() {
+    let mut f = fixture();
+    f.store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &customer("a@example.com"))
+        .unwrap();
+    drop(f.store);
+    let conn = rusqlite::Connection::open(f.dir.path().join("box.db")).unwrap();
+    let err = conn
+        .execute(
+            "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at)
+             SELECT concert_id, seat_id, hold_id, price_cents, expires_at FROM claims LIMIT 1",
+            [],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("UNIQUE"), "{err}");
+}

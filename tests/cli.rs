@@ -1,0 +1,237 @@
+//! The real binary: JSON fields and exit statuses scripts rely on, and several processes racing
+//! for the same seats on one database file.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const NOW: &str = "2026-11-25T12:00:00Z";
+
+fn bin(db: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_boxoffice"));
+    c.env("BOXOFFICE_DB", db).env("BOXOFFICE_NOW", NOW);
+    c
+}
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    bin(db).args(args).output().unwrap()
+}
+
+fn json(db: &Path, args: &[&str]) -> Value {
+    let out = run(db, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn demo_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db");
+    assert!(run(&db, &["concerts"]).status.success());
+    (dir, db)
+}
+
+#[test]
+fn json_fields_are_the_documented_contract() {
+    let (_dir, db) = demo_db();
+    let concerts = json(&db, &["concerts", "--json"]);
+    let list = concerts.as_array().unwrap();
+    assert!(list.len() >= 20);
+    for key in [
+        "id",
+        "artist",
+        "venue",
+        "starts_at",
+        "free_seats",
+        "ticket_limit",
+        "hold_minutes",
+    ] {
+        assert!(list[0].get(key).is_some(), "concerts --json lacks {key}");
+    }
+    let starts: Vec<&str> = list
+        .iter()
+        .map(|c| c["starts_at"].as_str().unwrap())
+        .collect();
+    let mut sorted = starts.clone();
+    sorted.sort();
+    assert_eq!(starts, sorted, "start-time order");
+    let page = json(
+        &db,
+        &["concerts", "--json", "--limit", "3", "--offset", "2"],
+    );
+    assert_eq!(page.as_array().unwrap(), &list[2..5].to_vec());
+
+    let seats = json(&db, &["seats", "demo-13", "--json"]);
+    let first = &seats.as_array().unwrap()[0];
+    for key in ["seat", "status", "category", "price_cents"] {
+        assert!(first.get(key).is_some(), "seats --json lacks {key}");
+    }
+    assert_eq!(first["status"], "free");
+    let label = first["seat"].as_str().unwrap().to_string();
+
+    // The labels `seats` prints are exactly what `hold` accepts.
+    let hold = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            &label,
+            "--customer",
+            "fan@example.com",
+            "--json",
+        ],
+    );
+    assert_eq!(hold["seats"], serde_json::json!([label]));
+    assert!(
+        hold["expires_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-25T12:05:00")
+    );
+    let hold_id = hold["hold_id"].as_str().unwrap();
+
+    let paid = json(&db, &["pay", hold_id, "--cash", "5000", "--json"]);
+    let code = paid["booking_code"].as_str().unwrap();
+    assert_eq!(paid["total_cents"], 3400);
+    assert_eq!(paid["change_cents"], 1600);
+
+    let booking = json(&db, &["booking", code, "--json"]);
+    assert_eq!(booking["state"], "confirmed");
+    let cancel = json(&db, &["cancel", code, "--json"]);
+    assert_eq!(cancel["refunded_cents"], 3400);
+    let seats = json(&db, &["seats", "demo-13", "--json"]);
+    assert_eq!(seats[0]["status"], "free");
+}
+
+#[test]
+fn exit_statuses_tell_usage_unavailable_and_other_apart() {
+    let (_dir, db) = demo_db();
+    let code = |args: &[&str]| run(&db, args).status.code().unwrap();
+    assert_eq!(code(&["concerts", "--from", "2026-13-40"]), 2);
+    assert_eq!(
+        code(&["concerts", "--from", "2026-12-10", "--to", "2026-12-01"]),
+        2
+    );
+    assert_eq!(code(&["seats", "9999"]), 2);
+    assert_eq!(
+        code(&["hold", "demo-13", "NOPE-1-1", "--customer", "a@b.co"]),
+        2
+    );
+    assert_eq!(code(&["hold", "demo-13", "--customer", "a@b.co"]), 2);
+    assert_eq!(code(&["frobnicate"]), 2);
+    // demo-02 is sold out.
+    let out = run(&db, &["hold", "demo-02", "FLR-A-1", "--customer", "a@b.co"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FLR-A-1"));
+    // demo-17 is not on sale yet.
+    assert_eq!(
+        code(&["hold", "demo-17", "FLR-A-1", "--customer", "a@b.co"]),
+        3
+    );
+    let hold = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-B-1",
+            "--customer",
+            "a@b.co",
+            "--json",
+        ],
+    );
+    let id = hold["hold_id"].as_str().unwrap();
+    // Too little cash is neither usage nor a taken seat.
+    assert_eq!(code(&["pay", id, "--cash", "1"]), 1);
+    assert_eq!(code(&["pay", id, "--cash", "12.50"]), 2);
+    // The hold runs out after five minutes.
+    let late = bin(&db)
+        .env("BOXOFFICE_NOW", "2026-11-25T12:05:00Z")
+        .args(["pay", id, "--cash", "9000"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        late.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&late.stderr)
+    );
+    assert!(String::from_utf8_lossy(&late.stderr).contains("expired"));
+    assert_eq!(code(&["cancel", "ZZZZZZ"]), 2);
+}
+
+#[test]
+fn racing_processes_never_sell_a_seat_twice() {
+    let (_dir, db) = demo_db();
+    const RACERS: usize = 8;
+    // Every racer wants FLR-C-3 and FLR-C-4 plus a seat of its own on one side or the other.
+    for round in 0..3 {
+        let row = ["C", "D", "E"][round];
+        let children: Vec<_> = (0..RACERS)
+            .map(|i| {
+                let own = format!("FLR-{row}-{}", if i % 2 == 0 { 2 } else { 5 });
+                bin(&db)
+                    .args([
+                        "hold",
+                        "demo-13",
+                        &format!("FLR-{row}-3"),
+                        &format!("FLR-{row}-4"),
+                        &own,
+                        "--customer",
+                        &format!("racer{i}@example.com"),
+                    ])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let codes: Vec<i32> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap().status.code().unwrap())
+            .collect();
+        assert_eq!(
+            codes.iter().filter(|c| **c == 0).count(),
+            1,
+            "one winner: {codes:?}"
+        );
+        assert_eq!(
+            codes.iter().filter(|c| **c == 3).count(),
+            RACERS - 1,
+            "losers exit 3: {codes:?}"
+        );
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let doubles: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT concert_id, seat_id FROM claims WHERE active = 1 GROUP BY 1, 2 HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(doubles, 0);
+    let held: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM claims cl JOIN concerts c ON c.id = cl.concert_id WHERE c.external_id = 'demo-13' AND cl.active = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(held, 9, "three winners with three seats each");
+}
+
+#[test]
+fn output_to_a_closed_pipe_is_not_a_crash() {
+    let (_dir, db) = demo_db();
+    let mut child = bin(&db)
+        .args(["seats", "demo-05"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
