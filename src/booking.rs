@@ -14,6 +14,10 @@ use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, named_params, params};
 
+/// How long a payment may be in flight before `reconcile` treats it as interrupted. A card
+/// gateway answers (or times out) well within this.
+pub const PAYMENT_LEASE: Duration = Duration::minutes(2);
+
 /// Booking codes avoid letters and digits that read alike (0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 const CODE_LEN: usize = 6;
@@ -468,7 +472,7 @@ impl Store {
     ///
     /// The attempt is recorded (with its idempotency key) and the hold frozen so it cannot run
     /// out mid-charge; the processor is called outside any transaction; then one transaction
-    /// confirms the booking, or releases the seats on a decline.
+    /// confirms the booking and queues its notices, or releases the seats on a decline.
     pub fn pay(
         &mut self,
         hold_id: &str,
@@ -489,8 +493,9 @@ impl Store {
                 [&h.id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            let Tender::Cash { tendered_cents } = tender;
-            if *tendered_cents < amount {
+            if let Tender::Cash { tendered_cents } = tender
+                && *tendered_cents < amount
+            {
                 return Err(Error::InsufficientCash {
                     due: Money::new(amount, &currency).to_string(),
                     tendered: Money::new(*tendered_cents, &currency).to_string(),
@@ -508,9 +513,13 @@ impl Store {
                 params![key, h.id, processor.name(), amount, currency, ts(now)],
             )?;
             tx.execute("UPDATE holds SET state = 'paying' WHERE id = ?1", [&h.id])?;
-            tx.execute("UPDATE claims SET expires_at = NULL WHERE hold_id = ?1 AND active = 1", [&h.id])?;
+            tx.execute(
+                "UPDATE claims SET expires_at = NULL WHERE hold_id = ?1 AND active = 1",
+                [&h.id],
+            )?;
             Ok((key, amount, currency, h))
         })?;
+        crate::failpoint::hit("pay:after-record");
         let description = format!("boxoffice hold {}", h.id);
         let outcome = processor.charge(&ChargeRequest {
             idempotency_key: &key,
@@ -532,10 +541,14 @@ impl Store {
                 }
             }
         };
+        crate::failpoint::hit("pay:after-charge");
         let tendered = match tender {
             Tender::Cash { tendered_cents } => Some(*tendered_cents),
+            Tender::Card(_) => None,
         };
-        self.finish_payment(&key, outcome, tendered)
+        let receipt = self.finish_payment(&key, outcome, tendered, processors);
+        crate::failpoint::hit("pay:after-confirm");
+        receipt
     }
 
     /// Records a processor failure: nothing was charged, the hold is live again for a minute at
@@ -548,49 +561,65 @@ impl Store {
                 params![key, why, ts(now)],
             )?;
             let expires = tx
-                .query_row("SELECT expires_at FROM holds WHERE id = ?1", [hold_id], |r| r.get::<_, i64>(0))?
+                .query_row("SELECT expires_at FROM holds WHERE id = ?1", [hold_id], |r| {
+                    r.get::<_, i64>(0)
+                })?
                 .max(ts(now + Duration::minutes(1)));
-            tx.execute("UPDATE holds SET state = 'live', expires_at = ?2 WHERE id = ?1 AND state = 'paying'", params![hold_id, expires])?;
-            tx.execute("UPDATE claims SET expires_at = ?2 WHERE hold_id = ?1 AND active = 1", params![hold_id, expires])?;
+            tx.execute(
+                "UPDATE holds SET state = 'live', expires_at = ?2 WHERE id = ?1 AND state = 'paying'",
+                params![hold_id, expires],
+            )?;
+            tx.execute(
+                "UPDATE claims SET expires_at = ?2 WHERE hold_id = ?1 AND active = 1",
+                params![hold_id, expires],
+            )?;
             Ok(())
         })
     }
 
-    /// Applies a charge outcome to its pending payment: confirm the booking or release the seats.
+    /// Applies a charge outcome to its pending payment: confirm the booking (and queue the
+    /// confirmation) or release the seats. Money taken for a hold that can no longer become a
+    /// booking is refunded.
     pub(crate) fn finish_payment(
         &mut self,
         key: &str,
         outcome: ChargeOutcome,
         tendered: Option<i64>,
+        processors: &Processors,
     ) -> Result<Receipt> {
         let now = self.now();
-        self.write_durable(|tx| {
-            let (hold_id, amount, currency, processor, state): (String, i64, String, String, String) = tx.query_row(
-                "SELECT hold_id, amount_cents, currency, processor, state FROM payments WHERE idempotency_key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )?;
+        let result = self.write_durable(|tx| {
+            let (hold_id, amount, currency, processor, state): (String, i64, String, String, String) =
+                tx.query_row(
+                    "SELECT hold_id, amount_cents, currency, processor, state FROM payments WHERE idempotency_key = ?1",
+                    [key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )?;
             if state != "pending" {
                 return Err(Error::PaymentInProgress(hold_id));
             }
             let h = load_hold(tx, &hold_id)?;
+            let view = hold_view(tx, &h)?;
             match outcome {
-                ChargeOutcome::Approved { reference, change_cents, detail } => {
+                ChargeOutcome::Approved { reference, change_cents, detail } if h.state == "paying" => {
                     let booking_id = insert_booking(tx, &h.id, amount, &processor, now)?;
                     tx.execute(
                         "UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, booking_id = ?4, tendered_cents = ?5, change_cents = ?6, updated_at = ?7
                          WHERE idempotency_key = ?1",
                         params![key, reference, detail, booking_id, tendered, change_cents, ts(now)],
                     )?;
-                    tx.execute("UPDATE holds SET state = 'paid', ended_at = ?2 WHERE id = ?1", params![h.id, ts(now)])?;
+                    tx.execute(
+                        "UPDATE holds SET state = 'paid', ended_at = ?2 WHERE id = ?1",
+                        params![h.id, ts(now)],
+                    )?;
                     tx.execute(
                         "UPDATE claims SET booking_id = ?2, expires_at = NULL WHERE hold_id = ?1 AND active = 1",
                         params![h.id, booking_id],
                     )?;
-                    let code: String = tx.query_row("SELECT code FROM bookings WHERE id = ?1", [booking_id], |r| r.get(0))?;
-                    let view = hold_view(tx, &h)?;
-                    Ok(Receipt {
-                        booking_code: code,
+                    let facts = crate::notify::booking_facts(tx, booking_id)?;
+                    crate::notify::queue(tx, h.customer_id, &crate::notify::confirmation(&facts, now), now)?;
+                    Ok(Ok(Receipt {
+                        booking_code: facts.code,
                         hold_id: h.id,
                         concert_id: h.concert_id,
                         seats: view.seats,
@@ -600,36 +629,110 @@ impl Store {
                         change_cents,
                         method: processor,
                         reference,
-                    })
+                    }))
+                }
+                ChargeOutcome::Approved { reference, detail, .. } => {
+                    // Captured, but the hold is gone: the money goes straight back.
+                    tx.execute(
+                        "UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, updated_at = ?4 WHERE idempotency_key = ?1",
+                        params![key, reference, detail, ts(now)],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
+                         VALUES ('refund', 'refund-' || ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?7)",
+                        params![key, h.id, processor, amount, currency, reference, ts(now)],
+                    )?;
+                    Ok(Err(Error::HoldNotLive { id: h.id, state: h.state }))
                 }
                 ChargeOutcome::Declined { reason } => {
                     tx.execute(
                         "UPDATE payments SET state = 'declined', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1",
                         params![key, reason, ts(now)],
                     )?;
-                    tx.execute("UPDATE holds SET state = 'declined', ended_at = ?2 WHERE id = ?1", params![h.id, ts(now)])?;
+                    tx.execute(
+                        "UPDATE holds SET state = 'declined', ended_at = ?2 WHERE id = ?1",
+                        params![h.id, ts(now)],
+                    )?;
                     tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1", [&h.id])?;
-                    Ok(Receipt {
-                        booking_code: String::new(),
-                        hold_id: h.id,
+                    Ok(Err(Error::Declined {
+                        reason,
                         concert_id: h.concert_id,
-                        seats: Vec::new(),
-                        total_cents: amount,
-                        currency,
-                        tendered_cents: tendered,
-                        change_cents: 0,
-                        method: processor,
-                        reference: reason,
-                    })
+                        seats: view.seats,
+                        customer: view.customer,
+                    }))
                 }
             }
-        })
-        .and_then(|r| {
-            if r.booking_code.is_empty() {
-                Err(Error::Declined(r.reference))
-            } else {
-                Ok(r)
+        })?;
+        if matches!(result, Err(Error::HoldNotLive { .. })) {
+            self.run_pending_refunds(None, processors)?;
+        }
+        result
+    }
+
+    /// Finishes what a crash interrupted. Pending charges older than [`PAYMENT_LEASE`] (younger
+    /// ones may be in flight at another terminal) are looked up at their processor by key: a
+    /// captured one becomes its booking (or a refund), a declined or unknown one releases its
+    /// seats. Pending refunds are retried under their keys, so nobody is refunded twice.
+    pub fn reconcile(&mut self, processors: &Processors) -> Result<ReconcileReport> {
+        let now = self.now();
+        let mut report = ReconcileReport::default();
+        let pending: Vec<(String, String, i64)> = {
+            let mut st = self.conn().prepare(
+                "SELECT idempotency_key, processor, created_at FROM payments WHERE kind = 'charge' AND state = 'pending' ORDER BY id",
+            )?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for (key, name, created) in pending {
+            if created > ts(now - PAYMENT_LEASE) {
+                report.in_flight += 1;
+                continue;
             }
+            let Some(processor) = processors.get(&name) else {
+                report.unreachable += 1;
+                continue;
+            };
+            match processor.lookup(&key) {
+                Ok(Some(outcome)) => match self.finish_payment(&key, outcome, None, processors) {
+                    Ok(receipt) => report.confirmed.push(receipt.booking_code),
+                    Err(Error::Declined { .. }) => report.released += 1,
+                    Err(Error::HoldNotLive { .. }) => report.refunded += 1,
+                    Err(e) => return Err(e),
+                },
+                Ok(None) => {
+                    self.abandon_payment(&key)?;
+                    report.released += 1;
+                }
+                Err(_) => report.unreachable += 1,
+            }
+        }
+        report.refunds_completed = self.run_pending_refunds(None, processors)?;
+        Ok(report)
+    }
+
+    /// A charge the processor never saw: nothing was taken, the seats go back.
+    fn abandon_payment(&mut self, key: &str) -> Result<()> {
+        let now = self.now();
+        self.write_durable(|tx| {
+            let hold_id: String = tx.query_row(
+                "SELECT hold_id FROM payments WHERE idempotency_key = ?1",
+                [key],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "UPDATE payments SET state = 'failed', detail = 'interrupted; the processor never saw it', updated_at = ?2
+                 WHERE idempotency_key = ?1 AND state = 'pending'",
+                params![key, ts(now)],
+            )?;
+            tx.execute(
+                "UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1 AND state = 'paying'",
+                params![hold_id, ts(now)],
+            )?;
+            tx.execute(
+                "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL",
+                [&hold_id],
+            )?;
+            Ok(())
         })
     }
 
@@ -724,13 +827,32 @@ impl Store {
                  FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'",
                 params![id, ts(now)],
             )?;
+            let refund: i64 = tx.query_row(
+                "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'",
+                [id],
+                |r| r.get(0),
+            )?;
+            let facts = crate::notify::booking_facts(tx, id)?;
+            crate::notify::queue(
+                tx,
+                facts.customer_id,
+                &crate::notify::cancellation(&facts, refund, now),
+                now,
+            )?;
             Ok((id, seats))
         })?;
+        crate::failpoint::hit("cancel:after-cancel");
         self.run_pending_refunds(Some(booking_id), processors)?;
         let b = self.booking(&code)?;
+        let pending: i64 = self.conn().query_row(
+            "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund' AND state = 'pending'",
+            [booking_id],
+            |r| r.get(0),
+        )?;
         Ok(Cancellation {
             booking_code: b.booking_code,
             refunded_cents: b.refunded_cents,
+            refund_pending_cents: pending,
             currency: b.currency,
             method: b.method,
             seats,
@@ -767,6 +889,7 @@ impl Store {
             }) else {
                 continue;
             };
+            crate::failpoint::hit("cancel:after-refund");
             let now = self.now();
             self.write_durable(|tx| {
                 tx.execute(

@@ -493,6 +493,11 @@ fn seed_sales(tx: &Transaction<'_>, concert_id: i64, pct: u32, now: DateTime<Utc
             )?;
             let total: i64 = seats[i..end].iter().map(|s| s.1).sum();
             let booking_id = crate::booking::insert_booking(tx, &hold_id, total, "cash", now)?;
+            tx.execute(
+                "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, detail, created_at, updated_at)
+                 VALUES ('charge', 'demo-' || ?1, ?1, ?2, 'cash', ?3, 'EUR', 'captured', 'demo-' || ?1, 'cash (demo sale)', ?4, ?4)",
+                params![hold_id, booking_id, total, ts(now)],
+            )?;
             for (seat_id, price) in &seats[i..end] {
                 tx.execute(
                     "INSERT INTO claims (concert_id, seat_id, hold_id, booking_id, price_cents, expires_at, active) VALUES (?1, ?2, ?3, ?4, ?5, NULL, 1)",

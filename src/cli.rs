@@ -4,10 +4,10 @@
 //! 3 a seat or hold not available (taken, expired, not on sale), 1 anything else.
 
 use anyhow::Context;
-use boxoffice::payment::Processors;
+use boxoffice::notify::spool::SpoolReport;
 use boxoffice::{
-    Clock, ConcertQuery, ConcertSummary, CustomerInfo, Error, ErrorKind, ManualClock, Money, Store,
-    SystemClock, Tender, search,
+    Card, Clock, ConcertQuery, ConcertSummary, CustomerInfo, Error, ErrorKind, ManualClock, Money,
+    Processors, ReconcileReport, Spool, Store, SystemClock, Tender, search,
 };
 use clap::{Parser, Subcommand};
 use serde::Serialize;
@@ -35,6 +35,14 @@ pub struct Cli {
     /// The database file [default: boxoffice.db in the user's data directory]
     #[arg(long, env = "BOXOFFICE_DB", global = true, value_name = "FILE")]
     db: Option<PathBuf>,
+
+    /// The spool directory for outgoing email and SMS [default: spool/ beside the database]
+    #[arg(long, env = "BOXOFFICE_SPOOL", global = true, value_name = "DIR")]
+    spool: Option<PathBuf>,
+
+    /// The simulated card gateway's ledger [default: gateway.db beside the database]
+    #[arg(long, env = "BOXOFFICE_GATEWAY", global = true, value_name = "FILE")]
+    gateway: Option<PathBuf>,
 
     /// Run as if it were this moment (RFC 3339). For tests and rehearsals.
     #[arg(long, env = "BOXOFFICE_NOW", global = true, hide = true)]
@@ -106,14 +114,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Pay a hold and confirm the booking
+    /// Pay a hold (cash or card) and confirm the booking
     Pay {
         hold: String,
         /// Cash tendered, in cents
-        #[arg(long, value_name = "CENTS")]
+        #[arg(long, value_name = "CENTS", conflicts_with = "card")]
         cash: Option<String>,
+        /// Card number, or `-` to read it from standard input (keeps it out of shell history)
+        #[arg(long, value_name = "NUMBER", requires_all = ["exp", "cvc"])]
+        card: Option<String>,
+        /// Card expiry, MM/YY
+        #[arg(long, value_name = "MM/YY")]
+        exp: Option<String>,
+        /// Card security code
+        #[arg(long, value_name = "CVC")]
+        cvc: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Finish payments and refunds a crash interrupted
+    Reconcile {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Outgoing email and SMS
+    Spool {
+        #[command(subcommand)]
+        action: SpoolAction,
     },
     /// Show a booking by its code
     Booking {
@@ -124,6 +151,20 @@ enum Command {
     /// Cancel a booking: seats free again, payment refunded
     Cancel {
         code: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SpoolAction {
+    /// What is waiting to be written to the spool, and why
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every waiting message now, failed ones included
+    Flush {
         #[arg(long)]
         json: bool,
     },
@@ -202,14 +243,117 @@ fn default_db_path() -> anyhow::Result<PathBuf> {
     Ok(dir.join("boxoffice.db"))
 }
 
-fn open_store(cli: &Cli) -> Result<Store, Failure> {
+/// Everything a command works with: the store, the payment processors, the spool, the log.
+struct Ctx {
+    store: Store,
+    processors: Processors,
+    spool: Spool,
+    log: Log,
+}
+
+impl Ctx {
+    /// Delivers queued notices after a change; a spool problem is reported, never fatal.
+    fn deliver(&mut self) -> SpoolReport {
+        match self.store.deliver_outbox(&self.spool, false) {
+            Ok(report) => {
+                for e in &report.errors {
+                    self.log.write(&format!("spool: {e}"));
+                    eprintln!(
+                        "boxoffice: warning: {e}; the message waits (`boxoffice spool status`)"
+                    );
+                }
+                report
+            }
+            Err(e) => {
+                self.log.write(&format!("spool: {e}"));
+                SpoolReport::default()
+            }
+        }
+    }
+}
+
+fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     let path = match &cli.db {
         Some(p) => p.clone(),
         None => default_db_path()?,
     };
-    let mut store = Store::open(&path, clock(cli.now.as_deref())?)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let clock = clock(cli.now.as_deref())?;
+    let mut store = Store::open(&path, clock.clone())?;
     store.seed_demo_if_empty()?;
-    Ok(store)
+    let gateway = cli
+        .gateway
+        .clone()
+        .unwrap_or_else(|| dir.join("gateway.db"));
+    let processors = Processors::with_gateway(&gateway, clock)?;
+    let spool = Spool::new(cli.spool.clone().unwrap_or_else(|| dir.join("spool")));
+    let log = Log::open(&dir.join("boxoffice.log"));
+    let mut ctx = Ctx {
+        store,
+        processors,
+        spool,
+        log,
+    };
+    // Finish whatever a crash interrupted before doing anything new.
+    match ctx.store.reconcile(&ctx.processors) {
+        Ok(r)
+            if r != ReconcileReport {
+                in_flight: r.in_flight,
+                ..Default::default()
+            } =>
+        {
+            ctx.log.write(&format!("reconciled at start: {r:?}"));
+        }
+        Ok(_) => {}
+        Err(e) => ctx.log.write(&format!("reconcile at start failed: {e}")),
+    }
+    Ok(ctx)
+}
+
+/// An append-only log beside the database: what happened, never card numbers or CVCs.
+struct Log {
+    file: Option<std::fs::File>,
+}
+
+impl Log {
+    fn open(path: &std::path::Path) -> Log {
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        Log {
+            file: options.open(path).ok(),
+        }
+    }
+
+    fn write(&mut self, line: &str) {
+        if let Some(f) = &mut self.file {
+            let _ = writeln!(
+                f,
+                "{} {}",
+                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
+                line
+            );
+        }
+    }
+}
+
+/// Reads a card number from standard input (`--card -`), so it stays out of shell history.
+fn card_from_stdin() -> Result<zeroize::Zeroizing<String>, Failure> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        usage(format!(
+            "cannot read the card number from standard input: {e}"
+        ))
+    })?;
+    Ok(zeroize::Zeroizing::new(line.trim().to_string()))
 }
 
 fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Failure> {
@@ -225,7 +369,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             "the terminal app is not built yet; use the subcommands (`boxoffice --help`), e.g. `boxoffice concerts`",
         ));
     };
-    let processors = Processors::cash_only();
     match command {
         Command::Concerts {
             artist,
@@ -252,7 +395,8 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 offset: *offset,
             };
             q.validate()?;
-            let store = open_store(&cli)?;
+            let ctx = open_ctx(&cli)?;
+            let store = &ctx.store;
             let found = store.search_concerts(&q)?;
             if *json {
                 return print_json(out, &found);
@@ -260,7 +404,8 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             print_concerts(out, &found);
         }
         Command::Seats { concert, json } => {
-            let store = open_store(&cli)?;
+            let ctx = open_ctx(&cli)?;
+            let store = &ctx.store;
             let id = store.resolve_concert(concert)?;
             let map = store.seat_map(id)?;
             if *json {
@@ -297,7 +442,8 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             phone,
             json,
         } => {
-            let mut store = open_store(&cli)?;
+            let mut ctx = open_ctx(&cli)?;
+            let store = &mut ctx.store;
             let id = store.resolve_concert(concert)?;
             let hold = store.hold_seats(
                 id,
@@ -320,7 +466,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             );
             outln!(
                 out,
-                "expires {} (pay with `boxoffice pay {} --cash CENTS`)",
+                "expires {} (pay with `boxoffice pay {} --cash CENTS` or `--card -`)",
                 hold.expires_at
                     .with_timezone(&chrono::Local)
                     .format("%H:%M:%S"),
@@ -328,35 +474,80 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             );
         }
         Command::Release { hold, json } => {
-            let mut store = open_store(&cli)?;
+            let mut ctx = open_ctx(&cli)?;
+            let store = &mut ctx.store;
             let hold = store.release_hold(hold)?;
             if *json {
                 return print_json(out, &hold);
             }
             outln!(out, "released {} ({})", hold.hold_id, hold.seats.join(" "));
         }
-        Command::Pay { hold, cash, json } => {
-            let Some(cash) = cash else {
-                return Err(usage("say how the customer pays: --cash CENTS"));
-            };
-            let tendered: i64 = cash
-                .trim()
-                .parse()
-                .ok()
-                .filter(|c: &i64| *c >= 0)
-                .ok_or_else(|| {
-                    usage(format!(
-                        "--cash takes whole cents, e.g. 5000 for 50.00 (got `{cash}`)"
-                    ))
-                })?;
-            let mut store = open_store(&cli)?;
-            let receipt = store.pay(
-                hold,
-                &Tender::Cash {
-                    tendered_cents: tendered,
+        Command::Pay {
+            hold,
+            cash,
+            card,
+            exp,
+            cvc,
+            json,
+        } => {
+            let mut ctx = open_ctx(&cli)?;
+            let tender = match (cash, card) {
+                (Some(cash), None) => Tender::Cash {
+                    tendered_cents: cash
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|c: &i64| *c >= 0)
+                        .ok_or_else(|| {
+                            usage(format!(
+                                "--cash takes whole cents, e.g. 5000 for 50.00 (got `{cash}`)"
+                            ))
+                        })?,
                 },
-                &processors,
-            )?;
+                (None, Some(card)) => {
+                    let number = if card == "-" {
+                        card_from_stdin()?
+                    } else {
+                        zeroize::Zeroizing::new(card.clone())
+                    };
+                    Tender::Card(Card::parse(
+                        &number,
+                        exp.as_deref().unwrap_or_default(),
+                        cvc.as_deref().unwrap_or_default(),
+                        ctx.store.now(),
+                    )?)
+                }
+                _ => {
+                    return Err(usage(
+                        "say how the customer pays: --cash CENTS, or --card NUMBER --exp MM/YY --cvc CVC",
+                    ));
+                }
+            };
+            let receipt = match ctx.store.pay(hold, &tender, &ctx.processors) {
+                Ok(r) => r,
+                Err(Error::Declined {
+                    reason,
+                    concert_id,
+                    seats,
+                    customer,
+                }) => {
+                    ctx.log.write(&format!("declined: hold {hold}: {reason}"));
+                    ctx.deliver();
+                    return Err(Failure {
+                        code: 1,
+                        message: format!(
+                            "payment declined: {reason}. The seats were released; to hold them again:\n  boxoffice hold {concert_id} {} --customer {customer}",
+                            seats.join(" ")
+                        ),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            };
+            ctx.log.write(&format!(
+                "booked {} ({} {} by {})",
+                receipt.booking_code, receipt.total_cents, receipt.currency, receipt.method
+            ));
+            let delivered = ctx.deliver();
             if *json {
                 return print_json(out, &receipt);
             }
@@ -367,14 +558,90 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 "total   {}",
                 Money::new(receipt.total_cents, &receipt.currency)
             );
+            if receipt.method == "cash" {
+                outln!(
+                    out,
+                    "change  {}",
+                    Money::new(receipt.change_cents, &receipt.currency)
+                );
+            }
+            for f in delivered.delivered {
+                outln!(
+                    out,
+                    "{:<7} {} ({})",
+                    f.channel,
+                    f.recipient,
+                    f.path.display()
+                );
+            }
+        }
+        Command::Reconcile { json } => {
+            let mut ctx = open_ctx(&cli)?;
+            let report = ctx.store.reconcile(&ctx.processors)?;
+            ctx.log.write(&format!("reconcile: {report:?}"));
+            ctx.deliver();
+            if *json {
+                return print_json(out, &report);
+            }
             outln!(
                 out,
-                "change  {}",
-                Money::new(receipt.change_cents, &receipt.currency)
+                "confirmed {} ({}), released {}, refunded {}, refunds completed {}, in flight {}, processor unreachable {}",
+                report.confirmed.len(),
+                report.confirmed.join(" "),
+                report.released,
+                report.refunded,
+                report.refunds_completed,
+                report.in_flight,
+                report.unreachable
             );
         }
+        Command::Spool { action } => {
+            let mut ctx = open_ctx(&cli)?;
+            let json = match action {
+                SpoolAction::Status { json } => *json,
+                SpoolAction::Flush { json } => {
+                    let report = ctx.store.deliver_outbox(&ctx.spool, true)?;
+                    if !*json {
+                        outln!(out, "delivered {}", report.delivered.len());
+                        for e in &report.errors {
+                            outln!(out, "error     {e}");
+                        }
+                    }
+                    *json
+                }
+            };
+            let status = ctx.store.outbox_status()?;
+            if json {
+                return print_json(out, &status);
+            }
+            outln!(
+                out,
+                "spool {}: {} delivered, {} pending, {} failed",
+                ctx.spool.root().display(),
+                status.delivered,
+                status.pending,
+                status.failed
+            );
+            for w in &status.waiting {
+                outln!(
+                    out,
+                    "#{} {} {} to {}: {} after {} attempts{}",
+                    w.id,
+                    w.kind,
+                    w.channel,
+                    w.recipient,
+                    w.state,
+                    w.attempts,
+                    w.last_error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                );
+            }
+        }
         Command::Booking { code, json } => {
-            let store = open_store(&cli)?;
+            let ctx = open_ctx(&cli)?;
+            let store = &ctx.store;
             let b = store.booking(code)?;
             if *json {
                 return print_json(out, &b);
@@ -404,8 +671,13 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             }
         }
         Command::Cancel { code, json } => {
-            let mut store = open_store(&cli)?;
-            let c = store.cancel_booking(code, &processors)?;
+            let mut ctx = open_ctx(&cli)?;
+            let c = ctx.store.cancel_booking(code, &ctx.processors)?;
+            ctx.log.write(&format!(
+                "cancelled {} (refunded {}, pending {})",
+                c.booking_code, c.refunded_cents, c.refund_pending_cents
+            ));
+            ctx.deliver();
             if *json {
                 return print_json(out, &c);
             }
@@ -421,6 +693,13 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 Money::new(c.refunded_cents, &c.currency),
                 c.method
             );
+            if c.refund_pending_cents > 0 {
+                outln!(
+                    out,
+                    "pending   {} could not be refunded yet; `boxoffice reconcile` retries it",
+                    Money::new(c.refund_pending_cents, &c.currency)
+                );
+            }
         }
     }
     Ok(())

@@ -40,8 +40,15 @@ pub enum Error {
     NotOnSale(DateTime<Utc>),
     #[error("not enough cash: {due} due, {tendered} tendered")]
     InsufficientCash { due: String, tendered: String },
-    #[error("payment declined: {0}; the seats were released")]
-    Declined(String),
+    #[error("{0}")]
+    CardInvalid(String),
+    #[error("payment declined: {reason}; the seats were released")]
+    Declined {
+        reason: String,
+        concert_id: i64,
+        seats: Vec<String>,
+        customer: String,
+    },
     #[error("the payment processor failed: {0}; nothing was charged, try again")]
     Processor(String),
     #[error("layout line {line}: {message}")]
@@ -81,6 +88,7 @@ impl Error {
         use Error::*;
         match self {
             Invalid(_)
+            | CardInvalid(_)
             | ConcertNotFound(_)
             | UnknownSeats(_)
             | HoldNotFound(_)

@@ -231,9 +231,28 @@ pub struct BookedSeat {
 pub struct Cancellation {
     pub booking_code: String,
     pub refunded_cents: i64,
+    /// Refunds the processor could not make yet; `reconcile` retries them.
+    pub refund_pending_cents: i64,
     pub currency: String,
     pub method: String,
     pub seats: Vec<String>,
+}
+
+/// What `reconcile` found and did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ReconcileReport {
+    /// Interrupted payments that had gone through: their bookings, now confirmed.
+    pub confirmed: Vec<String>,
+    /// Interrupted payments that had not gone through: their seats are free again.
+    pub released: usize,
+    /// Money captured for a hold that could not be confirmed, refunded.
+    pub refunded: usize,
+    /// Pending refunds completed.
+    pub refunds_completed: usize,
+    /// Payments too recent to touch: another terminal may still be waiting for them.
+    pub in_flight: usize,
+    /// Payments whose processor could not be asked now.
+    pub unreachable: usize,
 }
 
 #[cfg(test)]

@@ -152,7 +152,7 @@ impl Store {
 
 /// Creates the database file readable by the owner only, before SQLite creates it with the
 /// process umask. SQLite gives the -wal and -shm files the same permissions.
-fn create_private_file(path: &Path) -> Result<()> {
+pub(crate) fn create_private_file(path: &Path) -> Result<()> {
     if path.exists() {
         return Ok(());
     }

@@ -85,3 +85,82 @@ pub fn customer(email: &str) -> CustomerInfo {
 pub fn seats(labels: &[&str]) -> Vec<String> {
     labels.iter().map(|s| s.to_string()).collect()
 }
+
+/// The invariants no crash, race or retry may break, checked in SQL on our database and
+/// against the gateway's ledger. Returns a list of violations (empty when all hold).
+pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut v = Vec::new();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let doubles = count(
+        "SELECT count(*) FROM (SELECT 1 FROM claims WHERE active = 1 GROUP BY concert_id, seat_id HAVING count(*) > 1)",
+    );
+    if doubles > 0 {
+        v.push(format!("{doubles} seats claimed twice"));
+    }
+    let unpaid = count(
+        "SELECT count(*) FROM bookings b WHERE b.total_cents !=
+            (SELECT coalesce(sum(amount_cents), -1) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured')
+         OR (SELECT count(*) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured') != 1",
+    );
+    if unpaid > 0 {
+        v.push(format!(
+            "{unpaid} bookings without exactly one captured charge of their total"
+        ));
+    }
+    let unrefunded = count(
+        "SELECT count(*) FROM payments c WHERE c.kind = 'charge' AND c.state = 'captured'
+           AND (c.booking_id IS NULL OR (SELECT state FROM bookings b WHERE b.id = c.booking_id) = 'cancelled')
+           AND c.amount_cents > (SELECT coalesce(sum(amount_cents), 0) FROM payments r WHERE r.kind = 'refund' AND r.state = 'captured' AND r.idempotency_key = 'refund-' || c.idempotency_key)",
+    );
+    if unrefunded > 0 {
+        v.push(format!(
+            "{unrefunded} captured charges with no booking or a cancelled one, not refunded"
+        ));
+    }
+    let pending = count("SELECT count(*) FROM payments WHERE state = 'pending'");
+    if pending > 0 {
+        v.push(format!("{pending} payments still pending"));
+    }
+    let booked_without_claims = count(
+        "SELECT count(*) FROM bookings b WHERE b.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.booking_id = b.id AND c.active = 1)",
+    );
+    if booked_without_claims > 0 {
+        v.push(format!(
+            "{booked_without_claims} confirmed bookings hold no seats"
+        ));
+    }
+    let ours_captured = count(
+        "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE processor = 'card' AND kind = 'charge' AND state = 'captured'",
+    );
+    let ours_refunded = count(
+        "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE processor = 'card' AND kind = 'refund' AND state = 'captured'",
+    );
+    if gateway.exists() {
+        let g = rusqlite::Connection::open(gateway).unwrap();
+        let gcount = |sql: &str| -> i64 { g.query_row(sql, [], |r| r.get(0)).unwrap() };
+        let captured =
+            gcount("SELECT coalesce(sum(amount_cents), 0) FROM charges WHERE outcome = 'approved'");
+        let refunded = gcount("SELECT coalesce(sum(amount_cents), 0) FROM refunds");
+        if (captured, refunded) != (ours_captured, ours_refunded) {
+            v.push(format!(
+                "gateway says captured {captured} refunded {refunded}; we say captured {ours_captured} refunded {ours_refunded}"
+            ));
+        }
+    }
+    v
+}
+
+/// Counts every file under `dir` (recursively), skipping temporary ones.
+pub fn spool_files(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for sub in ["email/new", "email/cur", "sms"] {
+        if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
+            n += entries
+                .flatten()
+                .filter(|e| e.path().is_file() && !e.file_name().to_string_lossy().starts_with('.'))
+                .count();
+        }
+    }
+    n
+}

@@ -1,13 +1,21 @@
 //! Payment processors. Booking code talks only to the [`PaymentProcessor`] trait, so a real
 //! gateway plugs in as one more implementation.
 
+pub mod card;
+pub mod gateway;
+
+pub use card::{Brand, Card};
+pub use gateway::SimulatedGateway;
+
 use std::fmt;
 
-/// What the customer pays with. Card details are added by the card processor.
+/// What the customer pays with.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Tender {
     /// Cash handed over at the counter, in cents.
     Cash { tendered_cents: i64 },
+    /// A validated card; its number lives only as long as this value.
+    Card(Card),
 }
 
 impl Tender {
@@ -15,6 +23,7 @@ impl Tender {
     pub fn processor(&self) -> &'static str {
         match self {
             Tender::Cash { .. } => "cash",
+            Tender::Card(_) => "card",
         }
     }
 }
@@ -23,6 +32,7 @@ impl fmt::Debug for Tender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Tender::Cash { tendered_cents } => write!(f, "Cash({tendered_cents})"),
+            Tender::Card(card) => write!(f, "{card:?}"),
         }
     }
 }
@@ -87,7 +97,9 @@ impl PaymentProcessor for CashProcessor {
     }
 
     fn charge(&self, req: &ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError> {
-        let Tender::Cash { tendered_cents } = *req.tender;
+        let Tender::Cash { tendered_cents } = *req.tender else {
+            return Err(ProcessorError("the cash drawer takes only cash".into()));
+        };
         if tendered_cents < req.amount_cents {
             return Ok(ChargeOutcome::Declined {
                 reason: "not enough cash tendered".into(),
@@ -122,6 +134,17 @@ impl Processors {
     /// Cash only.
     pub fn cash_only() -> Self {
         Processors::new(vec![Box::new(CashProcessor)])
+    }
+
+    /// Cash and the simulated card gateway with its ledger at `gateway_path`.
+    pub fn with_gateway(
+        gateway_path: impl AsRef<std::path::Path>,
+        clock: std::sync::Arc<dyn crate::Clock>,
+    ) -> crate::Result<Self> {
+        Ok(Processors::new(vec![
+            Box::new(CashProcessor),
+            Box::new(SimulatedGateway::open(gateway_path, clock)?),
+        ]))
     }
 
     pub fn get(&self, name: &str) -> Option<&dyn PaymentProcessor> {

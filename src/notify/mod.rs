@@ -1,0 +1,245 @@
+//! Notices to customers. Each is an outbox row written in the same transaction as the change it
+//! reports; the spooler ([`spool`]) turns rows into files after commit.
+
+pub mod ics;
+pub mod spool;
+
+use crate::error::Result;
+use crate::model::Money;
+use crate::store::{from_ts, ts};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use rusqlite::{Transaction, params};
+
+/// What a customer is told.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub kind: &'static str,
+    pub subject: String,
+    pub body: String,
+    pub sms: String,
+    pub calendar: Option<String>,
+    pub booking_code: Option<String>,
+}
+
+/// Queues `notice` for a customer: an email always, an SMS if they gave a phone number.
+pub(crate) fn queue(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    notice: &Notice,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (email, phone): (String, Option<String>) = tx.query_row(
+        "SELECT email, phone FROM customers WHERE id = ?1",
+        [customer_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO outbox (kind, channel, recipient, customer_id, subject, body, calendar, booking_code, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )?;
+    insert.execute(params![
+        notice.kind,
+        "email",
+        email,
+        customer_id,
+        notice.subject,
+        notice.body,
+        notice.calendar,
+        notice.booking_code,
+        ts(now)
+    ])?;
+    if let Some(phone) = phone {
+        insert.execute(params![
+            notice.kind,
+            "sms",
+            phone,
+            customer_id,
+            "",
+            notice.sms,
+            Option::<String>::None,
+            notice.booking_code,
+            ts(now)
+        ])?;
+    }
+    Ok(())
+}
+
+/// A booking as the notices describe it.
+pub(crate) struct BookingFacts {
+    pub code: String,
+    pub customer_id: i64,
+    pub name: Option<String>,
+    pub artist: String,
+    pub title: String,
+    pub venue: String,
+    pub city: String,
+    pub starts_at: DateTime<Utc>,
+    pub local_start: DateTime<FixedOffset>,
+    pub seats: Vec<(String, String, i64)>,
+    pub total_cents: i64,
+    pub currency: String,
+    pub paid_with: String,
+}
+
+pub(crate) fn booking_facts(tx: &Transaction<'_>, booking_id: i64) -> Result<BookingFacts> {
+    let mut facts = tx.query_row(
+        "SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, co.utc_offset,
+                b.total_cents, b.currency,
+                coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'), b.method)
+         FROM bookings b JOIN customers cu ON cu.id = b.customer_id
+         JOIN concerts co ON co.id = b.concert_id JOIN venues v ON v.id = co.venue_id
+         WHERE b.id = ?1",
+        [booking_id],
+        |r| {
+            let starts_at = from_ts(r.get(7)?);
+            let offset = FixedOffset::east_opt(r.get(8)?).unwrap_or(FixedOffset::east_opt(0).expect("utc"));
+            Ok(BookingFacts {
+                code: r.get(0)?,
+                customer_id: r.get(1)?,
+                name: r.get(2)?,
+                artist: r.get(3)?,
+                title: r.get(4)?,
+                venue: r.get(5)?,
+                city: r.get(6)?,
+                starts_at,
+                local_start: offset.from_utc_datetime(&starts_at.naive_utc()),
+                seats: Vec::new(),
+                total_cents: r.get(9)?,
+                currency: r.get(10)?,
+                paid_with: r.get(11)?,
+            })
+        },
+    )?;
+    let mut st = tx.prepare_cached(
+        "SELECT s.label, coalesce(k.name, s.category), cl.price_cents FROM claims cl
+         JOIN seats s ON s.id = cl.seat_id
+         LEFT JOIN categories k ON k.venue_id = s.venue_id AND k.code = s.category
+         WHERE cl.booking_id = ?1 ORDER BY s.grid_y, s.grid_x",
+    )?;
+    facts.seats = st
+        .query_map([booking_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(facts)
+}
+
+impl BookingFacts {
+    fn when(&self) -> String {
+        self.local_start.format("%a %-d %B %Y, %H:%M").to_string()
+    }
+
+    fn short_when(&self) -> String {
+        self.local_start.format("%a %d %b %H:%M").to_string()
+    }
+
+    fn seat_lines(&self) -> String {
+        self.seats
+            .iter()
+            .map(|(label, cat, price)| {
+                format!("{label} ({cat}, {})", Money::new(*price, &self.currency))
+            })
+            .collect::<Vec<_>>()
+            .join("\n                ")
+    }
+
+    fn greeting(&self) -> String {
+        match &self.name {
+            Some(n) => format!("Dear {n},"),
+            None => "Hello,".to_string(),
+        }
+    }
+
+    fn labels(&self) -> String {
+        self.seats
+            .iter()
+            .map(|s| s.0.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Fits an SMS into 160 characters where possible: drops the seat list first, then cuts.
+fn sms_text(full: String, without_seats: String) -> String {
+    if full.chars().count() <= 160 {
+        full
+    } else if without_seats.chars().count() <= 160 {
+        without_seats
+    } else {
+        let mut s: String = without_seats.chars().take(159).collect();
+        s.push('…');
+        s
+    }
+}
+
+pub(crate) fn confirmation(f: &BookingFacts, now: DateTime<Utc>) -> Notice {
+    let total = Money::new(f.total_cents, &f.currency);
+    let body = format!(
+        "{greeting}\n\nyour booking is confirmed.\n\n\
+         Booking code    {code}\n\
+         Concert         {artist} - {title}\n\
+         Date            {when}\n\
+         Venue           {venue}, {city}\n\
+         Seats           {seats}\n\
+         Total           {total}, paid by {paid}\n\n\
+         Show the booking code at the box office or at the door. The attached calendar\n\
+         entry has the date and your seats.\n\nboxoffice\n",
+        greeting = f.greeting(),
+        code = f.code,
+        artist = f.artist,
+        title = f.title,
+        when = f.when(),
+        venue = f.venue,
+        city = f.city,
+        seats = f.seat_lines(),
+        paid = f.paid_with,
+    );
+    let head = format!(
+        "Booked {}: {}, {}, {}.",
+        f.code,
+        f.artist,
+        f.short_when(),
+        f.venue
+    );
+    Notice {
+        kind: "confirmation",
+        subject: format!("Your tickets: {} - {} ({})", f.artist, f.title, f.code),
+        body,
+        sms: sms_text(
+            format!("{head} Seats {}. {total}", f.labels()),
+            format!("{head} {} seats. {total}", f.seats.len()),
+        ),
+        calendar: Some(ics::event(f, 0, false, now)),
+        booking_code: Some(f.code.clone()),
+    }
+}
+
+pub(crate) fn cancellation(f: &BookingFacts, refund_cents: i64, now: DateTime<Utc>) -> Notice {
+    let refund = Money::new(refund_cents, &f.currency);
+    let body = format!(
+        "{greeting}\n\nyour booking {code} is cancelled.\n\n\
+         Concert         {artist} - {title}\n\
+         Date            {when}\n\
+         Seats           {seats}\n\
+         Refund          {refund}, to {paid}\n\nboxoffice\n",
+        greeting = f.greeting(),
+        code = f.code,
+        artist = f.artist,
+        title = f.title,
+        when = f.when(),
+        seats = f.seat_lines(),
+        paid = f.paid_with,
+    );
+    let sms = format!(
+        "Cancelled {}: {}, {}. Refund {refund}.",
+        f.code,
+        f.artist,
+        f.short_when()
+    );
+    Notice {
+        kind: "cancellation",
+        subject: format!("Cancelled: {} - {} ({})", f.artist, f.title, f.code),
+        body,
+        sms: sms_text(sms.clone(), sms),
+        calendar: Some(ics::event(f, 1, true, now)),
+        booking_code: Some(f.code.clone()),
+    }
+}

@@ -1,0 +1,375 @@
+//! The spool: outbox rows become files a mail or SMS gateway (or a person) picks up.
+//!
+//! ```text
+//! <spool>/email/{tmp,new,cur}/   Maildir: one RFC 5322 message per file
+//! <spool>/sms/                   one message per file: recipient and text
+//! ```
+//!
+//! A file is written under a temporary name, synced, then renamed into place; its name comes
+//! from the outbox row, so a retry after a crash finds it and never writes a second copy.
+//! A spool that cannot be written never blocks or undoes a booking: the row stays pending and
+//! is retried with backoff, then marked failed with the reason.
+
+use crate::error::{Error, Result};
+use crate::store::{Store, from_ts, ts};
+use chrono::{DateTime, Duration, Utc};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use rusqlite::params;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// After this many failed attempts a message is marked failed (`spool flush` retries it).
+pub const MAX_ATTEMPTS: i64 = 6;
+
+pub const FROM: &str = "boxoffice <boxoffice@localhost>";
+
+#[derive(Debug, Clone)]
+pub struct Spool {
+    root: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveredFile {
+    pub channel: String,
+    pub recipient: String,
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SpoolReport {
+    pub delivered: Vec<DeliveredFile>,
+    /// Rows that failed this time (they stay pending until their attempts run out).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub file: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutboxStatus {
+    pub pending: i64,
+    pub failed: i64,
+    pub delivered: i64,
+    /// Every row not yet delivered.
+    pub waiting: Vec<OutboxRow>,
+}
+
+fn private_dir(path: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+impl Spool {
+    pub fn new(root: impl Into<PathBuf>) -> Spool {
+        Spool { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn email_dir(&self) -> PathBuf {
+        self.root.join("email")
+    }
+
+    pub fn sms_dir(&self) -> PathBuf {
+        self.root.join("sms")
+    }
+
+    fn ensure(&self) -> std::io::Result<()> {
+        for sub in ["tmp", "new", "cur"] {
+            private_dir(&self.email_dir().join(sub))?;
+        }
+        private_dir(&self.sms_dir())
+    }
+
+    /// Where a row's file ends up: its name derives from the row alone.
+    fn final_path(&self, row: &Row) -> PathBuf {
+        match row.channel.as_str() {
+            "sms" => self
+                .sms_dir()
+                .join(format!("{}-{}.txt", row.created_at, row.id)),
+            _ => self
+                .email_dir()
+                .join("new")
+                .join(format!("{}.boxoffice-{}.localhost", row.created_at, row.id)),
+        }
+    }
+
+    fn tmp_path(&self, row: &Row) -> PathBuf {
+        match row.channel.as_str() {
+            "sms" => self
+                .sms_dir()
+                .join(format!(".{}-{}.tmp", row.created_at, row.id)),
+            _ => self
+                .email_dir()
+                .join("tmp")
+                .join(format!("{}.boxoffice-{}.localhost", row.created_at, row.id)),
+        }
+    }
+
+    /// True if the row's file is already in place (a crash after the rename, before the row was
+    /// marked). A mail client may have moved it to `cur/` with flags appended.
+    fn already_delivered(&self, row: &Row, final_path: &Path) -> bool {
+        if final_path.exists() {
+            return true;
+        }
+        if row.channel == "email"
+            && let Some(name) = final_path.file_name().and_then(|n| n.to_str())
+            && let Ok(entries) = std::fs::read_dir(self.email_dir().join("cur"))
+        {
+            return entries
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(name));
+        }
+        false
+    }
+
+    fn write_row(&self, row: &Row) -> std::io::Result<PathBuf> {
+        self.ensure()?;
+        let final_path = self.final_path(row);
+        if self.already_delivered(row, &final_path) {
+            return Ok(final_path);
+        }
+        let bytes = match row.channel.as_str() {
+            "sms" => format!("To: {}\n\n{}\n", row.recipient, row.body).into_bytes(),
+            _ => render_email(row).map_err(std::io::Error::other)?,
+        };
+        let tmp = self.tmp_path(row);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        drop(file);
+        crate::failpoint::hit("spool:before-rename");
+        std::fs::rename(&tmp, &final_path)?;
+        sync_dir(final_path.parent().unwrap_or(&self.root))?;
+        crate::failpoint::hit("spool:after-rename");
+        Ok(final_path)
+    }
+}
+
+struct Row {
+    id: i64,
+    kind: String,
+    channel: String,
+    recipient: String,
+    name: Option<String>,
+    subject: String,
+    body: String,
+    calendar: Option<String>,
+    booking_code: Option<String>,
+    created_at: i64,
+    attempts: i64,
+}
+
+/// Builds the RFC 5322 message with lettre: a plain-text body, and the calendar entry as an
+/// `.ics` attachment where there is one. Header values are encoded by lettre; a name or
+/// address with CR/LF never gets this far (input validation), and is stripped here anyway.
+fn render_email(row: &Row) -> std::result::Result<Vec<u8>, String> {
+    let strip = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).collect() };
+    let address = strip(&row.recipient)
+        .parse()
+        .map_err(|e| format!("bad recipient address: {e}"))?;
+    let to = Mailbox::new(row.name.as_deref().map(strip), address);
+    let from: Mailbox = FROM.parse().map_err(|e| format!("{e}"))?;
+    let text = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(row.body.clone());
+    let builder = lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(strip(&row.subject))
+        .date(from_ts(row.created_at).into())
+        .message_id(Some(format!(
+            "<outbox-{}.{}@boxoffice.localhost>",
+            row.id,
+            row.booking_code.as_deref().unwrap_or("notice")
+        )));
+    let message = match &row.calendar {
+        Some(ics) => {
+            let method = if ics.contains("METHOD:CANCEL") {
+                "CANCEL"
+            } else {
+                "PUBLISH"
+            };
+            let kind =
+                ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                    .map_err(|e| e.to_string())?;
+            let name = format!("{}.ics", row.booking_code.as_deref().unwrap_or("event"));
+            builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(text)
+                    .singlepart(Attachment::new(name).body(ics.clone(), kind)),
+            )
+        }
+        None => builder.singlepart(text),
+    }
+    .map_err(|e| e.to_string())?;
+    let _ = &row.kind;
+    Ok(message.formatted())
+}
+
+fn backoff(attempts: i64) -> Duration {
+    Duration::seconds(30 * (1 << (attempts.clamp(1, 8) - 1)))
+}
+
+impl Store {
+    /// Writes every due outbox row to the spool (with `include_failed`, also rows that ran out
+    /// of attempts, and pending rows not yet due). Never fails because the spool does: each
+    /// row that cannot be written is rescheduled and the reason kept.
+    pub fn deliver_outbox(&mut self, spool: &Spool, include_failed: bool) -> Result<SpoolReport> {
+        let now = self.now();
+        let rows: Vec<Row> = {
+            let mut st = self.conn().prepare(
+                "SELECT o.id, o.kind, o.channel, o.recipient, cu.name, o.subject, o.body, o.calendar, o.booking_code, o.created_at, o.attempts
+                 FROM outbox o LEFT JOIN customers cu ON cu.id = o.customer_id
+                 WHERE (o.state = 'pending' AND (o.next_attempt_at <= ?1 OR ?2))
+                    OR (o.state = 'failed' AND ?2)
+                 ORDER BY o.id",
+            )?;
+            st.query_map(params![ts(now), include_failed], |r| {
+                Ok(Row {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    channel: r.get(2)?,
+                    recipient: r.get(3)?,
+                    name: r.get(4)?,
+                    subject: r.get(5)?,
+                    body: r.get(6)?,
+                    calendar: r.get(7)?,
+                    booking_code: r.get(8)?,
+                    created_at: r.get(9)?,
+                    attempts: r.get(10)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let mut report = SpoolReport::default();
+        for row in rows {
+            match spool.write_row(&row) {
+                Ok(path) => {
+                    let file = path.to_string_lossy().to_string();
+                    self.write(|tx| {
+                        tx.execute(
+                            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, file = ?3, last_error = NULL WHERE id = ?1",
+                            params![row.id, ts(now), file],
+                        )?;
+                        Ok(())
+                    })?;
+                    report.delivered.push(DeliveredFile {
+                        channel: row.channel.clone(),
+                        recipient: row.recipient.clone(),
+                        path,
+                    });
+                }
+                Err(e) => {
+                    let attempts = row.attempts + 1;
+                    let why = format!("cannot write to {}: {e}", spool.root().display());
+                    let state = if attempts >= MAX_ATTEMPTS {
+                        "failed"
+                    } else {
+                        "pending"
+                    };
+                    self.write(|tx| {
+                        tx.execute(
+                            "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_at = ?4, last_error = ?5 WHERE id = ?1",
+                            params![row.id, attempts, state, ts(now + backoff(attempts)), why],
+                        )?;
+                        Ok(())
+                    })?;
+                    report.errors.push(why);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    pub fn outbox_status(&self) -> Result<OutboxStatus> {
+        let mut status = OutboxStatus::default();
+        let mut st = self
+            .conn()
+            .prepare("SELECT state, count(*) FROM outbox GROUP BY state")?;
+        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (state, n) = row?;
+            match state.as_str() {
+                "pending" => status.pending = n,
+                "failed" => status.failed = n,
+                _ => status.delivered = n,
+            }
+        }
+        let mut st = self.conn().prepare(
+            "SELECT id, kind, channel, recipient, state, attempts, next_attempt_at, last_error, file
+             FROM outbox WHERE state != 'delivered' ORDER BY id",
+        )?;
+        status.waiting = st
+            .query_map([], |r| {
+                Ok(OutboxRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    channel: r.get(2)?,
+                    recipient: r.get(3)?,
+                    state: r.get(4)?,
+                    attempts: r.get(5)?,
+                    next_attempt_at: from_ts(r.get(6)?),
+                    last_error: r.get(7)?,
+                    file: r.get(8)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(status)
+    }
+
+    /// The files delivered for a booking (where its email and SMS went).
+    pub fn delivered_files(&self, booking_code: &str) -> Result<Vec<DeliveredFile>> {
+        let mut st = self.conn().prepare(
+            "SELECT channel, recipient, file FROM outbox WHERE booking_code = ?1 AND state = 'delivered' ORDER BY id",
+        )?;
+        let rows = st.query_map([booking_code], |r| {
+            Ok(DeliveredFile {
+                channel: r.get(0)?,
+                recipient: r.get(1)?,
+                path: PathBuf::from(r.get::<_, String>(2)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::io("spool", e)
+    }
+}

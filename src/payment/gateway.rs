@@ -1,0 +1,247 @@
+//! A simulated card gateway: the "remote side" of card payments, with its own ledger in its own
+//! SQLite file, so that after a crash our database and the gateway can disagree as they do in
+//! real life. It stores brand and last four digits, never a card number.
+//!
+//! Test cards (any future expiry, any CVC of the right length):
+//!
+//! | number              | outcome                 |
+//! |---------------------|-------------------------|
+//! | 4242 4242 4242 4242 | approved                |
+//! | 4000 0000 0000 0002 | declined                |
+//! | 4000 0000 0000 9995 | insufficient funds      |
+//! | 4000 0000 0000 0119 | gateway error (no charge) |
+//!
+//! Any other valid Visa, Mastercard or Amex number is approved.
+
+use super::{
+    ChargeOutcome, ChargeRequest, PaymentProcessor, ProcessorError, RefundRequest, Tender,
+};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+pub const CARD_APPROVE: &str = "4242424242424242";
+pub const CARD_DECLINE: &str = "4000000000000002";
+pub const CARD_INSUFFICIENT_FUNDS: &str = "4000000000009995";
+pub const CARD_GATEWAY_ERROR: &str = "4000000000000119";
+
+pub struct SimulatedGateway {
+    conn: Mutex<Connection>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SimulatedGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SimulatedGateway")
+    }
+}
+
+/// What the gateway's ledger says, for reconciliation checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerTotals {
+    pub charges: i64,
+    pub captured_cents: i64,
+    pub refunds: i64,
+    pub refunded_cents: i64,
+}
+
+fn gw_err(e: rusqlite::Error) -> ProcessorError {
+    ProcessorError(format!("the card gateway is unavailable ({e})"))
+}
+
+impl SimulatedGateway {
+    pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<SimulatedGateway> {
+        let path = path.as_ref();
+        crate::store::create_private_file(path)?;
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(crate::store::BUSY_TIMEOUT)?;
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             CREATE TABLE IF NOT EXISTS charges (
+                 idempotency_key TEXT PRIMARY KEY,
+                 reference   TEXT NOT NULL UNIQUE,
+                 amount_cents INTEGER NOT NULL,
+                 currency    TEXT NOT NULL,
+                 outcome     TEXT NOT NULL,   -- 'approved' or the decline reason
+                 card        TEXT NOT NULL,   -- brand and last four only
+                 created_at  INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS refunds (
+                 idempotency_key TEXT PRIMARY KEY,
+                 reference   TEXT NOT NULL UNIQUE,
+                 charge_reference TEXT NOT NULL REFERENCES charges(reference),
+                 amount_cents INTEGER NOT NULL,
+                 created_at  INTEGER NOT NULL
+             );",
+        )
+        .map_err(Error::from)?;
+        Ok(SimulatedGateway {
+            conn: Mutex::new(conn),
+            clock,
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn totals(&self) -> Result<LedgerTotals> {
+        let conn = self.conn();
+        let (charges, captured) = conn.query_row(
+            "SELECT count(*), coalesce(sum(amount_cents), 0) FROM charges WHERE outcome = 'approved'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (refunds, refunded) = conn.query_row(
+            "SELECT count(*), coalesce(sum(amount_cents), 0) FROM refunds",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(LedgerTotals {
+            charges,
+            captured_cents: captured,
+            refunds,
+            refunded_cents: refunded,
+        })
+    }
+
+    fn stored(conn: &Connection, key: &str) -> rusqlite::Result<Option<ChargeOutcome>> {
+        conn.query_row(
+            "SELECT reference, outcome, card FROM charges WHERE idempotency_key = ?1",
+            [key],
+            |r| {
+                let outcome: String = r.get(1)?;
+                Ok(if outcome == "approved" {
+                    ChargeOutcome::Approved {
+                        reference: r.get(0)?,
+                        change_cents: 0,
+                        detail: r.get(2)?,
+                    }
+                } else {
+                    ChargeOutcome::Declined { reason: outcome }
+                })
+            },
+        )
+        .optional()
+    }
+}
+
+fn reference(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+impl PaymentProcessor for SimulatedGateway {
+    fn name(&self) -> &'static str {
+        "card"
+    }
+
+    fn charge(&self, req: &ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError> {
+        let Tender::Card(card) = req.tender else {
+            return Err(ProcessorError("the card gateway takes only cards".into()));
+        };
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(gw_err)?;
+        // The same key never charges twice: it returns the first result.
+        if let Some(first) = Self::stored(&tx, req.idempotency_key).map_err(gw_err)? {
+            return Ok(first);
+        }
+        let outcome = match card.number() {
+            CARD_GATEWAY_ERROR => {
+                return Err(ProcessorError(
+                    "the card gateway reported an internal error".into(),
+                ));
+            }
+            CARD_DECLINE => "the card was declined by the bank; ask for another card or cash",
+            CARD_INSUFFICIENT_FUNDS => {
+                "insufficient funds on the card; ask for another card or cash"
+            }
+            _ => "approved",
+        };
+        let reference = reference("ch");
+        tx.execute(
+            "INSERT INTO charges (idempotency_key, reference, amount_cents, currency, outcome, card, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                req.idempotency_key,
+                reference,
+                req.amount_cents,
+                req.currency,
+                outcome,
+                card.summary(),
+                self.clock.now().timestamp()
+            ],
+        )
+        .map_err(gw_err)?;
+        tx.commit().map_err(gw_err)?;
+        Ok(if outcome == "approved" {
+            ChargeOutcome::Approved {
+                reference,
+                change_cents: 0,
+                detail: card.summary(),
+            }
+        } else {
+            ChargeOutcome::Declined {
+                reason: outcome.to_string(),
+            }
+        })
+    }
+
+    fn refund(&self, req: &RefundRequest<'_>) -> Result<String, ProcessorError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(gw_err)?;
+        if let Some(r) = tx
+            .query_row(
+                "SELECT reference FROM refunds WHERE idempotency_key = ?1",
+                [req.idempotency_key],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(gw_err)?
+        {
+            return Ok(r);
+        }
+        let left: Option<i64> = tx
+            .query_row(
+                "SELECT c.amount_cents - coalesce((SELECT sum(amount_cents) FROM refunds r WHERE r.charge_reference = c.reference), 0)
+                 FROM charges c WHERE c.reference = ?1 AND c.outcome = 'approved'",
+                [req.charge_reference],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(gw_err)?;
+        match left {
+            None => {
+                return Err(ProcessorError(format!(
+                    "no charge {} to refund",
+                    req.charge_reference
+                )));
+            }
+            Some(left) if left < req.amount_cents => {
+                return Err(ProcessorError(format!(
+                    "charge {} has only {left} cents left to refund",
+                    req.charge_reference
+                )));
+            }
+            Some(_) => {}
+        }
+        let reference = reference("re");
+        tx.execute(
+            "INSERT INTO refunds (idempotency_key, reference, charge_reference, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![req.idempotency_key, reference, req.charge_reference, req.amount_cents, self.clock.now().timestamp()],
+        )
+        .map_err(gw_err)?;
+        tx.commit().map_err(gw_err)?;
+        Ok(reference)
+    }
+
+    fn lookup(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {
+        Self::stored(&self.conn(), idempotency_key).map_err(gw_err)
+    }
+}

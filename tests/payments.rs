@@ -1,0 +1,382 @@
+//! Card payments through the simulated gateway, notices in the outbox, and the spool.
+
+mod common;
+
+use boxoffice::notify::spool::MAX_ATTEMPTS;
+use boxoffice::payment::gateway::*;
+use boxoffice::payment::{ChargeOutcome, ChargeRequest, PaymentProcessor, RefundRequest};
+use boxoffice::{Card, Clock, Error, Processors, SeatStatus, Spool, Tender};
+use common::*;
+
+fn processors(f: &Fixture) -> Processors {
+    Processors::with_gateway(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap()
+}
+
+fn card(f: &Fixture, number: &str) -> Tender {
+    Tender::Card(Card::parse(number, "12/28", "123", f.clock.now()).unwrap())
+}
+
+fn gateway(f: &Fixture) -> SimulatedGateway {
+    SimulatedGateway::open(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap()
+}
+
+fn status(f: &Fixture, label: &str) -> SeatStatus {
+    let map = f.store.seat_map(f.concert).unwrap();
+    map.seats.iter().find(|s| s.seat == label).unwrap().status
+}
+
+fn with_phone(email: &str) -> boxoffice::CustomerInfo {
+    boxoffice::CustomerInfo {
+        email: email.into(),
+        name: Some("Ann Lee".into()),
+        phone: Some("+43 660 123 4567".into()),
+    }
+}
+
+#[test]
+fn an_approved_card_books_and_the_amount_comes_from_stored_prices() {
+    let mut f = fixture();
+    let p = processors(&f);
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1", "A-1-4"]),
+            &customer("a@example.com"),
+        )
+        .unwrap();
+    let receipt = f
+        .store
+        .pay(&hold.hold_id, &card(&f, CARD_APPROVE), &p)
+        .unwrap();
+    assert_eq!(receipt.total_cents, 5_000 + 3_000);
+    assert_eq!(receipt.method, "card");
+    assert!(receipt.reference.starts_with("ch_"));
+    let totals = gateway(&f).totals().unwrap();
+    assert_eq!((totals.charges, totals.captured_cents), (1, 8_000));
+    // Cancelling refunds through the gateway.
+    let c = f.store.cancel_booking(&receipt.booking_code, &p).unwrap();
+    assert_eq!((c.refunded_cents, c.refund_pending_cents), (8_000, 0));
+    let totals = gateway(&f).totals().unwrap();
+    assert_eq!((totals.refunds, totals.refunded_cents), (1, 8_000));
+}
+
+#[test]
+fn a_declined_card_releases_the_seats_and_says_why() {
+    for (number, why) in [
+        (CARD_DECLINE, "declined"),
+        (CARD_INSUFFICIENT_FUNDS, "insufficient funds"),
+    ] {
+        let mut f = fixture();
+        let p = processors(&f);
+        let hold = f
+            .store
+            .hold_seats(
+                f.concert,
+                &seats(&["A-2-1", "A-2-2"]),
+                &customer("a@example.com"),
+            )
+            .unwrap();
+        match f
+            .store
+            .pay(&hold.hold_id, &card(&f, number), &p)
+            .unwrap_err()
+        {
+            Error::Declined {
+                reason,
+                concert_id,
+                seats,
+                customer,
+            } => {
+                assert!(reason.contains(why), "{reason}");
+                // Enough to hold the same seats again in one step.
+                assert_eq!(
+                    (concert_id, seats.len(), customer.as_str()),
+                    (f.concert, 2, "a@example.com")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(status(&f, "A-2-1"), SeatStatus::Free);
+        assert_eq!(gateway(&f).totals().unwrap().captured_cents, 0);
+    }
+}
+
+#[test]
+fn a_gateway_error_charges_nothing_and_keeps_the_hold_for_a_retry() {
+    let mut f = fixture();
+    let p = processors(&f);
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-3"]), &customer("a@example.com"))
+        .unwrap();
+    let err = f
+        .store
+        .pay(&hold.hold_id, &card(&f, CARD_GATEWAY_ERROR), &p)
+        .unwrap_err();
+    assert!(matches!(err, Error::Processor(_)), "{err:?}");
+    assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "live");
+    assert_eq!(status(&f, "A-2-3"), SeatStatus::Held);
+    // The retry with another card goes through under a new key.
+    let receipt = f
+        .store
+        .pay(&hold.hold_id, &card(&f, CARD_APPROVE), &p)
+        .unwrap();
+    assert!(!receipt.booking_code.is_empty());
+}
+
+#[test]
+fn a_card_that_fails_validation_never_reaches_the_store() {
+    let f = fixture();
+    for (n, e, c) in [
+        ("4242424242424241", "12/28", "123"),
+        ("4242424242424242", "10/26", "123"),
+        ("4242424242424242", "12/28", "1"),
+    ] {
+        let err = Card::parse(n, e, c, f.clock.now()).unwrap_err();
+        assert_eq!(err.kind(), boxoffice::ErrorKind::Usage);
+    }
+}
+
+#[test]
+fn the_gateway_is_idempotent_by_key() {
+    let f = fixture();
+    let g = gateway(&f);
+    let tender = card(&f, CARD_APPROVE);
+    let req = ChargeRequest {
+        idempotency_key: "k1",
+        amount_cents: 1_000,
+        currency: "EUR",
+        tender: &tender,
+        description: "t",
+    };
+    let first = g.charge(&req).unwrap();
+    let second = g
+        .charge(&ChargeRequest {
+            amount_cents: 9_999,
+            ..req
+        })
+        .unwrap();
+    assert_eq!(first, second, "the same key returns the first result");
+    assert_eq!(g.lookup("k1").unwrap(), Some(first.clone()));
+    assert_eq!(g.lookup("k2").unwrap(), None);
+    let ChargeOutcome::Approved { reference, .. } = first else {
+        panic!()
+    };
+    let refund = RefundRequest {
+        idempotency_key: "r1",
+        charge_reference: &reference,
+        amount_cents: 1_000,
+        currency: "EUR",
+    };
+    let r1 = g.refund(&refund).unwrap();
+    assert_eq!(g.refund(&refund).unwrap(), r1);
+    // A second refund under another key would exceed the charge.
+    assert!(
+        g.refund(&RefundRequest {
+            idempotency_key: "r2",
+            ..refund
+        })
+        .is_err()
+    );
+    let t = g.totals().unwrap();
+    assert_eq!(
+        (t.charges, t.captured_cents, t.refunds, t.refunded_cents),
+        (1, 1_000, 1, 1_000)
+    );
+}
+
+#[test]
+fn confirmation_and_cancellation_reach_the_spool_as_email_and_sms() {
+    let mut f = fixture();
+    let p = processors(&f);
+    let spool = Spool::new(f.dir.path().join("spool"));
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-2"]),
+            &with_phone("ann@example.com"),
+        )
+        .unwrap();
+    let receipt = f
+        .store
+        .pay(&hold.hold_id, &card(&f, CARD_APPROVE), &p)
+        .unwrap();
+    assert_eq!(
+        f.store.outbox_status().unwrap().pending,
+        2,
+        "queued with the booking"
+    );
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    assert_eq!(report.delivered.len(), 2);
+    let email = std::fs::read_to_string(&report.delivered[0].path).unwrap();
+    assert!(
+        report.delivered[0]
+            .path
+            .starts_with(spool.email_dir().join("new"))
+    );
+    for needle in [
+        "To: \"Ann Lee\" <ann@example.com>",
+        "Subject: Your tickets: The Testers",
+        "Message-ID: <",
+        "Date: ",
+        &receipt.booking_code,
+        "text/calendar",
+        "BEGIN:VEVENT",
+        "A-1-2",
+    ] {
+        assert!(email.contains(needle), "email lacks {needle}:\n{email}");
+    }
+    let sms = std::fs::read_to_string(&report.delivered[1].path).unwrap();
+    assert!(sms.starts_with("To: +436601234567\n\n"), "{sms}");
+    let text = sms.lines().nth(2).unwrap();
+    assert!(
+        text.chars().count() <= 160 && text.contains(&receipt.booking_code),
+        "{text}"
+    );
+    // Delivering again writes nothing new.
+    assert!(
+        f.store
+            .deliver_outbox(&spool, true)
+            .unwrap()
+            .delivered
+            .is_empty()
+    );
+
+    f.store.cancel_booking(&receipt.booking_code, &p).unwrap();
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    assert_eq!(report.delivered.len(), 2);
+    let email = std::fs::read_to_string(&report.delivered[0].path).unwrap();
+    assert!(
+        email.contains("is cancelled") && email.contains("STATUS:CANCELLED"),
+        "{email}"
+    );
+    let files = std::fs::read_dir(spool.email_dir().join("new"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 2);
+    assert_eq!(
+        f.store
+            .delivered_files(&receipt.booking_code)
+            .unwrap()
+            .len(),
+        4
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unwritable_spool_never_blocks_a_booking_and_messages_wait() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut f = fixture();
+    let p = processors(&f);
+    // A spool path under a plain file can never be created, even by root.
+    let blocker = f.dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let bad = Spool::new(blocker.join("spool"));
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-3"]), &customer("a@example.com"))
+        .unwrap();
+    let receipt = f
+        .store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 5_000,
+            },
+            &p,
+        )
+        .unwrap();
+    let report = f.store.deliver_outbox(&bad, false).unwrap();
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(
+        f.store.booking(&receipt.booking_code).unwrap().state,
+        "confirmed"
+    );
+    let status = f.store.outbox_status().unwrap();
+    assert_eq!(status.pending, 1);
+    assert_eq!(status.waiting[0].attempts, 1);
+    assert!(
+        status.waiting[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("cannot write")
+    );
+    // Backoff: not retried before it is due.
+    assert!(
+        f.store
+            .deliver_outbox(&bad, false)
+            .unwrap()
+            .errors
+            .is_empty()
+    );
+    for _ in 1..MAX_ATTEMPTS {
+        f.clock.advance(chrono::Duration::hours(2));
+        f.store.deliver_outbox(&bad, false).unwrap();
+    }
+    let status = f.store.outbox_status().unwrap();
+    assert_eq!((status.pending, status.failed), (0, 1));
+    // Once the spool is writable, a flush delivers failed ones too.
+    let good = Spool::new(f.dir.path().join("spool"));
+    let report = f.store.deliver_outbox(&good, true).unwrap();
+    assert_eq!(report.delivered.len(), 1);
+    let mode = std::fs::metadata(&report.delivered[0].path)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
+    assert_eq!(f.store.outbox_status().unwrap().delivered, 1);
+}
+
+#[test]
+fn a_name_with_line_breaks_cannot_inject_headers() {
+    let mut f = fixture();
+    let evil = boxoffice::CustomerInfo {
+        email: "a@example.com".into(),
+        name: Some("Eve\r\nBcc: victim@example.com".into()),
+        phone: None,
+    };
+    assert!(matches!(
+        f.store.hold_seats(f.concert, &seats(&["A-1-1"]), &evil),
+        Err(Error::Invalid(_))
+    ));
+    let evil = boxoffice::CustomerInfo {
+        email: "a@example.com\r\nBcc: x@y.z".into(),
+        name: None,
+        phone: None,
+    };
+    assert!(matches!(
+        f.store.hold_seats(f.concert, &seats(&["A-1-1"]), &evil),
+        Err(Error::Invalid(_))
+    ));
+    // A name with quotes and non-ASCII is encoded, not interpreted.
+    let p = processors(&f);
+    let spool = Spool::new(f.dir.path().join("spool"));
+    let odd = boxoffice::CustomerInfo {
+        email: "b@example.com".into(),
+        name: Some("\"Zoë\" <x@y.z>, Ünal".into()),
+        phone: None,
+    };
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &odd)
+        .unwrap();
+    f.store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 5_000,
+            },
+            &p,
+        )
+        .unwrap();
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    let email = std::fs::read_to_string(&report.delivered[0].path).unwrap();
+    let to: Vec<&str> = email.lines().filter(|l| l.starts_with("To:")).collect();
+    assert_eq!(to.len(), 1);
+    assert!(to[0].ends_with("<b@example.com>"), "{}", to[0]);
+    assert!(!email.lines().any(|l| l.starts_with("Bcc:")));
+}
