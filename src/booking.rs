@@ -150,15 +150,18 @@ pub(crate) fn insert_booking(
     ))
 }
 
-/// Ends every live hold whose time is up: its seats are free again. Returns the holds ended.
+/// Ends every live hold whose time is up: its seats are free again, an expired waiting-list
+/// offer moves on to the next person. Returns the holds ended.
 pub(crate) fn expire_holds_tx(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Vec<String>> {
-    let ids: Vec<String> = {
-        let mut st =
-            tx.prepare_cached("SELECT id FROM holds WHERE state = 'live' AND expires_at <= ?1")?;
-        st.query_map([ts(now)], |r| r.get(0))?
+    let expired: Vec<(String, i64, String)> = {
+        let mut st = tx.prepare_cached(
+            "SELECT id, concert_id, kind FROM holds WHERE state = 'live' AND expires_at <= ?1",
+        )?;
+        st.query_map([ts(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?
     };
-    for id in &ids {
+    let mut concerts: Vec<i64> = Vec::new();
+    for (id, concert, kind) in &expired {
         tx.execute(
             "UPDATE holds SET state = 'expired', ended_at = ?2 WHERE id = ?1",
             params![id, ts(now)],
@@ -167,8 +170,17 @@ pub(crate) fn expire_holds_tx(tx: &Transaction<'_>, now: DateTime<Utc>) -> Resul
             "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL",
             [id],
         )?;
+        if kind == "offer" {
+            crate::waitlist::end_offer(tx, id, "expired", now)?;
+        }
+        if !concerts.contains(concert) {
+            concerts.push(*concert);
+        }
     }
-    Ok(ids)
+    for concert in concerts {
+        crate::waitlist::seats_freed(tx, concert, now)?;
+    }
+    Ok(expired.into_iter().map(|e| e.0).collect())
 }
 
 struct HoldRow {
@@ -178,11 +190,14 @@ struct HoldRow {
     state: String,
     expires_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
+    kind: String,
+    gap_override: bool,
 }
 
 fn load_hold(conn: &rusqlite::Connection, id: &str) -> Result<HoldRow> {
     conn.query_row(
-        "SELECT id, concert_id, customer_id, state, expires_at, created_at FROM holds WHERE id = ?1",
+        "SELECT id, concert_id, customer_id, state, expires_at, created_at, kind, gap_override FROM holds
+         WHERE id = ?1 AND kind != 'pool'",
         [id.trim().to_ascii_uppercase()],
         |r| {
             Ok(HoldRow {
@@ -192,6 +207,8 @@ fn load_hold(conn: &rusqlite::Connection, id: &str) -> Result<HoldRow> {
                 state: r.get(3)?,
                 expires_at: from_ts(r.get(4)?),
                 created_at: from_ts(r.get(5)?),
+                kind: r.get(6)?,
+                gap_override: r.get(7)?,
             })
         },
     )
@@ -214,6 +231,9 @@ fn hold_view(conn: &rusqlite::Connection, h: &HoldRow) -> Result<Hold> {
     )?;
     Ok(Hold {
         hold_id: h.id.clone(),
+        kind: h.kind.clone(),
+        replaced: None,
+        gap_override: h.gap_override,
         concert_id: h.concert_id,
         customer: email,
         total_cents: seats.iter().map(|s| s.1).sum(),
@@ -254,6 +274,320 @@ fn ensure_live(conn: &rusqlite::Connection, h: &HoldRow, now: DateTime<Utc>) -> 
             state: other.to_string(),
         }),
     }
+}
+
+/// How a hold picks its seats.
+enum Selection<'a> {
+    /// These labels; `true` when the clerk overrides the single-seat-gap rule.
+    Seats(&'a [String], bool),
+    Best(&'a BestRequest),
+}
+
+/// Best-available: `count` seats, optionally of one category and at most a price.
+#[derive(Debug, Clone, Default)]
+pub struct BestRequest {
+    pub count: usize,
+    pub category: Option<String>,
+    pub max_price_cents: Option<i64>,
+    /// Take the best split when no row has `count` seats together.
+    pub allow_split: bool,
+}
+
+pub(crate) struct ConcertRules {
+    pub venue_id: i64,
+    pub on_sale_at: i64,
+    pub hold_minutes: i64,
+    pub offer_minutes: i64,
+    pub ticket_limit: i64,
+    pub status: String,
+}
+
+pub(crate) fn concert_rules(tx: &rusqlite::Connection, concert_id: i64) -> Result<ConcertRules> {
+    tx.query_row(
+        "SELECT venue_id, on_sale_at, hold_minutes, offer_minutes, ticket_limit, status FROM concerts WHERE id = ?1",
+        [concert_id],
+        |r| {
+            Ok(ConcertRules {
+                venue_id: r.get(0)?,
+                on_sale_at: r.get(1)?,
+                hold_minutes: r.get(2)?,
+                offer_minutes: r.get(3)?,
+                ticket_limit: r.get(4)?,
+                status: r.get(5)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))
+}
+
+/// Seat ids, labels and prices for the labels asked for; every unknown label is named.
+fn resolve_seats(
+    tx: &Transaction<'_>,
+    concert_id: i64,
+    venue_id: i64,
+    wanted: &[String],
+) -> Result<Vec<(i64, String, i64)>> {
+    let mut seats = Vec::new();
+    let mut unknown = Vec::new();
+    let mut st = tx.prepare_cached(
+        "SELECT s.id, s.label, p.price_cents FROM seats s
+         JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
+         WHERE s.venue_id = ?2 AND s.label = ?3",
+    )?;
+    for l in wanted {
+        match st
+            .query_row(params![concert_id, venue_id, l], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?
+        {
+            Some(seat) => seats.push(seat),
+            None => unknown.push(l.clone()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::UnknownSeats(unknown));
+    }
+    Ok(seats)
+}
+
+/// Everyone who is the same person as `customer_id`: the same email, or the same phone.
+pub(crate) fn same_person_ids(tx: &Transaction<'_>, customer_id: i64) -> Result<Vec<i64>> {
+    let mut st = tx.prepare_cached(
+        "SELECT id FROM customers WHERE id = ?1
+         OR (phone IS NOT NULL AND phone = (SELECT phone FROM customers WHERE id = ?1))",
+    )?;
+    Ok(st
+        .query_map([customer_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One live hold per customer per concert: an earlier one is released, and said so.
+fn replace_earlier_hold(
+    tx: &Transaction<'_>,
+    concert_id: i64,
+    same_person: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Option<ReplacedHold>> {
+    let earlier: Option<String> = tx
+        .query_row(
+            &format!(
+                "SELECT id FROM holds WHERE concert_id = ?1 AND kind = 'sale' AND state = 'live'
+                 AND customer_id IN ({}) ORDER BY created_at DESC LIMIT 1",
+                id_list(same_person)
+            ),
+            [concert_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = earlier else { return Ok(None) };
+    let h = load_hold(tx, &id)?;
+    let seats = hold_view(tx, &h)?.seats;
+    tx.execute(
+        "UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1",
+        params![id, ts(now)],
+    )?;
+    tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1", [&id])?;
+    Ok(Some(ReplacedHold { hold_id: id, seats }))
+}
+
+/// Refuses seats that have an active claim, naming them (and saying when they are kept for the
+/// waiting list).
+fn check_free(tx: &Transaction<'_>, concert_id: i64, seats: &[(i64, String, i64)]) -> Result<()> {
+    let mut taken = Vec::new();
+    let mut reserved = 0;
+    let mut st = tx.prepare_cached(
+        "SELECT reserved FROM claims WHERE concert_id = ?1 AND seat_id = ?2 AND active = 1",
+    )?;
+    for (seat_id, label, _) in seats {
+        if let Some(r) = st
+            .query_row(params![concert_id, seat_id], |r| r.get::<_, i64>(0))
+            .optional()?
+        {
+            taken.push(label.clone());
+            reserved += r;
+        }
+    }
+    match taken.len() {
+        0 => Ok(()),
+        n if reserved as usize == n => Err(Error::ReservedForWaitlist(taken)),
+        _ => Err(Error::SeatsTaken(taken)),
+    }
+}
+
+/// Seats of the concert with their current freedom, for the fairness geometry; `rows` limits
+/// it to some rows of the layout.
+pub(crate) fn load_geometry(
+    tx: &rusqlite::Connection,
+    concert_id: i64,
+    venue_id: i64,
+    rows: Option<&[i64]>,
+    free_sql: &str,
+) -> Result<(Vec<crate::fairness::SeatPos>, f64)> {
+    let width: i64 = tx.query_row("SELECT width FROM venues WHERE id = ?1", [venue_id], |r| {
+        r.get(0)
+    })?;
+    let filter = match rows {
+        Some(rows) => format!(" AND s.grid_y IN ({})", id_list(rows)),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y, {free_sql}
+         FROM seats s JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
+         LEFT JOIN claims cl ON cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
+         WHERE s.venue_id = ?2{filter}"
+    );
+    let mut st = tx.prepare_cached(&sql)?;
+    let seats = st
+        .query_map(params![concert_id, venue_id], |r| {
+            Ok(crate::fairness::SeatPos {
+                id: r.get(0)?,
+                label: r.get(1)?,
+                category: r.get(2)?,
+                price_cents: r.get(3)?,
+                x: r.get(4)?,
+                y: r.get(5)?,
+                free: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((seats, (width - 1).max(0) as f64 / 2.0))
+}
+
+/// The single-seat-gap rule. Returns whether the selection strands a seat (allowed only
+/// with the clerk's override, or when no selection of the same size would avoid it).
+fn check_gaps(
+    tx: &Transaction<'_>,
+    concert_id: i64,
+    venue_id: i64,
+    seats: &[(i64, String, i64)],
+    allow_gap: bool,
+) -> Result<bool> {
+    let rows: Vec<i64> = {
+        let mut st = tx.prepare_cached("SELECT grid_y FROM seats WHERE id = ?1")?;
+        let mut rows = Vec::new();
+        for (id, _, _) in seats {
+            rows.push(st.query_row([id], |r| r.get(0))?);
+        }
+        rows
+    };
+    let (near, centre) = load_geometry(tx, concert_id, venue_id, Some(&rows), "cl.id IS NULL")?;
+    let geo = crate::fairness::Geometry::new(&near, centre);
+    let idx: Vec<usize> = seats.iter().filter_map(|s| geo.index_of(s.0)).collect();
+    let stranded = geo.new_gaps(&idx);
+    if stranded.is_empty() || allow_gap {
+        return Ok(!stranded.is_empty());
+    }
+    let category = near[idx[0]].category.clone();
+    let (all, centre) = load_geometry(tx, concert_id, venue_id, None, "cl.id IS NULL")?;
+    let geo = crate::fairness::Geometry::new(&all, centre);
+    match geo.best(seats.len(), |s| s.category == category) {
+        Some(p) if p.together && p.gap_free => Err(Error::WouldStrandSeat {
+            stranded,
+            suggestion: p.labels,
+        }),
+        // No selection of this size avoids a gap: allowed, as seat-map services do.
+        _ => Ok(true),
+    }
+}
+
+fn pick_best(
+    tx: &Transaction<'_>,
+    concert_id: i64,
+    venue_id: i64,
+    b: &BestRequest,
+) -> Result<Vec<(i64, String, i64)>> {
+    let (all, centre) = load_geometry(tx, concert_id, venue_id, None, "cl.id IS NULL")?;
+    let geo = crate::fairness::Geometry::new(&all, centre);
+    let category = b.category.as_ref().map(|c| c.to_ascii_uppercase());
+    let pick = geo
+        .best(b.count, |s| {
+            category.as_ref().is_none_or(|c| *c == s.category)
+                && b.max_price_cents.is_none_or(|m| s.price_cents <= m)
+        })
+        .ok_or_else(|| {
+            Error::NotEnoughSeats(format!(
+                "fewer than {} seats{}{} are free",
+                b.count,
+                category
+                    .as_deref()
+                    .map(|c| format!(" of category {c}"))
+                    .unwrap_or_default(),
+                b.max_price_cents
+                    .map(|m| format!(" at {} or less", Money::new(m, "")))
+                    .unwrap_or_default()
+            ))
+        })?;
+    if !pick.together && !b.allow_split {
+        return Err(Error::NotTogether {
+            n: b.count,
+            suggestion: pick.labels,
+        });
+    }
+    Ok(pick
+        .ids
+        .iter()
+        .zip(&pick.labels)
+        .map(|(id, label)| {
+            let price = all
+                .iter()
+                .find(|s| s.id == *id)
+                .map(|s| s.price_cents)
+                .unwrap_or(0);
+            (*id, label.clone(), price)
+        })
+        .collect())
+}
+
+/// Inserts a hold and its claims. A claim the unique index refuses means the seat was taken.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_hold(
+    tx: &Transaction<'_>,
+    hold_id: &str,
+    concert_id: i64,
+    customer_id: i64,
+    kind: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    gap_override: bool,
+    seats: &[(i64, String, i64)],
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind, gap_override)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'live', ?6, ?7)",
+        params![hold_id, concert_id, customer_id, ts(now), ts(expires_at), kind, gap_override],
+    )?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at, reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (seat_id, label, price) in seats {
+        st.execute(params![
+            concert_id,
+            seat_id,
+            hold_id,
+            price,
+            ts(expires_at),
+            (kind == "offer") as i64
+        ])
+        .map_err(|e| match e {
+            // Unreachable under BEGIN IMMEDIATE; the unique index is the last line of defence.
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Error::SeatsTaken(vec![label.clone()])
+            }
+            e => e.into(),
+        })?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -320,6 +654,7 @@ impl Store {
                 SeatStatus::Free => counts.free += 1,
                 SeatStatus::Held => counts.held += 1,
                 SeatStatus::Booked => counts.booked += 1,
+                SeatStatus::Reserved => counts.reserved += 1,
             }
         }
         let mut st = self.conn().prepare_cached(
@@ -344,102 +679,130 @@ impl Store {
     }
 
     /// Holds `labels` for `customer`, all or nothing, for the concert's hold time. Seats held
-    /// by a hold that has run out count as free and are reclaimed.
+    /// by a hold that has run out count as free and are reclaimed. Refuses a selection that
+    /// would strand a single seat when another of the same size would not.
     pub fn hold_seats(
         &mut self,
         concert_id: i64,
         labels: &[String],
         customer: &CustomerInfo,
     ) -> Result<Hold> {
+        self.hold_with(concert_id, Selection::Seats(labels, false), customer)
+    }
+
+    /// Like [`Store::hold_seats`], with the clerk's explicit override of the single-seat-gap
+    /// rule; the override is recorded on the hold.
+    pub fn hold_seats_allowing_gap(
+        &mut self,
+        concert_id: i64,
+        labels: &[String],
+        customer: &CustomerInfo,
+    ) -> Result<Hold> {
+        self.hold_with(concert_id, Selection::Seats(labels, true), customer)
+    }
+
+    /// Holds the best `n` available seats (of a category, under a price): together in one row
+    /// without a gap, else together with a gap, else a split, which is refused with the split
+    /// suggested unless `allow_split`.
+    pub fn hold_best(
+        &mut self,
+        concert_id: i64,
+        best: &BestRequest,
+        customer: &CustomerInfo,
+    ) -> Result<Hold> {
+        self.hold_with(concert_id, Selection::Best(best), customer)
+    }
+
+    fn hold_with(
+        &mut self,
+        concert_id: i64,
+        selection: Selection<'_>,
+        customer: &CustomerInfo,
+    ) -> Result<Hold> {
         let now = self.now();
         let mut wanted: Vec<String> = Vec::new();
-        for l in labels {
-            let l = l.trim().to_ascii_uppercase();
-            if l.is_empty() {
-                continue;
+        if let Selection::Seats(labels, _) = &selection {
+            for l in labels.iter() {
+                let l = l.trim().to_ascii_uppercase();
+                if l.is_empty() {
+                    continue;
+                }
+                if wanted.contains(&l) {
+                    return Err(Error::invalid(format!("seat {l} is listed twice")));
+                }
+                wanted.push(l);
             }
-            if wanted.contains(&l) {
-                return Err(Error::invalid(format!("seat {l} is listed twice")));
+            if wanted.is_empty() {
+                return Err(Error::invalid(
+                    "no seats given: name at least one seat to hold",
+                ));
             }
-            wanted.push(l);
         }
-        if wanted.is_empty() {
-            return Err(Error::invalid(
-                "no seats given: name at least one seat to hold",
-            ));
+        if let Selection::Best(b) = &selection
+            && b.count == 0
+        {
+            return Err(Error::invalid("ask for at least one seat"));
         }
         self.write(|tx| {
-            let (venue_id, on_sale_at, hold_minutes, status): (i64, i64, i64, String) = tx
-                .query_row(
-                    "SELECT venue_id, on_sale_at, hold_minutes, status FROM concerts WHERE id = ?1",
-                    [concert_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?
-                .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))?;
-            if status == "cancelled" {
+            let c = concert_rules(tx, concert_id)?;
+            if c.status == "cancelled" {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
             }
-            let mut seats: Vec<(i64, String, i64)> = Vec::new();
-            let mut unknown = Vec::new();
-            {
-                let mut st = tx.prepare_cached(
-                    "SELECT s.id, s.label, p.price_cents FROM seats s
-                     JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
-                     WHERE s.venue_id = ?2 AND s.label = ?3",
-                )?;
-                for l in &wanted {
-                    match st.query_row(params![concert_id, venue_id, l], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()? {
-                        Some(seat) => seats.push(seat),
-                        None => unknown.push(l.clone()),
-                    }
-                }
-            }
-            if !unknown.is_empty() {
-                return Err(Error::UnknownSeats(unknown));
-            }
-            if ts(now) < on_sale_at {
-                return Err(Error::NotOnSale(from_ts(on_sale_at)));
+            let seats: Vec<(i64, String, i64)> = match &selection {
+                Selection::Seats(..) => resolve_seats(tx, concert_id, c.venue_id, &wanted)?,
+                Selection::Best(_) => Vec::new(),
+            };
+            if ts(now) < c.on_sale_at {
+                return Err(Error::NotOnSale(from_ts(c.on_sale_at)));
             }
             let customer_id = upsert_customer(tx, customer)?;
             expire_holds_tx(tx, now)?;
-            let mut taken = Vec::new();
-            {
-                let mut st = tx.prepare_cached(
-                    "SELECT 1 FROM claims WHERE concert_id = ?1 AND seat_id = ?2 AND active = 1",
-                )?;
-                for (seat_id, label, _) in &seats {
-                    if st.exists(params![concert_id, seat_id])? {
-                        taken.push(label.clone());
-                    }
+            let same_person = same_person_ids(tx, customer_id)?;
+            let replaced = replace_earlier_hold(tx, concert_id, &same_person, now)?;
+            let (seats, gap_override) = match &selection {
+                Selection::Seats(_, allow_gap) => {
+                    check_free(tx, concert_id, &seats)?;
+                    let gappy = check_gaps(tx, concert_id, c.venue_id, &seats, *allow_gap)?;
+                    (seats, gappy && *allow_gap)
                 }
-            }
-            if !taken.is_empty() {
-                return Err(Error::SeatsTaken(taken));
+                Selection::Best(b) => (pick_best(tx, concert_id, c.venue_id, b)?, false),
+            };
+            let have: i64 = tx.query_row(
+                &format!(
+                    "SELECT count(*) FROM claims cl JOIN holds h ON h.id = cl.hold_id
+                     WHERE cl.concert_id = ?1 AND cl.active = 1 AND h.kind != 'pool'
+                       AND h.customer_id IN ({})",
+                    id_list(&same_person)
+                ),
+                [concert_id],
+                |r| r.get(0),
+            )?;
+            if have + seats.len() as i64 > c.ticket_limit {
+                return Err(Error::LimitReached {
+                    limit: c.ticket_limit,
+                    have,
+                    asked: seats.len() as i64,
+                });
             }
             let hold_id = new_hold_id();
-            let expires_at = now + Duration::minutes(hold_minutes);
-            tx.execute(
-                "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state) VALUES (?1, ?2, ?3, ?4, ?5, 'live')",
-                params![hold_id, concert_id, customer_id, ts(now), ts(expires_at)],
+            let expires_at = now + Duration::minutes(c.hold_minutes);
+            insert_hold(
+                tx,
+                &hold_id,
+                concert_id,
+                customer_id,
+                "sale",
+                now,
+                expires_at,
+                gap_override,
+                &seats,
             )?;
-            {
-                let mut st = tx.prepare_cached(
-                    "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?;
-                for (seat_id, label, price) in &seats {
-                    st.execute(params![concert_id, seat_id, hold_id, price, ts(expires_at)]).map_err(|e| {
-                        // Unreachable under BEGIN IMMEDIATE; the unique index is the last line of defence.
-                        match e {
-                            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                                Error::SeatsTaken(vec![label.clone()])
-                            }
-                            e => e.into(),
-                        }
-                    })?;
-                }
+            if replaced.is_some() {
+                crate::waitlist::seats_freed(tx, concert_id, now)?;
             }
-            hold_view(tx, &load_hold(tx, &hold_id)?)
+            let mut hold = hold_view(tx, &load_hold(tx, &hold_id)?)?;
+            hold.replaced = replaced;
+            Ok(hold)
         })
     }
 
@@ -458,6 +821,10 @@ impl Store {
                 params![h.id, ts(now)],
             )?;
             tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1", [&h.id])?;
+            if h.kind == "offer" {
+                crate::waitlist::end_offer(tx, &h.id, "left", now)?;
+            }
+            crate::waitlist::seats_freed(tx, h.concert_id, now)?;
             hold_view(tx, &load_hold(tx, &h.id)?)
         })
     }
@@ -613,9 +980,12 @@ impl Store {
                         params![h.id, ts(now)],
                     )?;
                     tx.execute(
-                        "UPDATE claims SET booking_id = ?2, expires_at = NULL WHERE hold_id = ?1 AND active = 1",
+                        "UPDATE claims SET booking_id = ?2, expires_at = NULL, reserved = 0 WHERE hold_id = ?1 AND active = 1",
                         params![h.id, booking_id],
                     )?;
+                    if h.kind == "offer" {
+                        crate::waitlist::end_offer(tx, &h.id, "booked", now)?;
+                    }
                     let facts = crate::notify::booking_facts(tx, booking_id)?;
                     crate::notify::queue(tx, h.customer_id, &crate::notify::confirmation(&facts, now), now)?;
                     Ok(Ok(Receipt {
@@ -654,6 +1024,10 @@ impl Store {
                         params![h.id, ts(now)],
                     )?;
                     tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1", [&h.id])?;
+                    if h.kind == "offer" {
+                        crate::waitlist::end_offer(tx, &h.id, "expired", now)?;
+                    }
+                    crate::waitlist::seats_freed(tx, h.concert_id, now)?;
                     Ok(Err(Error::Declined {
                         reason,
                         concert_id: h.concert_id,
@@ -732,6 +1106,15 @@ impl Store {
                 "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL",
                 [&hold_id],
             )?;
+            let (concert_id, kind): (i64, String) = tx.query_row(
+                "SELECT concert_id, kind FROM holds WHERE id = ?1",
+                [&hold_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if kind == "offer" {
+                crate::waitlist::end_offer(tx, &hold_id, "expired", now)?;
+            }
+            crate::waitlist::seats_freed(tx, concert_id, now)?;
             Ok(())
         })
     }
@@ -820,6 +1203,9 @@ impl Store {
                 st.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
             };
             tx.execute("UPDATE claims SET active = 0 WHERE booking_id = ?1", [id])?;
+            let concert_id: i64 =
+                tx.query_row("SELECT concert_id FROM bookings WHERE id = ?1", [id], |r| r.get(0))?;
+            crate::waitlist::seats_freed(tx, concert_id, now)?;
             // One refund per captured charge, keyed so a retry never refunds twice.
             tx.execute(
                 "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)

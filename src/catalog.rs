@@ -243,8 +243,8 @@ pub struct NewConcert {
 pub(crate) fn add_venue(tx: &Transaction<'_>, slug: &str, text: &str) -> Result<i64> {
     let layout = parse_layout(text)?;
     tx.execute(
-        "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![slug, layout.name, layout.city, layout.timezone, layout.stage, text, layout.seats.len() as i64],
+        "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity, width) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![slug, layout.name, layout.city, layout.timezone, layout.stage, text, layout.seats.len() as i64, layout.width as i64],
     )?;
     let venue_id = tx.last_insert_rowid();
     for (code, name) in &layout.categories {

@@ -4,6 +4,7 @@
 //! 3 a seat or hold not available (taken, expired, not on sale), 1 anything else.
 
 use anyhow::Context;
+use boxoffice::booking::BestRequest;
 use boxoffice::notify::spool::SpoolReport;
 use boxoffice::{
     Card, Clock, ConcertQuery, ConcertSummary, CustomerInfo, Error, ErrorKind, ManualClock, Money,
@@ -97,6 +98,7 @@ enum Command {
     Hold {
         concert: String,
         /// Seat labels as `seats` prints them, e.g. FLR-C-4
+        #[arg(required_unless_present = "best")]
         seats: Vec<String>,
         /// The customer's email
         #[arg(long)]
@@ -105,8 +107,33 @@ enum Command {
         name: Option<String>,
         #[arg(long)]
         phone: Option<String>,
+        /// Hold the best N available seats instead of naming them
+        #[arg(long, value_name = "N", conflicts_with = "seats")]
+        best: Option<usize>,
+        /// With --best: only this seat category (e.g. P)
+        #[arg(long, requires = "best")]
+        category: Option<String>,
+        /// With --best: at most this price per seat, in cents
+        #[arg(long, value_name = "CENTS", requires = "best")]
+        max_price: Option<i64>,
+        /// With --best: take the best split when no row has N seats together
+        #[arg(long, requires = "best")]
+        allow_split: bool,
+        /// The clerk's override: hold even if it leaves a single seat stranded (recorded)
+        #[arg(long)]
+        allow_gap: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// The waiting list of a sold-out concert
+    Waitlist {
+        #[command(subcommand)]
+        action: WaitlistAction,
+    },
+    /// A concert's rules
+    Concert {
+        #[command(subcommand)]
+        action: ConcertAction,
     },
     /// Give held seats back before they expire
     Release {
@@ -151,6 +178,61 @@ enum Command {
     /// Cancel a booking: seats free again, payment refunded
     Cancel {
         code: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WaitlistAction {
+    /// Join the waiting list (the concert, or the category, must be sold out)
+    Join {
+        concert: String,
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// How many seats they want together (1 up to the ticket limit)
+        #[arg(long)]
+        party: i64,
+        /// Wait for this seat category only
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The queue: positions, states and offer deadlines
+    List {
+        concert: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Leave the waiting list (an open offer goes to the next person)
+    Leave {
+        concert: String,
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConcertAction {
+    /// Set the ticket limit, hold time and waiting-list offer time
+    Rules {
+        concert: String,
+        /// Tickets per customer (default 6)
+        #[arg(long)]
+        ticket_limit: Option<i64>,
+        /// Minutes a hold lasts (default 5)
+        #[arg(long)]
+        hold_minutes: Option<i64>,
+        /// Minutes a waiting-list offer lasts (default 120)
+        #[arg(long)]
+        offer_minutes: Option<i64>,
         #[arg(long)]
         json: bool,
     },
@@ -298,6 +380,11 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
         spool,
         log,
     };
+    // Move the waiting list along: holds and offers whose time is up end now.
+    if let Err(e) = ctx.store.expire_holds() {
+        ctx.log
+            .write(&format!("expiring holds at start failed: {e}"));
+    }
     // Finish whatever a crash interrupted before doing anything new.
     match ctx.store.reconcile(&ctx.processors) {
         Ok(r)
@@ -311,6 +398,7 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
         Ok(_) => {}
         Err(e) => ctx.log.write(&format!("reconcile at start failed: {e}")),
     }
+    ctx.deliver();
     Ok(ctx)
 }
 
@@ -440,22 +528,51 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             customer,
             name,
             phone,
+            best,
+            category,
+            max_price,
+            allow_split,
+            allow_gap,
             json,
         } => {
             let mut ctx = open_ctx(&cli)?;
-            let store = &mut ctx.store;
-            let id = store.resolve_concert(concert)?;
-            let hold = store.hold_seats(
-                id,
-                seats,
-                &CustomerInfo {
-                    email: customer.clone(),
-                    name: name.clone(),
-                    phone: phone.clone(),
-                },
-            )?;
+            let id = ctx.store.resolve_concert(concert)?;
+            let who = CustomerInfo {
+                email: customer.clone(),
+                name: name.clone(),
+                phone: phone.clone(),
+            };
+            let hold = match best {
+                Some(n) => ctx.store.hold_best(
+                    id,
+                    &BestRequest {
+                        count: *n,
+                        category: category.clone(),
+                        max_price_cents: *max_price,
+                        allow_split: *allow_split,
+                    },
+                    &who,
+                )?,
+                None if *allow_gap => ctx.store.hold_seats_allowing_gap(id, seats, &who)?,
+                None => ctx.store.hold_seats(id, seats, &who)?,
+            };
+            if hold.gap_override {
+                ctx.log.write(&format!(
+                    "hold {}: single-seat gap allowed by the clerk",
+                    hold.hold_id
+                ));
+            }
+            ctx.deliver();
             if *json {
                 return print_json(out, &hold);
+            }
+            if let Some(r) = &hold.replaced {
+                outln!(
+                    out,
+                    "replaced the customer's earlier hold {} ({})",
+                    r.hold_id,
+                    r.seats.join(" ")
+                );
             }
             outln!(out, "hold {}", hold.hold_id);
             outln!(out, "seats   {}", hold.seats.join(" "));
@@ -472,6 +589,118 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                     .format("%H:%M:%S"),
                 hold.hold_id
             );
+        }
+        Command::Waitlist { action } => {
+            let mut ctx = open_ctx(&cli)?;
+            match action {
+                WaitlistAction::Join {
+                    concert,
+                    customer,
+                    name,
+                    phone,
+                    party,
+                    category,
+                    json,
+                } => {
+                    let id = ctx.store.resolve_concert(concert)?;
+                    let entry = ctx.store.join_waitlist(
+                        id,
+                        &CustomerInfo {
+                            email: customer.clone(),
+                            name: name.clone(),
+                            phone: phone.clone(),
+                        },
+                        *party,
+                        category.as_deref(),
+                    )?;
+                    if *json {
+                        return print_json(out, &entry);
+                    }
+                    outln!(
+                        out,
+                        "{} is number {} on the waiting list (party of {})",
+                        entry.customer,
+                        entry.position.unwrap_or_default(),
+                        entry.party
+                    );
+                }
+                WaitlistAction::List { concert, json } => {
+                    let id = ctx.store.resolve_concert(concert)?;
+                    let list = ctx.store.waitlist(id)?;
+                    if *json {
+                        return print_json(out, &list);
+                    }
+                    let rows: Vec<Vec<String>> = list
+                        .iter()
+                        .map(|e| {
+                            vec![
+                                e.position.map(|p| p.to_string()).unwrap_or("-".into()),
+                                e.customer.clone(),
+                                e.party.to_string(),
+                                e.state.clone(),
+                                e.offer.clone().unwrap_or_default(),
+                                e.offer_expires_at
+                                    .map(|t| {
+                                        t.with_timezone(&chrono::Local)
+                                            .format("%a %H:%M")
+                                            .to_string()
+                                    })
+                                    .unwrap_or_default(),
+                            ]
+                        })
+                        .collect();
+                    print_table(
+                        out,
+                        &["POS", "CUSTOMER", "PARTY", "STATE", "OFFER", "PAY BY"],
+                        &rows,
+                    );
+                }
+                WaitlistAction::Leave {
+                    concert,
+                    customer,
+                    json,
+                } => {
+                    let id = ctx.store.resolve_concert(concert)?;
+                    let entry = ctx.store.leave_waitlist(id, customer)?;
+                    if *json {
+                        return print_json(out, &entry);
+                    }
+                    outln!(out, "{} left the waiting list", entry.customer);
+                }
+            }
+            ctx.deliver();
+        }
+        Command::Concert { action } => {
+            let mut ctx = open_ctx(&cli)?;
+            match action {
+                ConcertAction::Rules {
+                    concert,
+                    ticket_limit,
+                    hold_minutes,
+                    offer_minutes,
+                    json,
+                } => {
+                    let id = ctx.store.resolve_concert(concert)?;
+                    ctx.store.set_concert_rules(
+                        id,
+                        *ticket_limit,
+                        *hold_minutes,
+                        *offer_minutes,
+                    )?;
+                    let c = ctx.store.concert(id)?;
+                    if *json {
+                        return print_json(out, &c);
+                    }
+                    outln!(
+                        out,
+                        "{}: {} tickets per customer, holds last {} min, waiting-list offers {} min",
+                        concert_line(&c),
+                        c.ticket_limit,
+                        c.hold_minutes,
+                        c.offer_minutes
+                    );
+                }
+            }
         }
         Command::Release { hold, json } => {
             let mut ctx = open_ctx(&cli)?;

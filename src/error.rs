@@ -22,6 +22,21 @@ pub enum Error {
     VenueNotFound(String),
     #[error("{}: {}; nothing was held, pick other seats", if .0.len() == 1 { "seat already taken" } else { "seats already taken" }, .0.join(", "))]
     SeatsTaken(Vec<String>),
+    #[error("reserved for the waiting list: {}; people are waiting for this concert", .0.join(", "))]
+    ReservedForWaitlist(Vec<String>),
+    #[error(
+        "ticket limit reached: at most {limit} per customer for this concert; they have {have} and asked for {asked}"
+    )]
+    LimitReached { limit: i64, have: i64, asked: i64 },
+    #[error("that selection would leave {} on its own; try {} instead (or --allow-gap to override)", .stranded.join(", "), .suggestion.join(" "))]
+    WouldStrandSeat {
+        stranded: Vec<String>,
+        suggestion: Vec<String>,
+    },
+    #[error("no row has {n} seats together; the best split is {} (--allow-split to take it)", .suggestion.join(" "))]
+    NotTogether { n: usize, suggestion: Vec<String> },
+    #[error("not enough free seats: {0}")]
+    NotEnoughSeats(String),
     #[error("hold {id} expired at {at}; its seats are free again, hold them again")]
     HoldExpired { id: String, at: DateTime<Utc> },
     #[error("hold {id} is no longer live ({state}); hold the seats again")]
@@ -96,6 +111,11 @@ impl Error {
             | VenueNotFound(_)
             | Layout { .. } => ErrorKind::Usage,
             SeatsTaken(_)
+            | ReservedForWaitlist(_)
+            | LimitReached { .. }
+            | WouldStrandSeat { .. }
+            | NotTogether { .. }
+            | NotEnoughSeats(_)
             | HoldExpired { .. }
             | HoldNotLive { .. }
             | AlreadyPaid { .. }

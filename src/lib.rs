@@ -8,11 +8,13 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod failpoint;
+pub mod fairness;
 pub mod model;
 pub mod notify;
 pub mod payment;
 pub mod search;
 pub mod store;
+pub mod waitlist;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Result};

@@ -68,6 +68,8 @@ pub enum SeatStatus {
     Free,
     Held,
     Booked,
+    /// Kept for the waiting list: offered to someone, or waiting for the next offer.
+    Reserved,
 }
 
 impl SeatStatus {
@@ -76,6 +78,7 @@ impl SeatStatus {
             SeatStatus::Free => "free",
             SeatStatus::Held => "held",
             SeatStatus::Booked => "booked",
+            SeatStatus::Reserved => "reserved",
         }
     }
 
@@ -83,6 +86,7 @@ impl SeatStatus {
         match s {
             "held" => SeatStatus::Held,
             "booked" => SeatStatus::Booked,
+            "reserved" => SeatStatus::Reserved,
             _ => SeatStatus::Free,
         }
     }
@@ -128,11 +132,16 @@ pub struct ConcertSummary {
     pub free_seats: i64,
     pub held_seats: i64,
     pub booked_seats: i64,
+    /// Kept for the waiting list.
+    pub reserved_seats: i64,
+    /// People in the waiting-list queue (waiting or offered).
+    pub waiting: i64,
     pub min_price_cents: i64,
     pub max_price_cents: i64,
     pub currency: String,
     pub ticket_limit: i64,
     pub hold_minutes: i64,
+    pub offer_minutes: i64,
     pub status: String,
     pub sold_out: bool,
 }
@@ -160,6 +169,7 @@ pub struct SeatCounts {
     pub free: i64,
     pub held: i64,
     pub booked: i64,
+    pub reserved: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -181,6 +191,8 @@ pub struct CustomerInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct Hold {
     pub hold_id: String,
+    /// `sale`, or `offer` for seats offered from the waiting list.
+    pub kind: String,
     pub concert_id: i64,
     pub customer: String,
     pub seats: Vec<String>,
@@ -189,6 +201,33 @@ pub struct Hold {
     pub total_cents: i64,
     pub currency: String,
     pub state: String,
+    /// The customer's earlier hold on this concert that this one replaced, with its seats.
+    pub replaced: Option<ReplacedHold>,
+    /// The clerk allowed a selection that strands a single seat.
+    pub gap_override: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplacedHold {
+    pub hold_id: String,
+    pub seats: Vec<String>,
+}
+
+/// A waiting-list entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitlistEntry {
+    /// Place in the queue (1 = next), while waiting or offered; `null` once it has ended.
+    pub position: Option<i64>,
+    pub customer: String,
+    pub party: i64,
+    pub category: Option<String>,
+    /// `waiting`, `offered`, `booked`, `expired` or `left`.
+    pub state: String,
+    pub joined_at: DateTime<Utc>,
+    /// The offer's hold id: the code to pay it with.
+    pub offer: Option<String>,
+    pub offer_seats: Vec<String>,
+    pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -145,12 +145,15 @@ pub(crate) fn summary_select() -> String {
     String::from(
         "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
             (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NOT NULL),
-            (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NULL
+            (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved = 0 AND cl.booking_id IS NULL
+                 AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
+            (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved = 1 AND cl.booking_id IS NULL
                  AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
             (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
             (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
-            c.currency, c.ticket_limit, c.hold_minutes, c.status
-         FROM concerts c JOIN venues v ON v.id = c.venue_id"
+            c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
+            (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered'))
+         FROM concerts c JOIN venues v ON v.id = c.venue_id",
     )
 }
 
@@ -161,8 +164,9 @@ pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> 
     let capacity: i64 = r.get(9)?;
     let booked: i64 = r.get(10)?;
     let held: i64 = r.get(11)?;
-    let free = (capacity - booked - held).max(0);
-    let status: String = r.get(17)?;
+    let reserved: i64 = r.get(12)?;
+    let free = (capacity - booked - held - reserved).max(0);
+    let status: String = r.get(19)?;
     Ok(ConcertSummary {
         id: r.get(0)?,
         artist: r.get(1)?,
@@ -177,11 +181,14 @@ pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> 
         free_seats: free,
         held_seats: held,
         booked_seats: booked,
-        min_price_cents: r.get::<_, Option<i64>>(12)?.unwrap_or(0),
-        max_price_cents: r.get::<_, Option<i64>>(13)?.unwrap_or(0),
-        currency: r.get(14)?,
-        ticket_limit: r.get(15)?,
-        hold_minutes: r.get(16)?,
+        reserved_seats: reserved,
+        min_price_cents: r.get::<_, Option<i64>>(13)?.unwrap_or(0),
+        max_price_cents: r.get::<_, Option<i64>>(14)?.unwrap_or(0),
+        currency: r.get(15)?,
+        ticket_limit: r.get(16)?,
+        hold_minutes: r.get(17)?,
+        offer_minutes: r.get(18)?,
+        waiting: r.get(20)?,
         sold_out: free == 0 && status == "scheduled",
         status,
     })

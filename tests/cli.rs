@@ -180,7 +180,8 @@ fn racing_processes_never_sell_a_seat_twice() {
                         &format!("FLR-{row}-4"),
                         &own,
                         "--customer",
-                        &format!("racer{i}@example.com"),
+                        &format!("racer{round}-{i}@example.com"),
+                        "--allow-gap",
                     ])
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::piped())
@@ -234,4 +235,166 @@ fn output_to_a_closed_pipe_is_not_a_crash() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn the_waiting_list_and_fairness_from_the_command_line() {
+    let (_dir, db) = demo_db();
+    // demo-02 is sold out: join, see the queue, leave.
+    let e = json(
+        &db,
+        &[
+            "waitlist",
+            "join",
+            "demo-02",
+            "--customer",
+            "fan@example.com",
+            "--party",
+            "2",
+            "--json",
+        ],
+    );
+    assert_eq!(e["position"], 1);
+    json(
+        &db,
+        &[
+            "waitlist",
+            "join",
+            "demo-02",
+            "--customer",
+            "fan2@example.com",
+            "--phone",
+            "+4366012345",
+            "--party",
+            "1",
+            "--json",
+        ],
+    );
+    let list = json(&db, &["waitlist", "list", "demo-02", "--json"]);
+    for key in ["position", "customer", "party", "state", "offer_expires_at"] {
+        assert!(
+            list[0].get(key).is_some(),
+            "waitlist list --json lacks {key}"
+        );
+    }
+    assert_eq!(list[1]["state"], "waiting");
+    json(
+        &db,
+        &[
+            "waitlist",
+            "leave",
+            "demo-02",
+            "--customer",
+            "fan@example.com",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        json(&db, &["waitlist", "list", "demo-02", "--json"])[0]["state"],
+        "left"
+    );
+    // A cancellation offers the freed seats to the queue; the seats show as reserved.
+    let booking: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT b.code FROM bookings b JOIN concerts c ON c.id = b.concert_id WHERE c.external_id = 'demo-02' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    json(&db, &["cancel", &booking, "--json"]);
+    let list = json(&db, &["waitlist", "list", "demo-02", "--json"]);
+    assert_eq!(list[1]["state"], "offered");
+    assert!(list[1]["offer_expires_at"].is_string());
+    let seats = json(&db, &["seats", "demo-02", "--json"]);
+    assert!(
+        seats
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["status"] == "reserved")
+    );
+
+    // Fairness refusals exit 3; concerts --json carries the rules.
+    let c = &json(&db, &["concerts", "--json"])[0];
+    assert_eq!(
+        (c["ticket_limit"].as_i64(), c["hold_minutes"].as_i64()),
+        (Some(6), Some(5))
+    );
+    let seven = [
+        "hold",
+        "demo-13",
+        "--best",
+        "7",
+        "--customer",
+        "x@example.com",
+    ];
+    assert_eq!(run(&db, &seven).status.code(), Some(3));
+    let out = run(
+        &db,
+        &["hold", "demo-13", "FLR-B-2", "--customer", "y@example.com"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("on its own"));
+    let h = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-B-2",
+            "--customer",
+            "y@example.com",
+            "--allow-gap",
+            "--json",
+        ],
+    );
+    assert_eq!(h["gap_override"], true);
+    let h = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "--best",
+            "4",
+            "--category",
+            "P",
+            "--customer",
+            "z@example.com",
+            "--json",
+        ],
+    );
+    assert_eq!(h["seats"].as_array().unwrap().len(), 4);
+    let again = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "--best",
+            "2",
+            "--customer",
+            "z@example.com",
+            "--json",
+        ],
+    );
+    assert_eq!(again["replaced"]["hold_id"], h["hold_id"]);
+    let rules = json(
+        &db,
+        &[
+            "concert",
+            "rules",
+            "demo-13",
+            "--ticket-limit",
+            "2",
+            "--hold-minutes",
+            "10",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (
+            rules["ticket_limit"].as_i64(),
+            rules["hold_minutes"].as_i64()
+        ),
+        (Some(2), Some(10))
+    );
 }

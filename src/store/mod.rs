@@ -21,10 +21,12 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const SEAT_STATUS_SQL: &str = "CASE \
     WHEN cl.id IS NULL THEN 'free' \
     WHEN cl.booking_id IS NOT NULL THEN 'booked' \
-    WHEN cl.expires_at IS NULL OR cl.expires_at > :now THEN 'held' \
-    ELSE 'free' END";
+    WHEN cl.expires_at IS NOT NULL AND cl.expires_at <= :now THEN 'free' \
+    WHEN cl.reserved = 1 THEN 'reserved' \
+    ELSE 'held' END";
 
-/// True for an active claim that still holds its seat at `:now` (booked, paying, or a live hold).
+/// True for an active claim that still holds its seat at `:now` (booked, paying, reserved for
+/// the waiting list, or a live hold).
 pub(crate) const CLAIM_HOLDS_SEAT_SQL: &str =
     "(cl.booking_id IS NOT NULL OR cl.expires_at IS NULL OR cl.expires_at > :now)";
 

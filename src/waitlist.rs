@@ -1,0 +1,510 @@
+//! The waiting list of a sold-out concert (or of a sold-out category).
+//!
+//! While people wait, every seat that frees up (a cancellation, an expired hold, a declined
+//! payment) is kept for them ("reserved"), never sold to a walk-up. In the same transaction the
+//! queue is served in join order: the first entry whose party fits gets an offer, a hold on the
+//! best of the freed seats in their name with its own, longer time to pay; an entry whose
+//! party does not fit keeps its place. An offer that runs out moves on to the next person.
+
+use crate::booking::{
+    concert_rules, id_list, insert_hold, load_geometry, new_hold_id, normalize_email,
+    same_person_ids, upsert_customer,
+};
+use crate::error::{Error, Result};
+use crate::model::{CustomerInfo, Money, WaitlistEntry};
+use crate::notify::{self, Notice};
+use crate::store::{Store, from_ts, ts};
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// Freed seats kept for the waiting list are claimed by one pool hold per concert, owned by
+/// this placeholder customer, so the unique index guards them like any other claim.
+const POOL_OWNER: &str = "waiting-list@boxoffice.invalid";
+
+fn pool_id(concert_id: i64) -> String {
+    format!("POOL-{concert_id}")
+}
+
+/// Marks the waiting-list entry of an offer hold as ended (`booked`, `expired` or `left`);
+/// an expired offer is told to its customer.
+pub(crate) fn end_offer(
+    tx: &Transaction<'_>,
+    hold_id: &str,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let entry: Option<(i64, i64, i64)> = tx
+        .query_row(
+            "SELECT id, customer_id, concert_id FROM waitlist WHERE hold_id = ?1 AND state = 'offered'",
+            [hold_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((id, customer_id, concert_id)) = entry else {
+        return Ok(());
+    };
+    tx.execute(
+        "UPDATE waitlist SET state = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, state, ts(now)],
+    )?;
+    if state == "expired" {
+        let c = concert_words(tx, concert_id)?;
+        let notice = Notice {
+            kind: "waitlist_expired",
+            subject: format!("Your offer for {} has ended", c.name),
+            body: format!(
+                "Hello,\n\nthe seats we kept for you for {} on {} were not paid in time, so they \
+                 went to the next person on the waiting list. You are no longer on the list; you \
+                 are welcome to join it again.\n\nboxoffice\n",
+                c.name, c.when
+            ),
+            sms: format!(
+                "Your offer for {} ({}) has ended; the seats went to the next person.",
+                c.name, c.short_when
+            ),
+            calendar: None,
+            booking_code: None,
+        };
+        notify::queue(tx, customer_id, &notice, now)?;
+    }
+    Ok(())
+}
+
+struct ConcertWords {
+    name: String,
+    when: String,
+    short_when: String,
+    venue: String,
+    currency: String,
+}
+
+fn concert_words(tx: &Transaction<'_>, concert_id: i64) -> Result<ConcertWords> {
+    Ok(tx.query_row(
+        "SELECT co.artist, co.title, co.starts_at, co.utc_offset, v.name, co.currency FROM concerts co
+         JOIN venues v ON v.id = co.venue_id WHERE co.id = ?1",
+        [concert_id],
+        |r| {
+            let start = from_ts(r.get(2)?);
+            let offset = FixedOffset::east_opt(r.get(3)?).unwrap_or(FixedOffset::east_opt(0).expect("utc"));
+            let local = offset.from_utc_datetime(&start.naive_utc());
+            Ok(ConcertWords {
+                name: format!("{} - {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                when: local.format("%a %-d %B %Y, %H:%M").to_string(),
+                short_when: local.format("%a %d %b %H:%M").to_string(),
+                venue: r.get(4)?,
+                currency: r.get(5)?,
+            })
+        },
+    )?)
+}
+
+/// Called in every transaction that frees seats of a concert. Keeps free seats for the
+/// waiting list while anyone waits, and makes offers in join order.
+pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<Utc>) -> Result<()> {
+    let waiting: Vec<(i64, i64, i64, Option<String>)> = {
+        let mut st = tx.prepare_cached(
+            "SELECT id, customer_id, party, category FROM waitlist WHERE concert_id = ?1 AND state = 'waiting' ORDER BY id",
+        )?;
+        st.query_map([concert_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let pool = pool_id(concert_id);
+    if waiting.is_empty() {
+        // Nobody waits: kept seats go back on sale.
+        tx.execute(
+            "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1",
+            [&pool],
+        )?;
+        return Ok(());
+    }
+    let rules = concert_rules(tx, concert_id)?;
+    if rules.status == "cancelled" {
+        return Ok(());
+    }
+    ensure_pool(tx, concert_id, now)?;
+    // Keep every free seat some waiting entry could use.
+    let any_category = waiting.iter().any(|w| w.3.is_none());
+    let categories: Vec<String> = waiting.iter().filter_map(|w| w.3.clone()).collect();
+    tx.execute(
+        &format!(
+            "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at, reserved)
+             SELECT ?1, s.id, ?2, p.price_cents, NULL, 1 FROM seats s
+             JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
+             WHERE s.venue_id = ?3 {}
+               AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1)",
+            if any_category {
+                String::new()
+            } else {
+                format!(
+                    "AND s.category IN ({})",
+                    categories.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(",")
+                )
+            }
+        ),
+        params![concert_id, pool, rules.venue_id],
+    )?;
+    // Serve the queue in join order from the kept seats.
+    let (mut seats, centre) = load_geometry(
+        tx,
+        concert_id,
+        rules.venue_id,
+        None,
+        &format!("coalesce(cl.hold_id = '{pool}', 0)"),
+    )?;
+    let mut served = 0;
+    for (entry_id, customer_id, party, category) in &waiting {
+        let geo = crate::fairness::Geometry::new(&seats, centre);
+        let Some(pick) = geo.best(*party as usize, |s| {
+            category.as_ref().is_none_or(|c| *c == s.category)
+        }) else {
+            continue; // keeps its place until enough seats free up
+        };
+        let chosen: Vec<(i64, String, i64)> = pick
+            .ids
+            .iter()
+            .zip(&pick.labels)
+            .map(|(id, l)| {
+                (
+                    *id,
+                    l.clone(),
+                    seats
+                        .iter()
+                        .find(|s| s.id == *id)
+                        .map(|s| s.price_cents)
+                        .unwrap_or(0),
+                )
+            })
+            .collect();
+        tx.execute(
+            &format!("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1 AND seat_id IN ({})", id_list(&pick.ids)),
+            [&pool],
+        )?;
+        let hold_id = new_hold_id();
+        let deadline = now + Duration::minutes(rules.offer_minutes);
+        insert_hold(
+            tx,
+            &hold_id,
+            concert_id,
+            *customer_id,
+            "offer",
+            now,
+            deadline,
+            false,
+            &chosen,
+        )?;
+        tx.execute(
+            "UPDATE waitlist SET state = 'offered', hold_id = ?2, offer_expires_at = ?3, updated_at = ?4 WHERE id = ?1",
+            params![entry_id, hold_id, ts(deadline), ts(now)],
+        )?;
+        for s in seats.iter_mut() {
+            if pick.ids.contains(&s.id) {
+                s.free = false;
+            }
+        }
+        notify::queue(
+            tx,
+            *customer_id,
+            &offer_notice(tx, concert_id, &hold_id, &chosen, deadline)?,
+            now,
+        )?;
+        served += 1;
+    }
+    if served == waiting.len() {
+        tx.execute(
+            "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1",
+            [&pool],
+        )?;
+    }
+    Ok(())
+}
+
+fn ensure_pool(tx: &Transaction<'_>, concert_id: i64, now: DateTime<Utc>) -> Result<()> {
+    let owner = upsert_customer(
+        tx,
+        &CustomerInfo {
+            email: POOL_OWNER.into(),
+            name: Some("Waiting list".into()),
+            phone: None,
+        },
+    )?;
+    tx.execute(
+        "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
+         VALUES (?1, ?2, ?3, ?4, 253402300799, 'live', 'pool') ON CONFLICT (id) DO NOTHING",
+        params![pool_id(concert_id), concert_id, owner, ts(now)],
+    )?;
+    Ok(())
+}
+
+fn offer_notice(
+    tx: &Transaction<'_>,
+    concert_id: i64,
+    hold_id: &str,
+    seats: &[(i64, String, i64)],
+    deadline: DateTime<Utc>,
+) -> Result<Notice> {
+    let c = concert_words(tx, concert_id)?;
+    let total: i64 = seats.iter().map(|s| s.2).sum();
+    let offset: i32 = tx.query_row(
+        "SELECT utc_offset FROM concerts WHERE id = ?1",
+        [concert_id],
+        |r| r.get(0),
+    )?;
+    let local_deadline = FixedOffset::east_opt(offset)
+        .unwrap_or(FixedOffset::east_opt(0).expect("utc"))
+        .from_utc_datetime(&deadline.naive_utc())
+        .format("%a %-d %B, %H:%M");
+    let labels: Vec<&str> = seats.iter().map(|s| s.1.as_str()).collect();
+    let lines: Vec<String> = seats
+        .iter()
+        .map(|s| format!("{} ({})", s.1, Money::new(s.2, &c.currency)))
+        .collect();
+    Ok(Notice {
+        kind: "waitlist_offer",
+        subject: format!("Seats for you: {} (pay by {local_deadline})", c.name),
+        body: format!(
+            "Hello,\n\ngood news from the waiting list: seats are free for you.\n\n\
+             Concert         {}\n\
+             Date            {}\n\
+             Venue           {}\n\
+             Seats           {}\n\
+             Total           {}\n\
+             Pay by          {local_deadline}\n\
+             Your code       {hold_id}\n\n\
+             Show the code at the box office to pay. If you do not pay in time, the seats go to the\n\
+             next person on the waiting list.\n\nboxoffice\n",
+            c.name,
+            c.when,
+            c.venue,
+            lines.join("\n                "),
+            Money::new(total, &c.currency),
+        ),
+        sms: {
+            let full = format!(
+                "Seats for you: {}, {}. {} for {}. Pay by {local_deadline}, code {hold_id}",
+                c.name,
+                c.short_when,
+                labels.join(" "),
+                Money::new(total, &c.currency)
+            );
+            if full.chars().count() <= 160 {
+                full
+            } else {
+                format!(
+                    "{} seats for you: {}. {}. Pay by {local_deadline}, code {hold_id}",
+                    labels.len(),
+                    c.short_when,
+                    Money::new(total, &c.currency)
+                )
+            }
+        },
+        calendar: None,
+        booking_code: None,
+    })
+}
+
+fn entry_view(tx: &rusqlite::Connection, id: i64) -> Result<WaitlistEntry> {
+    let mut entry = tx.query_row(
+        "SELECT cu.email, w.party, w.category, w.state, w.joined_at, w.hold_id, w.offer_expires_at,
+                CASE WHEN w.state IN ('waiting', 'offered') THEN
+                    (SELECT count(*) FROM waitlist o WHERE o.concert_id = w.concert_id
+                       AND o.state IN ('waiting', 'offered') AND o.id <= w.id) END
+         FROM waitlist w JOIN customers cu ON cu.id = w.customer_id WHERE w.id = ?1",
+        [id],
+        |r| {
+            let state: String = r.get(3)?;
+            let deadline: Option<i64> = r.get(6)?;
+            Ok(WaitlistEntry {
+                position: r.get(7)?,
+                customer: r.get(0)?,
+                party: r.get(1)?,
+                category: r.get(2)?,
+                offer_expires_at: if state == "offered" {
+                    deadline.map(from_ts)
+                } else {
+                    None
+                },
+                state,
+                joined_at: from_ts(r.get(4)?),
+                offer: r.get(5)?,
+                offer_seats: Vec::new(),
+            })
+        },
+    )?;
+    if let Some(h) = &entry.offer {
+        let mut st = tx.prepare_cached(
+            "SELECT s.label FROM claims cl JOIN seats s ON s.id = cl.seat_id WHERE cl.hold_id = ?1 ORDER BY s.grid_y, s.grid_x",
+        )?;
+        entry.offer_seats = st
+            .query_map([h], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(entry)
+}
+
+impl Store {
+    /// Joins the waiting list of a sold-out concert (or of a sold-out category) with a party of
+    /// 1 up to the ticket limit. One entry per customer per concert.
+    pub fn join_waitlist(
+        &mut self,
+        concert_id: i64,
+        customer: &CustomerInfo,
+        party: i64,
+        category: Option<&str>,
+    ) -> Result<WaitlistEntry> {
+        let now = self.now();
+        self.expire_holds()?;
+        self.write(|tx| {
+            let rules = concert_rules(tx, concert_id)?;
+            if rules.status == "cancelled" {
+                return Err(Error::ConcertCancelled(concert_id.to_string()));
+            }
+            let category = category.map(|c| c.trim().to_ascii_uppercase());
+            if let Some(c) = &category {
+                let known: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM prices WHERE concert_id = ?1 AND category = ?2)",
+                    params![concert_id, c],
+                    |r| r.get(0),
+                )?;
+                if !known {
+                    return Err(Error::invalid(format!("this concert has no seat category {c}")));
+                }
+            }
+            let customer_id = upsert_customer(tx, customer)?;
+            let same = same_person_ids(tx, customer_id)?;
+            let booked: i64 = tx.query_row(
+                &format!(
+                    "SELECT count(*) FROM claims cl JOIN holds h ON h.id = cl.hold_id
+                     WHERE cl.concert_id = ?1 AND cl.active = 1 AND h.kind != 'pool' AND h.customer_id IN ({})",
+                    id_list(&same)
+                ),
+                [concert_id],
+                |r| r.get(0),
+            )?;
+            let room = rules.ticket_limit - booked;
+            if party < 1 || party > room {
+                return Err(Error::invalid(format!(
+                    "a party is 1 to {room} people (the limit is {} per customer{})",
+                    rules.ticket_limit,
+                    if booked > 0 { format!(", and they already have {booked}") } else { String::new() }
+                )));
+            }
+            let existing: Option<i64> = tx
+                .query_row(
+                    &format!(
+                        "SELECT id FROM waitlist WHERE concert_id = ?1 AND state IN ('waiting', 'offered') AND customer_id IN ({})",
+                        id_list(&same)
+                    ),
+                    [concert_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing {
+                let e = entry_view(tx, id)?;
+                return Err(Error::invalid(format!(
+                    "{} is already on the waiting list (position {})",
+                    e.customer,
+                    e.position.unwrap_or_default()
+                )));
+            }
+            let free: i64 = tx.query_row(
+                "SELECT count(*) FROM seats s JOIN concerts co ON co.venue_id = s.venue_id AND co.id = ?1
+                 WHERE (?2 IS NULL OR s.category = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
+                                   AND (cl.expires_at IS NULL OR cl.expires_at > ?3 OR cl.booking_id IS NOT NULL))",
+                params![concert_id, category, ts(now)],
+                |r| r.get(0),
+            )?;
+            if free > 0 {
+                return Err(Error::invalid(format!(
+                    "{free} seats{} are still on sale: book them instead of waiting",
+                    category.as_deref().map(|c| format!(" of category {c}")).unwrap_or_default()
+                )));
+            }
+            tx.execute(
+                "INSERT INTO waitlist (concert_id, customer_id, party, category, joined_at, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'waiting', ?5)",
+                params![concert_id, customer_id, party, category, ts(now)],
+            )?;
+            let id = tx.last_insert_rowid();
+            entry_view(tx, id)
+        })
+    }
+
+    /// Leaves the waiting list; an open offer is given up and goes to the next person.
+    pub fn leave_waitlist(&mut self, concert_id: i64, email: &str) -> Result<WaitlistEntry> {
+        let now = self.now();
+        let email = normalize_email(email)?;
+        self.write(|tx| {
+            let found: Option<(i64, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT w.id, w.state, w.hold_id FROM waitlist w JOIN customers cu ON cu.id = w.customer_id
+                     WHERE w.concert_id = ?1 AND cu.email = ?2 AND w.state IN ('waiting', 'offered')",
+                    params![concert_id, email],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((id, state, hold)) = found else {
+                return Err(Error::invalid(format!("{email} is not on the waiting list of concert {concert_id}")));
+            };
+            tx.execute("UPDATE waitlist SET state = 'left', updated_at = ?2 WHERE id = ?1", params![id, ts(now)])?;
+            if state == "offered"
+                && let Some(hold) = hold
+            {
+                tx.execute(
+                    "UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1 AND state = 'live'",
+                    params![hold, ts(now)],
+                )?;
+                tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL", [&hold])?;
+            }
+            seats_freed(tx, concert_id, now)?;
+            entry_view(tx, id)
+        })
+    }
+
+    /// Every entry of a concert's waiting list, in join order.
+    pub fn waitlist(&self, concert_id: i64) -> Result<Vec<WaitlistEntry>> {
+        self.concert(concert_id)?;
+        let ids: Vec<i64> = {
+            let mut st = self
+                .conn()
+                .prepare_cached("SELECT id FROM waitlist WHERE concert_id = ?1 ORDER BY id")?;
+            st.query_map([concert_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        ids.into_iter()
+            .map(|id| entry_view(self.conn(), id))
+            .collect()
+    }
+
+    /// Sets a concert's fairness rules; `None` leaves a rule as it is.
+    pub fn set_concert_rules(
+        &mut self,
+        concert_id: i64,
+        ticket_limit: Option<i64>,
+        hold_minutes: Option<i64>,
+        offer_minutes: Option<i64>,
+    ) -> Result<()> {
+        for (name, v) in [
+            ("ticket limit", ticket_limit),
+            ("hold minutes", hold_minutes),
+            ("offer minutes", offer_minutes),
+        ] {
+            if v.is_some_and(|v| !(1..=100_000).contains(&v)) {
+                return Err(Error::invalid(format!(
+                    "the {name} must be a positive number"
+                )));
+            }
+        }
+        self.write(|tx| {
+            concert_rules(tx, concert_id)?;
+            tx.execute(
+                "UPDATE concerts SET ticket_limit = coalesce(?2, ticket_limit), hold_minutes = coalesce(?3, hold_minutes),
+                 offer_minutes = coalesce(?4, offer_minutes) WHERE id = ?1",
+                params![concert_id, ticket_limit, hold_minutes, offer_minutes],
+            )?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,246 @@
+//! The fairness rules, each at its edges, with a controlled clock.
+
+mod common;
+
+use boxoffice::booking::BestRequest;
+use boxoffice::{CustomerInfo, Error, SeatStatus};
+use chrono::Duration;
+use common::*;
+
+fn status(f: &Fixture, label: &str) -> SeatStatus {
+    let map = f.store.seat_map(f.concert).unwrap();
+    map.seats.iter().find(|s| s.seat == label).unwrap().status
+}
+
+fn cash(f: &mut Fixture, hold: &str) -> String {
+    let p = boxoffice::Processors::cash_only();
+    f.store
+        .pay(
+            hold,
+            &boxoffice::Tender::Cash {
+                tendered_cents: 100_000,
+            },
+            &p,
+        )
+        .unwrap()
+        .booking_code
+}
+
+#[test]
+fn the_ticket_limit_counts_live_holds_and_bookings_and_is_reached_exactly() {
+    let mut f = fixture();
+    let a = customer("a@example.com");
+    let h = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-1", "A-2-2", "A-2-3", "A-2-4"]), &a)
+        .unwrap();
+    cash(&mut f, &h.hold_id);
+    // 4 booked + 2 held = 6: exactly the limit.
+    let h2 = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-5", "A-2-6"]), &a)
+        .unwrap();
+    // A new hold replaces the live one: 4 + 3 would be 7.
+    let err = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1", "A-1-2", "A-1-3"]), &a)
+        .unwrap_err();
+    match err {
+        Error::LimitReached { limit, have, asked } => assert_eq!((limit, have, asked), (6, 4, 3)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err_kind_exit(&Error::LimitReached {
+            limit: 6,
+            have: 4,
+            asked: 3
+        }),
+        3
+    );
+    // Refused means nothing changed: the earlier hold is still live.
+    assert_eq!(f.store.hold(&h2.hold_id).unwrap().state, "live");
+    // The same person by phone, with another email, counts too.
+    let mut b = CustomerInfo {
+        email: "b@example.com".into(),
+        name: None,
+        phone: Some("+43 660 111 222".into()),
+    };
+    f.store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &b)
+        .unwrap();
+    b.email = "b.other@example.com".into();
+    b.phone = Some("+43660111222".into());
+    let h = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-2", "A-1-3"]), &b)
+        .unwrap();
+    assert_eq!(
+        h.replaced.as_ref().map(|r| r.seats.clone()),
+        Some(vec!["A-1-1".to_string()])
+    );
+}
+
+fn err_kind_exit(e: &Error) -> i32 {
+    match e.kind() {
+        boxoffice::ErrorKind::Usage => 2,
+        boxoffice::ErrorKind::Unavailable => 3,
+        boxoffice::ErrorKind::Other => 1,
+    }
+}
+
+#[test]
+fn a_new_hold_releases_the_customers_earlier_one_and_says_so() {
+    let mut f = fixture();
+    let a = customer("a@example.com");
+    let first = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-1"]), &a)
+        .unwrap();
+    let second = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-6"]), &a)
+        .unwrap();
+    let replaced = second.replaced.expect("says so");
+    assert_eq!(replaced.hold_id, first.hold_id);
+    assert_eq!(replaced.seats, vec!["A-2-1"]);
+    assert_eq!(status(&f, "A-2-1"), SeatStatus::Free);
+    assert_eq!(f.store.hold(&first.hold_id).unwrap().state, "released");
+    // Someone else's hold is untouched.
+    let b = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &customer("b@example.com"))
+        .unwrap();
+    assert!(b.replaced.is_none());
+    assert_eq!(status(&f, "A-2-6"), SeatStatus::Held);
+}
+
+#[test]
+fn the_hold_time_is_configurable_per_concert() {
+    let mut f = fixture();
+    f.store
+        .set_concert_rules(f.concert, None, Some(12), None)
+        .unwrap();
+    let h = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &customer("a@example.com"))
+        .unwrap();
+    assert_eq!(h.expires_at - h.created_at, Duration::minutes(12));
+    assert_eq!(f.store.concert(f.concert).unwrap().hold_minutes, 12);
+    assert!(
+        f.store
+            .set_concert_rules(f.concert, Some(0), None, None)
+            .is_err()
+    );
+}
+
+#[test]
+fn a_selection_that_strands_a_seat_is_refused_with_a_better_one() {
+    let mut f = fixture();
+    // Row 2 is two blocks of three: taking the middle of one strands both ends.
+    match f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-2"]), &customer("a@example.com"))
+        .unwrap_err()
+    {
+        Error::WouldStrandSeat {
+            stranded,
+            suggestion,
+        } => {
+            assert_eq!(stranded, vec!["A-2-1", "A-2-3"]);
+            assert_eq!(suggestion.len(), 1);
+            // The suggestion itself is accepted.
+            f.store
+                .hold_seats(f.concert, &suggestion, &customer("a@example.com"))
+                .unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    // The clerk's override is allowed and recorded.
+    let h = f
+        .store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-2-5"]), &customer("c@example.com"))
+        .unwrap();
+    assert!(h.gap_override);
+    assert!(f.store.hold(&h.hold_id).unwrap().gap_override);
+}
+
+#[test]
+fn a_gap_is_allowed_when_no_selection_of_the_same_size_avoids_one() {
+    let mut f = fixture();
+    // Leave only A-2-1..3 free in the standard blocks, with A-2-2 taken: every single seat left
+    // strands something or is already alone.
+    let p = seats(&["A-1-4", "A-1-5", "A-1-6", "A-2-4", "A-2-5", "A-2-6"]);
+    f.store
+        .hold_seats(f.concert, &p, &customer("a@example.com"))
+        .unwrap();
+    // Two free of three in a block: holding 2 of them leaves 1 wherever they are.
+    f.store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-2-2"]), &customer("b@example.com"))
+        .unwrap();
+    // A-2-1 and A-2-3 are now singles; taking one creates no new gap.
+    f.store
+        .hold_seats(f.concert, &seats(&["A-2-1"]), &customer("c@example.com"))
+        .unwrap();
+    // Premium: "PPP" all free; any two strand one, no alternative of two avoids it... except
+    // A-1-1+A-1-2 or A-1-2+A-1-3 leave an end seat: both strand one, so it is allowed.
+    let h = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1", "A-1-2"]),
+            &customer("d@example.com"),
+        )
+        .unwrap();
+    assert!(!h.gap_override);
+}
+
+#[test]
+fn best_available_keeps_a_party_together_and_says_when_it_cannot() {
+    let mut f = fixture();
+    let best = |n, category: Option<&str>, allow_split| BestRequest {
+        count: n,
+        category: category.map(str::to_string),
+        max_price_cents: None,
+        allow_split,
+    };
+    let h = f
+        .store
+        .hold_best(
+            f.concert,
+            &best(3, Some("P"), false),
+            &customer("a@example.com"),
+        )
+        .unwrap();
+    assert_eq!(h.seats, vec!["A-1-1", "A-1-2", "A-1-3"]);
+    // Under a price: premium (50.00) is out.
+    let cheap = BestRequest {
+        count: 2,
+        category: None,
+        max_price_cents: Some(3_000),
+        allow_split: false,
+    };
+    let h = f
+        .store
+        .hold_best(f.concert, &cheap, &customer("b@example.com"))
+        .unwrap();
+    assert_eq!(h.total_cents, 6_000);
+    // No block has 4 together: refused with the best split named, taken only when allowed.
+    match f
+        .store
+        .hold_best(f.concert, &best(4, None, false), &customer("c@example.com"))
+        .unwrap_err()
+    {
+        Error::NotTogether { n, suggestion } => assert_eq!((n, suggestion.len()), (4, 4)),
+        other => panic!("{other:?}"),
+    }
+    let h = f
+        .store
+        .hold_best(f.concert, &best(4, None, true), &customer("c@example.com"))
+        .unwrap();
+    assert_eq!(h.seats.len(), 4);
+    assert!(matches!(
+        f.store
+            .hold_best(f.concert, &best(6, None, true), &customer("d@example.com")),
+        Err(Error::NotEnoughSeats(_))
+    ));
+}
