@@ -1289,3 +1289,82 @@ impl Store {
         Ok(done)
     }
 }
+
+/// What the seat map tells a clerk about a selection before anything is held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GapAdvice {
+    pub stranded: Vec<String>,
+    /// A selection of the same size that strands nobody, if there is one.
+    pub suggestion: Option<Vec<String>>,
+}
+
+impl Store {
+    /// Free seats as the geometry sees them now: no claim, or a hold whose time is up.
+    fn geometry_now(&self, concert_id: i64) -> Result<(Vec<crate::fairness::SeatPos>, f64)> {
+        let rules = concert_rules(self.conn(), concert_id)?;
+        let now = ts(self.now());
+        load_geometry(
+            self.conn(),
+            concert_id,
+            rules.venue_id,
+            None,
+            &format!(
+                "(cl.id IS NULL OR (cl.booking_id IS NULL AND cl.expires_at IS NOT NULL AND cl.expires_at <= {now}))"
+            ),
+        )
+    }
+
+    /// The best available seats right now, without holding them (the seat map's `b`).
+    pub fn suggest_best(&self, concert_id: i64, best: &BestRequest) -> Result<crate::fairness::Pick> {
+        let (seats, centre) = self.geometry_now(concert_id)?;
+        let geo = crate::fairness::Geometry::new(&seats, centre);
+        let category = best.category.as_ref().map(|c| c.to_ascii_uppercase());
+        geo.best(best.count, |s| {
+            category.as_ref().is_none_or(|c| *c == s.category)
+                && best.max_price_cents.is_none_or(|m| s.price_cents <= m)
+        })
+        .ok_or_else(|| Error::NotEnoughSeats(format!("fewer than {} seats are free", best.count)))
+    }
+
+    /// Whether holding `seat_ids` would strand a single seat, and what to pick instead.
+    pub fn selection_advice(&self, concert_id: i64, seat_ids: &[i64]) -> Result<Option<GapAdvice>> {
+        if seat_ids.is_empty() {
+            return Ok(None);
+        }
+        let (seats, centre) = self.geometry_now(concert_id)?;
+        let geo = crate::fairness::Geometry::new(&seats, centre);
+        let idx: Vec<usize> = seat_ids.iter().filter_map(|id| geo.index_of(*id)).collect();
+        let stranded = geo.new_gaps(&idx);
+        if stranded.is_empty() {
+            return Ok(None);
+        }
+        let category = seats[idx[0]].category.clone();
+        let suggestion = geo
+            .best(idx.len(), |s| s.category == category)
+            .filter(|p| p.together && p.gap_free)
+            .map(|p| p.labels);
+        Ok(Some(GapAdvice {
+            stranded,
+            suggestion,
+        }))
+    }
+
+    /// Bookings by code, email or phone (most recent first, at most 50).
+    pub fn find_bookings(&self, query: &str) -> Result<Vec<Booking>> {
+        let q = query.trim();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+        let mut st = self.conn().prepare_cached(
+            "SELECT b.code FROM bookings b JOIN customers cu ON cu.id = b.customer_id
+             WHERE b.code = upper(?1) OR cu.email = lower(?1) OR instr(cu.email, lower(?1)) > 0
+                OR (length(?2) >= 6 AND replace(cu.phone, '+', '') LIKE '%' || ?2 || '%')
+             ORDER BY b.id DESC LIMIT 50",
+        )?;
+        let codes: Vec<String> = st
+            .query_map(params![q, digits], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        codes.iter().map(|c| self.booking(c)).collect()
+    }
+}

@@ -4,6 +4,7 @@
 //! 3 a seat or hold not available (taken, expired, not on sale), 1 anything else.
 
 use anyhow::Context;
+use crate::applog::Log;
 use boxoffice::booking::BestRequest;
 use boxoffice::notify::spool::SpoolReport;
 use boxoffice::{
@@ -48,6 +49,18 @@ pub struct Cli {
     /// Run as if it were this moment (RFC 3339). For tests and rehearsals.
     #[arg(long, env = "BOXOFFICE_NOW", global = true, hide = true)]
     now: Option<String>,
+
+    /// Open the app on a fresh throwaway copy of the demo catalog (with --db: share that copy)
+    #[arg(long)]
+    demo: bool,
+
+    /// Counter-terminal mode: q does not quit (Ctrl-Q does); idle screens clear themselves
+    #[arg(long)]
+    kiosk: bool,
+
+    /// Kiosk mode: seconds without a key before customer details are cleared
+    #[arg(long, env = "BOXOFFICE_IDLE", default_value_t = 120, value_name = "SECONDS")]
+    idle: u64,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -354,11 +367,26 @@ impl Ctx {
     }
 }
 
+/// Where the database is: --db, or a fresh throwaway directory for --demo, or the default.
+fn db_path(cli: &Cli) -> Result<PathBuf, Failure> {
+    Ok(match (&cli.db, cli.demo) {
+        (Some(p), _) => p.clone(),
+        (None, true) => {
+            let dir = std::env::temp_dir().join(format!(
+                "boxoffice-demo-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_millis()
+            ));
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
+            dir.join("boxoffice.db")
+        }
+        (None, false) => default_db_path()?,
+    })
+}
+
 fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
-    let path = match &cli.db {
-        Some(p) => p.clone(),
-        None => default_db_path()?,
-    };
+    let path = db_path(cli)?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -402,37 +430,6 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     Ok(ctx)
 }
 
-/// An append-only log beside the database: what happened, never card numbers or CVCs.
-struct Log {
-    file: Option<std::fs::File>,
-}
-
-impl Log {
-    fn open(path: &std::path::Path) -> Log {
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        Log {
-            file: options.open(path).ok(),
-        }
-    }
-
-    fn write(&mut self, line: &str) {
-        if let Some(f) = &mut self.file {
-            let _ = writeln!(
-                f,
-                "{} {}",
-                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
-                line
-            );
-        }
-    }
-}
-
 /// Reads a card number from standard input (`--card -`), so it stays out of shell history.
 fn card_from_stdin() -> Result<zeroize::Zeroizing<String>, Failure> {
     let mut line = zeroize::Zeroizing::new(String::new());
@@ -453,9 +450,7 @@ fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), 
 
 fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
     let Some(command) = &cli.command else {
-        return Err(usage(
-            "the terminal app is not built yet; use the subcommands (`boxoffice --help`), e.g. `boxoffice concerts`",
-        ));
+        return run_app(&cli);
     };
     match command {
         Command::Concerts {
@@ -932,6 +927,36 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// `boxoffice` with no subcommand: the terminal app.
+fn run_app(cli: &Cli) -> Result<(), Failure> {
+    let ctx = open_ctx(cli)?;
+    let db = ctx.store.path().to_path_buf();
+    let dir = db.parent().map(PathBuf::from).unwrap_or_default();
+    let opts = crate::tui::app::Options {
+        kiosk: cli.kiosk,
+        idle: std::time::Duration::from_secs(cli.idle.max(5)),
+        gateway: cli.gateway.clone().unwrap_or_else(|| dir.join("gateway.db")),
+        spool: ctx.spool.root().to_path_buf(),
+        db: db.clone(),
+    };
+    let Ctx {
+        store,
+        processors,
+        mut log,
+        ..
+    } = ctx;
+    log.write(&format!("app started (kiosk: {}, demo: {})", cli.kiosk, cli.demo));
+    let app = crate::tui::app::App::new(store, processors, opts, crate::tui::theme::Theme::from_env());
+    let result = crate::tui::run(app);
+    if cli.demo && cli.db.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result.map_err(|e| Failure {
+        code: 1,
+        message: format!("{e:#}"),
+    })
 }
 
 fn concert_line(c: &ConcertSummary) -> String {

@@ -1,6 +1,8 @@
 //! `boxoffice`: the terminal app (no arguments) and the scriptable command line.
 
+mod applog;
 mod cli;
+mod tui;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,85 @@
+//! The terminal app: one synchronous event loop over terminal events and a tick (hold
+//! countdowns, live seat maps via `PRAGMA data_version`). A card charge runs on a worker
+//! thread and reports back through a channel; the UI never freezes.
+
+pub mod app;
+pub mod keys;
+pub mod screens;
+pub mod theme;
+pub mod ui;
+
+use app::{Action, App};
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
+};
+use ratatui::crossterm::execute;
+use std::io::{IsTerminal, stdout};
+use std::time::{Duration, Instant};
+
+/// How often the loop wakes without input: countdowns, other terminals' changes.
+pub const TICK: Duration = Duration::from_millis(250);
+
+pub fn run(mut app: App) -> anyhow::Result<()> {
+    if !stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the terminal app needs a terminal; for scripts use the subcommands (`boxoffice --help`)"
+        );
+    }
+    // ratatui's hook restores the terminal before the panic message prints; mouse capture is
+    // ours to undo.
+    let mut terminal = ratatui::try_init()?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(stdout(), DisableMouseCapture);
+        previous(info);
+    }));
+    let _ = execute!(stdout(), EnableMouseCapture);
+    let result = event_loop(&mut terminal, &mut app);
+    let _ = execute!(stdout(), DisableMouseCapture);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+    let mut last_tick = Instant::now();
+    let mut dirty = true;
+    loop {
+        if dirty {
+            terminal.draw(|f| ui::draw(f, app))?;
+            dirty = false;
+        }
+        let timeout = TICK.saturating_sub(last_tick.elapsed());
+        if event::poll(timeout)? {
+            match event::read()? {
+                Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    app.update(Action::Key(k));
+                    dirty = true;
+                }
+                Event::Mouse(m) if m.kind == MouseEventKind::Down(MouseButton::Left) => {
+                    app.update(Action::Click {
+                        column: m.column,
+                        row: m.row,
+                    });
+                    dirty = true;
+                }
+                Event::Resize(..) => {
+                    app.update(Action::Resize);
+                    dirty = true;
+                }
+                _ => {}
+            }
+        }
+        if last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
+            let before = (app.data_version, app.screen, app.paying.is_some());
+            app.update(Action::Tick(last_tick));
+            // Redraw on a tick only when something on screen moves: a countdown, a spinner,
+            // a change made at another terminal.
+            dirty |= app.checkout.is_some()
+                || before != (app.data_version, app.screen, app.paying.is_some());
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Checkout: the customer's details (validated as you type), then cash or card, with the
+//! hold's countdown always in view.
+
+use crate::tui::app::{App, Method, Step};
+use crate::tui::ui::{field, safe};
+use boxoffice::Money;
+use boxoffice::model::parse_cents;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
+
+/// The card number as shown: digits while typing, only the last four once entered.
+pub fn masked_number(number: &str, focused: bool) -> String {
+    let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
+    if focused || digits.len() < 4 {
+        return number.to_string();
+    }
+    format!("**** **** **** {}", &digits[digits.len() - 4..])
+}
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(c) = &app.checkout else { return };
+    let t = &app.theme;
+    let [summary, form] = Layout::vertical([Constraint::Length(6), Constraint::Min(0)]).areas(area);
+    let countdown = match app.hold_seconds_left() {
+        Some(s) => Span::styled(
+            format!("Hold expires in {}:{:02}", s / 60, s % 60),
+            if s < 60 { t.error } else { t.highlight },
+        ),
+        None => Span::styled("Not held yet: enter the customer, then Enter holds the seats", t.dim),
+    };
+    let lines = vec![
+        Line::styled(safe(&format!("{} - {}", c.concert.artist, c.concert.title)), t.title),
+        Line::raw(format!("{} · {}", c.concert.local_start.format("%a %d %b %Y %H:%M"), safe(&c.concert.venue))),
+        Line::raw(format!("Seats {}   Total {}", c.seats.join(" "), Money::new(c.total_cents, &c.concert.currency))),
+        Line::from(countdown),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Order ")), summary);
+    let mut lines: Vec<Line> = Vec::new();
+    match &c.step {
+        crate::tui::app::Step::Details => {
+            let p = App::field_problems(c);
+            lines.extend(field(app, "Name", &safe(&c.name), c.focus == 0, p[0].as_deref()));
+            lines.extend(field(app, "Email", &safe(&c.email), c.focus == 1, p[1].as_deref()));
+            lines.extend(field(app, "Phone", &safe(&c.phone), c.focus == 2, p[2].as_deref()));
+            lines.push(Line::styled("The phone is optional: with it the customer also gets an SMS.", t.dim));
+        }
+        Step::Payment | Step::Paying => {
+            let method = Line::from(vec![
+                Span::styled(format!("{:<10}", "Method"), if c.focus == 0 { t.highlight } else { Default::default() }),
+                Span::styled(" Cash ", if c.method == Method::Cash { t.tab_active } else { t.tab }),
+                Span::raw(" "),
+                Span::styled(" Card ", if c.method == Method::Card { t.tab_active } else { t.tab }),
+                Span::styled(if c.focus == 0 { "  <- -> to switch" } else { "" }, t.dim),
+            ]);
+            lines.push(method);
+            lines.push(Line::raw(""));
+            match c.method {
+                Method::Cash => {
+                    lines.extend(field(app, "Tendered", &c.tendered, c.focus == 1, None));
+                    let change = match parse_cents(&c.tendered) {
+                        Some(v) if v >= c.total_cents => Line::styled(
+                            format!("Change due {}", Money::new(v - c.total_cents, &c.concert.currency)),
+                            t.ok,
+                        ),
+                        Some(v) => Line::styled(
+                            format!("{} short", Money::new(c.total_cents - v, &c.concert.currency)),
+                            t.error,
+                        ),
+                        None => Line::styled("Type the cash handed over, e.g. 50 or 50.00", t.dim),
+                    };
+                    lines.push(change);
+                }
+                Method::Card => {
+                    let digits: String = c.number.chars().filter(|d| d.is_ascii_digit()).collect();
+                    let number_note = if digits.len() >= 13 && !boxoffice::payment::card::luhn_ok(&digits) {
+                        Some("the check digit does not match: retype")
+                    } else {
+                        None
+                    };
+                    lines.extend(field(app, "Card", &masked_number(&c.number, c.focus == 1), c.focus == 1, number_note));
+                    lines.extend(field(app, "Expiry", &c.exp, c.focus == 2, None));
+                    lines.extend(field(app, "CVC", &"*".repeat(c.cvc.len()), c.focus == 3, None));
+                    lines.push(Line::styled("Test cards: 4242 4242 4242 4242 approves, 4000 0000 0000 0002 declines", t.dim));
+                }
+            }
+            if c.step == Step::Paying {
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    format!("{} Taking the payment...", SPINNER[app.spinner % SPINNER.len()]),
+                    t.info,
+                ));
+            }
+        }
+        Step::Declined(reason) => {
+            lines.push(Line::styled(format!("Payment declined: {reason}"), t.error));
+            lines.push(Line::raw("The seats were released."));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("r  hold the same seats again and retry    Esc  back to the seat map", t.highlight));
+        }
+    }
+    if let Some(e) = &c.error {
+        lines.push(Line::styled(format!("! {e}"), t.error));
+    }
+    let title = match c.step {
+        Step::Details => " Customer ",
+        _ => " Payment ",
+    };
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)).wrap(Wrap { trim: false }), form);
+}

@@ -1,0 +1,60 @@
+//! Sales: every coming concert's sold / held / free seats as a bar, for the night at a glance.
+
+use crate::tui::app::App;
+use crate::tui::ui::safe;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+
+/// A bar of `width` cells: sold, then held (and kept for the waiting list), then free.
+pub fn bar(c: &boxoffice::ConcertSummary, width: usize, color: bool) -> (String, String, String) {
+    let cap = c.capacity.max(1) as f64;
+    let sold = ((c.booked_seats as f64 / cap) * width as f64).round() as usize;
+    let held = (((c.held_seats + c.reserved_seats) as f64 / cap) * width as f64).round() as usize;
+    let sold = sold.min(width);
+    let held = held.min(width - sold);
+    let (s, h, f) = if color { ('█', '▒', '·') } else { ('#', '+', '.') };
+    (
+        s.to_string().repeat(sold),
+        h.to_string().repeat(held),
+        f.to_string().repeat(width - sold - held),
+    )
+}
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let s = &app.sales;
+    let bar_width = (area.width as usize).saturating_sub(52).clamp(10, 40);
+    let rows = s.list.iter().map(|c| {
+        let (sold, held, free) = bar(c, bar_width, t.color);
+        let pct = c.booked_seats * 100 / c.capacity.max(1);
+        Row::new(vec![
+            Cell::from(c.local_start.format("%d %b").to_string()),
+            Cell::from(safe(&c.artist)),
+            Cell::from(Line::from(vec![
+                Span::styled(sold, t.ok),
+                Span::styled(held, t.seat(boxoffice::SeatStatus::Held)),
+                Span::styled(free, t.dim),
+            ])),
+            Cell::from(format!("{pct:>3}%")),
+            Cell::from(format!("{}/{}/{}", c.booked_seats, c.held_seats + c.reserved_seats, c.free_seats)),
+        ])
+    });
+    let legend = if t.color { " Sales: █ sold ▒ held · free " } else { " Sales: # sold + held . free " };
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(6),
+            Constraint::Fill(1),
+            Constraint::Length(bar_width as u16),
+            Constraint::Length(4),
+            Constraint::Length(17),
+        ],
+    )
+    .header(Row::new(["Date", "Concert", "Sold / held / free", "Sold", "sold/held/free"]).style(t.title))
+    .row_highlight_style(t.selected_row)
+    .block(Block::bordered().title(legend));
+    let mut state = TableState::default().with_selected((!s.list.is_empty()).then_some(s.selected));
+    frame.render_stateful_widget(&table, area, &mut state);
+}
