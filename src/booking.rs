@@ -1315,7 +1315,11 @@ impl Store {
     }
 
     /// The best available seats right now, without holding them (the seat map's `b`).
-    pub fn suggest_best(&self, concert_id: i64, best: &BestRequest) -> Result<crate::fairness::Pick> {
+    pub fn suggest_best(
+        &self,
+        concert_id: i64,
+        best: &BestRequest,
+    ) -> Result<crate::fairness::Pick> {
         let (seats, centre) = self.geometry_now(concert_id)?;
         let geo = crate::fairness::Geometry::new(&seats, centre);
         let category = best.category.as_ref().map(|c| c.to_ascii_uppercase());

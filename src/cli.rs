@@ -3,8 +3,8 @@
 //! Exit status: 0 success, 2 bad usage (including an unknown concert, seat, hold or booking),
 //! 3 a seat or hold not available (taken, expired, not on sale), 1 anything else.
 
-use anyhow::Context;
 use crate::applog::Log;
+use anyhow::Context;
 use boxoffice::booking::BestRequest;
 use boxoffice::notify::spool::SpoolReport;
 use boxoffice::{
@@ -59,7 +59,12 @@ pub struct Cli {
     kiosk: bool,
 
     /// Kiosk mode: seconds without a key before customer details are cleared
-    #[arg(long, env = "BOXOFFICE_IDLE", default_value_t = 120, value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "BOXOFFICE_IDLE",
+        default_value_t = 120,
+        value_name = "SECONDS"
+    )]
     idle: u64,
 
     #[command(subcommand)]
@@ -937,9 +942,13 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
     let opts = crate::tui::app::Options {
         kiosk: cli.kiosk,
         idle: std::time::Duration::from_secs(cli.idle.max(5)),
-        gateway: cli.gateway.clone().unwrap_or_else(|| dir.join("gateway.db")),
+        gateway: cli
+            .gateway
+            .clone()
+            .unwrap_or_else(|| dir.join("gateway.db")),
         spool: ctx.spool.root().to_path_buf(),
         db: db.clone(),
+        utc_offset: *chrono::Local::now().offset(),
     };
     let Ctx {
         store,
@@ -947,8 +956,16 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
         mut log,
         ..
     } = ctx;
-    log.write(&format!("app started (kiosk: {}, demo: {})", cli.kiosk, cli.demo));
-    let app = crate::tui::app::App::new(store, processors, opts, crate::tui::theme::Theme::from_env());
+    log.write(&format!(
+        "app started (kiosk: {}, demo: {})",
+        cli.kiosk, cli.demo
+    ));
+    let app = crate::tui::app::App::new(
+        store,
+        processors,
+        opts,
+        crate::tui::theme::Theme::from_env(),
+    );
     let result = crate::tui::run(app);
     if cli.demo && cli.db.is_none() {
         let _ = std::fs::remove_dir_all(&dir);

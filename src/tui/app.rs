@@ -4,7 +4,7 @@
 use super::keys::{self, Cmd, Ctx};
 use super::theme::Theme;
 use crate::applog::Log;
-use boxoffice::booking::{BestRequest, GapAdvice, normalize_email, normalize_phone, clean_name};
+use boxoffice::booking::{BestRequest, GapAdvice, clean_name, normalize_email, normalize_phone};
 use boxoffice::catalog::Layout;
 use boxoffice::notify::spool::DeliveredFile;
 use boxoffice::{
@@ -32,13 +32,18 @@ pub struct Options {
     pub db: PathBuf,
     pub gateway: PathBuf,
     pub spool: PathBuf,
+    /// The clerk's time zone, for times not tied to a venue (the clock, deadlines).
+    pub utc_offset: chrono::FixedOffset,
 }
 
 #[derive(Debug)]
 pub enum Action {
     Key(KeyEvent),
     /// A left click at a terminal cell.
-    Click { column: u16, row: u16 },
+    Click {
+        column: u16,
+        row: u16,
+    },
     Tick(Instant),
     Resize,
     /// A payment finished on the worker thread.
@@ -94,6 +99,8 @@ pub struct MapState {
     pub scroll: Cell<(i64, i64)>,
     /// Where the grid was last drawn, for mouse clicks.
     pub grid_area: Cell<Rect>,
+    /// Cells per seat and left padding of the last drawing.
+    pub grid_geometry: Cell<(i64, u16)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +182,7 @@ pub struct App {
     pub theme: Theme,
     pub screen: Screen,
     pub help: bool,
+    pub help_scroll: u16,
     pub quit: bool,
     pub status: Option<Status>,
     pub concerts: Concerts,
@@ -195,7 +203,9 @@ pub struct App {
 fn edit(text: &mut String, key: &KeyEvent, max: usize) -> bool {
     match key.code {
         KeyCode::Char(c)
-            if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
                 && !c.is_control() =>
         {
             if text.chars().count() < max {
@@ -243,6 +253,7 @@ impl App {
             theme,
             screen: Screen::Concerts,
             help: false,
+            help_scroll: 0,
             quit: false,
             status: None,
             concerts: Concerts {
@@ -322,9 +333,27 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) {
         if self.help {
-            // Any of these closes help; everything else is ignored while it is open.
-            if matches!(key.code, KeyCode::Esc | KeyCode::F(1) | KeyCode::Char('?') | KeyCode::Enter | KeyCode::Char('q')) {
-                self.help = false;
+            // Arrows scroll; any of the closing keys closes; everything else is ignored.
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1)
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    self.help_scroll = self.help_scroll.saturating_add(1).min(200)
+                }
+                KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                KeyCode::PageDown => {
+                    self.help_scroll = self.help_scroll.saturating_add(10).min(200)
+                }
+                KeyCode::Esc
+                | KeyCode::F(1)
+                | KeyCode::Char('?')
+                | KeyCode::Enter
+                | KeyCode::Char('q') => {
+                    self.help = false;
+                    self.help_scroll = 0;
+                }
+                _ => {}
             }
             return;
         }
@@ -389,7 +418,8 @@ impl App {
                     Ok(list) => {
                         self.concerts.error = None;
                         self.concerts.list = list;
-                        self.concerts.selected = clamp(self.concerts.selected, self.concerts.list.len());
+                        self.concerts.selected =
+                            clamp(self.concerts.selected, self.concerts.list.len());
                     }
                     Err(e) => self.concerts.error = Some(e.to_string()),
                 }
@@ -438,11 +468,9 @@ impl App {
                     self.open_waitlist(id, Screen::Concerts, false);
                 }
             }
-            _ if self.concerts.typing => {
-                if edit(&mut self.concerts.query, key, 200) {
-                    self.concerts.selected = 0;
-                    self.search();
-                }
+            _ if self.concerts.typing && edit(&mut self.concerts.query, key, 200) => {
+                self.concerts.selected = 0;
+                self.search();
             }
             _ => {}
         }
@@ -484,7 +512,11 @@ impl App {
             .unwrap_or(0);
         let selected: Vec<i64> = selected
             .into_iter()
-            .filter(|id| map.seats.iter().any(|s| s.seat_id == *id && s.status == SeatStatus::Free))
+            .filter(|id| {
+                map.seats
+                    .iter()
+                    .any(|s| s.seat_id == *id && s.status == SeatStatus::Free)
+            })
             .collect();
         Ok(MapState {
             concert: map.concert.clone(),
@@ -498,13 +530,15 @@ impl App {
             best_prompt: None,
             scroll: Cell::new((0, 0)),
             grid_area: Cell::new(Rect::default()),
+            grid_geometry: Cell::new((1, 0)),
         })
     }
 
     /// Reloads the seat map, keeping the cursor and whatever of the selection is still free.
     fn refresh_map(&mut self) {
         let Some(m) = &self.map else { return };
-        let (id, cursor, selected, scroll) = (m.concert.id, m.cursor, m.selected.clone(), m.scroll.get());
+        let (id, cursor, selected, scroll) =
+            (m.concert.id, m.cursor, m.selected.clone(), m.scroll.get());
         let before = selected.len();
         match self.load_map(id, selected) {
             Ok(mut fresh) => {
@@ -514,7 +548,10 @@ impl App {
                 self.map = Some(fresh);
                 self.update_advice();
                 if lost > 0 {
-                    self.say(Level::Error, format!("{lost} selected seat(s) were just taken at another terminal"));
+                    self.say(
+                        Level::Error,
+                        format!("{lost} selected seat(s) were just taken at another terminal"),
+                    );
                 }
             }
             Err(e) => self.fail(&e),
@@ -523,14 +560,19 @@ impl App {
 
     fn update_advice(&mut self) {
         let Some(m) = &self.map else { return };
-        let advice = self.store.selection_advice(m.concert.id, &m.selected).unwrap_or(None);
+        let advice = self
+            .store
+            .selection_advice(m.concert.id, &m.selected)
+            .unwrap_or(None);
         if let Some(m) = &mut self.map {
             m.advice = advice;
         }
     }
 
     fn move_cursor(m: &mut MapState, dx: i64, dy: i64) {
-        let Some(cur) = m.map.seats.get(m.cursor) else { return };
+        let Some(cur) = m.map.seats.get(m.cursor) else {
+            return;
+        };
         let (x, y) = (cur.x, cur.y);
         if dy == 0 {
             let next = m
@@ -562,7 +604,9 @@ impl App {
 
     fn toggle_seat(&mut self, index: usize) {
         let Some(m) = &mut self.map else { return };
-        let Some(seat) = m.map.seats.get(index) else { return };
+        let Some(seat) = m.map.seats.get(index) else {
+            return;
+        };
         let id = seat.seat_id;
         if let Some(p) = m.selected.iter().position(|s| *s == id) {
             m.selected.remove(p);
@@ -576,7 +620,10 @@ impl App {
             self.say(Level::Error, text);
             return;
         } else if m.selected.len() as i64 >= m.concert.ticket_limit {
-            let text = format!("at most {} tickets per customer for this concert", m.concert.ticket_limit);
+            let text = format!(
+                "at most {} tickets per customer for this concert",
+                m.concert.ticket_limit
+            );
             self.say(Level::Error, text);
             return;
         } else {
@@ -649,7 +696,10 @@ impl App {
                 let text = if pick.together {
                     format!("best {n} together: {}", pick.labels.join(" "))
                 } else {
-                    format!("no row has {n} together; best split: {}", pick.labels.join(" "))
+                    format!(
+                        "no row has {n} together; best split: {}",
+                        pick.labels.join(" ")
+                    )
                 };
                 if let Some(m) = &mut self.map {
                     m.selected = pick.ids.clone();
@@ -658,7 +708,14 @@ impl App {
                     }
                 }
                 self.update_advice();
-                self.say(if pick.together { Level::Ok } else { Level::Info }, text);
+                self.say(
+                    if pick.together {
+                        Level::Ok
+                    } else {
+                        Level::Info
+                    },
+                    text,
+                );
             }
             Err(e) => self.fail(&e),
         }
@@ -670,11 +727,19 @@ impl App {
         }
         let Some(m) = &mut self.map else { return };
         let area = m.grid_area.get();
-        if column < area.x || row < area.y || column >= area.x + area.width || row >= area.y + area.height {
+        if column < area.x
+            || row < area.y
+            || column >= area.x + area.width
+            || row >= area.y + area.height
+        {
             return;
         }
         let (sx, sy) = m.scroll.get();
-        let x = (column - area.x) as i64 + sx;
+        let (scale, pad) = m.grid_geometry.get();
+        if column < area.x + pad {
+            return;
+        }
+        let x = (column - area.x - pad) as i64 / scale + sx;
         let y = (row - area.y) as i64 + sy;
         if let Some(&i) = m.by_pos.get(&(x, y)) {
             m.cursor = i;
@@ -687,7 +752,10 @@ impl App {
     fn start_checkout(&mut self) {
         let Some(m) = &self.map else { return };
         if m.selected.is_empty() {
-            self.say(Level::Error, "select seats first: Space on a seat, or b for best available");
+            self.say(
+                Level::Error,
+                "select seats first: Space on a seat, or b for best available",
+            );
             return;
         }
         let seats: Vec<&boxoffice::SeatInfo> = m
@@ -740,7 +808,10 @@ impl App {
             && c.step != Step::Paying
             && self.store.release_hold(&h.hold_id).is_ok()
         {
-            self.say(Level::Info, format!("released the hold on {}", h.seats.join(" ")));
+            self.say(
+                Level::Info,
+                format!("released the hold on {}", h.seats.join(" ")),
+            );
         }
     }
 
@@ -763,11 +834,21 @@ impl App {
                     c.error = None;
                 }
                 match replaced {
-                    Some(r) => self.say(Level::Info, format!("held; this customer's earlier hold on {} was released", r.seats.join(" "))),
+                    Some(r) => self.say(
+                        Level::Info,
+                        format!(
+                            "held; this customer's earlier hold on {} was released",
+                            r.seats.join(" ")
+                        ),
+                    ),
                     None => self.say(Level::Ok, "seats held: take the payment"),
                 }
             }
-            Err(e @ (Error::SeatsTaken(_) | Error::ReservedForWaitlist(_) | Error::WouldStrandSeat { .. })) => {
+            Err(
+                e @ (Error::SeatsTaken(_)
+                | Error::ReservedForWaitlist(_)
+                | Error::WouldStrandSeat { .. }),
+            ) => {
                 self.checkout = None;
                 self.screen = Screen::SeatMap;
                 self.refresh_map();
@@ -794,7 +875,11 @@ impl App {
                 }
                 Some(Cmd::Submit) => {
                     let problems = Self::field_problems(c);
-                    if let Some((i, p)) = problems.iter().enumerate().find_map(|(i, p)| p.as_ref().map(|p| (i, p.clone()))) {
+                    if let Some((i, p)) = problems
+                        .iter()
+                        .enumerate()
+                        .find_map(|(i, p)| p.as_ref().map(|p| (i, p.clone())))
+                    {
                         c.focus = i;
                         self.say(Level::Error, p);
                     } else {
@@ -816,7 +901,11 @@ impl App {
                     Some(Cmd::NextField) => c.focus = (c.focus + 1) % fields,
                     Some(Cmd::PrevField) => c.focus = (c.focus + fields - 1) % fields,
                     Some(Cmd::Toggle) if c.focus == 0 => {
-                        c.method = if c.method == Method::Cash { Method::Card } else { Method::Cash };
+                        c.method = if c.method == Method::Cash {
+                            Method::Card
+                        } else {
+                            Method::Cash
+                        };
                     }
                     Some(Cmd::Back) => {
                         self.leave_checkout();
@@ -838,7 +927,9 @@ impl App {
                             edit(&mut c.tendered, key, 12);
                         }
                         (Method::Card, 1) => {
-                            if matches!(key.code, KeyCode::Char(d) if d.is_ascii_digit() || d == ' ') || key.code == KeyCode::Backspace {
+                            if matches!(key.code, KeyCode::Char(d) if d.is_ascii_digit() || d == ' ')
+                                || key.code == KeyCode::Backspace
+                            {
                                 edit(&mut c.number, key, 23);
                             }
                         }
@@ -846,7 +937,9 @@ impl App {
                             edit(&mut c.exp, key, 7);
                         }
                         (Method::Card, _) => {
-                            if matches!(key.code, KeyCode::Char(d) if d.is_ascii_digit()) || key.code == KeyCode::Backspace {
+                            if matches!(key.code, KeyCode::Char(d) if d.is_ascii_digit())
+                                || key.code == KeyCode::Backspace
+                            {
                                 edit(&mut c.cvc, key, 4);
                             }
                         }
@@ -894,7 +987,11 @@ impl App {
         c.step = Step::Paying;
         c.cvc = Zeroizing::new(String::new());
         let (tx, rx) = mpsc::channel();
-        let (db, gateway, clock) = (self.opts.db.clone(), self.opts.gateway.clone(), self.store.clock());
+        let (db, gateway, clock) = (
+            self.opts.db.clone(),
+            self.opts.gateway.clone(),
+            self.store.clock(),
+        );
         std::thread::spawn(move || {
             let result = (|| {
                 let mut store = Store::open(&db, clock.clone())?;
@@ -924,13 +1021,19 @@ impl App {
     fn on_paid(&mut self, result: boxoffice::Result<Receipt>) {
         match result {
             Ok(receipt) => {
-                self.log.write(&format!("booked {} ({} cents, {})", receipt.booking_code, receipt.total_cents, receipt.method));
+                self.log.write(&format!(
+                    "booked {} ({} cents, {})",
+                    receipt.booking_code, receipt.total_cents, receipt.method
+                ));
                 self.deliver();
                 let booking = match self.store.booking(&receipt.booking_code) {
                     Ok(b) => b,
                     Err(e) => return self.fail(&e),
                 };
-                let files = self.store.delivered_files(&receipt.booking_code).unwrap_or_default();
+                let files = self
+                    .store
+                    .delivered_files(&receipt.booking_code)
+                    .unwrap_or_default();
                 self.confirmation = Some(Confirmation {
                     qr: qr_lines(&receipt.booking_code),
                     receipt,
@@ -949,7 +1052,10 @@ impl App {
                     c.hold = None;
                     c.step = Step::Declined(reason.clone());
                 }
-                self.say(Level::Error, format!("declined: {reason}; r holds the same seats again"));
+                self.say(
+                    Level::Error,
+                    format!("declined: {reason}; r holds the same seats again"),
+                );
             }
             Err(e @ (Error::HoldExpired { .. } | Error::HoldNotLive { .. })) => {
                 self.checkout = None;
@@ -1008,16 +1114,14 @@ impl App {
             Some(Cmd::Down) => self.bookings.selected = step(self.bookings.selected, 1, len),
             Some(Cmd::SwitchFocus) => self.bookings.typing = !self.bookings.typing,
             Some(Cmd::Open) => self.find_bookings(),
-            Some(Cmd::CancelBooking) => {
-                match self.bookings.list.get(self.bookings.selected) {
-                    Some(b) if b.state == "confirmed" => self.bookings.confirm_cancel = true,
-                    Some(b) => {
-                        let t = format!("booking {} is already {}", b.booking_code, b.state);
-                        self.say(Level::Error, t);
-                    }
-                    None => self.say(Level::Error, "find a booking first"),
+            Some(Cmd::CancelBooking) => match self.bookings.list.get(self.bookings.selected) {
+                Some(b) if b.state == "confirmed" => self.bookings.confirm_cancel = true,
+                Some(b) => {
+                    let t = format!("booking {} is already {}", b.booking_code, b.state);
+                    self.say(Level::Error, t);
                 }
-            }
+                None => self.say(Level::Error, "find a booking first"),
+            },
             Some(Cmd::Back) => {
                 if !self.bookings.query.is_empty() {
                     self.bookings = Bookings {
@@ -1054,15 +1158,27 @@ impl App {
     }
 
     fn cancel_selected(&mut self) {
-        let Some(b) = self.bookings.list.get(self.bookings.selected) else { return };
+        let Some(b) = self.bookings.list.get(self.bookings.selected) else {
+            return;
+        };
         let code = b.booking_code.clone();
         match self.store.cancel_booking(&code, &self.processors) {
             Ok(c) => {
                 self.log.write(&format!("cancelled {code}"));
                 self.deliver();
                 let money = boxoffice::Money::new(c.refunded_cents, &c.currency);
-                let pending = if c.refund_pending_cents > 0 { " (part of the refund is pending: reconcile retries it)" } else { "" };
-                self.say(Level::Ok, format!("cancelled {code}; refunded {money} by {}{pending}", c.method));
+                let pending = if c.refund_pending_cents > 0 {
+                    " (part of the refund is pending: reconcile retries it)"
+                } else {
+                    ""
+                };
+                self.say(
+                    Level::Ok,
+                    format!(
+                        "cancelled {code}; refunded {money} by {}{pending}",
+                        c.method
+                    ),
+                );
                 if let Ok(fresh) = self.store.booking(&code)
                     && let Some(slot) = self.bookings.list.get_mut(self.bookings.selected)
                 {
@@ -1095,7 +1211,10 @@ impl App {
         });
         self.screen = Screen::Waitlist;
         if join {
-            self.say(Level::Info, "sold out: put the customer on the waiting list");
+            self.say(
+                Level::Info,
+                "sold out: put the customer on the waiting list",
+            );
         }
     }
 
@@ -1116,7 +1235,11 @@ impl App {
                     let id = w.concert.id;
                     match self.store.join_waitlist(id, &customer, party, None) {
                         Ok(e) => {
-                            let text = format!("{} is number {} on the waiting list", e.customer, e.position.unwrap_or_default());
+                            let text = format!(
+                                "{} is number {} on the waiting list",
+                                e.customer,
+                                e.position.unwrap_or_default()
+                            );
                             if let Some(w) = &mut self.waitlist {
                                 w.form = None;
                             }
@@ -1236,7 +1359,10 @@ impl App {
         self.spinner = self.spinner.wrapping_add(1);
         self.poll_payment(None);
         // Kiosk: clear a walked-away customer's details and give their seats back.
-        if self.opts.kiosk && self.has_customer_details() && now.duration_since(self.last_input) >= self.opts.idle {
+        if self.opts.kiosk
+            && self.has_customer_details()
+            && now.duration_since(self.last_input) >= self.opts.idle
+        {
             self.leave_checkout();
             self.confirmation = None;
             self.bookings = Bookings::default();
@@ -1257,7 +1383,10 @@ impl App {
             self.checkout = None;
             self.screen = Screen::SeatMap;
             self.refresh_map();
-            self.say(Level::Error, "the hold expired and the seats were released; select them again");
+            self.say(
+                Level::Error,
+                "the hold expired and the seats were released; select them again",
+            );
         }
         // Move expired holds and waiting-list offers along now and then.
         if now.duration_since(self.last_sweep) >= Duration::from_secs(5) {
@@ -1292,8 +1421,12 @@ pub fn qr_lines(code: &str) -> Vec<String> {
         Ok(qr) => {
             let colors = qr.to_colors();
             // Dark modules are glyphs: drawn black on white by the theme.
-            let art = qrcode::render::Renderer::<qrcode::render::unicode::Dense1x2>::new(&colors, qr.width(), 1)
-                .build();
+            let art = qrcode::render::Renderer::<qrcode::render::unicode::Dense1x2>::new(
+                &colors,
+                qr.width(),
+                1,
+            )
+            .build();
             art.lines().map(str::to_string).collect()
         }
         Err(_) => vec![code.to_string()],

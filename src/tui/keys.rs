@@ -113,62 +113,433 @@ const fn b(
 
 pub const KEYMAP: &[Binding] = &[
     // Screen-specific keys first: they win over the global ones.
-    b(Ctx::Concerts, &[Code(KeyCode::Up), C('k')], Up, "↑↓", "move", "previous / next concert"),
-    b(Ctx::Concerts, &[Code(KeyCode::Down), C('j')], Down, "", "", "next concert"),
-    b(Ctx::Concerts, &[Code(KeyCode::PageUp)], PageUp, "PgUp/PgDn", "", "a page up / down"),
-    b(Ctx::Concerts, &[Code(KeyCode::PageDown)], PageDown, "", "", "a page down"),
-    b(Ctx::Concerts, &[Code(KeyCode::Enter)], Open, "Enter", "open", "seat map (waiting list if sold out)"),
-    b(Ctx::Concerts, &[Code(KeyCode::Tab), Code(KeyCode::BackTab)], SwitchFocus, "Tab", "search/list", "switch between the search box and the list"),
-    b(Ctx::Concerts, &[C('/')], FocusSearch, "/", "", "type a search (artist, venue:, date:FROM..TO, after:19:00, free)"),
-    b(Ctx::Concerts, &[C('w')], Waitlist, "w", "", "the concert's waiting list"),
+    b(
+        Ctx::Concerts,
+        &[Code(KeyCode::Up), C('k')],
+        Up,
+        "↑↓",
+        "move",
+        "previous / next concert",
+    ),
+    b(
+        Ctx::Concerts,
+        &[Code(KeyCode::Down), C('j')],
+        Down,
+        "",
+        "",
+        "next concert",
+    ),
+    b(
+        Ctx::Concerts,
+        &[Code(KeyCode::PageUp)],
+        PageUp,
+        "PgUp/PgDn",
+        "",
+        "a page up / down",
+    ),
+    b(
+        Ctx::Concerts,
+        &[Code(KeyCode::PageDown)],
+        PageDown,
+        "",
+        "",
+        "a page down",
+    ),
+    b(
+        Ctx::Concerts,
+        &[Code(KeyCode::Enter)],
+        Open,
+        "Enter",
+        "open",
+        "seat map (waiting list if sold out)",
+    ),
+    b(
+        Ctx::Concerts,
+        &[Code(KeyCode::Tab), Code(KeyCode::BackTab)],
+        SwitchFocus,
+        "Tab",
+        "search/list",
+        "switch between the search box and the list",
+    ),
+    b(
+        Ctx::Concerts,
+        &[C('/')],
+        FocusSearch,
+        "/",
+        "",
+        "type a search (artist, venue:, date:FROM..TO, after:19:00, free)",
+    ),
+    b(
+        Ctx::Concerts,
+        &[C('w')],
+        Waitlist,
+        "w",
+        "",
+        "the concert's waiting list",
+    ),
     b(Ctx::Concerts, &[C('B')], GoBookings, "B", "", "bookings"),
     b(Ctx::Concerts, &[C('S')], GoSales, "S", "", "sales"),
-    b(Ctx::Concerts, &[C('q')], Quit, "q", "quit", "quit (not in kiosk mode)"),
-    b(Ctx::SeatMap, &[Code(KeyCode::Left), C('h')], Left, "←↑↓→ hjkl", "move", "move between seats"),
-    b(Ctx::SeatMap, &[Code(KeyCode::Right), C('l')], Right, "", "", "next seat right"),
-    b(Ctx::SeatMap, &[Code(KeyCode::Up), C('k')], Up, "", "", "row above"),
-    b(Ctx::SeatMap, &[Code(KeyCode::Down), C('j')], Down, "", "", "row below"),
-    b(Ctx::SeatMap, &[Code(KeyCode::PageUp)], PageUp, "PgUp/PgDn", "", "jump ten rows"),
-    b(Ctx::SeatMap, &[Code(KeyCode::PageDown)], PageDown, "", "", "jump ten rows down"),
-    b(Ctx::SeatMap, &[C(' ')], Toggle, "Space", "select", "select / unselect the seat (or click it)"),
-    b(Ctx::SeatMap, &[C('b')], Best, "b", "best", "best available: type how many, then Enter"),
-    b(Ctx::SeatMap, &[C('c')], Clear, "c", "", "clear the selection"),
-    b(Ctx::SeatMap, &[Code(KeyCode::Enter)], Checkout, "Enter", "checkout", "hold the selected seats and check out"),
-    b(Ctx::SeatMap, &[C('w')], Waitlist, "w", "", "the concert's waiting list"),
-    b(Ctx::Checkout, &[Code(KeyCode::Tab), Code(KeyCode::Down)], NextField, "Tab", "next", "next field"),
-    b(Ctx::Checkout, &[Code(KeyCode::BackTab), Code(KeyCode::Up)], PrevField, "S-Tab", "", "previous field"),
-    b(Ctx::Checkout, &[Code(KeyCode::Enter)], Submit, "Enter", "hold seats", "hold the seats for this customer"),
-    b(Ctx::Payment, &[Code(KeyCode::Tab), Code(KeyCode::Down)], NextField, "Tab", "next", "next field"),
-    b(Ctx::Payment, &[Code(KeyCode::BackTab), Code(KeyCode::Up)], PrevField, "S-Tab", "", "previous field"),
-    b(Ctx::Payment, &[Code(KeyCode::Left), Code(KeyCode::Right)], Toggle, "←→", "cash/card", "switch between cash and card (on the method line)"),
-    b(Ctx::Payment, &[Code(KeyCode::Enter)], Submit, "Enter", "pay", "take the payment"),
-    b(Ctx::Declined, &[C('r'), Code(KeyCode::Enter)], Retry, "r", "hold again", "hold the same seats again and retry"),
-    b(Ctx::Confirmation, &[Code(KeyCode::Enter)], GoConcerts, "Enter", "next customer", "back to the concerts for the next customer"),
-    b(Ctx::Bookings, &[Code(KeyCode::Up)], Up, "↑↓", "move", "previous / next booking"),
-    b(Ctx::Bookings, &[Code(KeyCode::Down)], Down, "", "", "next booking"),
-    b(Ctx::Bookings, &[Code(KeyCode::Tab), Code(KeyCode::BackTab)], SwitchFocus, "Tab", "search/list", "switch between the search box and the list"),
-    b(Ctx::Bookings, &[Code(KeyCode::Enter)], Open, "Enter", "find", "find by booking code, email or phone"),
-    b(Ctx::Bookings, &[C('c')], CancelBooking, "c", "cancel booking", "cancel the booking (asks first) and refund it"),
+    b(
+        Ctx::Concerts,
+        &[C('q')],
+        Quit,
+        "q",
+        "quit",
+        "quit (not in kiosk mode)",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[Code(KeyCode::Left), C('h')],
+        Left,
+        "←↑↓→ hjkl",
+        "move",
+        "move between seats",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[Code(KeyCode::Right), C('l')],
+        Right,
+        "",
+        "",
+        "next seat right",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[Code(KeyCode::Up), C('k')],
+        Up,
+        "",
+        "",
+        "row above",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[Code(KeyCode::Down), C('j')],
+        Down,
+        "",
+        "",
+        "row below",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[Code(KeyCode::PageUp)],
+        PageUp,
+        "PgUp/PgDn",
+        "",
+        "jump ten rows",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[Code(KeyCode::PageDown)],
+        PageDown,
+        "",
+        "",
+        "jump ten rows down",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[C(' ')],
+        Toggle,
+        "Space",
+        "select",
+        "select / unselect the seat (or click it)",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[C('b')],
+        Best,
+        "b",
+        "best",
+        "best available: type how many, then Enter",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[C('c')],
+        Clear,
+        "c",
+        "",
+        "clear the selection",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[Code(KeyCode::Enter)],
+        Checkout,
+        "Enter",
+        "checkout",
+        "hold the selected seats and check out",
+    ),
+    b(
+        Ctx::SeatMap,
+        &[C('w')],
+        Waitlist,
+        "w",
+        "",
+        "the concert's waiting list",
+    ),
+    b(
+        Ctx::Checkout,
+        &[Code(KeyCode::Tab), Code(KeyCode::Down)],
+        NextField,
+        "Tab",
+        "next",
+        "next field",
+    ),
+    b(
+        Ctx::Checkout,
+        &[Code(KeyCode::BackTab), Code(KeyCode::Up)],
+        PrevField,
+        "S-Tab",
+        "",
+        "previous field",
+    ),
+    b(
+        Ctx::Checkout,
+        &[Code(KeyCode::Enter)],
+        Submit,
+        "Enter",
+        "hold seats",
+        "hold the seats for this customer",
+    ),
+    b(
+        Ctx::Payment,
+        &[Code(KeyCode::Tab), Code(KeyCode::Down)],
+        NextField,
+        "Tab",
+        "next",
+        "next field",
+    ),
+    b(
+        Ctx::Payment,
+        &[Code(KeyCode::BackTab), Code(KeyCode::Up)],
+        PrevField,
+        "S-Tab",
+        "",
+        "previous field",
+    ),
+    b(
+        Ctx::Payment,
+        &[Code(KeyCode::Left), Code(KeyCode::Right)],
+        Toggle,
+        "←→",
+        "cash/card",
+        "switch between cash and card (on the method line)",
+    ),
+    b(
+        Ctx::Payment,
+        &[Code(KeyCode::Enter)],
+        Submit,
+        "Enter",
+        "pay",
+        "take the payment",
+    ),
+    b(
+        Ctx::Declined,
+        &[C('r'), Code(KeyCode::Enter)],
+        Retry,
+        "r",
+        "hold again",
+        "hold the same seats again and retry",
+    ),
+    b(
+        Ctx::Confirmation,
+        &[Code(KeyCode::Enter)],
+        GoConcerts,
+        "Enter",
+        "next customer",
+        "back to the concerts for the next customer",
+    ),
+    b(
+        Ctx::Bookings,
+        &[Code(KeyCode::Up)],
+        Up,
+        "↑↓",
+        "move",
+        "previous / next booking",
+    ),
+    b(
+        Ctx::Bookings,
+        &[Code(KeyCode::Down)],
+        Down,
+        "",
+        "",
+        "next booking",
+    ),
+    b(
+        Ctx::Bookings,
+        &[Code(KeyCode::Tab), Code(KeyCode::BackTab)],
+        SwitchFocus,
+        "Tab",
+        "search/list",
+        "switch between the search box and the list",
+    ),
+    b(
+        Ctx::Bookings,
+        &[Code(KeyCode::Enter)],
+        Open,
+        "Enter",
+        "find",
+        "find by booking code, email or phone",
+    ),
+    b(
+        Ctx::Bookings,
+        &[C('c')],
+        CancelBooking,
+        "c",
+        "cancel booking",
+        "cancel the booking (asks first) and refund it",
+    ),
     b(Ctx::Confirm, &[C('y')], Yes, "y", "yes", "yes, do it"),
-    b(Ctx::Confirm, &[C('n'), Code(KeyCode::Esc)], No, "n", "no", "no, keep it"),
-    b(Ctx::Waitlist, &[Code(KeyCode::Up), C('k')], Up, "↑↓", "move", "previous / next entry"),
-    b(Ctx::Waitlist, &[Code(KeyCode::Down), C('j')], Down, "", "", "next entry"),
-    b(Ctx::Waitlist, &[C('a'), Code(KeyCode::Enter)], Join, "a", "add someone", "add a customer to the waiting list"),
-    b(Ctx::JoinForm, &[Code(KeyCode::Tab), Code(KeyCode::Down)], NextField, "Tab", "next", "next field"),
-    b(Ctx::JoinForm, &[Code(KeyCode::BackTab), Code(KeyCode::Up)], PrevField, "S-Tab", "", "previous field"),
-    b(Ctx::JoinForm, &[Code(KeyCode::Enter)], Submit, "Enter", "join", "put them on the waiting list"),
-    b(Ctx::Sales, &[Code(KeyCode::Up), C('k')], Up, "↑↓", "move", "previous / next concert"),
-    b(Ctx::Sales, &[Code(KeyCode::Down), C('j')], Down, "", "", "next concert"),
-    b(Ctx::Sales, &[Code(KeyCode::PageUp)], PageUp, "PgUp/PgDn", "", "a page up / down"),
-    b(Ctx::Sales, &[Code(KeyCode::PageDown)], PageDown, "", "", "a page down"),
-    b(Ctx::Sales, &[Code(KeyCode::Enter)], Open, "Enter", "seat map", "the concert's seat map"),
-    b(Ctx::Global, &[Code(KeyCode::Esc)], Back, "Esc", "back", "back (clears a search first)"),
-    b(Ctx::Global, &[Code(KeyCode::F(1)), C('?')], Help, "?/F1", "help", "all keys"),
-    b(Ctx::Global, &[Code(KeyCode::F(2))], GoConcerts, "F2", "", "concerts"),
-    b(Ctx::Global, &[Code(KeyCode::F(3))], GoBookings, "F3", "", "bookings"),
-    b(Ctx::Global, &[Code(KeyCode::F(4))], GoSales, "F4", "", "sales"),
-    b(Ctx::Global, &[Ctrl('c')], Quit, "Ctrl-C", "", "quit from anywhere (not in kiosk mode)"),
-    b(Ctx::Global, &[Ctrl('q')], KioskQuit, "Ctrl-Q", "", "quit, also in kiosk mode"),
+    b(
+        Ctx::Confirm,
+        &[C('n'), Code(KeyCode::Esc)],
+        No,
+        "n",
+        "no",
+        "no, keep it",
+    ),
+    b(
+        Ctx::Waitlist,
+        &[Code(KeyCode::Up), C('k')],
+        Up,
+        "↑↓",
+        "move",
+        "previous / next entry",
+    ),
+    b(
+        Ctx::Waitlist,
+        &[Code(KeyCode::Down), C('j')],
+        Down,
+        "",
+        "",
+        "next entry",
+    ),
+    b(
+        Ctx::Waitlist,
+        &[C('a'), Code(KeyCode::Enter)],
+        Join,
+        "a",
+        "add someone",
+        "add a customer to the waiting list",
+    ),
+    b(
+        Ctx::JoinForm,
+        &[Code(KeyCode::Tab), Code(KeyCode::Down)],
+        NextField,
+        "Tab",
+        "next",
+        "next field",
+    ),
+    b(
+        Ctx::JoinForm,
+        &[Code(KeyCode::BackTab), Code(KeyCode::Up)],
+        PrevField,
+        "S-Tab",
+        "",
+        "previous field",
+    ),
+    b(
+        Ctx::JoinForm,
+        &[Code(KeyCode::Enter)],
+        Submit,
+        "Enter",
+        "join",
+        "put them on the waiting list",
+    ),
+    b(
+        Ctx::Sales,
+        &[Code(KeyCode::Up), C('k')],
+        Up,
+        "↑↓",
+        "move",
+        "previous / next concert",
+    ),
+    b(
+        Ctx::Sales,
+        &[Code(KeyCode::Down), C('j')],
+        Down,
+        "",
+        "",
+        "next concert",
+    ),
+    b(
+        Ctx::Sales,
+        &[Code(KeyCode::PageUp)],
+        PageUp,
+        "PgUp/PgDn",
+        "",
+        "a page up / down",
+    ),
+    b(
+        Ctx::Sales,
+        &[Code(KeyCode::PageDown)],
+        PageDown,
+        "",
+        "",
+        "a page down",
+    ),
+    b(
+        Ctx::Sales,
+        &[Code(KeyCode::Enter)],
+        Open,
+        "Enter",
+        "seat map",
+        "the concert's seat map",
+    ),
+    b(
+        Ctx::Global,
+        &[Code(KeyCode::Esc)],
+        Back,
+        "Esc",
+        "back",
+        "back (clears a search first)",
+    ),
+    b(
+        Ctx::Global,
+        &[Code(KeyCode::F(1)), C('?')],
+        Help,
+        "?/F1",
+        "help",
+        "all keys",
+    ),
+    b(
+        Ctx::Global,
+        &[Code(KeyCode::F(2))],
+        GoConcerts,
+        "F2",
+        "",
+        "concerts",
+    ),
+    b(
+        Ctx::Global,
+        &[Code(KeyCode::F(3))],
+        GoBookings,
+        "F3",
+        "",
+        "bookings",
+    ),
+    b(
+        Ctx::Global,
+        &[Code(KeyCode::F(4))],
+        GoSales,
+        "F4",
+        "",
+        "sales",
+    ),
+    b(
+        Ctx::Global,
+        &[Ctrl('c')],
+        Quit,
+        "Ctrl-C",
+        "",
+        "quit from anywhere (not in kiosk mode)",
+    ),
+    b(
+        Ctx::Global,
+        &[Ctrl('q')],
+        KioskQuit,
+        "Ctrl-Q",
+        "",
+        "quit, also in kiosk mode",
+    ),
 ];
 
 fn matches(k: &K, key: &KeyEvent) -> bool {
@@ -177,7 +548,8 @@ fn matches(k: &K, key: &KeyEvent) -> bool {
             key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(*c)
         }
         K::Char(c) => {
-            !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+            !key.modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
                 && key.code == KeyCode::Char(*c)
         }
         K::Code(code) => key.code == *code,
@@ -188,7 +560,9 @@ fn matches(k: &K, key: &KeyEvent) -> bool {
 /// belong to the field and only the other keys are looked up.
 pub fn lookup(ctx: Ctx, key: &KeyEvent, typing: bool) -> Option<Cmd> {
     let printable = matches!(key.code, KeyCode::Char(_))
-        && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
     if typing && printable {
         return None;
     }
@@ -220,8 +594,15 @@ pub fn help(kiosk: bool) -> Vec<(Ctx, &'static str, &'static str)> {
         }
     }
     for ctx in order {
-        for b in KEYMAP.iter().filter(|b| b.ctx == ctx && !b.shown.is_empty()) {
-            let help = if kiosk && b.cmd == Cmd::Quit { "does not quit in kiosk mode: use Ctrl-Q" } else { b.help };
+        for b in KEYMAP
+            .iter()
+            .filter(|b| b.ctx == ctx && !b.shown.is_empty())
+        {
+            let help = if kiosk && b.cmd == Cmd::Quit {
+                "does not quit in kiosk mode: use Ctrl-Q"
+            } else {
+                b.help
+            };
             out.push((ctx, b.shown, help));
         }
     }
@@ -238,11 +619,23 @@ mod tests {
 
     #[test]
     fn screen_keys_win_over_global_ones_and_typing_keeps_letters() {
-        assert_eq!(lookup(Ctx::Concerts, &key(KeyCode::Char('q')), false), Some(Cmd::Quit));
+        assert_eq!(
+            lookup(Ctx::Concerts, &key(KeyCode::Char('q')), false),
+            Some(Cmd::Quit)
+        );
         assert_eq!(lookup(Ctx::Concerts, &key(KeyCode::Char('q')), true), None);
-        assert_eq!(lookup(Ctx::Concerts, &key(KeyCode::Down), true), Some(Cmd::Down));
-        assert_eq!(lookup(Ctx::SeatMap, &key(KeyCode::Esc), false), Some(Cmd::Back));
-        assert_eq!(lookup(Ctx::Confirm, &key(KeyCode::Esc), false), Some(Cmd::No));
+        assert_eq!(
+            lookup(Ctx::Concerts, &key(KeyCode::Down), true),
+            Some(Cmd::Down)
+        );
+        assert_eq!(
+            lookup(Ctx::SeatMap, &key(KeyCode::Esc), false),
+            Some(Cmd::Back)
+        );
+        assert_eq!(
+            lookup(Ctx::Confirm, &key(KeyCode::Esc), false),
+            Some(Cmd::No)
+        );
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(lookup(Ctx::SeatMap, &ctrl_c, false), Some(Cmd::Quit));
         assert_eq!(lookup(Ctx::Checkout, &ctrl_c, true), Some(Cmd::Quit));
@@ -250,11 +643,22 @@ mod tests {
 
     #[test]
     fn every_footer_hint_is_a_key_that_works() {
-        for ctx in [Ctx::Concerts, Ctx::SeatMap, Ctx::Checkout, Ctx::Payment, Ctx::Bookings, Ctx::Sales] {
+        for ctx in [
+            Ctx::Concerts,
+            Ctx::SeatMap,
+            Ctx::Checkout,
+            Ctx::Payment,
+            Ctx::Bookings,
+            Ctx::Sales,
+        ] {
             let hints = hints(ctx, false, false);
             assert!(hints.iter().any(|(_, l)| *l == "help"), "{ctx:?}");
             assert!(!hints.is_empty());
         }
-        assert!(!hints(Ctx::Concerts, false, true).iter().any(|(_, l)| *l == "quit"));
+        assert!(
+            !hints(Ctx::Concerts, false, true)
+                .iter()
+                .any(|(_, l)| *l == "quit")
+        );
     }
 }

@@ -8,6 +8,9 @@ pub mod screens;
 pub mod theme;
 pub mod ui;
 
+#[cfg(test)]
+mod tests;
+
 use app::{Action, App};
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,

@@ -57,7 +57,13 @@ impl Theme {
         if !self.color {
             return Style::new();
         }
-        let palette = [Color::Green, Color::Cyan, Color::Magenta, Color::Blue, Color::LightGreen];
+        let palette = [
+            Color::Green,
+            Color::Cyan,
+            Color::Magenta,
+            Color::Blue,
+            Color::LightGreen,
+        ];
         Style::new().fg(palette[index % palette.len()])
     }
 
@@ -78,7 +84,11 @@ impl Theme {
 
     pub fn selected_seat(&self) -> Style {
         let s = Style::new().add_modifier(Modifier::BOLD);
-        if self.color { s.fg(Color::Black).bg(Color::LightYellow) } else { s.add_modifier(Modifier::UNDERLINED) }
+        if self.color {
+            s.fg(Color::Black).bg(Color::LightYellow)
+        } else {
+            s.add_modifier(Modifier::UNDERLINED)
+        }
     }
 }
 

@@ -55,14 +55,28 @@ fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
     let s = app.screen;
     let mut spans = vec![
         Span::styled(" boxoffice ", t.title),
-        tab("F2 Concerts", matches!(s, Screen::Concerts | Screen::SeatMap | Screen::Checkout | Screen::Confirmation | Screen::Waitlist)),
+        tab(
+            "F2 Concerts",
+            matches!(
+                s,
+                Screen::Concerts
+                    | Screen::SeatMap
+                    | Screen::Checkout
+                    | Screen::Confirmation
+                    | Screen::Waitlist
+            ),
+        ),
         tab("F3 Bookings", s == Screen::Bookings),
         tab("F4 Sales", s == Screen::Sales),
     ];
     if app.opts.kiosk {
         spans.push(Span::styled(" KIOSK ", t.highlight));
     }
-    let clock = app.now().with_timezone(&chrono::Local).format("%a %d %b %H:%M ").to_string();
+    let clock = app
+        .now()
+        .with_timezone(&app.opts.utc_offset)
+        .format("%a %d %b %H:%M ")
+        .to_string();
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let pad = (area.width as usize).saturating_sub(used + clock.len());
     spans.push(Span::raw(" ".repeat(pad)));
@@ -79,7 +93,10 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 Level::Ok => (t.ok, "✓ "),
                 Level::Info => (t.info, "· "),
             };
-            Line::from(vec![Span::styled(mark, style), Span::styled(s.text.clone(), style)])
+            Line::from(vec![
+                Span::styled(mark, style),
+                Span::styled(s.text.clone(), style),
+            ])
         }
         None => Line::from(""),
     };
@@ -105,7 +122,11 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
 
 fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let popup = centered(area, area.width.saturating_sub(4).min(76), area.height.saturating_sub(2));
+    let popup = centered(
+        area,
+        area.width.saturating_sub(4).min(76),
+        area.height.saturating_sub(2),
+    );
     frame.render_widget(Clear, popup);
     let mut lines: Vec<Line> = Vec::new();
     let mut last = None;
@@ -114,7 +135,10 @@ fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
             if last.is_some() {
                 lines.push(Line::from(""));
             }
-            lines.push(Line::styled(ctx.title(), t.title.add_modifier(Modifier::UNDERLINED)));
+            lines.push(Line::styled(
+                ctx.title(),
+                t.title.add_modifier(Modifier::UNDERLINED),
+            ));
             last = Some(ctx);
         }
         lines.push(Line::from(vec![
@@ -123,24 +147,54 @@ fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
         ]));
     }
     if app.opts.kiosk {
-        lines.insert(0, Line::styled("Kiosk mode: q does not quit; Ctrl-Q does. Idle screens clear themselves.", t.info));
+        lines.insert(
+            0,
+            Line::styled(
+                "Kiosk mode: q does not quit; Ctrl-Q does. Idle screens clear themselves.",
+                t.info,
+            ),
+        );
     }
-    let block = Block::bordered().title(" Keys (Esc closes) ");
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+    let visible = popup.height.saturating_sub(2) as usize;
+    let max_scroll = lines.len().saturating_sub(visible) as u16;
+    let scroll = app.help_scroll.min(max_scroll);
+    let block = Block::bordered().title(format!(
+        " Keys (Esc closes, ↑↓ PgUp PgDn scroll) {}/{} ",
+        (scroll as usize + visible).min(lines.len()),
+        lines.len()
+    ));
+    frame.render_widget(
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
+        popup,
+    );
 }
 
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 /// A one-line text field: label, value (masked when asked), and a cursor mark when focused.
-pub fn field<'a>(app: &App, label: &str, value: &str, focused: bool, problem: Option<&str>) -> Vec<Line<'a>> {
+pub fn field<'a>(
+    app: &App,
+    label: &str,
+    value: &str,
+    focused: bool,
+    problem: Option<&str>,
+) -> Vec<Line<'a>> {
     let t = &app.theme;
     let style = if focused { t.field_focus } else { t.field };
     let mut line = vec![
-        Span::styled(format!("{label:<10}"), if focused { t.highlight } else { Style::new() }),
+        Span::styled(
+            format!("{label:<10}"),
+            if focused { t.highlight } else { Style::new() },
+        ),
         Span::styled(value.to_string(), style),
     ];
     if focused {
@@ -148,12 +202,16 @@ pub fn field<'a>(app: &App, label: &str, value: &str, focused: bool, problem: Op
     }
     let mut out = vec![Line::from(line)];
     match problem {
-        Some(p) if !value.is_empty() || focused => {
-            out.push(Line::from(vec![Span::raw(" ".repeat(10)), Span::styled(format!("! {p}"), t.error)]))
-        }
+        Some(p) if !value.is_empty() || focused => out.push(Line::from(vec![
+            Span::raw(" ".repeat(10)),
+            Span::styled(format!("! {p}"), t.error),
+        ])),
         _ => {
             if !value.is_empty() {
-                out.push(Line::from(vec![Span::raw(" ".repeat(10)), Span::styled("ok", t.ok)]));
+                out.push(Line::from(vec![
+                    Span::raw(" ".repeat(10)),
+                    Span::styled("ok", t.ok),
+                ]));
             } else {
                 out.push(Line::from(""));
             }
@@ -164,5 +222,7 @@ pub fn field<'a>(app: &App, label: &str, value: &str, focused: bool, problem: Op
 
 /// Text shown to the clerk with control characters (terminal escapes) made harmless.
 pub fn safe(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }

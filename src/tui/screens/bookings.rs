@@ -11,9 +11,16 @@ use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState, Wr
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let s = &app.bookings;
-    let [search, list, detail] =
-        Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(6)]).areas(area);
-    let mut spans = vec![Span::styled(safe(&s.query), if s.typing { t.field_focus } else { t.field })];
+    let [search, list, detail] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(3),
+        Constraint::Length(6),
+    ])
+    .areas(area);
+    let mut spans = vec![Span::styled(
+        safe(&s.query),
+        if s.typing { t.field_focus } else { t.field },
+    )];
     if s.typing {
         spans.push(Span::styled("_", t.cursor));
     }
@@ -33,7 +40,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(safe(&b.customer.email)),
             Cell::from(b.seats.len().to_string()),
             Cell::from(Money::new(b.total_cents, &b.currency).to_string()),
-            Cell::from(b.state.clone()).style(if b.state == "cancelled" { t.error } else { t.ok }),
+            Cell::from(b.state.clone()).style(if b.state == "cancelled" {
+                t.error
+            } else {
+                t.ok
+            }),
         ])
     });
     let table = Table::new(
@@ -50,7 +61,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     )
     .header(Row::new(["Code", "Date", "Concert", "Customer", "#", "Total", "State"]).style(t.title))
     .row_highlight_style(t.selected_row)
-    .block(Block::bordered().title(if s.searched && s.list.is_empty() { " No match " } else { " Bookings " }));
+    .block(Block::bordered().title(if s.searched && s.list.is_empty() {
+        " No match "
+    } else {
+        " Bookings "
+    }));
     let mut state = TableState::default().with_selected((!s.list.is_empty()).then_some(s.selected));
     frame.render_stateful_widget(&table, list, &mut state);
     if let Some(b) = s.list.get(s.selected) {
@@ -65,23 +80,51 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             ))),
             Line::raw(safe(&format!(
                 "{}{} {}",
-                b.customer.name.as_deref().map(|n| format!("{n}, ")).unwrap_or_default(),
+                b.customer
+                    .name
+                    .as_deref()
+                    .map(|n| format!("{n}, "))
+                    .unwrap_or_default(),
                 b.customer.email,
                 b.customer.phone.as_deref().unwrap_or("")
             ))),
-            Line::raw(format!("Seats {}  paid {} by {}", seats.join(" "), Money::new(b.total_cents, &b.currency), b.method)),
+            Line::raw(format!(
+                "Seats {}  paid {} by {}",
+                seats.join(" "),
+                Money::new(b.total_cents, &b.currency),
+                b.method
+            )),
         ];
         if b.state == "cancelled" {
-            lines.push(Line::styled(format!("Cancelled; refunded {}", Money::new(b.refunded_cents, &b.currency)), t.error));
+            lines.push(Line::styled(
+                format!(
+                    "Cancelled; refunded {}",
+                    Money::new(b.refunded_cents, &b.currency)
+                ),
+                t.error,
+            ));
         }
-        frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" {} ", b.booking_code))).wrap(Wrap { trim: true }), detail);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(Block::bordered().title(format!(" {} ", b.booking_code)))
+                .wrap(Wrap { trim: true }),
+            detail,
+        );
         if s.confirm_cancel {
             let popup = centered(area, 60, 6);
             frame.render_widget(Clear, popup);
             frame.render_widget(
                 Paragraph::new(vec![
-                    Line::raw(format!("Cancel booking {} ({} seats)?", b.booking_code, b.seats.len())),
-                    Line::raw(format!("{} is refunded by {}.", Money::new(b.total_cents, &b.currency), b.method)),
+                    Line::raw(format!(
+                        "Cancel booking {} ({} seats)?",
+                        b.booking_code,
+                        b.seats.len()
+                    )),
+                    Line::raw(format!(
+                        "{} is refunded by {}.",
+                        Money::new(b.total_cents, &b.currency),
+                        b.method
+                    )),
                     Line::styled("y  yes, cancel and refund     n  no, keep it", t.highlight),
                 ])
                 .block(Block::bordered().title(" Cancel booking ")),

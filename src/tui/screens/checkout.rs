@@ -30,31 +30,97 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             format!("Hold expires in {}:{:02}", s / 60, s % 60),
             if s < 60 { t.error } else { t.highlight },
         ),
-        None => Span::styled("Not held yet: enter the customer, then Enter holds the seats", t.dim),
+        None => Span::styled(
+            "Not held yet: enter the customer, then Enter holds the seats",
+            t.dim,
+        ),
     };
     let lines = vec![
-        Line::styled(safe(&format!("{} - {}", c.concert.artist, c.concert.title)), t.title),
-        Line::raw(format!("{} · {}", c.concert.local_start.format("%a %d %b %Y %H:%M"), safe(&c.concert.venue))),
-        Line::raw(format!("Seats {}   Total {}", c.seats.join(" "), Money::new(c.total_cents, &c.concert.currency))),
+        Line::styled(
+            safe(&format!("{} - {}", c.concert.artist, c.concert.title)),
+            t.title,
+        ),
+        Line::raw(format!(
+            "{} · {}",
+            c.concert.local_start.format("%a %d %b %Y %H:%M"),
+            safe(&c.concert.venue)
+        )),
+        Line::raw(format!(
+            "Seats {}   Total {}",
+            c.seats.join(" "),
+            Money::new(c.total_cents, &c.concert.currency)
+        )),
         Line::from(countdown),
     ];
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Order ")), summary);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Order ")),
+        summary,
+    );
     let mut lines: Vec<Line> = Vec::new();
     match &c.step {
         crate::tui::app::Step::Details => {
             let p = App::field_problems(c);
-            lines.extend(field(app, "Name", &safe(&c.name), c.focus == 0, p[0].as_deref()));
-            lines.extend(field(app, "Email", &safe(&c.email), c.focus == 1, p[1].as_deref()));
-            lines.extend(field(app, "Phone", &safe(&c.phone), c.focus == 2, p[2].as_deref()));
-            lines.push(Line::styled("The phone is optional: with it the customer also gets an SMS.", t.dim));
+            lines.extend(field(
+                app,
+                "Name",
+                &safe(&c.name),
+                c.focus == 0,
+                p[0].as_deref(),
+            ));
+            lines.extend(field(
+                app,
+                "Email",
+                &safe(&c.email),
+                c.focus == 1,
+                p[1].as_deref(),
+            ));
+            lines.extend(field(
+                app,
+                "Phone",
+                &safe(&c.phone),
+                c.focus == 2,
+                p[2].as_deref(),
+            ));
+            lines.push(Line::styled(
+                "The phone is optional: with it the customer also gets an SMS.",
+                t.dim,
+            ));
         }
         Step::Payment | Step::Paying => {
             let method = Line::from(vec![
-                Span::styled(format!("{:<10}", "Method"), if c.focus == 0 { t.highlight } else { Default::default() }),
-                Span::styled(" Cash ", if c.method == Method::Cash { t.tab_active } else { t.tab }),
+                Span::styled(
+                    format!("{:<10}", "Method"),
+                    if c.focus == 0 {
+                        t.highlight
+                    } else {
+                        Default::default()
+                    },
+                ),
+                Span::styled(
+                    " Cash ",
+                    if c.method == Method::Cash {
+                        t.tab_active
+                    } else {
+                        t.tab
+                    },
+                ),
                 Span::raw(" "),
-                Span::styled(" Card ", if c.method == Method::Card { t.tab_active } else { t.tab }),
-                Span::styled(if c.focus == 0 { "  <- -> to switch" } else { "" }, t.dim),
+                Span::styled(
+                    " Card ",
+                    if c.method == Method::Card {
+                        t.tab_active
+                    } else {
+                        t.tab
+                    },
+                ),
+                Span::styled(
+                    if c.focus == 0 {
+                        "  <- -> to switch"
+                    } else {
+                        ""
+                    },
+                    t.dim,
+                ),
             ]);
             lines.push(method);
             lines.push(Line::raw(""));
@@ -63,11 +129,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     lines.extend(field(app, "Tendered", &c.tendered, c.focus == 1, None));
                     let change = match parse_cents(&c.tendered) {
                         Some(v) if v >= c.total_cents => Line::styled(
-                            format!("Change due {}", Money::new(v - c.total_cents, &c.concert.currency)),
+                            format!(
+                                "Change due {}",
+                                Money::new(v - c.total_cents, &c.concert.currency)
+                            ),
                             t.ok,
                         ),
                         Some(v) => Line::styled(
-                            format!("{} short", Money::new(c.total_cents - v, &c.concert.currency)),
+                            format!(
+                                "{} short",
+                                Money::new(c.total_cents - v, &c.concert.currency)
+                            ),
                             t.error,
                         ),
                         None => Line::styled("Type the cash handed over, e.g. 50 or 50.00", t.dim),
@@ -76,21 +148,40 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 }
                 Method::Card => {
                     let digits: String = c.number.chars().filter(|d| d.is_ascii_digit()).collect();
-                    let number_note = if digits.len() >= 13 && !boxoffice::payment::card::luhn_ok(&digits) {
-                        Some("the check digit does not match: retype")
-                    } else {
-                        None
-                    };
-                    lines.extend(field(app, "Card", &masked_number(&c.number, c.focus == 1), c.focus == 1, number_note));
+                    let number_note =
+                        if digits.len() >= 13 && !boxoffice::payment::card::luhn_ok(&digits) {
+                            Some("the check digit does not match: retype")
+                        } else {
+                            None
+                        };
+                    lines.extend(field(
+                        app,
+                        "Card",
+                        &masked_number(&c.number, c.focus == 1),
+                        c.focus == 1,
+                        number_note,
+                    ));
                     lines.extend(field(app, "Expiry", &c.exp, c.focus == 2, None));
-                    lines.extend(field(app, "CVC", &"*".repeat(c.cvc.len()), c.focus == 3, None));
-                    lines.push(Line::styled("Test cards: 4242 4242 4242 4242 approves, 4000 0000 0000 0002 declines", t.dim));
+                    lines.extend(field(
+                        app,
+                        "CVC",
+                        &"*".repeat(c.cvc.len()),
+                        c.focus == 3,
+                        None,
+                    ));
+                    lines.push(Line::styled(
+                        "Test cards: 4242 4242 4242 4242 approves, 4000 0000 0000 0002 declines",
+                        t.dim,
+                    ));
                 }
             }
             if c.step == Step::Paying {
                 lines.push(Line::raw(""));
                 lines.push(Line::styled(
-                    format!("{} Taking the payment...", SPINNER[app.spinner % SPINNER.len()]),
+                    format!(
+                        "{} Taking the payment...",
+                        SPINNER[app.spinner % SPINNER.len()]
+                    ),
                     t.info,
                 ));
             }
@@ -99,7 +190,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             lines.push(Line::styled(format!("Payment declined: {reason}"), t.error));
             lines.push(Line::raw("The seats were released."));
             lines.push(Line::raw(""));
-            lines.push(Line::styled("r  hold the same seats again and retry    Esc  back to the seat map", t.highlight));
+            lines.push(Line::styled(
+                "r  hold the same seats again and retry    Esc  back to the seat map",
+                t.highlight,
+            ));
         }
     }
     if let Some(e) = &c.error {
@@ -109,5 +203,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Step::Details => " Customer ",
         _ => " Payment ",
     };
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)).wrap(Wrap { trim: false }), form);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(title))
+            .wrap(Wrap { trim: false }),
+        form,
+    );
 }

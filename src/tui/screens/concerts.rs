@@ -8,11 +8,24 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 
+/// `EUR 25-35`, or with cents where a price has them.
 pub fn price_range(c: &boxoffice::ConcertSummary) -> String {
+    let amount = |cents: i64| {
+        if cents % 100 == 0 {
+            (cents / 100).to_string()
+        } else {
+            format!("{}.{:02}", cents / 100, cents % 100)
+        }
+    };
     if c.min_price_cents == c.max_price_cents {
         Money::new(c.min_price_cents, &c.currency).to_string()
     } else {
-        format!("{}-{}", c.min_price_cents / 100, Money::new(c.max_price_cents, &c.currency))
+        format!(
+            "{} {}-{}",
+            c.currency,
+            amount(c.min_price_cents),
+            amount(c.max_price_cents)
+        )
     }
 }
 
@@ -29,13 +42,24 @@ pub fn availability(c: &boxoffice::ConcertSummary) -> String {
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let s = &app.concerts;
-    let [search, note, list] = Layout::vertical([Constraint::Length(3), Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let title = " Search: artist, title or venue; venue: date:2026-12-01..2026-12-31 after:19:00 free ";
-    let mut spans = vec![Span::styled(safe(&s.query), if s.typing { t.field_focus } else { t.field })];
+    let [search, note, list] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let title = " Search: name, venue:, date:2026-12-01..2026-12-31, after:19:00, free ";
+    let mut spans = vec![Span::styled(
+        safe(&s.query),
+        if s.typing { t.field_focus } else { t.field },
+    )];
     if s.typing {
         spans.push(Span::styled("_", t.cursor));
     }
-    let block = Block::bordered().title(title).border_style(if s.typing { t.highlight } else { t.dim });
+    let block =
+        Block::bordered()
+            .title(title)
+            .border_style(if s.typing { t.highlight } else { t.dim });
     frame.render_widget(Paragraph::new(Line::from(spans)).block(block), search);
     let note_line = match &s.error {
         Some(e) => Line::styled(format!("! {e}"), t.error),
@@ -44,7 +68,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 "{} concert{}{}",
                 s.list.len(),
                 if s.list.len() == 1 { "" } else { "s" },
-                if s.list.len() >= crate::tui::app::LIST_LIMIT { " (the first ones: narrow the search)" } else { "" }
+                if s.list.len() >= crate::tui::app::LIST_LIMIT {
+                    " (the first ones: narrow the search)"
+                } else {
+                    ""
+                }
             ),
             t.dim,
         ),
@@ -52,7 +80,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(note_line), note);
     let rows = s.list.iter().map(|c| {
         let avail = availability(c);
-        let avail_style = if c.sold_out || c.status == "cancelled" { t.error } else { t.ok };
+        let avail_style = if c.sold_out || c.status == "cancelled" {
+            t.error
+        } else {
+            t.ok
+        };
         Row::new(vec![
             Cell::from(c.local_start.format("%a %d %b").to_string()),
             Cell::from(c.local_start.format("%H:%M").to_string()),
@@ -68,10 +100,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         [
             Constraint::Length(10),
             Constraint::Length(5),
+            Constraint::Fill(3),
             Constraint::Fill(2),
-            Constraint::Fill(1),
-            Constraint::Length(11),
-            Constraint::Length(14),
+            Constraint::Length(10),
+            Constraint::Length(13),
         ],
     )
     .header(header)

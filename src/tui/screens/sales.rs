@@ -14,7 +14,11 @@ pub fn bar(c: &boxoffice::ConcertSummary, width: usize, color: bool) -> (String,
     let held = (((c.held_seats + c.reserved_seats) as f64 / cap) * width as f64).round() as usize;
     let sold = sold.min(width);
     let held = held.min(width - sold);
-    let (s, h, f) = if color { ('█', '▒', '·') } else { ('#', '+', '.') };
+    let (s, h, f) = if color {
+        ('█', '▒', '·')
+    } else {
+        ('#', '+', '.')
+    };
     (
         s.to_string().repeat(sold),
         h.to_string().repeat(held),
@@ -38,10 +42,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 Span::styled(free, t.dim),
             ])),
             Cell::from(format!("{pct:>3}%")),
-            Cell::from(format!("{}/{}/{}", c.booked_seats, c.held_seats + c.reserved_seats, c.free_seats)),
+            Cell::from(format!(
+                "{}/{}/{}",
+                c.booked_seats,
+                c.held_seats + c.reserved_seats,
+                c.free_seats
+            )),
         ])
     });
-    let legend = if t.color { " Sales: █ sold ▒ held · free " } else { " Sales: # sold + held . free " };
+    let legend = if t.color {
+        " Sales: █ sold ▒ held · free "
+    } else {
+        " Sales: # sold + held . free "
+    };
     let table = Table::new(
         rows,
         [
@@ -52,7 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Constraint::Length(17),
         ],
     )
-    .header(Row::new(["Date", "Concert", "Sold / held / free", "Sold", "sold/held/free"]).style(t.title))
+    .header(Row::new(["Date", "Concert", "Seats", "Sold", "sold/held/free"]).style(t.title))
     .row_highlight_style(t.selected_row)
     .block(Block::bordered().title(legend));
     let mut state = TableState::default().with_selected((!s.list.is_empty()).then_some(s.selected));

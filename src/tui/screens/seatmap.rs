@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 const GUTTER: u16 = 4;
 
@@ -21,7 +21,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(1),
         Constraint::Min(5),
         Constraint::Length(2),
-        Constraint::Length(2),
+        Constraint::Length(3),
     ])
     .areas(area);
     let c = &m.concert;
@@ -29,13 +29,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Line::from(vec![
             Span::styled(safe(&format!("{} - {}", c.artist, c.title)), t.title),
             Span::raw(format!(
-                "  {} · {}  {} free {} held {} booked{}",
+                " · {} · {}",
                 c.local_start.format("%a %d %b %H:%M"),
                 safe(&c.venue),
-                m.map.counts.free,
-                m.map.counts.held,
-                m.map.counts.booked,
-                if m.map.counts.reserved > 0 { format!(" {} waiting list", m.map.counts.reserved) } else { String::new() }
             )),
         ]),
         head,
@@ -48,7 +44,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 fn category_index(m: &MapState, code: &str) -> usize {
     // Cheapest first, so the palette reads calm to bright.
     let n = m.map.categories.len();
-    m.map.categories.iter().position(|k| k.code == code).map(|i| n - 1 - i).unwrap_or(0)
+    m.map
+        .categories
+        .iter()
+        .position(|k| k.code == code)
+        .map(|i| n - 1 - i)
+        .unwrap_or(0)
 }
 
 fn draw_grid(buf: &mut Buffer, app: &App, m: &MapState, area: Rect) {
@@ -64,7 +65,11 @@ fn draw_grid(buf: &mut Buffer, app: &App, m: &MapState, area: Rect) {
         inner.width.saturating_sub(GUTTER),
         inner.height.saturating_sub(1),
     );
+    // Small venues are drawn two cells per seat and centred; large ones one cell and scrolled.
+    let scale: i64 = if width * 2 <= grid.width as i64 { 2 } else { 1 };
+    let pad = ((grid.width as i64 - width * scale).max(0) / 2) as u16;
     m.grid_area.set(grid);
+    m.grid_geometry.set((scale, pad));
     let (mut sx, mut sy) = m.scroll.get();
     if let Some(cur) = m.map.seats.get(m.cursor) {
         let (w, h) = (grid.width as i64, grid.height as i64);
@@ -94,10 +99,16 @@ fn draw_grid(buf: &mut Buffer, app: &App, m: &MapState, area: Rect) {
     ratatui::widgets::Widget::render(block.title(title), area, buf);
     // Stage, centred over the layout.
     let stage = format!("[ {} ]", safe(&m.layout.stage));
-    let centre = width / 2 - sx;
+    let centre = (width * scale) / 2 - sx * scale + pad as i64;
     let stage_x = grid.x as i64 + centre - stage.chars().count() as i64 / 2;
     if stage_x >= inner.x as i64 {
-        buf.set_stringn(stage_x as u16, inner.y, &stage, (inner.right() as i64 - stage_x).max(0) as usize, t.highlight);
+        buf.set_stringn(
+            stage_x as u16,
+            inner.y,
+            &stage,
+            (inner.right() as i64 - stage_x).max(0) as usize,
+            t.highlight,
+        );
     } else {
         buf.set_stringn(inner.x, inner.y, &stage, inner.width as usize, t.highlight);
     }
@@ -122,17 +133,29 @@ fn draw_grid(buf: &mut Buffer, app: &App, m: &MapState, area: Rect) {
                 None => continue,
             },
         };
-        buf.set_stringn(inner.x, grid.y + dy, format!("{:>3} ", safe(&label)), GUTTER as usize, t.dim);
-        for dx in 0..grid.width {
+        buf.set_stringn(
+            inner.x,
+            grid.y + dy,
+            format!("{:>3} ", safe(&label)),
+            GUTTER as usize,
+            t.dim,
+        );
+        for dx in 0..(grid.width.saturating_sub(pad) as i64 / scale) as u16 {
             let x = sx + dx as i64;
-            let Some(&i) = m.by_pos.get(&(x, y)) else { continue };
+            let Some(&i) = m.by_pos.get(&(x, y)) else {
+                continue;
+            };
             let s = &m.map.seats[i];
             let selected = m.selected.contains(&s.seat_id);
             let (ch, mut style) = if selected {
                 (SELECTED_GLYPH, t.selected_seat())
             } else if s.status == SeatStatus::Free {
                 (
-                    s.category.to_ascii_lowercase().chars().next().unwrap_or('.'),
+                    s.category
+                        .to_ascii_lowercase()
+                        .chars()
+                        .next()
+                        .unwrap_or('.'),
                     t.category(category_index(m, &s.category)),
                 )
             } else {
@@ -141,7 +164,8 @@ fn draw_grid(buf: &mut Buffer, app: &App, m: &MapState, area: Rect) {
             if i == m.cursor {
                 style = style.patch(t.cursor);
             }
-            if let Some(cell) = buf.cell_mut((grid.x + dx, grid.y + dy)) {
+            let cx = grid.x + pad + dx * scale as u16;
+            if let Some(cell) = buf.cell_mut((cx, grid.y + dy)) {
                 cell.set_char(ch).set_style(style);
             }
         }
@@ -157,22 +181,28 @@ fn draw_legend(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
             .seats
             .iter()
             .find(|s| s.category == k.code)
-            .map(|s| Money::new(s.price_cents, &m.concert.currency).to_string())
+            .map(|s| format!("{}.{:02}", s.price_cents / 100, s.price_cents % 100))
             .unwrap_or_default();
-        spans.push(Span::styled(k.code.to_ascii_lowercase(), t.category(category_index(m, &k.code))));
+        spans.push(Span::styled(
+            k.code.to_ascii_lowercase(),
+            t.category(category_index(m, &k.code)),
+        ));
         spans.push(Span::raw(format!(" {} {price}  ", safe(&k.name))));
     }
+    let categories = Line::from(std::mem::take(&mut spans));
     for (status, name) in [
         (SeatStatus::Held, "held"),
         (SeatStatus::Booked, "sold"),
-        (SeatStatus::Reserved, "waiting list"),
+        (SeatStatus::Reserved, "waitlist"),
     ] {
         spans.push(Span::styled(glyph(status).to_string(), t.seat(status)));
         spans.push(Span::raw(format!(" {name}  ")));
     }
     spans.push(Span::styled(SELECTED_GLYPH.to_string(), t.selected_seat()));
-    spans.push(Span::raw(" selected"));
-    frame.render_widget(Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }), area);
+    spans.push(Span::raw(" selected  "));
+    spans.push(Span::styled("reversed", t.cursor));
+    spans.push(Span::raw(" cursor"));
+    frame.render_widget(Paragraph::new(vec![categories, Line::from(spans)]), area);
 }
 
 fn draw_panel(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
@@ -185,25 +215,51 @@ fn draw_panel(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
             s.status
         )
     });
-    let chosen: Vec<&boxoffice::SeatInfo> = m.map.seats.iter().filter(|s| m.selected.contains(&s.seat_id)).collect();
+    let chosen: Vec<&boxoffice::SeatInfo> = m
+        .map
+        .seats
+        .iter()
+        .filter(|s| m.selected.contains(&s.seat_id))
+        .collect();
     let total: i64 = chosen.iter().map(|s| s.price_cents).sum();
+    let counts = &m.map.counts;
     let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!(
+                "{} free {} held {} sold{} · ",
+                counts.free,
+                counts.held,
+                counts.booked,
+                if counts.reserved > 0 {
+                    format!(" {} wait list", counts.reserved)
+                } else {
+                    String::new()
+                }
+            ),
+            t.dim,
+        ),
         Span::styled("Seat ", t.dim),
         Span::raw(cursor.unwrap_or_default()),
-        Span::styled("   Selected ", t.dim),
+    ])];
+    lines.push(Line::from(vec![
+        Span::styled("Selected ", t.dim),
         Span::styled(
             if chosen.is_empty() {
                 "none".to_string()
             } else {
                 format!(
                     "{} = {}",
-                    chosen.iter().map(|s| s.seat.as_str()).collect::<Vec<_>>().join(" "),
+                    chosen
+                        .iter()
+                        .map(|s| s.seat.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     Money::new(total, &m.concert.currency)
                 )
             },
             t.highlight,
         ),
-    ])];
+    ]));
     if let Some(p) = &m.best_prompt {
         lines.push(Line::from(vec![
             Span::styled("Best available: how many seats? ", t.info),
@@ -212,11 +268,17 @@ fn draw_panel(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
         ]));
     } else if let Some(a) = &m.advice {
         let text = match &a.suggestion {
-            Some(s) => format!("! leaves {} on its own; {} would not", a.stranded.join(", "), s.join(" ")),
-            None => format!("! leaves {} on its own (no other choice of this size avoids it)", a.stranded.join(", ")),
+            Some(s) => format!(
+                "! leaves {} on its own; {} would not",
+                a.stranded.join(", "),
+                s.join(" ")
+            ),
+            None => format!(
+                "! leaves {} on its own (no other choice of this size avoids it)",
+                a.stranded.join(", ")
+            ),
         };
         lines.push(Line::styled(text, t.error));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
-

@@ -41,7 +41,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(e.offer_seats.join(" ")),
             Cell::from(
                 e.offer_expires_at
-                    .map(|d| d.with_timezone(&chrono::Local).format("%a %H:%M").to_string())
+                    .map(|d| {
+                        d.with_timezone(&app.opts.utc_offset)
+                            .format("%a %H:%M")
+                            .to_string()
+                    })
                     .unwrap_or_default(),
             ),
         ])
@@ -57,21 +61,48 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Constraint::Length(9),
         ],
     )
-    .header(Row::new(["Pos", "Customer", "Party", "State", "Offered seats", "Pay by"]).style(t.title))
+    .header(
+        Row::new([
+            "Pos",
+            "Customer",
+            "Party",
+            "State",
+            "Offered seats",
+            "Pay by",
+        ])
+        .style(t.title),
+    )
     .row_highlight_style(t.selected_row)
     .block(Block::bordered().title(" Waiting list (first come, first served) "));
-    let mut state = TableState::default().with_selected((!w.entries.is_empty()).then_some(w.selected));
+    let mut state =
+        TableState::default().with_selected((!w.entries.is_empty()).then_some(w.selected));
     frame.render_stateful_widget(&table, list, &mut state);
     if let Some(f) = &w.form {
         let popup = centered(area, 64, 11);
         frame.render_widget(Clear, popup);
-        let party_ok = f.party.trim().parse::<i64>().is_ok_and(|p| p >= 1 && p <= c.ticket_limit);
+        let party_ok = f
+            .party
+            .trim()
+            .parse::<i64>()
+            .is_ok_and(|p| p >= 1 && p <= c.ticket_limit);
         let mut lines = Vec::new();
         lines.extend(field(app, "Email", &safe(&f.email), f.focus == 0, None));
         lines.extend(field(app, "Phone", &safe(&f.phone), f.focus == 1, None));
         let note = format!("1 to {}", c.ticket_limit);
-        lines.extend(field(app, "Party", &f.party, f.focus == 2, (!party_ok).then_some(note.as_str())));
-        lines.push(Line::styled("Enter joins; they are told by email (and SMS) when seats free up.", t.dim));
-        frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Join the waiting list ")), popup);
+        lines.extend(field(
+            app,
+            "Party",
+            &f.party,
+            f.focus == 2,
+            (!party_ok).then_some(note.as_str()),
+        ));
+        lines.push(Line::styled(
+            "Enter joins; they are told by email (and SMS) when seats free up.",
+            t.dim,
+        ));
+        frame.render_widget(
+            Paragraph::new(lines).block(Block::bordered().title(" Join the waiting list ")),
+            popup,
+        );
     }
 }

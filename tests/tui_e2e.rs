@@ -1,0 +1,263 @@
+//! The real binary in a pseudo-terminal at 80x24: search, seat map, pay by test card, see the
+//! confirmation; then the booking in the database and the message in the spool. And two
+//! instances on one database: a seat held in one shows as held in the other without a key.
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct PtyApp {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    master: Box<dyn MasterPty + Send>,
+}
+
+impl PtyApp {
+    fn spawn(dir: &Path, args: &[&str]) -> PtyApp {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_boxoffice"));
+        cmd.cwd(dir);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("NO_COLOR", "1");
+        cmd.env("BOXOFFICE_DB", dir.join("box.db"));
+        cmd.env_remove("BOXOFFICE_SPOOL");
+        cmd.env_remove("BOXOFFICE_GATEWAY");
+        cmd.env_remove("BOXOFFICE_NOW");
+        cmd.args(args);
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            NonZeroU16::new(24).unwrap(),
+            NonZeroU16::new(80).unwrap(),
+            0,
+        )));
+        let p = parser.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        PtyApp {
+            parser,
+            writer,
+            child,
+            master: pair.master,
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` never showed; the screen was:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn quit(&mut self) {
+        self.send(b"\x11"); // Ctrl-Q
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "exit status {status:?}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the app did not quit; screen:\n{}", self.screen());
+    }
+}
+
+impl Drop for PtyApp {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Creates the demo database once, before the terminals start.
+fn demo(dir: &Path) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+        .env("BOXOFFICE_DB", dir.join("box.db"))
+        .arg("concerts")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn buy_tickets_by_card_from_search_to_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let mut app = PtyApp::spawn(dir.path(), &[]);
+    app.wait_for("24 concerts");
+    app.send(b"neon");
+    app.wait_for("1 concert");
+    app.send(b"\r");
+    app.wait_for("Seat map");
+    app.send(b"b");
+    app.send(b"2");
+    app.send(b"\r");
+    app.wait_for("best 2 together");
+    app.send(b"\r");
+    app.wait_for("Customer");
+    app.send(b"Ann Lee\t");
+    app.send(b"ann@example.com\t");
+    app.send(b"+43 660 1234567");
+    app.send(b"\r");
+    app.wait_for("Hold expires in");
+    app.send(b"\t");
+    app.send(b"4242 4242 4242 4242\t");
+    app.send(b"12/28\t");
+    app.send(b"123\r");
+    let screen = app.wait_for("Booking code");
+    let code: String = screen
+        .lines()
+        .find_map(|l| l.split("Booking code").nth(1))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_matches('│')
+        .to_string();
+    assert!(screen.contains("email to ann@example.com"), "{screen}");
+    assert!(screen.contains("sms to +436601234567"), "{screen}");
+    app.quit();
+
+    let conn = rusqlite::Connection::open(dir.path().join("box.db")).unwrap();
+    let (state, seats): (String, i64) = conn
+        .query_row(
+            "SELECT b.state, (SELECT count(*) FROM claims c WHERE c.booking_id = b.id AND c.active = 1) FROM bookings b WHERE b.code = ?1",
+            [&code],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((state.as_str(), seats), ("confirmed", 2));
+    let mail_dir = dir.path().join("spool/email/new");
+    let mails: Vec<_> = std::fs::read_dir(&mail_dir).unwrap().flatten().collect();
+    assert_eq!(mails.len(), 1);
+    let mail = std::fs::read_to_string(mails[0].path()).unwrap();
+    assert!(
+        mail.contains(&code) && mail.contains("Neon Harbour"),
+        "{mail}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("spool/sms"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_seat_held_at_one_terminal_shows_as_held_at_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let mut a = PtyApp::spawn(dir.path(), &[]);
+    let mut b = PtyApp::spawn(dir.path(), &[]);
+    for app in [&mut a, &mut b] {
+        app.wait_for("24 concerts");
+        app.send(b"neon\r");
+        app.wait_for("100 free 0 held 0 sold");
+    }
+    a.send(b"b");
+    a.send(b"3\r");
+    a.send(b"\r");
+    a.wait_for("Customer");
+    a.send(b"\t");
+    a.send(b"held@example.com\r");
+    a.wait_for("Hold expires in");
+    // No key pressed at b: the change arrives by itself.
+    b.wait_for("97 free 3 held 0 sold");
+    a.quit();
+    b.quit();
+}
+
+#[test]
+fn q_quits_a_tiny_terminal_says_so_and_a_kiosk_needs_ctrl_q() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let mut app = PtyApp::spawn(dir.path(), &[]);
+    app.wait_for("24 concerts");
+    app.master
+        .resize(PtySize {
+            rows: 8,
+            cols: 30,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    app.parser
+        .lock()
+        .unwrap()
+        .screen_mut()
+        .set_size(NonZeroU16::new(8).unwrap(), NonZeroU16::new(30).unwrap());
+    app.wait_for("Terminal too small");
+    app.master
+        .resize(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    app.parser
+        .lock()
+        .unwrap()
+        .screen_mut()
+        .set_size(NonZeroU16::new(24).unwrap(), NonZeroU16::new(80).unwrap());
+    app.wait_for("24 concerts");
+    app.send(b"\t");
+    app.send(b"q");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "q did not quit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let mut kiosk = PtyApp::spawn(dir.path(), &["--kiosk"]);
+    kiosk.wait_for("KIOSK");
+    kiosk.send(b"\t");
+    kiosk.send(b"q");
+    kiosk.wait_for("kiosk mode: Ctrl-Q quits");
+    assert!(
+        kiosk.child.try_wait().unwrap().is_none(),
+        "q must not quit a kiosk"
+    );
+    kiosk.quit();
+}
