@@ -1222,7 +1222,7 @@ impl Store {
             crate::notify::queue(
                 tx,
                 facts.customer_id,
-                &crate::notify::cancellation(&facts, refund, now),
+                &crate::notify::cancellation(&facts, refund, None, now),
                 now,
             )?;
             Ok((id, seats))

@@ -314,6 +314,12 @@ pub(crate) fn add_concert(tx: &Transaction<'_>, c: &NewConcert) -> Result<i64> {
         ],
     )?;
     let concert_id = tx.last_insert_rowid();
+    if c.external_id.is_none() {
+        tx.execute(
+            "UPDATE concerts SET external_id = 'bx-' || id WHERE id = ?1",
+            [concert_id],
+        )?;
+    }
     for (code, cents) in &c.prices {
         if !venue_cats.contains(code) {
             return Err(Error::invalid(format!("the venue has no category {code}")));
@@ -326,7 +332,133 @@ pub(crate) fn add_concert(tx: &Transaction<'_>, c: &NewConcert) -> Result<i64> {
     Ok(concert_id)
 }
 
+/// Writes a layout back as the text grid it was read from (canonical form: no comments).
+pub fn render_layout(l: &Layout) -> String {
+    let mut out = format!(
+        "venue    {}\ncity     {}\ntimezone {}\n",
+        l.name, l.city, l.timezone
+    );
+    for (code, name) in &l.categories {
+        out.push_str(&format!("category {code} {name}\n"));
+    }
+    out.push_str(&format!("stage    {}\n", l.stage));
+    let label_width = l
+        .seats
+        .iter()
+        .map(|s| s.row.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    for (code, name) in &l.sections {
+        out.push_str(&format!("\nsection {code} {name}\n"));
+        let mut rows: Vec<i64> = l
+            .seats
+            .iter()
+            .filter(|s| s.section == *code)
+            .map(|s| s.y)
+            .collect();
+        rows.dedup();
+        for y in rows {
+            let seats: Vec<&LayoutSeat> = l.seats.iter().filter(|s| s.y == y).collect();
+            let mut grid = vec![' '; l.width];
+            for s in &seats {
+                grid[s.x as usize] = s.category.chars().next().unwrap_or('?');
+            }
+            let grid: String = grid.into_iter().collect();
+            out.push_str(&format!(
+                "{:>w$} |{}|\n",
+                seats[0].row,
+                grid,
+                w = label_width + 1
+            ));
+        }
+    }
+    out
+}
+
+/// A venue's short name for commands: `Odeon Theatre` becomes `odeon-theatre`.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_string()
+}
+
 impl Store {
+    /// Adds a venue from a layout file; `name` and `city` override the file's, `slug` (default:
+    /// from the name) is how concerts and the CLI name it.
+    pub fn add_venue_from_layout(
+        &mut self,
+        text: &str,
+        name: Option<&str>,
+        city: Option<&str>,
+        slug: Option<&str>,
+    ) -> Result<crate::model::Venue> {
+        let mut layout = parse_layout(text)?;
+        if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
+            layout.name = n.to_string();
+        }
+        if let Some(c) = city.map(str::trim).filter(|c| !c.is_empty()) {
+            layout.city = c.to_string();
+        }
+        for v in [&layout.name, &layout.city] {
+            if v.chars().any(char::is_control) || v.chars().count() > 200 {
+                return Err(Error::invalid(
+                    "a venue name or city is one line of at most 200 characters",
+                ));
+            }
+        }
+        let slug = slug.map(slugify).unwrap_or_else(|| slugify(&layout.name));
+        if slug.is_empty() {
+            return Err(Error::invalid(
+                "the venue needs a name with letters or digits (or --slug)",
+            ));
+        }
+        let canonical = render_layout(&layout);
+        let id = self.write(|tx| {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM venues WHERE slug = ?1)",
+                [&slug],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(Error::invalid(format!(
+                    "there is already a venue `{slug}`; give this one another --slug"
+                )));
+            }
+            add_venue(tx, &slug, &canonical)
+        })?;
+        self.venues()?
+            .into_iter()
+            .find(|v| v.id == id)
+            .ok_or_else(|| Error::VenueNotFound(slug))
+    }
+
+    /// A venue by slug, number or name (any case), with its parsed layout.
+    pub fn venue(&self, key: &str) -> Result<(crate::model::Venue, Layout)> {
+        let key = key.trim();
+        let v = self
+            .venues()?
+            .into_iter()
+            .find(|v| {
+                v.slug.eq_ignore_ascii_case(key)
+                    || v.id.to_string() == key
+                    || v.name.eq_ignore_ascii_case(key)
+            })
+            .ok_or_else(|| Error::VenueNotFound(key.to_string()))?;
+        let text: String =
+            self.conn()
+                .query_row("SELECT layout FROM venues WHERE id = ?1", [v.id], |r| {
+                    r.get(0)
+                })?;
+        Ok((v, parse_layout(&text)?))
+    }
+
     /// Adds a venue from its layout text; `slug` is how concerts and the CLI name it.
     pub fn add_venue(&mut self, slug: &str, layout: &str) -> Result<i64> {
         self.write(|tx| add_venue(tx, slug, layout))
@@ -587,6 +719,18 @@ mod tests {
             parse_layout("venue V\ncity C\ntimezone Europe/Vienna\n"),
             Err(Error::Layout { .. })
         ));
+    }
+
+    #[test]
+    fn a_rendered_layout_reads_back_the_same() {
+        for (_, text) in DEMO_VENUES {
+            let l = parse_layout(text).unwrap();
+            assert!(
+                parse_layout(&render_layout(&l)).unwrap() == l,
+                "the grid reads back the same"
+            );
+        }
+        assert_eq!(slugify("  Odeon  Theatre (Main)!"), "odeon-theatre-main");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use boxoffice::{
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 
 /// Appends a line to the output buffer (writing to a String cannot fail).
@@ -148,10 +148,28 @@ enum Command {
         #[command(subcommand)]
         action: WaitlistAction,
     },
-    /// A concert's rules
+    /// A concert's rules, a new date, or calling it off
     Concert {
         #[command(subcommand)]
         action: ConcertAction,
+    },
+    /// Venues and their seat layouts
+    Venue {
+        #[command(subcommand)]
+        action: VenueAction,
+    },
+    /// Import concerts from a CSV file (all or nothing; re-importing changes nothing)
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the catalog in the import format (CSV unless --json)
+    Export {
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Give held seats back before they expire
     Release {
@@ -238,7 +256,52 @@ enum WaitlistAction {
 }
 
 #[derive(Debug, Subcommand)]
+enum VenueAction {
+    /// Add a venue from a layout file (the text grid of assets/venues/*.layout)
+    Add {
+        layout_file: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        city: Option<String>,
+        /// Short name for commands and import files [default: from the name]
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a venue's layout back as a grid
+    Show { venue: String },
+    /// Every venue
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ConcertAction {
+    /// Move a concert to a new date and time (at the venue); ticket holders are told
+    Reschedule {
+        concert: String,
+        /// The new start, "YYYY-MM-DD HH:MM" at the venue
+        #[arg(long, value_name = "YYYY-MM-DD HH:MM")]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call a concert off: every booking refunded, every holder told
+    Cancel {
+        concert: String,
+        /// Told to every customer
+        #[arg(long)]
+        reason: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Set the ticket limit, hold time and waiting-list offer time
     Rules {
         concert: String,
@@ -433,6 +496,44 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     }
     ctx.deliver();
     Ok(ctx)
+}
+
+/// A progress bar on standard error for long imports, only when it is a terminal.
+struct Progress {
+    on: bool,
+    last: usize,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            on: std::io::stderr().is_terminal(),
+            last: usize::MAX,
+        }
+    }
+
+    fn show(&mut self, phase: &str, done: usize, total: usize) {
+        if !self.on || total < 2000 {
+            return;
+        }
+        let pct = done * 100 / total.max(1);
+        if pct == self.last {
+            return;
+        }
+        self.last = pct;
+        let filled = pct * 30 / 100;
+        eprint!(
+            "\r{phase:<9} [{}{}] {pct:>3}% {done}/{total}",
+            "#".repeat(filled),
+            ".".repeat(30 - filled)
+        );
+    }
+
+    fn finish(&self) {
+        if self.on && self.last != usize::MAX {
+            eprintln!();
+        }
+    }
 }
 
 /// Reads a card number from standard input (`--card -`), so it stays out of shell history.
@@ -670,9 +771,169 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             }
             ctx.deliver();
         }
+        Command::Venue { action } => {
+            let mut ctx = open_ctx(&cli)?;
+            match action {
+                VenueAction::Add {
+                    layout_file,
+                    name,
+                    city,
+                    slug,
+                    json,
+                } => {
+                    let text = std::fs::read_to_string(layout_file).map_err(|e| {
+                        usage(format!("cannot read {}: {e}", layout_file.display()))
+                    })?;
+                    let v = ctx.store.add_venue_from_layout(
+                        &text,
+                        name.as_deref(),
+                        city.as_deref(),
+                        slug.as_deref(),
+                    )?;
+                    ctx.log.write(&format!("venue added: {}", v.slug));
+                    if *json {
+                        return print_json(out, &v);
+                    }
+                    outln!(
+                        out,
+                        "added {} ({}, {}): {} seats; check it with `boxoffice venue show {}`",
+                        v.name,
+                        v.city,
+                        v.slug,
+                        v.capacity,
+                        v.slug
+                    );
+                }
+                VenueAction::Show { venue } => {
+                    let (v, layout) = ctx.store.venue(venue)?;
+                    outln!(out, "# {} seats, slug {}", v.capacity, v.slug);
+                    out.push_str(&boxoffice::catalog::render_layout(&layout));
+                }
+                VenueAction::List { json } => {
+                    let venues = ctx.store.venues()?;
+                    if *json {
+                        return print_json(out, &venues);
+                    }
+                    let rows: Vec<Vec<String>> = venues
+                        .iter()
+                        .map(|v| {
+                            vec![
+                                v.slug.clone(),
+                                v.name.clone(),
+                                v.city.clone(),
+                                v.capacity.to_string(),
+                            ]
+                        })
+                        .collect();
+                    print_table(out, &["SLUG", "NAME", "CITY", "SEATS"], &rows);
+                }
+            }
+        }
+        Command::Import { file, json } => {
+            let mut ctx = open_ctx(&cli)?;
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+            let mut bar = Progress::new();
+            let report = ctx.store.import_concerts(&text, &mut |phase, done, total| {
+                bar.show(phase, done, total)
+            });
+            bar.finish();
+            let report = report?;
+            ctx.log
+                .write(&format!("import {}: {report:?}", file.display()));
+            ctx.deliver();
+            if *json {
+                return print_json(out, &report);
+            }
+            outln!(
+                out,
+                "added {}, updated {}, unchanged {}{}",
+                report.added,
+                report.updated,
+                report.unchanged,
+                if report.rescheduled > 0 {
+                    format!(" ({} rescheduled, ticket holders told)", report.rescheduled)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        Command::Export { csv: _, json } => {
+            let ctx = open_ctx(&cli)?;
+            if *json {
+                return print_json(out, &ctx.store.export_catalog()?);
+            }
+            out.push_str(&ctx.store.export_csv()?);
+        }
         Command::Concert { action } => {
             let mut ctx = open_ctx(&cli)?;
             match action {
+                ConcertAction::Reschedule { concert, to, json } => {
+                    let id = ctx.store.resolve_concert(concert)?;
+                    let when = chrono::NaiveDateTime::parse_from_str(to.trim(), "%Y-%m-%d %H:%M")
+                        .map_err(|_| {
+                        usage(format!(
+                            "`{to}` is not a date and time: use \"YYYY-MM-DD HH:MM\" (at the venue)"
+                        ))
+                    })?;
+                    let r = ctx.store.reschedule_concert(id, when)?;
+                    ctx.log.write(&format!("rescheduled concert {id} to {to}"));
+                    ctx.deliver();
+                    if *json {
+                        return print_json(out, &r);
+                    }
+                    let c = ctx.store.concert(id)?;
+                    outln!(out, "{}", concert_line(&c));
+                    outln!(out, "{} ticket holder(s) told", r.notified);
+                }
+                ConcertAction::Cancel {
+                    concert,
+                    reason,
+                    yes,
+                    json,
+                } => {
+                    let id = ctx.store.resolve_concert(concert)?;
+                    let c = ctx.store.concert(id)?;
+                    if !*yes {
+                        if !std::io::stdin().is_terminal() {
+                            return Err(usage(
+                                "cancelling a concert refunds every booking: add --yes to confirm",
+                            ));
+                        }
+                        eprint!(
+                            "Cancel {} ({} booked seats will be refunded)? Type yes: ",
+                            concert_line(&c),
+                            c.booked_seats
+                        );
+                        let mut answer = String::new();
+                        let _ = std::io::stdin().read_line(&mut answer);
+                        if answer.trim() != "yes" {
+                            return Err(usage("not cancelled"));
+                        }
+                    }
+                    let r = ctx.store.cancel_concert(id, reason, &ctx.processors)?;
+                    ctx.log.write(&format!("cancelled concert {id}: {r:?}"));
+                    ctx.deliver();
+                    if *json {
+                        return print_json(out, &r);
+                    }
+                    outln!(
+                        out,
+                        "cancelled {}: {} bookings refunded ({}), {} holds released, {} on the waiting list told",
+                        concert_line(&c),
+                        r.bookings_cancelled,
+                        Money::new(r.refunded_cents, &c.currency),
+                        r.holds_released,
+                        r.waitlist_told
+                    );
+                    if r.refunds_pending_cents > 0 {
+                        outln!(
+                            out,
+                            "{} could not be refunded yet; `boxoffice reconcile` finishes it",
+                            Money::new(r.refunds_pending_cents, &c.currency)
+                        );
+                    }
+                }
                 ConcertAction::Rules {
                     concert,
                     ticket_limit,

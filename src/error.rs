@@ -66,6 +66,8 @@ pub enum Error {
     },
     #[error("the payment processor failed: {0}; nothing was charged, try again")]
     Processor(String),
+    #[error("nothing was imported; fix these rows and run it again:\n{}", .0.iter().map(|r| format!("  line {}: {}", r.line, r.message)).collect::<Vec<_>>().join("\n"))]
+    ImportRejected(Vec<RowError>),
     #[error("layout line {line}: {message}")]
     Layout { line: usize, message: String },
     #[error("the database is busy (another terminal is writing); try again in a moment")]
@@ -85,6 +87,13 @@ pub enum Error {
         context: String,
         source: std::io::Error,
     },
+}
+
+/// A bad row of an import file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub line: usize,
+    pub message: String,
 }
 
 /// How a caller should react to an error; the CLI turns this into its exit status.
@@ -109,7 +118,8 @@ impl Error {
             | HoldNotFound(_)
             | BookingNotFound(_)
             | VenueNotFound(_)
-            | Layout { .. } => ErrorKind::Usage,
+            | Layout { .. }
+            | ImportRejected(_) => ErrorKind::Usage,
             SeatsTaken(_)
             | ReservedForWaitlist(_)
             | LimitReached { .. }

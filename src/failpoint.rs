@@ -19,6 +19,7 @@ pub const ALL: &[&str] = &[
     "pay:after-confirm",
     "cancel:after-cancel",
     "cancel:after-refund",
+    "concert-cancel:after-cancel",
     "spool:before-rename",
     "spool:after-rename",
 ];

@@ -5,10 +5,12 @@
 
 pub mod booking;
 pub mod catalog;
+pub mod changes;
 pub mod clock;
 pub mod error;
 pub mod failpoint;
 pub mod fairness;
+pub mod import;
 pub mod model;
 pub mod notify;
 pub mod payment;

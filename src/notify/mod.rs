@@ -79,13 +79,16 @@ pub(crate) struct BookingFacts {
     pub total_cents: i64,
     pub currency: String,
     pub paid_with: String,
+    /// The concert's calendar sequence: it goes up with every reschedule.
+    pub sequence: u32,
 }
 
 pub(crate) fn booking_facts(tx: &Transaction<'_>, booking_id: i64) -> Result<BookingFacts> {
     let mut facts = tx.query_row(
         "SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, co.utc_offset,
                 b.total_cents, b.currency,
-                coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'), b.method)
+                coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'), b.method),
+                co.sequence
          FROM bookings b JOIN customers cu ON cu.id = b.customer_id
          JOIN concerts co ON co.id = b.concert_id JOIN venues v ON v.id = co.venue_id
          WHERE b.id = ?1",
@@ -107,6 +110,7 @@ pub(crate) fn booking_facts(tx: &Transaction<'_>, booking_id: i64) -> Result<Boo
                 total_cents: r.get(9)?,
                 currency: r.get(10)?,
                 paid_with: r.get(11)?,
+                sequence: r.get(12)?,
             })
         },
     )?;
@@ -207,15 +211,59 @@ pub(crate) fn confirmation(f: &BookingFacts, now: DateTime<Utc>) -> Notice {
             format!("{head} Seats {}. {total}", f.labels()),
             format!("{head} {} seats. {total}", f.seats.len()),
         ),
-        calendar: Some(ics::event(f, 0, false, now)),
+        calendar: Some(ics::event(f, f.sequence, false, now)),
         booking_code: Some(f.code.clone()),
     }
 }
 
-pub(crate) fn cancellation(f: &BookingFacts, refund_cents: i64, now: DateTime<Utc>) -> Notice {
-    let refund = Money::new(refund_cents, &f.currency);
+/// The concert moved: same seats, new time, a calendar entry that replaces the old one.
+pub(crate) fn rescheduled(f: &BookingFacts, now: DateTime<Utc>) -> Notice {
     let body = format!(
-        "{greeting}\n\nyour booking {code} is cancelled.\n\n\
+        "{greeting}\n\n{artist} - {title} has moved to a new date:\n\n\
+         New date        {when}\n\
+         Venue           {venue}, {city}\n\
+         Seats           {seats}\n\
+         Booking code    {code}\n\n\
+         Your seats stand. If you cannot come on the new date, you can cancel at the box office\n\
+         with your booking code for a full refund. The attached calendar entry replaces the old one.\n\nboxoffice\n",
+        greeting = f.greeting(),
+        artist = f.artist,
+        title = f.title,
+        when = f.when(),
+        venue = f.venue,
+        city = f.city,
+        seats = f.seat_lines(),
+        code = f.code,
+    );
+    let sms = format!(
+        "{} moved to {}. Your seats stand (booking {}); cancel at the box office for a full refund.",
+        f.artist,
+        f.short_when(),
+        f.code
+    );
+    Notice {
+        kind: "rescheduled",
+        subject: format!("New date: {} - {} ({})", f.artist, f.title, f.code),
+        body,
+        sms: sms_text(sms.clone(), sms),
+        calendar: Some(ics::event(f, f.sequence, false, now)),
+        booking_code: Some(f.code.clone()),
+    }
+}
+
+pub(crate) fn cancellation(
+    f: &BookingFacts,
+    refund_cents: i64,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Notice {
+    let refund = Money::new(refund_cents, &f.currency);
+    let why = match reason {
+        Some(r) => format!("The concert has been cancelled: {r}\nWe are sorry. "),
+        None => String::new(),
+    };
+    let body = format!(
+        "{greeting}\n\n{why}your booking {code} is cancelled.\n\n\
          Concert         {artist} - {title}\n\
          Date            {when}\n\
          Seats           {seats}\n\
@@ -228,18 +276,26 @@ pub(crate) fn cancellation(f: &BookingFacts, refund_cents: i64, now: DateTime<Ut
         seats = f.seat_lines(),
         paid = f.paid_with,
     );
-    let sms = format!(
-        "Cancelled {}: {}, {}. Refund {refund}.",
-        f.code,
-        f.artist,
-        f.short_when()
-    );
+    let sms = match reason {
+        Some(r) => format!(
+            "{}, {} is cancelled ({r}). Booking {} refunded: {refund}.",
+            f.artist,
+            f.short_when(),
+            f.code
+        ),
+        None => format!(
+            "Cancelled {}: {}, {}. Refund {refund}.",
+            f.code,
+            f.artist,
+            f.short_when()
+        ),
+    };
     Notice {
         kind: "cancellation",
         subject: format!("Cancelled: {} - {} ({})", f.artist, f.title, f.code),
         body,
         sms: sms_text(sms.clone(), sms),
-        calendar: Some(ics::event(f, 1, true, now)),
+        calendar: Some(ics::event(f, f.sequence + 1, true, now)),
         booking_code: Some(f.code.clone()),
     }
 }

@@ -209,6 +209,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX waitlist_queue ON waitlist (concert_id, state, id);
     CREATE INDEX waitlist_by_hold ON waitlist (hold_id);
     "#,
+    // 5: catalog changes: a concert's calendar sequence (reschedules) and why it was cancelled;
+    // every concert gets an external id so exports re-import onto the same rows.
+    r#"
+    ALTER TABLE concerts ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE concerts ADD COLUMN cancel_reason TEXT;
+    UPDATE concerts SET external_id = 'bx-' || id WHERE external_id IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -455,7 +455,12 @@ impl App {
             }
             Some(Cmd::Open) => {
                 if let Some(c) = self.concerts.list.get(self.concerts.selected).cloned() {
-                    if c.sold_out {
+                    if c.status == "cancelled" {
+                        self.say(
+                            Level::Error,
+                            "this concert is cancelled; its bookings were refunded",
+                        );
+                    } else if c.sold_out {
                         self.open_waitlist(c.id, Screen::Concerts, true);
                     } else {
                         self.open_map(c.id);

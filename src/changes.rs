@@ -1,0 +1,210 @@
+//! Changes to a concert that has sold tickets: a new date, or calling it off.
+
+use crate::error::{Error, Result};
+use crate::notify;
+use crate::payment::Processors;
+use crate::store::{Store, ts};
+use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RescheduleReport {
+    pub concert_id: i64,
+    pub starts_at: DateTime<Utc>,
+    /// Bookings whose holders were told.
+    pub notified: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConcertCancelReport {
+    pub concert_id: i64,
+    pub bookings_cancelled: usize,
+    pub refunded_cents: i64,
+    /// Refunds a processor could not make yet; the next start (or `reconcile`) finishes them.
+    pub refunds_pending_cents: i64,
+    pub holds_released: usize,
+    pub waitlist_told: usize,
+}
+
+/// Moves a concert to `local_start` (the venue's wall time): its calendar sequence goes up and
+/// every ticket holder is told, with a calendar entry that replaces the old one.
+pub(crate) fn move_start(
+    tx: &Transaction<'_>,
+    concert_id: i64,
+    local_start: NaiveDateTime,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let tz: String = tx.query_row(
+        "SELECT v.timezone FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.id = ?1",
+        [concert_id],
+        |r| r.get(0),
+    )?;
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let start = tz
+        .from_local_datetime(&local_start)
+        .earliest()
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "{} does not exist at the venue (the clocks skip it)",
+                local_start.format("%Y-%m-%d %H:%M")
+            ))
+        })?;
+    tx.execute(
+        "UPDATE concerts SET starts_at = ?2, utc_offset = ?3, local_date = ?4, local_time = ?5, sequence = sequence + 1 WHERE id = ?1",
+        params![
+            concert_id,
+            start.timestamp(),
+            start.offset().fix().local_minus_utc(),
+            local_start.format("%Y-%m-%d").to_string(),
+            local_start.format("%H:%M").to_string()
+        ],
+    )?;
+    let bookings: Vec<i64> = {
+        let mut st = tx.prepare(
+            "SELECT id FROM bookings WHERE concert_id = ?1 AND state = 'confirmed' ORDER BY id",
+        )?;
+        st.query_map([concert_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for id in &bookings {
+        let facts = notify::booking_facts(tx, *id)?;
+        notify::queue(
+            tx,
+            facts.customer_id,
+            &notify::rescheduled(&facts, now),
+            now,
+        )?;
+    }
+    Ok(bookings.len())
+}
+
+impl Store {
+    /// Moves a concert to a new date and time at its venue; every ticket holder is told.
+    pub fn reschedule_concert(
+        &mut self,
+        concert_id: i64,
+        local_start: NaiveDateTime,
+    ) -> Result<RescheduleReport> {
+        let now = self.now();
+        let notified = self.write_durable(|tx| {
+            let status: String = tx
+                .query_row(
+                    "SELECT status FROM concerts WHERE id = ?1",
+                    [concert_id],
+                    |r| r.get(0),
+                )
+                .map_err(|_| Error::ConcertNotFound(concert_id.to_string()))?;
+            if status == "cancelled" {
+                return Err(Error::ConcertCancelled(concert_id.to_string()));
+            }
+            move_start(tx, concert_id, local_start, now)
+        })?;
+        let c = self.concert(concert_id)?;
+        Ok(RescheduleReport {
+            concert_id,
+            starts_at: c.starts_at,
+            notified,
+        })
+    }
+
+    /// Calls a concert off: in one transaction every booking is cancelled with its refund
+    /// recorded as pending, live holds and waiting-list offers end, and everyone is told; then
+    /// the refunds go to the processors that took the money. A crash part-way is finished by
+    /// the next start, under the same keys, so nobody is refunded twice.
+    pub fn cancel_concert(
+        &mut self,
+        concert_id: i64,
+        reason: &str,
+        processors: &Processors,
+    ) -> Result<ConcertCancelReport> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().any(char::is_control) || reason.chars().count() > 300
+        {
+            return Err(Error::invalid(
+                "give a reason on one line (at most 300 characters): customers are told it",
+            ));
+        }
+        let now = self.now();
+        let mut report = self.write_durable(|tx| {
+            let status: String = tx
+                .query_row("SELECT status FROM concerts WHERE id = ?1", [concert_id], |r| r.get(0))
+                .map_err(|_| Error::ConcertNotFound(concert_id.to_string()))?;
+            if status == "cancelled" {
+                return Err(Error::ConcertCancelled(concert_id.to_string()));
+            }
+            let mut report = ConcertCancelReport { concert_id, ..Default::default() };
+            tx.execute(
+                "UPDATE concerts SET status = 'cancelled', cancel_reason = ?2 WHERE id = ?1",
+                params![concert_id, reason],
+            )?;
+            // Holds end, including one being paid: its charge will be refunded when it lands.
+            report.holds_released = tx.execute(
+                "UPDATE holds SET state = 'released', ended_at = ?2 WHERE concert_id = ?1 AND state IN ('live', 'paying') AND kind != 'pool'",
+                params![concert_id, ts(now)],
+            )?;
+            tx.execute(
+                "UPDATE claims SET active = 0 WHERE concert_id = ?1 AND booking_id IS NULL AND active = 1",
+                [concert_id],
+            )?;
+            let waiting: Vec<(i64, i64)> = {
+                let mut st = tx.prepare(
+                    "SELECT id, customer_id FROM waitlist WHERE concert_id = ?1 AND state IN ('waiting', 'offered')",
+                )?;
+                st.query_map([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+            };
+            let (artist, title): (String, String) =
+                tx.query_row("SELECT artist, title FROM concerts WHERE id = ?1", [concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            for (id, customer) in &waiting {
+                tx.execute("UPDATE waitlist SET state = 'left', updated_at = ?2 WHERE id = ?1", params![id, ts(now)])?;
+                let notice = notify::Notice {
+                    kind: "concert_cancelled",
+                    subject: format!("Cancelled: {artist} - {title}"),
+                    body: format!(
+                        "Hello,\n\n{artist} - {title} has been cancelled: {reason}\nYou were on its waiting list; nothing was charged.\n\nboxoffice\n"
+                    ),
+                    sms: format!("{artist} - {title} is cancelled ({reason}). You were on the waiting list; nothing was charged."),
+                    calendar: None,
+                    booking_code: None,
+                };
+                notify::queue(tx, *customer, &notice, now)?;
+            }
+            report.waitlist_told = waiting.len();
+            let bookings: Vec<i64> = {
+                let mut st = tx.prepare("SELECT id FROM bookings WHERE concert_id = ?1 AND state = 'confirmed' ORDER BY id")?;
+                st.query_map([concert_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            };
+            for id in &bookings {
+                tx.execute("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1", params![id, ts(now)])?;
+                tx.execute("UPDATE claims SET active = 0 WHERE booking_id = ?1", [id])?;
+                tx.execute(
+                    "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
+                     SELECT 'refund', 'refund-' || idempotency_key, hold_id, booking_id, processor, amount_cents, currency, 'pending', reference, ?2, ?2
+                     FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'",
+                    params![id, ts(now)],
+                )?;
+                let refund: i64 = tx.query_row(
+                    "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                let facts = notify::booking_facts(tx, *id)?;
+                notify::queue(tx, facts.customer_id, &notify::cancellation(&facts, refund, Some(reason), now), now)?;
+            }
+            report.bookings_cancelled = bookings.len();
+            Ok(report)
+        })?;
+        crate::failpoint::hit("concert-cancel:after-cancel");
+        self.run_pending_refunds(None, processors)?;
+        let (refunded, pending): (i64, i64) = self.conn().query_row(
+            "SELECT coalesce(sum(CASE WHEN p.state = 'captured' THEN p.amount_cents END), 0),
+                    coalesce(sum(CASE WHEN p.state = 'pending' THEN p.amount_cents END), 0)
+             FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.concert_id = ?1 AND p.kind = 'refund'",
+            [concert_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        report.refunded_cents = refunded;
+        report.refunds_pending_cents = pending;
+        Ok(report)
+    }
+}

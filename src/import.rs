@@ -1,0 +1,567 @@
+//! Concerts from CSV, and back: a season moves between box offices as a file.
+//!
+//! One row per concert; a header names the columns:
+//!
+//! ```text
+//! external_id,artist,title,venue,starts_at,on_sale_at,price_S,price_P,price_V
+//! tour-01,Aurora Lights,The Northern Tour,danube-arena,2027-05-14 20:00 Europe/Vienna,2027-01-10 09:00 Europe/Vienna,59.00,89.00,149.00
+//! ```
+//!
+//! Optional columns: `currency` (default EUR), `ticket_limit`, `hold_minutes`, `offer_minutes`.
+//! All or nothing: a file with any bad row imports nothing, and every bad row is named with its
+//! line number. Rows are keyed by `external_id`: importing the same file again changes nothing,
+//! a changed row updates its concert (a new start time is a reschedule, and ticket holders are
+//! told). A price change never alters what existing bookings paid.
+
+use crate::catalog::{NewConcert, add_concert};
+use crate::error::{Error, Result, RowError};
+use crate::model::parse_cents;
+use crate::store::{Store, from_ts, ts};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Concerts whose start moved; their ticket holders were told.
+    pub rescheduled: usize,
+}
+
+/// One concert as the import and export files carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogRow {
+    pub external_id: String,
+    pub artist: String,
+    pub title: String,
+    pub venue: String,
+    /// `YYYY-MM-DD HH:MM Area/City`, at the venue.
+    pub starts_at: String,
+    pub on_sale_at: String,
+    pub currency: String,
+    pub ticket_limit: i64,
+    pub hold_minutes: i64,
+    pub offer_minutes: i64,
+    /// Cents per category code.
+    pub prices: BTreeMap<String, i64>,
+}
+
+struct VenueInfo {
+    id: i64,
+    slug: String,
+    tz: chrono_tz::Tz,
+    categories: Vec<String>,
+}
+
+/// A concert as stored, to compare with an imported row.
+struct StoredConcert {
+    artist: String,
+    title: String,
+    venue_id: i64,
+    starts_at: i64,
+    on_sale_at: i64,
+    currency: String,
+    limits: (i64, i64, i64),
+}
+
+/// A validated row, ready to write.
+struct Ready {
+    line: usize,
+    concert: NewConcert,
+    starts_at: DateTime<Utc>,
+    offer_minutes: i64,
+    venue_id: i64,
+}
+
+const REQUIRED: [&str; 6] = [
+    "external_id",
+    "artist",
+    "title",
+    "venue",
+    "starts_at",
+    "on_sale_at",
+];
+const OPTIONAL: [&str; 4] = ["currency", "ticket_limit", "hold_minutes", "offer_minutes"];
+
+/// `2026-12-01 19:30 Europe/Vienna`, `2026-12-01 19:30` (the venue's zone) or RFC 3339.
+pub fn parse_zoned(
+    text: &str,
+    venue_tz: chrono_tz::Tz,
+) -> std::result::Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    let (local, zone) = match t.rsplit_once(' ') {
+        Some((a, b)) if b.contains('/') || b == "UTC" => (a.trim(), Some(b)),
+        _ => (t, None),
+    };
+    let tz: chrono_tz::Tz = match zone {
+        Some(z) => z
+            .parse()
+            .map_err(|_| format!("`{z}` is not a time zone (e.g. Europe/Vienna)"))?,
+        None => venue_tz,
+    };
+    let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M")
+        .map_err(|_| format!("`{t}` is not a date and time (YYYY-MM-DD HH:MM Area/City)"))?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .ok_or_else(|| format!("{local} does not exist in {tz} (the clocks skip it)"))
+}
+
+fn clean(field: &str, value: &str, max: usize) -> std::result::Result<String, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(format!("{field} is empty"));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(format!(
+            "{field} contains a line break or control character"
+        ));
+    }
+    if v.chars().count() > max {
+        return Err(format!("{field} is longer than {max} characters"));
+    }
+    Ok(v.to_string())
+}
+
+impl Store {
+    fn venue_infos(&self) -> Result<HashMap<String, VenueInfo>> {
+        let mut out = HashMap::new();
+        let mut st = self
+            .conn()
+            .prepare("SELECT id, slug, name, timezone FROM venues")?;
+        let rows: Vec<(i64, String, String, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, slug, name, tz) in rows {
+            let mut cats = self
+                .conn()
+                .prepare_cached("SELECT code FROM categories WHERE venue_id = ?1 ORDER BY code")?;
+            let categories: Vec<String> = cats
+                .query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let info = || VenueInfo {
+                id,
+                slug: slug.clone(),
+                tz: tz.parse().unwrap_or(chrono_tz::UTC),
+                categories: categories.clone(),
+            };
+            out.insert(name.to_lowercase(), info());
+            out.insert(slug.to_lowercase(), info());
+        }
+        Ok(out)
+    }
+
+    /// Checks every row; returns them ready to write, or every problem with its line.
+    fn check_rows(
+        &self,
+        csv_text: &str,
+        progress: &mut dyn FnMut(&str, usize, usize),
+    ) -> Result<Vec<Ready>> {
+        let venues = self.venue_infos()?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(csv_text.as_bytes());
+        let bad = |line: usize, message: String| RowError { line, message };
+        let headers: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            Err(e) => {
+                return Err(Error::ImportRejected(vec![bad(
+                    1,
+                    format!("cannot read the header: {e}"),
+                )]));
+            }
+        };
+        let mut errors = Vec::new();
+        for required in REQUIRED {
+            if !headers.iter().any(|h| h == required) {
+                errors.push(bad(1, format!("the header has no `{required}` column")));
+            }
+        }
+        for h in &headers {
+            if !REQUIRED.contains(&h.as_str())
+                && !OPTIONAL.contains(&h.as_str())
+                && !h.starts_with("price_")
+            {
+                errors.push(bad(
+                    1,
+                    format!(
+                        "unknown column `{h}` (columns: {}, {}, price_<CATEGORY>)",
+                        REQUIRED.join(", "),
+                        OPTIONAL.join(", ")
+                    ),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::ImportRejected(errors));
+        }
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let total = csv_text.lines().count().saturating_sub(1).max(1);
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut ready = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            if i % 1000 == 0 {
+                progress("checking", i, total);
+            }
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(bad(line, format!("not a CSV row: {e}")));
+                    continue;
+                }
+            };
+            if record.iter().all(|f| f.is_empty()) {
+                continue;
+            }
+            if record.len() != headers.len() {
+                errors.push(bad(
+                    line,
+                    format!("{} fields, the header has {}", record.len(), headers.len()),
+                ));
+                continue;
+            }
+            let get = |name: &str| col(name).and_then(|c| record.get(c)).unwrap_or("");
+            let mut problems: Vec<String> = Vec::new();
+            let mut take = |r: std::result::Result<String, String>| match r {
+                Ok(v) => v,
+                Err(e) => {
+                    problems.push(e);
+                    String::new()
+                }
+            };
+            let external_id = take(clean("external_id", get("external_id"), 100));
+            let artist = take(clean("artist", get("artist"), 200));
+            let title = take(clean("title", get("title"), 200));
+            let venue_name = get("venue");
+            let venue = venues.get(&venue_name.trim().to_lowercase());
+            if venue.is_none() {
+                problems.push(format!(
+                    "unknown venue `{venue_name}` (add it with `boxoffice venue add`)"
+                ));
+            }
+            if let Some(first) = seen.get(&external_id).filter(|_| !external_id.is_empty()) {
+                problems.push(format!(
+                    "duplicate external_id `{external_id}` (first on line {first})"
+                ));
+            } else if !external_id.is_empty() {
+                seen.insert(external_id.clone(), line);
+            }
+            let number = |name: &str, default: i64, problems: &mut Vec<String>| -> i64 {
+                let v = get(name).trim();
+                if v.is_empty() {
+                    return default;
+                }
+                match v.parse::<i64>() {
+                    Ok(n) if (1..=100_000).contains(&n) => n,
+                    _ => {
+                        problems.push(format!("{name} `{v}` is not a positive whole number"));
+                        default
+                    }
+                }
+            };
+            let ticket_limit = number("ticket_limit", 6, &mut problems);
+            let hold_minutes = number("hold_minutes", 5, &mut problems);
+            let offer_minutes = number("offer_minutes", 120, &mut problems);
+            let currency = match get("currency").trim() {
+                "" => "EUR".to_string(),
+                c if c.len() == 3 && c.chars().all(|x| x.is_ascii_uppercase()) => c.to_string(),
+                c => {
+                    problems.push(format!(
+                        "currency `{c}` is not a three-letter code like EUR"
+                    ));
+                    "EUR".into()
+                }
+            };
+            let mut prices = Vec::new();
+            let mut given: Vec<String> = Vec::new();
+            // Dates are checked even when the venue is unknown (in UTC then), so every problem
+            // of a row shows at once.
+            let tz = venue.map(|v| v.tz).unwrap_or(chrono_tz::UTC);
+            let starts = parse_zoned(get("starts_at"), tz)
+                .map_err(|e| problems.push(format!("starts_at: {e}")))
+                .ok();
+            let on_sale = parse_zoned(get("on_sale_at"), tz)
+                .map_err(|e| problems.push(format!("on_sale_at: {e}")))
+                .ok();
+            if let (Some(s), Some(o)) = (starts, on_sale)
+                && o > s
+            {
+                problems.push("on_sale_at is after starts_at".into());
+            }
+            for (c, h) in headers.iter().enumerate() {
+                let Some(code) = h.strip_prefix("price_") else {
+                    continue;
+                };
+                let code = code.to_ascii_uppercase();
+                let value = record.get(c).unwrap_or("").trim();
+                if value.is_empty() {
+                    continue;
+                }
+                given.push(code.clone());
+                if let Some(v) = venue
+                    && !v.categories.contains(&code)
+                {
+                    problems.push(format!(
+                        "venue {} has no seat category {code} (it has {})",
+                        v.slug,
+                        v.categories.join(", ")
+                    ));
+                    continue;
+                }
+                match parse_cents(value) {
+                    Some(cents) => prices.push((code, cents)),
+                    None => {
+                        problems.push(format!("price_{code} `{value}` is not money (e.g. 45.00)"))
+                    }
+                }
+            }
+            if let Some(v) = venue {
+                for code in &v.categories {
+                    if !given.contains(code) {
+                        problems.push(format!(
+                            "no price for category {code} (a price_{code} column)"
+                        ));
+                    }
+                }
+                if problems.is_empty()
+                    && let (Some(starts_at), Some(on_sale_at)) = (starts, on_sale)
+                {
+                    ready.push(Ready {
+                        line,
+                        starts_at,
+                        offer_minutes,
+                        venue_id: v.id,
+                        concert: NewConcert {
+                            external_id: Some(external_id.clone()),
+                            artist: artist.clone(),
+                            title: title.clone(),
+                            venue_slug: v.slug.clone(),
+                            local_start: starts_at.with_timezone(&v.tz).naive_local(),
+                            on_sale_at,
+                            prices,
+                            currency,
+                            ticket_limit,
+                            hold_minutes,
+                        },
+                    });
+                }
+            }
+            for p in problems {
+                errors.push(bad(line, p));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::ImportRejected(errors));
+        }
+        Ok(ready)
+    }
+
+    /// Imports concerts from CSV text, all or nothing. `progress` hears (phase, done, total).
+    pub fn import_concerts(
+        &mut self,
+        csv_text: &str,
+        progress: &mut dyn FnMut(&str, usize, usize),
+    ) -> Result<ImportReport> {
+        let rows = self.check_rows(csv_text, progress)?;
+        let now = self.now();
+        let total = rows.len();
+        self.write(|tx| {
+            let mut report = ImportReport::default();
+            let mut conflicts = Vec::new();
+            for (i, row) in rows.iter().enumerate() {
+                if i % 1000 == 0 {
+                    progress("writing", i, total);
+                }
+                let c = &row.concert;
+                let existing: Option<(i64, StoredConcert)> = tx
+                    .query_row(
+                        "SELECT id, artist, title, venue_id, starts_at, on_sale_at, currency, ticket_limit, hold_minutes, offer_minutes
+                         FROM concerts WHERE external_id = ?1",
+                        [c.external_id.as_deref().unwrap_or_default()],
+                        |r| {
+                            Ok((
+                                r.get(0)?,
+                                StoredConcert {
+                                    artist: r.get(1)?,
+                                    title: r.get(2)?,
+                                    venue_id: r.get(3)?,
+                                    starts_at: r.get(4)?,
+                                    on_sale_at: r.get(5)?,
+                                    currency: r.get(6)?,
+                                    limits: (r.get(7)?, r.get(8)?, r.get(9)?),
+                                },
+                            ))
+                        },
+                    )
+                    .optional()?;
+                let Some((id, StoredConcert { artist, title, venue_id, starts_at, on_sale_at, currency, limits })) = existing else {
+                    let id = add_concert(tx, c)?;
+                    tx.execute("UPDATE concerts SET offer_minutes = ?2 WHERE id = ?1", params![id, row.offer_minutes])?;
+                    report.added += 1;
+                    continue;
+                };
+                let old_prices: BTreeMap<String, i64> = {
+                    let mut st = tx.prepare_cached("SELECT category, price_cents FROM prices WHERE concert_id = ?1")?;
+                    st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+                };
+                let new_prices: BTreeMap<String, i64> = c.prices.iter().cloned().collect();
+                let same = artist == c.artist
+                    && title == c.title
+                    && venue_id == row.venue_id
+                    && starts_at == ts(row.starts_at)
+                    && on_sale_at == ts(c.on_sale_at)
+                    && currency == c.currency
+                    && limits == (c.ticket_limit, c.hold_minutes, row.offer_minutes)
+                    && old_prices == new_prices;
+                if same {
+                    report.unchanged += 1;
+                    continue;
+                }
+                let claimed: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM claims WHERE concert_id = ?1 AND active = 1)",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                if venue_id != row.venue_id && claimed {
+                    conflicts.push(RowError {
+                        line: row.line,
+                        message: format!("{} has tickets sold or held: it cannot move to another venue", c.external_id.as_deref().unwrap_or_default()),
+                    });
+                    continue;
+                }
+                if currency != c.currency && claimed {
+                    conflicts.push(RowError {
+                        line: row.line,
+                        message: "the currency cannot change once tickets are sold or held".into(),
+                    });
+                    continue;
+                }
+                tx.execute(
+                    "UPDATE concerts SET artist = ?2, title = ?3, venue_id = ?4, on_sale_at = ?5, currency = ?6,
+                     ticket_limit = ?7, hold_minutes = ?8, offer_minutes = ?9 WHERE id = ?1",
+                    params![id, c.artist, c.title, row.venue_id, ts(c.on_sale_at), c.currency, c.ticket_limit, c.hold_minutes, row.offer_minutes],
+                )?;
+                // New prices apply to new sales; what bookings paid is kept on their claims.
+                tx.execute("DELETE FROM prices WHERE concert_id = ?1", [id])?;
+                for (code, cents) in &c.prices {
+                    tx.execute(
+                        "INSERT INTO prices (concert_id, category, price_cents) VALUES (?1, ?2, ?3)",
+                        params![id, code, cents],
+                    )?;
+                }
+                if starts_at != ts(row.starts_at) {
+                    crate::changes::move_start(tx, id, c.local_start, now)?;
+                    report.rescheduled += 1;
+                }
+                report.updated += 1;
+            }
+            if !conflicts.is_empty() {
+                return Err(Error::ImportRejected(conflicts));
+            }
+            progress("writing", total, total);
+            Ok(report)
+        })
+    }
+
+    /// The whole catalog in the import format, in start order.
+    pub fn export_catalog(&self) -> Result<Vec<CatalogRow>> {
+        let mut st = self.conn().prepare(
+            "SELECT c.id, c.external_id, c.artist, c.title, v.slug, v.timezone, c.starts_at, c.on_sale_at, c.currency,
+                    c.ticket_limit, c.hold_minutes, c.offer_minutes
+             FROM concerts c JOIN venues v ON v.id = c.venue_id ORDER BY c.starts_at, c.id",
+        )?;
+        let rows: Vec<(i64, String, CatalogRow)> = st
+            .query_map([], |r| {
+                let tz: String = r.get(5)?;
+                let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+                let fmt = |t: i64| {
+                    format!(
+                        "{} {}",
+                        from_ts(t).with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+                        tz.name()
+                    )
+                };
+                let id: i64 = r.get(0)?;
+                Ok((
+                    id,
+                    tz.name().to_string(),
+                    CatalogRow {
+                        external_id: r
+                            .get::<_, Option<String>>(1)?
+                            .unwrap_or_else(|| format!("bx-{id}")),
+                        artist: r.get(2)?,
+                        title: r.get(3)?,
+                        venue: r.get(4)?,
+                        starts_at: fmt(r.get(6)?),
+                        on_sale_at: fmt(r.get(7)?),
+                        currency: r.get(8)?,
+                        ticket_limit: r.get(9)?,
+                        hold_minutes: r.get(10)?,
+                        offer_minutes: r.get(11)?,
+                        prices: BTreeMap::new(),
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut prices = self
+            .conn()
+            .prepare_cached("SELECT category, price_cents FROM prices WHERE concert_id = ?1")?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, _, mut row) in rows {
+            row.prices = prices
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+    /// The catalog as CSV that `import_concerts` reads back unchanged.
+    pub fn export_csv(&self) -> Result<String> {
+        let rows = self.export_catalog()?;
+        let mut codes: Vec<String> = rows.iter().flat_map(|r| r.prices.keys().cloned()).collect();
+        codes.sort();
+        codes.dedup();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<String> = REQUIRED
+            .iter()
+            .chain(OPTIONAL.iter())
+            .map(|s| s.to_string())
+            .collect();
+        header.extend(codes.iter().map(|c| format!("price_{c}")));
+        let csv_err = |e: csv::Error| Error::invalid(format!("cannot write CSV: {e}"));
+        w.write_record(&header).map_err(csv_err)?;
+        for r in rows {
+            let money = |c: i64| format!("{}.{:02}", c / 100, c % 100);
+            let mut rec = vec![
+                r.external_id,
+                r.artist,
+                r.title,
+                r.venue,
+                r.starts_at,
+                r.on_sale_at,
+                r.currency,
+                r.ticket_limit.to_string(),
+                r.hold_minutes.to_string(),
+                r.offer_minutes.to_string(),
+            ];
+            rec.extend(
+                codes
+                    .iter()
+                    .map(|c| r.prices.get(c).map(|p| money(*p)).unwrap_or_default()),
+            );
+            w.write_record(&rec).map_err(csv_err)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| Error::invalid(format!("cannot write CSV: {e}")))?;
+        String::from_utf8(bytes).map_err(|e| Error::invalid(e.to_string()))
+    }
+}

@@ -1,0 +1,426 @@
+//! Catalog management: venues from layout files, concerts from CSV (all or nothing, idempotent,
+//! updates keyed by external id), export round trip, rescheduling and calling off a concert.
+
+mod common;
+
+use boxoffice::catalog::{DEMO_VENUES, parse_layout, render_layout};
+use boxoffice::payment::gateway::CARD_APPROVE;
+use boxoffice::{Card, Clock, Error, ManualClock, Processors, Spool, Store, Tender};
+use common::*;
+use std::sync::Arc;
+
+const SEASON: &str = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S
+s-1,First Band,Opening,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00,30.00
+s-2,Second Band,Matinee,test-hall,2027-01-11 11:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,40,20.5
+s-3,Third Band,Late,test-hall,2027-01-12T23:00:00+01:00,2026-11-01T09:00:00+01:00,45.00,25.00
+";
+
+fn count(f: &Fixture) -> usize {
+    f.store.export_catalog().unwrap().len()
+}
+
+fn no_progress() -> impl FnMut(&str, usize, usize) {
+    |_, _, _| {}
+}
+
+#[test]
+fn a_venue_from_a_layout_file_reads_back_as_the_same_grid() {
+    let mut f = fixture();
+    let v = f
+        .store
+        .add_venue_from_layout(DEMO_VENUES[1].1, Some("Stadttheater"), Some("Graz"), None)
+        .unwrap();
+    assert_eq!(
+        (v.slug.as_str(), v.city.as_str(), v.capacity),
+        ("stadttheater", "Graz", 842)
+    );
+    let (_, layout) = f.store.venue("STADTTHEATER").unwrap();
+    let shown = render_layout(&layout);
+    assert!(shown.contains("venue    Stadttheater") && shown.contains("section STL Stalls"));
+    let original = parse_layout(DEMO_VENUES[1].1).unwrap();
+    assert_eq!(parse_layout(&shown).unwrap().seats, original.seats);
+    // The same name again needs another slug; a broken file names its line.
+    assert!(
+        f.store
+            .add_venue_from_layout(DEMO_VENUES[1].1, Some("Stadttheater"), None, None)
+            .is_err()
+    );
+    let err = f
+        .store
+        .add_venue_from_layout(
+            "venue X\ncity Y\ntimezone Europe/Vienna\ncategory S Std\nsection A B\nA |SQ|\n",
+            None,
+            None,
+            None,
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Layout { line: 6, .. }), "{err:?}");
+}
+
+#[test]
+fn importing_a_file_adds_then_changes_nothing_then_updates_by_external_id() {
+    let mut f = fixture();
+    let before = count(&f);
+    let r = f.store.import_concerts(SEASON, &mut no_progress()).unwrap();
+    assert_eq!((r.added, r.updated, r.unchanged), (3, 0, 0));
+    assert_eq!(count(&f), before + 3);
+    let r = f.store.import_concerts(SEASON, &mut no_progress()).unwrap();
+    assert_eq!((r.added, r.updated, r.unchanged), (0, 0, 3));
+    // Somebody books at the old price; then the price changes.
+    let id = f.store.resolve_concert("s-1").unwrap();
+    let hold = f
+        .store
+        .hold_seats(id, &seats(&["A-1-1"]), &customer("a@example.com"))
+        .unwrap();
+    let code = f
+        .store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 5_000,
+            },
+            &Processors::cash_only(),
+        )
+        .unwrap()
+        .booking_code;
+    let changed = SEASON.replace("First Band,Opening,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00", "First Band,Opening Night,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,75.00");
+    let r = f
+        .store
+        .import_concerts(&changed, &mut no_progress())
+        .unwrap();
+    assert_eq!((r.added, r.updated, r.unchanged), (0, 1, 2));
+    let c = f.store.concert(id).unwrap();
+    assert_eq!(
+        (c.title.as_str(), c.max_price_cents),
+        ("Opening Night", 7_500)
+    );
+    assert_eq!(
+        f.store.booking(&code).unwrap().total_cents,
+        5_000,
+        "what a booking paid never changes"
+    );
+    assert_eq!(f.store.booking(&code).unwrap().seats[0].price_cents, 5_000);
+}
+
+#[test]
+fn every_bad_row_is_listed_and_nothing_is_imported() {
+    let mut f = fixture();
+    let before = count(&f);
+    let bad = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S,price_V
+b-1,Fine,Row,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00,30.00,
+b-2,Lost,Venue,nowhere,2027-01-10 20:00,2026-11-01 09:00,50.00,30.00,
+b-3,Bad,Date,test-hall,2027-02-30 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00,30.00,
+b-4,Gap,Hour,test-hall,2027-03-28 02:30 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00,30.00,
+b-5,Not,Money,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,fifty,30.00,
+b-6,No,Category,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00,30.00,99.00
+b-1,Duplicate,Id,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00,30.00,
+b-8,Missing,Price,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00,,
+";
+    let err = f
+        .store
+        .import_concerts(bad, &mut no_progress())
+        .unwrap_err();
+    let Error::ImportRejected(rows) = &err else {
+        panic!("{err:?}")
+    };
+    let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![3, 4, 5, 6, 7, 8, 9], "{rows:?}");
+    let text = err.to_string();
+    for needle in [
+        "unknown venue `nowhere`",
+        "2027-02-30",
+        "does not exist",
+        "`fifty` is not money",
+        "no seat category V",
+        "duplicate external_id `b-1` (first on line 2)",
+        "no price for category S",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    assert_eq!(err.kind(), boxoffice::ErrorKind::Usage);
+    assert_eq!(count(&f), before, "all or nothing");
+    let err = f
+        .store
+        .import_concerts("artist,title\nA,B\n", &mut no_progress())
+        .unwrap_err();
+    assert!(err.to_string().contains("no `external_id` column"));
+}
+
+#[test]
+fn export_then_import_into_another_box_office_gives_the_same_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t("2026-11-25T12:00:00Z")));
+    let mut a = Store::open(dir.path().join("a.db"), clock.clone()).unwrap();
+    a.seed_demo_if_empty().unwrap();
+    let csv = a.export_csv().unwrap();
+    let mut b = Store::open(dir.path().join("b.db"), clock.clone()).unwrap();
+    for (slug, text) in DEMO_VENUES {
+        b.add_venue(slug, text).unwrap();
+    }
+    let r = b.import_concerts(&csv, &mut no_progress()).unwrap();
+    assert_eq!(r.added, 24);
+    assert_eq!(b.export_csv().unwrap(), csv);
+    assert_eq!(b.export_catalog().unwrap(), a.export_catalog().unwrap());
+    // And importing the export into where it came from changes nothing.
+    assert_eq!(
+        a.import_concerts(&csv, &mut no_progress())
+            .unwrap()
+            .unchanged,
+        24
+    );
+}
+
+fn book(f: &mut Fixture, labels: &[&str], email: &str, card: bool) -> String {
+    let p = Processors::with_gateway(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap();
+    let who = boxoffice::CustomerInfo {
+        email: email.into(),
+        name: Some("Holder".into()),
+        phone: Some(format!(
+            "+43660{:05}",
+            email.bytes().map(u32::from).sum::<u32>() * 7
+        )),
+    };
+    let hold = f.store.hold_seats(f.concert, &seats(labels), &who).unwrap();
+    let tender = if card {
+        Tender::Card(Card::parse(CARD_APPROVE, "12/28", "123", f.clock.now()).unwrap())
+    } else {
+        Tender::Cash {
+            tendered_cents: 100_000,
+        }
+    };
+    f.store
+        .pay(&hold.hold_id, &tender, &p)
+        .unwrap()
+        .booking_code
+}
+
+#[test]
+fn a_rescheduled_concert_tells_every_holder_with_a_calendar_entry_that_replaces_the_old() {
+    let mut f = fixture();
+    let spool = Spool::new(f.dir.path().join("spool"));
+    let cash = book(
+        &mut f,
+        &["A-1-1", "A-1-2", "A-1-3"],
+        "cash@example.com",
+        false,
+    );
+    let card = book(
+        &mut f,
+        &["A-2-1", "A-2-2", "A-2-3"],
+        "card@example.com",
+        true,
+    );
+    f.store.deliver_outbox(&spool, false).unwrap();
+    let new_start =
+        chrono::NaiveDateTime::parse_from_str("2026-12-27 19:00", "%Y-%m-%d %H:%M").unwrap();
+    let r = f.store.reschedule_concert(f.concert, new_start).unwrap();
+    assert_eq!(r.notified, 2);
+    assert_eq!(
+        f.store
+            .concert(f.concert)
+            .unwrap()
+            .local_start
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        "2026-12-27 19:00"
+    );
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    assert_eq!(report.delivered.len(), 4, "email and SMS for each holder");
+    for code in [&cash, &card] {
+        let mail = report
+            .delivered
+            .iter()
+            .map(|d| std::fs::read_to_string(&d.path).unwrap())
+            .find(|m| m.contains(&format!("UID:{code}@boxoffice")))
+            .expect("a calendar entry for each booking");
+        assert!(
+            mail.contains("SEQUENCE:1"),
+            "a higher sequence replaces the old entry"
+        );
+        assert!(mail.contains("DTSTART:20261227T180000Z"));
+        assert!(mail.contains("full refund"));
+    }
+    // A holder may still cancel with a full refund.
+    let c = f
+        .store
+        .cancel_booking(
+            &card,
+            &Processors::with_gateway(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(c.refunded_cents, 9_000);
+}
+
+#[test]
+fn calling_off_a_concert_refunds_everyone_through_their_processor_and_ends_holds_and_offers() {
+    let mut f = fixture();
+    let p = Processors::with_gateway(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap();
+    let cash = book(
+        &mut f,
+        &["A-1-1", "A-1-2", "A-1-3", "A-1-4", "A-1-5", "A-1-6"],
+        "cash@example.com",
+        false,
+    );
+    let card = book(
+        &mut f,
+        &["A-2-1", "A-2-2", "A-2-3", "A-2-4", "A-2-5"],
+        "card@example.com",
+        true,
+    );
+    let held = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-6"]), &customer("held@example.com"))
+        .unwrap();
+    // Every seat booked or held: sold out, so someone waits.
+    f.store
+        .join_waitlist(f.concert, &customer("wait@example.com"), 1, None)
+        .unwrap();
+    let r = f
+        .store
+        .cancel_concert(f.concert, "the band is ill", &p)
+        .unwrap();
+    assert_eq!(
+        (
+            r.bookings_cancelled,
+            r.refunded_cents,
+            r.refunds_pending_cents,
+            r.holds_released
+        ),
+        (2, 24_000 + 15_000, 0, 1)
+    );
+    assert_eq!(r.waitlist_told, 1);
+    assert_eq!(f.store.waitlist(f.concert).unwrap()[0].state, "left");
+    assert_eq!(f.store.booking(&cash).unwrap().refunded_cents, 24_000);
+    assert_eq!(f.store.booking(&card).unwrap().state, "cancelled");
+    assert_eq!(f.store.hold(&held.hold_id).unwrap().state, "released");
+    let gw = boxoffice::payment::SimulatedGateway::open(
+        f.dir.path().join("gateway.db"),
+        f.clock.clone(),
+    )
+    .unwrap();
+    assert_eq!(gw.totals().unwrap().refunded_cents, 15_000);
+    // Search shows it as cancelled; nothing can be held; calling it off again is refused.
+    let c = f.store.concert(f.concert).unwrap();
+    assert_eq!(c.status, "cancelled");
+    assert!(!c.sold_out);
+    assert!(matches!(
+        f.store
+            .hold_seats(f.concert, &seats(&["A-1-1"]), &customer("x@example.com")),
+        Err(Error::ConcertCancelled(_))
+    ));
+    assert!(f.store.cancel_concert(f.concert, "again", &p).is_err());
+    let spool = Spool::new(f.dir.path().join("spool"));
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    let told: Vec<String> = report
+        .delivered
+        .iter()
+        .map(|d| std::fs::read_to_string(&d.path).unwrap())
+        .filter(|m| m.contains("the band is ill"))
+        .collect();
+    assert_eq!(
+        told.len(),
+        5,
+        "email and SMS to both holders and an email to the waiting customer, with the reason"
+    );
+    let v = violations(&f.db_path(), &f.dir.path().join("gateway.db"));
+    assert!(v.is_empty(), "{v:?}");
+}
+
+/// The real binary killed in the middle of calling a concert off, then started again.
+#[test]
+fn a_kill_halfway_through_calling_off_a_concert_finishes_on_the_next_start() {
+    for fp in ["concert-cancel:after-cancel", "cancel:after-refund"] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("box.db");
+        let bin = |fp: Option<&str>, args: &[&str]| {
+            let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"));
+            c.env("BOXOFFICE_DB", &db)
+                .env("BOXOFFICE_NOW", "2026-11-25T12:00:00Z")
+                .env_remove("BOXOFFICE_FAILPOINT")
+                .args(args);
+            if let Some(fp) = fp {
+                c.env("BOXOFFICE_FAILPOINT", fp);
+            }
+            c.output().unwrap()
+        };
+        // Three card bookings and one cash booking on an empty club night.
+        for (i, seats) in [
+            ["FLR-A-1", "FLR-A-2"],
+            ["FLR-B-1", "FLR-B-2"],
+            ["FLR-C-1", "FLR-C-2"],
+            ["FLR-D-1", "FLR-D-2"],
+        ]
+        .iter()
+        .enumerate()
+        {
+            let out = bin(
+                None,
+                &[
+                    "hold",
+                    "demo-13",
+                    seats[0],
+                    seats[1],
+                    "--customer",
+                    &format!("c{i}@example.com"),
+                    "--json",
+                ],
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let hold: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let id = hold["hold_id"].as_str().unwrap();
+            let pay = if i < 3 {
+                bin(
+                    None,
+                    &[
+                        "pay",
+                        id,
+                        "--card",
+                        "4242424242424242",
+                        "--exp",
+                        "12/28",
+                        "--cvc",
+                        "123",
+                    ],
+                )
+            } else {
+                bin(None, &["pay", id, "--cash", "10000"])
+            };
+            assert!(pay.status.success());
+        }
+        let out = bin(
+            Some(fp),
+            &[
+                "concert",
+                "cancel",
+                "demo-13",
+                "--reason",
+                "storm damage",
+                "--yes",
+            ],
+        );
+        assert!(!out.status.success(), "{fp}: the failpoint killed it");
+        // The next start finishes the refunds, each exactly once.
+        let out = bin(None, &["reconcile", "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = violations(&db, &dir.path().join("gateway.db"));
+        assert!(v.is_empty(), "{fp}: {v:?}");
+        let g = rusqlite::Connection::open(dir.path().join("gateway.db")).unwrap();
+        let refunds: i64 = g
+            .query_row("SELECT count(*) FROM refunds", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(refunds, 3, "{fp}: one refund per card booking");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let open: i64 = conn
+            .query_row("SELECT count(*) FROM bookings b JOIN concerts c ON c.id = b.concert_id WHERE c.external_id = 'demo-13' AND b.state = 'confirmed'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(open, 0);
+    }
+}
