@@ -110,11 +110,9 @@ pub(crate) fn upsert_customer(tx: &Transaction<'_>, c: &CustomerInfo) -> Result<
         Some(p) => Some(normalize_phone(p)?),
         None => None,
     };
-    Ok(tx.query_row(
-        "INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
+    Ok(tx.prepare_cached("INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
          ON CONFLICT (email) DO UPDATE SET name = coalesce(excluded.name, name), phone = coalesce(excluded.phone, phone)
-         RETURNING id",
-        params![email, name, phone],
+         RETURNING id")?.query_row(params![email, name, phone],
         |r| r.get(0),
     )?)
 }
@@ -129,19 +127,15 @@ pub(crate) fn insert_booking(
 ) -> Result<i64> {
     for _ in 0..8 {
         let code = new_booking_code();
-        let taken: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM bookings WHERE code = ?1)",
-            [&code],
-            |r| r.get(0),
-        )?;
+        let taken: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM bookings WHERE code = ?1)")?
+            .query_row([&code], |r| r.get(0))?;
         if taken {
             continue;
         }
-        tx.execute(
-            "INSERT INTO bookings (code, concert_id, customer_id, hold_id, total_cents, currency, method, state, created_at)
+        tx.prepare_cached("INSERT INTO bookings (code, concert_id, customer_id, hold_id, total_cents, currency, method, state, created_at)
              SELECT ?1, h.concert_id, h.customer_id, h.id, ?3, co.currency, ?4, 'confirmed', ?5
-             FROM holds h JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?2",
-            params![code, hold_id, total_cents, method, ts(now)],
+             FROM holds h JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?2")?.execute(params![code, hold_id, total_cents, method, ts(now)],
         )?;
         return Ok(tx.last_insert_rowid());
     }
@@ -162,14 +156,12 @@ pub(crate) fn expire_holds_tx(tx: &Transaction<'_>, now: DateTime<Utc>) -> Resul
     };
     let mut concerts: Vec<i64> = Vec::new();
     for (id, concert, kind) in &expired {
-        tx.execute(
-            "UPDATE holds SET state = 'expired', ended_at = ?2 WHERE id = ?1",
-            params![id, ts(now)],
-        )?;
-        tx.execute(
+        tx.prepare_cached("UPDATE holds SET state = 'expired', ended_at = ?2 WHERE id = ?1")?
+            .execute(params![id, ts(now)])?;
+        tx.prepare_cached(
             "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL",
-            [id],
-        )?;
+        )?
+        .execute([id])?;
         if kind == "offer" {
             crate::waitlist::end_offer(tx, id, "expired", now)?;
         }
@@ -195,10 +187,8 @@ struct HoldRow {
 }
 
 fn load_hold(conn: &rusqlite::Connection, id: &str) -> Result<HoldRow> {
-    conn.query_row(
-        "SELECT id, concert_id, customer_id, state, expires_at, created_at, kind, gap_override FROM holds
-         WHERE id = ?1 AND kind != 'pool'",
-        [id.trim().to_ascii_uppercase()],
+    conn.prepare_cached("SELECT id, concert_id, customer_id, state, expires_at, created_at, kind, gap_override FROM holds
+         WHERE id = ?1 AND kind != 'pool'")?.query_row([id.trim().to_ascii_uppercase()],
         |r| {
             Ok(HoldRow {
                 id: r.get(0)?,
@@ -224,9 +214,7 @@ fn hold_view(conn: &rusqlite::Connection, h: &HoldRow) -> Result<Hold> {
     let seats: Vec<(String, i64)> = st
         .query_map([&h.id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let (email, currency): (String, String) = conn.query_row(
-        "SELECT cu.email, co.currency FROM customers cu, concerts co WHERE cu.id = ?1 AND co.id = ?2",
-        params![h.customer_id, h.concert_id],
+    let (email, currency): (String, String) = conn.prepare_cached("SELECT cu.email, co.currency FROM customers cu, concerts co WHERE cu.id = ?1 AND co.id = ?2")?.query_row(params![h.customer_id, h.concert_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     Ok(Hold {
@@ -295,6 +283,7 @@ pub struct BestRequest {
 
 pub(crate) struct ConcertRules {
     pub venue_id: i64,
+    pub currency: String,
     pub on_sale_at: i64,
     pub hold_minutes: i64,
     pub offer_minutes: i64,
@@ -303,9 +292,7 @@ pub(crate) struct ConcertRules {
 }
 
 pub(crate) fn concert_rules(tx: &rusqlite::Connection, concert_id: i64) -> Result<ConcertRules> {
-    tx.query_row(
-        "SELECT venue_id, on_sale_at, hold_minutes, offer_minutes, ticket_limit, status FROM concerts WHERE id = ?1",
-        [concert_id],
+    tx.prepare_cached("SELECT venue_id, on_sale_at, hold_minutes, offer_minutes, ticket_limit, status, currency FROM concerts WHERE id = ?1")?.query_row([concert_id],
         |r| {
             Ok(ConcertRules {
                 venue_id: r.get(0)?,
@@ -314,6 +301,7 @@ pub(crate) fn concert_rules(tx: &rusqlite::Connection, concert_id: i64) -> Resul
                 offer_minutes: r.get(3)?,
                 ticket_limit: r.get(4)?,
                 status: r.get(5)?,
+                currency: r.get(6)?,
             })
         },
     )
@@ -355,19 +343,24 @@ fn resolve_seats(
 /// Everyone who is the same person as `customer_id`: the same email, or the same phone.
 pub(crate) fn same_person_ids(tx: &Transaction<'_>, customer_id: i64) -> Result<Vec<i64>> {
     let mut st = tx.prepare_cached(
-        "SELECT id FROM customers WHERE id = ?1
-         OR (phone IS NOT NULL AND phone = (SELECT phone FROM customers WHERE id = ?1))",
+        "SELECT ?1 UNION
+         SELECT id FROM customers WHERE phone = (SELECT phone FROM customers WHERE id = ?1)",
     )?;
     Ok(st
         .query_map([customer_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn id_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+/// Ids as a JSON array, for `IN (SELECT value FROM json_each(?))`: one statement, cached,
+/// whatever the number of ids.
+pub(crate) fn json_ids(ids: &[i64]) -> String {
+    format!(
+        "[{}]",
+        ids.iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
 }
 
 /// One live hold per customer per concert: an earlier one is released, and said so.
@@ -378,24 +371,20 @@ fn replace_earlier_hold(
     now: DateTime<Utc>,
 ) -> Result<Option<ReplacedHold>> {
     let earlier: Option<String> = tx
-        .query_row(
-            &format!(
-                "SELECT id FROM holds WHERE concert_id = ?1 AND kind = 'sale' AND state = 'live'
-                 AND customer_id IN ({}) ORDER BY created_at DESC LIMIT 1",
-                id_list(same_person)
-            ),
-            [concert_id],
-            |r| r.get(0),
-        )
+        .prepare_cached(
+            "SELECT id FROM holds INDEXED BY holds_by_customer
+             WHERE customer_id IN (SELECT value FROM json_each(?2)) AND concert_id = ?1
+               AND kind = 'sale' AND state = 'live' ORDER BY created_at DESC LIMIT 1",
+        )?
+        .query_row(params![concert_id, json_ids(same_person)], |r| r.get(0))
         .optional()?;
     let Some(id) = earlier else { return Ok(None) };
     let h = load_hold(tx, &id)?;
     let seats = hold_view(tx, &h)?.seats;
-    tx.execute(
-        "UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1",
-        params![id, ts(now)],
-    )?;
-    tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1", [&id])?;
+    tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1")?
+        .execute(params![id, ts(now)])?;
+    tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1")?
+        .execute([&id])?;
     Ok(Some(ReplacedHold { hold_id: id, seats }))
 }
 
@@ -423,42 +412,93 @@ fn check_free(tx: &Transaction<'_>, concert_id: i64, seats: &[(i64, String, i64)
     }
 }
 
-/// Seats of the concert with their current freedom, for the fairness geometry; `rows` limits
-/// it to some rows of the layout.
+/// Which seats the fairness geometry counts as free.
+pub(crate) enum FreeRule {
+    /// No active claim (inside a write transaction, after expired holds were swept).
+    NoClaim,
+    /// No active claim, or a hold whose time is up at this instant (for reads).
+    NoClaimOrExpired(i64),
+    /// Only the seats kept for the waiting list by this pool hold.
+    Pool(String),
+}
+
+/// Which seats to load for the geometry.
+pub(crate) enum Area<'a> {
+    Whole,
+    /// Pieces of rows: (layout line, first column, last column).
+    Windows(&'a [(i64, i64, i64)]),
+}
+
+/// Seats of the concert with their freedom, for the fairness geometry.
 pub(crate) fn load_geometry(
     tx: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
-    rows: Option<&[i64]>,
-    free_sql: &str,
+    area: Area<'_>,
+    rule: FreeRule,
 ) -> Result<(Vec<crate::fairness::SeatPos>, f64)> {
-    let width: i64 = tx.query_row("SELECT width FROM venues WHERE id = ?1", [venue_id], |r| {
-        r.get(0)
-    })?;
-    let filter = match rows {
-        Some(rows) => format!(" AND s.grid_y IN ({})", id_list(rows)),
-        None => String::new(),
+    let width: i64 = tx
+        .prepare_cached("SELECT width FROM venues WHERE id = ?1")?
+        .query_row([venue_id], |r| r.get(0))?;
+    let (unclaimed_free, pool, expired_before) = match rule {
+        FreeRule::NoClaim => (1, String::new(), i64::MIN),
+        FreeRule::NoClaimOrExpired(now) => (1, String::new(), now),
+        FreeRule::Pool(p) => (0, p, i64::MIN),
     };
-    let sql = format!(
-        "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y, {free_sql}
+    // Two statements, so a window is read through the (venue, line, column) index.
+    const SELECT: &str = "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y,
+                CASE WHEN cl.id IS NULL THEN ?3
+                     WHEN cl.hold_id = ?4 THEN 1
+                     WHEN cl.booking_id IS NULL AND cl.expires_at IS NOT NULL AND cl.expires_at <= ?5 THEN ?3
+                     ELSE 0 END
          FROM seats s JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
          LEFT JOIN claims cl ON cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
-         WHERE s.venue_id = ?2{filter}"
-    );
-    let mut st = tx.prepare_cached(&sql)?;
-    let seats = st
-        .query_map(params![concert_id, venue_id], |r| {
-            Ok(crate::fairness::SeatPos {
-                id: r.get(0)?,
-                label: r.get(1)?,
-                category: r.get(2)?,
-                price_cents: r.get(3)?,
-                x: r.get(4)?,
-                y: r.get(5)?,
-                free: r.get(6)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+         WHERE s.venue_id = ?2";
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok(crate::fairness::SeatPos {
+            id: r.get(0)?,
+            label: r.get(1)?,
+            category: r.get(2)?,
+            price_cents: r.get(3)?,
+            x: r.get(4)?,
+            y: r.get(5)?,
+            free: r.get(6)?,
+        })
+    };
+    let mut seats = Vec::new();
+    match area {
+        Area::Whole => {
+            let mut st = tx.prepare_cached(SELECT)?;
+            for s in st.query_map(
+                params![concert_id, venue_id, unclaimed_free, pool, expired_before],
+                map,
+            )? {
+                seats.push(s?);
+            }
+        }
+        Area::Windows(windows) => {
+            let mut st = tx.prepare_cached(&format!(
+                "{SELECT} AND s.grid_y = ?6 AND s.grid_x BETWEEN ?7 AND ?8"
+            ))?;
+            for (y, x0, x1) in windows {
+                for s in st.query_map(
+                    params![
+                        concert_id,
+                        venue_id,
+                        unclaimed_free,
+                        pool,
+                        expired_before,
+                        y,
+                        x0,
+                        x1
+                    ],
+                    map,
+                )? {
+                    seats.push(s?);
+                }
+            }
+        }
+    }
     Ok((seats, (width - 1).max(0) as f64 / 2.0))
 }
 
@@ -471,15 +511,29 @@ fn check_gaps(
     seats: &[(i64, String, i64)],
     allow_gap: bool,
 ) -> Result<bool> {
-    let rows: Vec<i64> = {
-        let mut st = tx.prepare_cached("SELECT grid_y FROM seats WHERE id = ?1")?;
-        let mut rows = Vec::new();
+    // A seat can only become stranded next to a newly taken one, and whether it is depends on
+    // the seat beyond it: two columns either side of the selection in each row are enough.
+    let mut windows: Vec<(i64, i64, i64)> = Vec::new();
+    {
+        let mut st = tx.prepare_cached("SELECT grid_y, grid_x FROM seats WHERE id = ?1")?;
         for (id, _, _) in seats {
-            rows.push(st.query_row([id], |r| r.get(0))?);
+            let (y, x): (i64, i64) = st.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            match windows.iter_mut().find(|w| w.0 == y) {
+                Some(w) => {
+                    w.1 = w.1.min(x - 2);
+                    w.2 = w.2.max(x + 2);
+                }
+                None => windows.push((y, x - 2, x + 2)),
+            }
         }
-        rows
-    };
-    let (near, centre) = load_geometry(tx, concert_id, venue_id, Some(&rows), "cl.id IS NULL")?;
+    }
+    let (near, centre) = load_geometry(
+        tx,
+        concert_id,
+        venue_id,
+        Area::Windows(&windows),
+        FreeRule::NoClaim,
+    )?;
     let geo = crate::fairness::Geometry::new(&near, centre);
     let idx: Vec<usize> = seats.iter().filter_map(|s| geo.index_of(s.0)).collect();
     let stranded = geo.new_gaps(&idx);
@@ -487,7 +541,7 @@ fn check_gaps(
         return Ok(!stranded.is_empty());
     }
     let category = near[idx[0]].category.clone();
-    let (all, centre) = load_geometry(tx, concert_id, venue_id, None, "cl.id IS NULL")?;
+    let (all, centre) = load_geometry(tx, concert_id, venue_id, Area::Whole, FreeRule::NoClaim)?;
     let geo = crate::fairness::Geometry::new(&all, centre);
     match geo.best(seats.len(), |s| s.category == category) {
         Some(p) if p.together && p.gap_free => Err(Error::WouldStrandSeat {
@@ -505,7 +559,7 @@ fn pick_best(
     venue_id: i64,
     b: &BestRequest,
 ) -> Result<Vec<(i64, String, i64)>> {
-    let (all, centre) = load_geometry(tx, concert_id, venue_id, None, "cl.id IS NULL")?;
+    let (all, centre) = load_geometry(tx, concert_id, venue_id, Area::Whole, FreeRule::NoClaim)?;
     let geo = crate::fairness::Geometry::new(&all, centre);
     let category = b.category.as_ref().map(|c| c.to_ascii_uppercase());
     let pick = geo
@@ -560,10 +614,8 @@ pub(crate) fn insert_hold(
     gap_override: bool,
     seats: &[(i64, String, i64)],
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind, gap_override)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'live', ?6, ?7)",
-        params![hold_id, concert_id, customer_id, ts(now), ts(expires_at), kind, gap_override],
+    tx.prepare_cached("INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind, gap_override)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'live', ?6, ?7)")?.execute(params![hold_id, concert_id, customer_id, ts(now), ts(expires_at), kind, gap_override],
     )?;
     let mut st = tx.prepare_cached(
         "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at, reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -767,16 +819,15 @@ impl Store {
                 }
                 Selection::Best(b) => (pick_best(tx, concert_id, c.venue_id, b)?, false),
             };
-            let have: i64 = tx.query_row(
-                &format!(
-                    "SELECT count(*) FROM claims cl JOIN holds h ON h.id = cl.hold_id
-                     WHERE cl.concert_id = ?1 AND cl.active = 1 AND h.kind != 'pool'
-                       AND h.customer_id IN ({})",
-                    id_list(&same_person)
-                ),
-                [concert_id],
-                |r| r.get(0),
-            )?;
+            let have: i64 = tx
+                .prepare_cached(
+                    // From the customer's few holds to their claims, never the other way round:
+                    // a concert's claims grow with every sale.
+                    "SELECT count(*) FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id AND cl.active = 1
+                     WHERE h.customer_id IN (SELECT value FROM json_each(?2)) AND h.concert_id = ?1
+                       AND h.kind != 'pool'",
+                )?
+                .query_row(params![concert_id, json_ids(&same_person)], |r| r.get(0))?;
             if have + seats.len() as i64 > c.ticket_limit {
                 return Err(Error::LimitReached {
                     limit: c.ticket_limit,
@@ -800,9 +851,20 @@ impl Store {
             if replaced.is_some() {
                 crate::waitlist::seats_freed(tx, concert_id, now)?;
             }
-            let mut hold = hold_view(tx, &load_hold(tx, &hold_id)?)?;
-            hold.replaced = replaced;
-            Ok(hold)
+            Ok(Hold {
+                hold_id,
+                kind: "sale".into(),
+                concert_id,
+                customer: normalize_email(&customer.email)?,
+                seats: seats.iter().map(|s| s.1.clone()).collect(),
+                created_at: now,
+                expires_at,
+                total_cents: seats.iter().map(|s| s.2).sum(),
+                currency: c.currency.clone(),
+                state: "live".into(),
+                replaced,
+                gap_override,
+            })
         })
     }
 
@@ -816,11 +878,10 @@ impl Store {
         self.write(|tx| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
-            tx.execute(
-                "UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1",
-                params![h.id, ts(now)],
-            )?;
-            tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1", [&h.id])?;
+            tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1")?
+                .execute(params![h.id, ts(now)])?;
+            tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1")?
+                .execute([&h.id])?;
             if h.kind == "offer" {
                 crate::waitlist::end_offer(tx, &h.id, "left", now)?;
             }
@@ -854,10 +915,8 @@ impl Store {
         let (key, amount, currency, h) = self.write_durable(|tx| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
-            let (amount, currency): (i64, String) = tx.query_row(
-                "SELECT coalesce(sum(cl.price_cents), 0), co.currency FROM claims cl JOIN concerts co ON co.id = cl.concert_id
-                 WHERE cl.hold_id = ?1 AND cl.active = 1",
-                [&h.id],
+            let (amount, currency): (i64, String) = tx.prepare_cached("SELECT coalesce(sum(cl.price_cents), 0), co.currency FROM claims cl JOIN concerts co ON co.id = cl.concert_id
+                 WHERE cl.hold_id = ?1 AND cl.active = 1")?.query_row([&h.id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             if let Tender::Cash { tendered_cents } = tender
@@ -868,21 +927,15 @@ impl Store {
                     tendered: Money::new(*tendered_cents, &currency).to_string(),
                 });
             }
-            let attempt: i64 = tx.query_row(
-                "SELECT count(*) + 1 FROM payments WHERE hold_id = ?1 AND kind = 'charge'",
-                [&h.id],
+            let attempt: i64 = tx.prepare_cached("SELECT count(*) + 1 FROM payments WHERE hold_id = ?1 AND kind = 'charge'")?.query_row([&h.id],
                 |r| r.get(0),
             )?;
             let key = format!("charge-{}-{attempt}", h.id);
-            tx.execute(
-                "INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, created_at, updated_at)
-                 VALUES ('charge', ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
-                params![key, h.id, processor.name(), amount, currency, ts(now)],
+            tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, created_at, updated_at)
+                 VALUES ('charge', ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)")?.execute(params![key, h.id, processor.name(), amount, currency, ts(now)],
             )?;
-            tx.execute("UPDATE holds SET state = 'paying' WHERE id = ?1", [&h.id])?;
-            tx.execute(
-                "UPDATE claims SET expires_at = NULL WHERE hold_id = ?1 AND active = 1",
-                [&h.id],
+            tx.prepare_cached("UPDATE holds SET state = 'paying' WHERE id = ?1")?.execute([&h.id])?;
+            tx.prepare_cached("UPDATE claims SET expires_at = NULL WHERE hold_id = ?1 AND active = 1")?.execute([&h.id],
             )?;
             Ok((key, amount, currency, h))
         })?;
@@ -923,22 +976,16 @@ impl Store {
     fn fail_payment(&mut self, key: &str, hold_id: &str, why: &str) -> Result<()> {
         let now = self.now();
         self.write_durable(|tx| {
-            tx.execute(
-                "UPDATE payments SET state = 'failed', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1",
-                params![key, why, ts(now)],
+            tx.prepare_cached("UPDATE payments SET state = 'failed', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1")?.execute(params![key, why, ts(now)],
             )?;
             let expires = tx
                 .query_row("SELECT expires_at FROM holds WHERE id = ?1", [hold_id], |r| {
                     r.get::<_, i64>(0)
                 })?
                 .max(ts(now + Duration::minutes(1)));
-            tx.execute(
-                "UPDATE holds SET state = 'live', expires_at = ?2 WHERE id = ?1 AND state = 'paying'",
-                params![hold_id, expires],
+            tx.prepare_cached("UPDATE holds SET state = 'live', expires_at = ?2 WHERE id = ?1 AND state = 'paying'")?.execute(params![hold_id, expires],
             )?;
-            tx.execute(
-                "UPDATE claims SET expires_at = ?2 WHERE hold_id = ?1 AND active = 1",
-                params![hold_id, expires],
+            tx.prepare_cached("UPDATE claims SET expires_at = ?2 WHERE hold_id = ?1 AND active = 1")?.execute(params![hold_id, expires],
             )?;
             Ok(())
         })
@@ -957,9 +1004,7 @@ impl Store {
         let now = self.now();
         let result = self.write_durable(|tx| {
             let (hold_id, amount, currency, processor, state): (String, i64, String, String, String) =
-                tx.query_row(
-                    "SELECT hold_id, amount_cents, currency, processor, state FROM payments WHERE idempotency_key = ?1",
-                    [key],
+                tx.prepare_cached("SELECT hold_id, amount_cents, currency, processor, state FROM payments WHERE idempotency_key = ?1")?.query_row([key],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )?;
             if state != "pending" {
@@ -970,18 +1015,12 @@ impl Store {
             match outcome {
                 ChargeOutcome::Approved { reference, change_cents, detail } if h.state == "paying" => {
                     let booking_id = insert_booking(tx, &h.id, amount, &processor, now)?;
-                    tx.execute(
-                        "UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, booking_id = ?4, tendered_cents = ?5, change_cents = ?6, updated_at = ?7
-                         WHERE idempotency_key = ?1",
-                        params![key, reference, detail, booking_id, tendered, change_cents, ts(now)],
+                    tx.prepare_cached("UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, booking_id = ?4, tendered_cents = ?5, change_cents = ?6, updated_at = ?7
+                         WHERE idempotency_key = ?1")?.execute(params![key, reference, detail, booking_id, tendered, change_cents, ts(now)],
                     )?;
-                    tx.execute(
-                        "UPDATE holds SET state = 'paid', ended_at = ?2 WHERE id = ?1",
-                        params![h.id, ts(now)],
+                    tx.prepare_cached("UPDATE holds SET state = 'paid', ended_at = ?2 WHERE id = ?1")?.execute(params![h.id, ts(now)],
                     )?;
-                    tx.execute(
-                        "UPDATE claims SET booking_id = ?2, expires_at = NULL, reserved = 0 WHERE hold_id = ?1 AND active = 1",
-                        params![h.id, booking_id],
+                    tx.prepare_cached("UPDATE claims SET booking_id = ?2, expires_at = NULL, reserved = 0 WHERE hold_id = ?1 AND active = 1")?.execute(params![h.id, booking_id],
                     )?;
                     if h.kind == "offer" {
                         crate::waitlist::end_offer(tx, &h.id, "booked", now)?;
@@ -1003,27 +1042,19 @@ impl Store {
                 }
                 ChargeOutcome::Approved { reference, detail, .. } => {
                     // Captured, but the hold is gone: the money goes straight back.
-                    tx.execute(
-                        "UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, updated_at = ?4 WHERE idempotency_key = ?1",
-                        params![key, reference, detail, ts(now)],
+                    tx.prepare_cached("UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, updated_at = ?4 WHERE idempotency_key = ?1")?.execute(params![key, reference, detail, ts(now)],
                     )?;
-                    tx.execute(
-                        "INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
-                         VALUES ('refund', 'refund-' || ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?7)",
-                        params![key, h.id, processor, amount, currency, reference, ts(now)],
+                    tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
+                         VALUES ('refund', 'refund-' || ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?7)")?.execute(params![key, h.id, processor, amount, currency, reference, ts(now)],
                     )?;
                     Ok(Err(Error::HoldNotLive { id: h.id, state: h.state }))
                 }
                 ChargeOutcome::Declined { reason } => {
-                    tx.execute(
-                        "UPDATE payments SET state = 'declined', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1",
-                        params![key, reason, ts(now)],
+                    tx.prepare_cached("UPDATE payments SET state = 'declined', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1")?.execute(params![key, reason, ts(now)],
                     )?;
-                    tx.execute(
-                        "UPDATE holds SET state = 'declined', ended_at = ?2 WHERE id = ?1",
-                        params![h.id, ts(now)],
+                    tx.prepare_cached("UPDATE holds SET state = 'declined', ended_at = ?2 WHERE id = ?1")?.execute(params![h.id, ts(now)],
                     )?;
-                    tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1", [&h.id])?;
+                    tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1")?.execute([&h.id])?;
                     if h.kind == "offer" {
                         crate::waitlist::end_offer(tx, &h.id, "expired", now)?;
                     }
@@ -1088,27 +1119,17 @@ impl Store {
     fn abandon_payment(&mut self, key: &str) -> Result<()> {
         let now = self.now();
         self.write_durable(|tx| {
-            let hold_id: String = tx.query_row(
-                "SELECT hold_id FROM payments WHERE idempotency_key = ?1",
-                [key],
+            let hold_id: String = tx.prepare_cached("SELECT hold_id FROM payments WHERE idempotency_key = ?1")?.query_row([key],
                 |r| r.get(0),
             )?;
-            tx.execute(
-                "UPDATE payments SET state = 'failed', detail = 'interrupted; the processor never saw it', updated_at = ?2
-                 WHERE idempotency_key = ?1 AND state = 'pending'",
-                params![key, ts(now)],
+            tx.prepare_cached("UPDATE payments SET state = 'failed', detail = 'interrupted; the processor never saw it', updated_at = ?2
+                 WHERE idempotency_key = ?1 AND state = 'pending'")?.execute(params![key, ts(now)],
             )?;
-            tx.execute(
-                "UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1 AND state = 'paying'",
-                params![hold_id, ts(now)],
+            tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1 AND state = 'paying'")?.execute(params![hold_id, ts(now)],
             )?;
-            tx.execute(
-                "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL",
-                [&hold_id],
+            tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL")?.execute([&hold_id],
             )?;
-            let (concert_id, kind): (i64, String) = tx.query_row(
-                "SELECT concert_id, kind FROM holds WHERE id = ?1",
-                [&hold_id],
+            let (concert_id, kind): (i64, String) = tx.prepare_cached("SELECT concert_id, kind FROM holds WHERE id = ?1")?.query_row([&hold_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             if kind == "offer" {
@@ -1195,27 +1216,23 @@ impl Store {
             if state == "cancelled" {
                 return Err(Error::AlreadyCancelled(code.clone()));
             }
-            tx.execute("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1", params![id, ts(now)])?;
+            tx.prepare_cached("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1")?.execute(params![id, ts(now)])?;
             let seats: Vec<String> = {
                 let mut st = tx.prepare(
                     "SELECT s.label FROM claims cl JOIN seats s ON s.id = cl.seat_id WHERE cl.booking_id = ?1 ORDER BY s.grid_y, s.grid_x",
                 )?;
                 st.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
             };
-            tx.execute("UPDATE claims SET active = 0 WHERE booking_id = ?1", [id])?;
+            tx.prepare_cached("UPDATE claims SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
             let concert_id: i64 =
-                tx.query_row("SELECT concert_id FROM bookings WHERE id = ?1", [id], |r| r.get(0))?;
+                tx.prepare_cached("SELECT concert_id FROM bookings WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
             crate::waitlist::seats_freed(tx, concert_id, now)?;
             // One refund per captured charge, keyed so a retry never refunds twice.
-            tx.execute(
-                "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
+            tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
                  SELECT 'refund', 'refund-' || idempotency_key, hold_id, booking_id, processor, amount_cents, currency, 'pending', reference, ?2, ?2
-                 FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'",
-                params![id, ts(now)],
+                 FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'")?.execute(params![id, ts(now)],
             )?;
-            let refund: i64 = tx.query_row(
-                "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'",
-                [id],
+            let refund: i64 = tx.prepare_cached("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'")?.query_row([id],
                 |r| r.get(0),
             )?;
             let facts = crate::notify::booking_facts(tx, id)?;
@@ -1278,9 +1295,7 @@ impl Store {
             crate::failpoint::hit("cancel:after-refund");
             let now = self.now();
             self.write_durable(|tx| {
-                tx.execute(
-                    "UPDATE payments SET state = 'captured', reference = ?2, updated_at = ?3 WHERE idempotency_key = ?1 AND state = 'pending'",
-                    params![key, reference, ts(now)],
+                tx.prepare_cached("UPDATE payments SET state = 'captured', reference = ?2, updated_at = ?3 WHERE idempotency_key = ?1 AND state = 'pending'")?.execute(params![key, reference, ts(now)],
                 )?;
                 Ok(())
             })?;
@@ -1307,10 +1322,8 @@ impl Store {
             self.conn(),
             concert_id,
             rules.venue_id,
-            None,
-            &format!(
-                "(cl.id IS NULL OR (cl.booking_id IS NULL AND cl.expires_at IS NOT NULL AND cl.expires_at <= {now}))"
-            ),
+            Area::Whole,
+            FreeRule::NoClaimOrExpired(now),
         )
     }
 

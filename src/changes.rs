@@ -35,11 +35,11 @@ pub(crate) fn move_start(
     local_start: NaiveDateTime,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let tz: String = tx.query_row(
-        "SELECT v.timezone FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.id = ?1",
-        [concert_id],
-        |r| r.get(0),
-    )?;
+    let tz: String = tx
+        .prepare_cached(
+            "SELECT v.timezone FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.id = ?1",
+        )?
+        .query_row([concert_id], |r| r.get(0))?;
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
     let start = tz
         .from_local_datetime(&local_start)
@@ -50,9 +50,7 @@ pub(crate) fn move_start(
                 local_start.format("%Y-%m-%d %H:%M")
             ))
         })?;
-    tx.execute(
-        "UPDATE concerts SET starts_at = ?2, utc_offset = ?3, local_date = ?4, local_time = ?5, sequence = sequence + 1 WHERE id = ?1",
-        params![
+    tx.prepare_cached("UPDATE concerts SET starts_at = ?2, utc_offset = ?3, local_date = ?4, local_time = ?5, sequence = sequence + 1 WHERE id = ?1")?.execute(params![
             concert_id,
             start.timestamp(),
             start.offset().fix().local_minus_utc(),
@@ -134,18 +132,12 @@ impl Store {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
             }
             let mut report = ConcertCancelReport { concert_id, ..Default::default() };
-            tx.execute(
-                "UPDATE concerts SET status = 'cancelled', cancel_reason = ?2 WHERE id = ?1",
-                params![concert_id, reason],
+            tx.prepare_cached("UPDATE concerts SET status = 'cancelled', cancel_reason = ?2 WHERE id = ?1")?.execute(params![concert_id, reason],
             )?;
             // Holds end, including one being paid: its charge will be refunded when it lands.
-            report.holds_released = tx.execute(
-                "UPDATE holds SET state = 'released', ended_at = ?2 WHERE concert_id = ?1 AND state IN ('live', 'paying') AND kind != 'pool'",
-                params![concert_id, ts(now)],
+            report.holds_released = tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE concert_id = ?1 AND state IN ('live', 'paying') AND kind != 'pool'")?.execute(params![concert_id, ts(now)],
             )?;
-            tx.execute(
-                "UPDATE claims SET active = 0 WHERE concert_id = ?1 AND booking_id IS NULL AND active = 1",
-                [concert_id],
+            tx.prepare_cached("UPDATE claims SET active = 0 WHERE concert_id = ?1 AND booking_id IS NULL AND active = 1")?.execute([concert_id],
             )?;
             let waiting: Vec<(i64, i64)> = {
                 let mut st = tx.prepare(
@@ -154,9 +146,9 @@ impl Store {
                 st.query_map([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
             };
             let (artist, title): (String, String) =
-                tx.query_row("SELECT artist, title FROM concerts WHERE id = ?1", [concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                tx.prepare_cached("SELECT artist, title FROM concerts WHERE id = ?1")?.query_row([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             for (id, customer) in &waiting {
-                tx.execute("UPDATE waitlist SET state = 'left', updated_at = ?2 WHERE id = ?1", params![id, ts(now)])?;
+                tx.prepare_cached("UPDATE waitlist SET state = 'left', updated_at = ?2 WHERE id = ?1")?.execute(params![id, ts(now)])?;
                 let notice = notify::Notice {
                     kind: "concert_cancelled",
                     subject: format!("Cancelled: {artist} - {title}"),
@@ -175,17 +167,13 @@ impl Store {
                 st.query_map([concert_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
             };
             for id in &bookings {
-                tx.execute("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1", params![id, ts(now)])?;
-                tx.execute("UPDATE claims SET active = 0 WHERE booking_id = ?1", [id])?;
-                tx.execute(
-                    "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
+                tx.prepare_cached("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1")?.execute(params![id, ts(now)])?;
+                tx.prepare_cached("UPDATE claims SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
+                tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
                      SELECT 'refund', 'refund-' || idempotency_key, hold_id, booking_id, processor, amount_cents, currency, 'pending', reference, ?2, ?2
-                     FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'",
-                    params![id, ts(now)],
+                     FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'")?.execute(params![id, ts(now)],
                 )?;
-                let refund: i64 = tx.query_row(
-                    "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'",
-                    [id],
+                let refund: i64 = tx.prepare_cached("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'")?.query_row([id],
                     |r| r.get(0),
                 )?;
                 let facts = notify::booking_facts(tx, *id)?;

@@ -7,8 +7,8 @@
 //! party does not fit keeps its place. An offer that runs out moves on to the next person.
 
 use crate::booking::{
-    concert_rules, id_list, insert_hold, load_geometry, new_hold_id, normalize_email,
-    same_person_ids, upsert_customer,
+    Area, FreeRule, concert_rules, insert_hold, json_ids, load_geometry, new_hold_id,
+    normalize_email, same_person_ids, upsert_customer,
 };
 use crate::error::{Error, Result};
 use crate::model::{CustomerInfo, Money, WaitlistEntry};
@@ -43,10 +43,8 @@ pub(crate) fn end_offer(
     let Some((id, customer_id, concert_id)) = entry else {
         return Ok(());
     };
-    tx.execute(
-        "UPDATE waitlist SET state = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, state, ts(now)],
-    )?;
+    tx.prepare_cached("UPDATE waitlist SET state = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, state, ts(now)])?;
     if state == "expired" {
         let c = concert_words(tx, concert_id)?;
         let notice = Notice {
@@ -79,10 +77,8 @@ struct ConcertWords {
 }
 
 fn concert_words(tx: &Transaction<'_>, concert_id: i64) -> Result<ConcertWords> {
-    Ok(tx.query_row(
-        "SELECT co.artist, co.title, co.starts_at, co.utc_offset, v.name, co.currency FROM concerts co
-         JOIN venues v ON v.id = co.venue_id WHERE co.id = ?1",
-        [concert_id],
+    Ok(tx.prepare_cached("SELECT co.artist, co.title, co.starts_at, co.utc_offset, v.name, co.currency FROM concerts co
+         JOIN venues v ON v.id = co.venue_id WHERE co.id = ?1")?.query_row([concert_id],
         |r| {
             let start = from_ts(r.get(2)?);
             let offset = FixedOffset::east_opt(r.get(3)?).unwrap_or(FixedOffset::east_opt(0).expect("utc"));
@@ -113,10 +109,8 @@ pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<U
     let pool = pool_id(concert_id);
     if waiting.is_empty() {
         // Nobody waits: kept seats go back on sale.
-        tx.execute(
-            "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1",
-            [&pool],
-        )?;
+        tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1")?
+            .execute([&pool])?;
         return Ok(());
     }
     let rules = concert_rules(tx, concert_id)?;
@@ -150,8 +144,8 @@ pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<U
         tx,
         concert_id,
         rules.venue_id,
-        None,
-        &format!("coalesce(cl.hold_id = '{pool}', 0)"),
+        Area::Whole,
+        FreeRule::Pool(pool.clone()),
     )?;
     let mut served = 0;
     for (entry_id, customer_id, party, category) in &waiting {
@@ -177,9 +171,7 @@ pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<U
                 )
             })
             .collect();
-        tx.execute(
-            &format!("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1 AND seat_id IN ({})", id_list(&pick.ids)),
-            [&pool],
+        tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1 AND seat_id IN (SELECT value FROM json_each(?2))")?.execute(params![pool, json_ids(&pick.ids)],
         )?;
         let hold_id = new_hold_id();
         let deadline = now + Duration::minutes(rules.offer_minutes);
@@ -194,9 +186,7 @@ pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<U
             false,
             &chosen,
         )?;
-        tx.execute(
-            "UPDATE waitlist SET state = 'offered', hold_id = ?2, offer_expires_at = ?3, updated_at = ?4 WHERE id = ?1",
-            params![entry_id, hold_id, ts(deadline), ts(now)],
+        tx.prepare_cached("UPDATE waitlist SET state = 'offered', hold_id = ?2, offer_expires_at = ?3, updated_at = ?4 WHERE id = ?1")?.execute(params![entry_id, hold_id, ts(deadline), ts(now)],
         )?;
         for s in seats.iter_mut() {
             if pick.ids.contains(&s.id) {
@@ -212,10 +202,8 @@ pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<U
         served += 1;
     }
     if served == waiting.len() {
-        tx.execute(
-            "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1",
-            [&pool],
-        )?;
+        tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1")?
+            .execute([&pool])?;
     }
     Ok(())
 }
@@ -229,11 +217,11 @@ fn ensure_pool(tx: &Transaction<'_>, concert_id: i64, now: DateTime<Utc>) -> Res
             phone: None,
         },
     )?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
          VALUES (?1, ?2, ?3, ?4, 253402300799, 'live', 'pool') ON CONFLICT (id) DO NOTHING",
-        params![pool_id(concert_id), concert_id, owner, ts(now)],
-    )?;
+    )?
+    .execute(params![pool_id(concert_id), concert_id, owner, ts(now)])?;
     Ok(())
 }
 
@@ -246,11 +234,9 @@ fn offer_notice(
 ) -> Result<Notice> {
     let c = concert_words(tx, concert_id)?;
     let total: i64 = seats.iter().map(|s| s.2).sum();
-    let offset: i32 = tx.query_row(
-        "SELECT utc_offset FROM concerts WHERE id = ?1",
-        [concert_id],
-        |r| r.get(0),
-    )?;
+    let offset: i32 = tx
+        .prepare_cached("SELECT utc_offset FROM concerts WHERE id = ?1")?
+        .query_row([concert_id], |r| r.get(0))?;
     let local_deadline = FixedOffset::east_opt(offset)
         .unwrap_or(FixedOffset::east_opt(0).expect("utc"))
         .from_utc_datetime(&deadline.naive_utc())
@@ -305,13 +291,11 @@ fn offer_notice(
 }
 
 fn entry_view(tx: &rusqlite::Connection, id: i64) -> Result<WaitlistEntry> {
-    let mut entry = tx.query_row(
-        "SELECT cu.email, w.party, w.category, w.state, w.joined_at, w.hold_id, w.offer_expires_at,
+    let mut entry = tx.prepare_cached("SELECT cu.email, w.party, w.category, w.state, w.joined_at, w.hold_id, w.offer_expires_at,
                 CASE WHEN w.state IN ('waiting', 'offered') THEN
                     (SELECT count(*) FROM waitlist o WHERE o.concert_id = w.concert_id
                        AND o.state IN ('waiting', 'offered') AND o.id <= w.id) END
-         FROM waitlist w JOIN customers cu ON cu.id = w.customer_id WHERE w.id = ?1",
-        [id],
+         FROM waitlist w JOIN customers cu ON cu.id = w.customer_id WHERE w.id = ?1")?.query_row([id],
         |r| {
             let state: String = r.get(3)?;
             let deadline: Option<i64> = r.get(6)?;
@@ -362,9 +346,7 @@ impl Store {
             }
             let category = category.map(|c| c.trim().to_ascii_uppercase());
             if let Some(c) = &category {
-                let known: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM prices WHERE concert_id = ?1 AND category = ?2)",
-                    params![concert_id, c],
+                let known: bool = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM prices WHERE concert_id = ?1 AND category = ?2)")?.query_row(params![concert_id, c],
                     |r| r.get(0),
                 )?;
                 if !known {
@@ -373,13 +355,9 @@ impl Store {
             }
             let customer_id = upsert_customer(tx, customer)?;
             let same = same_person_ids(tx, customer_id)?;
-            let booked: i64 = tx.query_row(
-                &format!(
-                    "SELECT count(*) FROM claims cl JOIN holds h ON h.id = cl.hold_id
-                     WHERE cl.concert_id = ?1 AND cl.active = 1 AND h.kind != 'pool' AND h.customer_id IN ({})",
-                    id_list(&same)
-                ),
-                [concert_id],
+            let booked: i64 = tx.prepare_cached("SELECT count(*) FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id AND cl.active = 1
+                 WHERE h.customer_id IN (SELECT value FROM json_each(?2)) AND h.concert_id = ?1
+                   AND h.kind != 'pool'")?.query_row(params![concert_id, json_ids(&same)],
                 |r| r.get(0),
             )?;
             let room = rules.ticket_limit - booked;
@@ -392,11 +370,9 @@ impl Store {
             }
             let existing: Option<i64> = tx
                 .query_row(
-                    &format!(
-                        "SELECT id FROM waitlist WHERE concert_id = ?1 AND state IN ('waiting', 'offered') AND customer_id IN ({})",
-                        id_list(&same)
-                    ),
-                    [concert_id],
+                    "SELECT id FROM waitlist WHERE concert_id = ?1 AND state IN ('waiting', 'offered')
+                     AND customer_id IN (SELECT value FROM json_each(?2))",
+                    params![concert_id, json_ids(&same)],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -408,12 +384,10 @@ impl Store {
                     e.position.unwrap_or_default()
                 )));
             }
-            let free: i64 = tx.query_row(
-                "SELECT count(*) FROM seats s JOIN concerts co ON co.venue_id = s.venue_id AND co.id = ?1
+            let free: i64 = tx.prepare_cached("SELECT count(*) FROM seats s JOIN concerts co ON co.venue_id = s.venue_id AND co.id = ?1
                  WHERE (?2 IS NULL OR s.category = ?2)
                    AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
-                                   AND (cl.expires_at IS NULL OR cl.expires_at > ?3 OR cl.booking_id IS NOT NULL))",
-                params![concert_id, category, ts(now)],
+                                   AND (cl.expires_at IS NULL OR cl.expires_at > ?3 OR cl.booking_id IS NOT NULL))")?.query_row(params![concert_id, category, ts(now)],
                 |r| r.get(0),
             )?;
             if free > 0 {
@@ -422,10 +396,8 @@ impl Store {
                     category.as_deref().map(|c| format!(" of category {c}")).unwrap_or_default()
                 )));
             }
-            tx.execute(
-                "INSERT INTO waitlist (concert_id, customer_id, party, category, joined_at, state, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'waiting', ?5)",
-                params![concert_id, customer_id, party, category, ts(now)],
+            tx.prepare_cached("INSERT INTO waitlist (concert_id, customer_id, party, category, joined_at, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'waiting', ?5)")?.execute(params![concert_id, customer_id, party, category, ts(now)],
             )?;
             let id = tx.last_insert_rowid();
             entry_view(tx, id)
@@ -448,15 +420,13 @@ impl Store {
             let Some((id, state, hold)) = found else {
                 return Err(Error::invalid(format!("{email} is not on the waiting list of concert {concert_id}")));
             };
-            tx.execute("UPDATE waitlist SET state = 'left', updated_at = ?2 WHERE id = ?1", params![id, ts(now)])?;
+            tx.prepare_cached("UPDATE waitlist SET state = 'left', updated_at = ?2 WHERE id = ?1")?.execute(params![id, ts(now)])?;
             if state == "offered"
                 && let Some(hold) = hold
             {
-                tx.execute(
-                    "UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1 AND state = 'live'",
-                    params![hold, ts(now)],
+                tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1 AND state = 'live'")?.execute(params![hold, ts(now)],
                 )?;
-                tx.execute("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL", [&hold])?;
+                tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL")?.execute([&hold])?;
             }
             seats_freed(tx, concert_id, now)?;
             entry_view(tx, id)
@@ -499,10 +469,8 @@ impl Store {
         }
         self.write(|tx| {
             concert_rules(tx, concert_id)?;
-            tx.execute(
-                "UPDATE concerts SET ticket_limit = coalesce(?2, ticket_limit), hold_minutes = coalesce(?3, hold_minutes),
-                 offer_minutes = coalesce(?4, offer_minutes) WHERE id = ?1",
-                params![concert_id, ticket_limit, hold_minutes, offer_minutes],
+            tx.prepare_cached("UPDATE concerts SET ticket_limit = coalesce(?2, ticket_limit), hold_minutes = coalesce(?3, hold_minutes),
+                 offer_minutes = coalesce(?4, offer_minutes) WHERE id = ?1")?.execute(params![concert_id, ticket_limit, hold_minutes, offer_minutes],
             )?;
             Ok(())
         })

@@ -28,11 +28,9 @@ pub(crate) fn queue(
     notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let (email, phone): (String, Option<String>) = tx.query_row(
-        "SELECT email, phone FROM customers WHERE id = ?1",
-        [customer_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (email, phone): (String, Option<String>) = tx
+        .prepare_cached("SELECT email, phone FROM customers WHERE id = ?1")?
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO outbox (kind, channel, recipient, customer_id, subject, body, calendar, booking_code, created_at, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -84,15 +82,13 @@ pub(crate) struct BookingFacts {
 }
 
 pub(crate) fn booking_facts(tx: &Transaction<'_>, booking_id: i64) -> Result<BookingFacts> {
-    let mut facts = tx.query_row(
-        "SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, co.utc_offset,
+    let mut facts = tx.prepare_cached("SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, co.utc_offset,
                 b.total_cents, b.currency,
                 coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'), b.method),
                 co.sequence
          FROM bookings b JOIN customers cu ON cu.id = b.customer_id
          JOIN concerts co ON co.id = b.concert_id JOIN venues v ON v.id = co.venue_id
-         WHERE b.id = ?1",
-        [booking_id],
+         WHERE b.id = ?1")?.query_row([booking_id],
         |r| {
             let starts_at = from_ts(r.get(7)?);
             let offset = FixedOffset::east_opt(r.get(8)?).unwrap_or(FixedOffset::east_opt(0).expect("utc"));

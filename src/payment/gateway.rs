@@ -55,8 +55,8 @@ impl SimulatedGateway {
     pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<SimulatedGateway> {
         let path = path.as_ref();
         crate::store::create_private_file(path)?;
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(crate::store::BUSY_TIMEOUT)?;
+        let mut conn = Connection::open(path)?;
+        conn.busy_handler(Some(crate::store::busy_wait))?;
         conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
         conn.execute_batch(
             "PRAGMA synchronous = FULL;

@@ -1,0 +1,342 @@
+//! Contention: P processes (1, 2, 4, 8) holding 2 seats at a time on one 20,000-seat concert,
+//! spread out and then all fighting over the same 200 seats; hold + pay + confirm with cash and
+//! a test card; and the bare limit: the same number of minimal hold-shaped write transactions
+//! (BEGIN IMMEDIATE; one conditional UPDATE; one INSERT; COMMIT) with the same pragmas.
+//!
+//! `cargo bench --bench contention` (workers are this binary, re-run as child processes).
+//! Prints figures; asserts only that no seat was claimed twice.
+
+use boxoffice::payment::gateway::CARD_APPROVE;
+use boxoffice::{Card, CustomerInfo, Processors, Store, SystemClock, Tender};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+const ROWS: usize = 100;
+const PER_ROW: usize = 200; // 20,000 seats, no aisles: every pair (2k-1, 2k) leaves no gap
+const OPS: usize = 300; // per process
+
+fn arena() -> String {
+    let mut s = String::from(
+        "venue Bench Arena\ncity Benchville\ntimezone Europe/Vienna\ncategory S Standard\nsection B Block\n",
+    );
+    for r in 1..=ROWS {
+        s.push_str(&format!("{r} |{}|\n", "S".repeat(PER_ROW)));
+    }
+    s
+}
+
+fn setup(dir: &Path) -> PathBuf {
+    let db = dir.join("bench.db");
+    let mut store = Store::open(&db, Arc::new(SystemClock)).unwrap();
+    store.add_venue("bench-arena", &arena()).unwrap();
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
+    store
+        .add_concert(&boxoffice::catalog::NewConcert {
+            external_id: Some("bench".into()),
+            artist: "Bench".into(),
+            title: "Load".into(),
+            venue_slug: "bench-arena".into(),
+            local_start: day.and_hms_opt(20, 0, 0).unwrap(),
+            on_sale_at: chrono::Utc::now() - chrono::Duration::days(1),
+            prices: vec![("S".into(), 5000)],
+            currency: "EUR".into(),
+            ticket_limit: 6,
+            hold_minutes: 60,
+        })
+        .unwrap();
+    // The bare-limit tables, in the same file, with the same pragmas.
+    let conn = Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE bare_seats (id INTEGER PRIMARY KEY, taken INTEGER NOT NULL DEFAULT 0);
+         CREATE TABLE bare_holds (id INTEGER PRIMARY KEY, seat INTEGER NOT NULL, at INTEGER NOT NULL);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+         INSERT INTO bare_seats (id) SELECT i FROM n;",
+    )
+    .unwrap();
+    db
+}
+
+/// A pair of seats for operation `i` of worker `w`: spread over the hall, or among 200 seats.
+fn pair(w: usize, i: usize, procs: usize, contended: bool) -> (usize, usize) {
+    let k = if contended {
+        (i * 7 + w * 13) % 100
+    } else {
+        (i * procs + w) % (ROWS * PER_ROW / 2)
+    };
+    let row = k / (PER_ROW / 2) + 1;
+    let n = (k % (PER_ROW / 2)) * 2 + 1;
+    (row, n)
+}
+
+fn worker(args: &[String]) {
+    let db = PathBuf::from(&args[0]);
+    let mode = args[1].as_str();
+    let w: usize = args[2].parse().unwrap();
+    let procs: usize = args[3].parse().unwrap();
+    let contended = args[4] == "contended";
+    let run = &args[5];
+    let clock = Arc::new(SystemClock);
+    let mut lat = Vec::with_capacity(OPS);
+    let mut refused = 0;
+    let epoch_us = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+    };
+    let mut window = (0u128, 0u128);
+    match mode {
+        "hold" | "pay-cash" | "pay-card" => {
+            let mut store = Store::open(&db, clock.clone()).unwrap();
+            let concert = store.resolve_concert("bench").unwrap();
+            let processors =
+                Processors::with_gateway(db.with_extension("gateway.db"), clock.clone()).unwrap();
+            window.0 = epoch_us();
+            for i in 0..OPS {
+                let (row, n) = pair(w, i, procs, contended);
+                let seats = vec![format!("B-{row}-{n}"), format!("B-{row}-{}", n + 1)];
+                let who = CustomerInfo {
+                    email: format!("{run}-{w}-{i}@bench.test"),
+                    ..Default::default()
+                };
+                let t = Instant::now();
+                match store.hold_seats(concert, &seats, &who) {
+                    Ok(hold) if mode != "hold" => {
+                        let tender = if mode == "pay-cash" {
+                            Tender::Cash {
+                                tendered_cents: 10_000,
+                            }
+                        } else {
+                            Tender::Card(
+                                Card::parse(CARD_APPROVE, "12/30", "123", store.now()).unwrap(),
+                            )
+                        };
+                        store.pay(&hold.hold_id, &tender, &processors).unwrap();
+                    }
+                    Ok(_) => {}
+                    Err(_) => refused += 1,
+                }
+                lat.push(t.elapsed().as_micros() as u64);
+            }
+        }
+        _ => {
+            // The bare limit: a minimal hold-shaped transaction, same pragmas (and for pay,
+            // two more durable commits, plus one for the gateway with a card).
+            let conn = Connection::open(&db).unwrap();
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .unwrap();
+            conn.execute_batch(
+                "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+            )
+            .unwrap();
+            window.0 = epoch_us();
+            let extra = match mode {
+                "bare-pay-cash" => 2,
+                "bare-pay-card" => 3,
+                _ => 0,
+            };
+            for i in 0..OPS {
+                let (row, n) = pair(w, i, procs, contended);
+                let seat = ((row - 1) * PER_ROW + n) as i64;
+                let t = Instant::now();
+                conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                let changed = conn
+                    .execute(
+                        "UPDATE bare_seats SET taken = 1 WHERE id IN (?1, ?2) AND taken = 0",
+                        [seat, seat + 1],
+                    )
+                    .unwrap();
+                if changed == 2 {
+                    conn.execute(
+                        "INSERT INTO bare_holds (seat, at) VALUES (?1, ?2)",
+                        [seat, i as i64],
+                    )
+                    .unwrap();
+                    conn.execute_batch("COMMIT").unwrap();
+                    for _ in 0..extra {
+                        conn.execute_batch("PRAGMA synchronous=FULL; BEGIN IMMEDIATE")
+                            .unwrap();
+                        conn.execute(
+                            "INSERT INTO bare_holds (seat, at) VALUES (?1, ?2)",
+                            [seat, -1],
+                        )
+                        .unwrap();
+                        conn.execute_batch("COMMIT; PRAGMA synchronous=NORMAL")
+                            .unwrap();
+                    }
+                } else {
+                    conn.execute_batch("ROLLBACK").unwrap();
+                    refused += 1;
+                }
+                lat.push(t.elapsed().as_micros() as u64);
+            }
+        }
+    }
+    window.1 = epoch_us();
+    println!(
+        "{} {} {refused} {}",
+        window.0,
+        window.1,
+        lat.iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+}
+
+struct Figures {
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    refused: f64,
+}
+
+fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figures {
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..procs)
+        .map(|w| {
+            Command::new(&exe)
+                .args([
+                    "worker",
+                    db.to_str().unwrap(),
+                    mode,
+                    &w.to_string(),
+                    &procs.to_string(),
+                    if contended { "contended" } else { "spread" },
+                    tag,
+                ])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut lat: Vec<u64> = Vec::new();
+    let mut refused = 0usize;
+    let (mut first, mut last) = (u128::MAX, 0u128);
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "worker failed");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let f: Vec<&str> = text.trim().splitn(4, ' ').collect();
+        first = first.min(f[0].parse().unwrap());
+        last = last.max(f[1].parse().unwrap());
+        refused += f[2].parse::<usize>().unwrap();
+        lat.extend(f[3].split(',').map(|x| x.parse::<u64>().unwrap()));
+    }
+    // From the first worker's first operation to the last one's last: process start-up is not
+    // part of the rate.
+    let wall = (last - first) as f64 / 1e6;
+    lat.sort_unstable();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    Figures {
+        per_sec: lat.len() as f64 / wall,
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        refused: refused as f64 / lat.len() as f64,
+    }
+}
+
+fn reset(db: &Path) {
+    let conn = Connection::open(db).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    conn.execute_batch(
+        "UPDATE claims SET active = 0 WHERE active = 1;
+         UPDATE holds SET state = 'released' WHERE state = 'live';
+         UPDATE bare_seats SET taken = 0 WHERE taken = 1;",
+    )
+    .unwrap();
+}
+
+fn check_no_double_claims(db: &Path) {
+    let conn = Connection::open(db).unwrap();
+    let doubles: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM claims WHERE active = 1 GROUP BY concert_id, seat_id HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(doubles, 0, "a seat was claimed twice");
+}
+
+fn line(label: &str, f: &Figures, bare: Option<&Figures>) {
+    let ratio = bare
+        .map(|b| format!("{:>5.0}%", 100.0 * f.per_sec / b.per_sec))
+        .unwrap_or_default();
+    println!(
+        "{label:<34} {:>8.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  refused {:>5.1}%  {ratio}",
+        f.per_sec,
+        f.p50_ms,
+        f.p99_ms,
+        100.0 * f.refused
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("worker") {
+        return worker(&args[1..]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = setup(dir.path());
+    println!(
+        "contention: {} seats, {OPS} operations per process, holds of 2 seats",
+        ROWS * PER_ROW
+    );
+    println!(
+        "{:<34} {:>10}  {:>12}  {:>12}  {:>13}  vs bare",
+        "run", "rate", "", "", ""
+    );
+    let mut tag = 0;
+    for contended in [false, true] {
+        for procs in [1, 2, 4, 8] {
+            let name = if contended {
+                "same 200 seats"
+            } else {
+                "spread"
+            };
+            let mut fig = |mode: &str| {
+                tag += 1;
+                reset(&db);
+                let f = run(&db, mode, procs, contended, &format!("r{tag}"));
+                check_no_double_claims(&db);
+                f
+            };
+            let bare = fig("bare");
+            let hold = fig("hold");
+            line(&format!("bare  {name}, {procs} proc"), &bare, None);
+            line(&format!("hold  {name}, {procs} proc"), &hold, Some(&bare));
+            if !contended && (procs == 1 || procs == 4) {
+                let bare_cash = fig("bare-pay-cash");
+                let cash = fig("pay-cash");
+                let bare_card = fig("bare-pay-card");
+                let card = fig("pay-card");
+                line(
+                    &format!("bare  hold+pay (cash), {procs} proc"),
+                    &bare_cash,
+                    None,
+                );
+                line(
+                    &format!("hold+pay+confirm cash, {procs} proc"),
+                    &cash,
+                    Some(&bare_cash),
+                );
+                line(
+                    &format!("bare  hold+pay (card), {procs} proc"),
+                    &bare_card,
+                    None,
+                );
+                line(
+                    &format!("hold+pay+confirm card, {procs} proc"),
+                    &card,
+                    Some(&bare_card),
+                );
+            }
+        }
+    }
+    println!("no seat was claimed twice in any run");
+}
