@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::payment::{ChargeOutcome, ChargeRequest, Processors, RefundRequest, Tender};
-use crate::search::{summary_from_row, summary_select};
+use crate::search::summaries;
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, named_params, params};
@@ -658,14 +658,8 @@ impl Store {
     }
 
     pub fn concert(&self, concert_id: i64) -> Result<ConcertSummary> {
-        let sql = format!("{} WHERE c.id = :id", summary_select());
-        self.conn()
-            .query_row(
-                &sql,
-                named_params! {":now": ts(self.now()), ":id": concert_id},
-                summary_from_row,
-            )
-            .optional()?
+        summaries(self.conn(), &[concert_id], ts(self.now()))?
+            .pop()
             .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))
     }
 

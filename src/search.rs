@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::ConcertSummary;
-use crate::store::{CLAIM_HOLDS_SEAT_SQL, Store, from_ts, ts};
+use crate::store::{Store, from_ts, ts};
 use chrono::{FixedOffset, NaiveDate, NaiveTime, TimeZone};
 use rusqlite::Row;
 use rusqlite::types::Value;
@@ -140,21 +140,40 @@ fn tokenize(input: &str) -> Vec<String> {
     out
 }
 
-/// The columns and counts every concert listing shows; `:now` must be bound.
-pub(crate) fn summary_select() -> String {
-    String::from(
-        "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
-            (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NOT NULL),
-            (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved = 0 AND cl.booking_id IS NULL
-                 AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
-            (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved = 1 AND cl.booking_id IS NULL
-                 AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
-            (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
-            (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
-            c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
-            (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered'))
-         FROM concerts c JOIN venues v ON v.id = c.venue_id",
-    )
+/// The columns and counts every concert listing shows, for the concerts whose ids are the JSON
+/// array `:ids`; `:now` must be bound. Run for one page only: the counts read each concert's
+/// claims (from a covering index).
+pub(crate) const SUMMARY_SQL: &str = "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
+        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NOT NULL),
+        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved = 0
+             AND cl.booking_id IS NULL AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
+        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved = 1
+             AND cl.booking_id IS NULL AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
+        (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
+        (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
+        c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
+        (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered'))
+     FROM concerts c JOIN venues v ON v.id = c.venue_id
+     WHERE c.id IN (SELECT value FROM json_each(:ids))";
+
+/// Summaries of these concerts, in the order of `ids`. (No ORDER BY in SQL: it would tempt the
+/// planner to walk the start-time index over the whole season instead of looking up the ids.)
+pub(crate) fn summaries(
+    conn: &rusqlite::Connection,
+    ids: &[i64],
+    now: i64,
+) -> Result<Vec<ConcertSummary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut st = conn.prepare_cached(SUMMARY_SQL)?;
+    let rows = st.query_map(
+        rusqlite::named_params! {":now": now, ":ids": crate::booking::json_ids(ids)},
+        summary_from_row,
+    )?;
+    let mut found: Vec<ConcertSummary> = rows.collect::<rusqlite::Result<_>>()?;
+    found.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
+    Ok(found)
 }
 
 pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> {
@@ -236,14 +255,13 @@ impl Store {
         let mut args = Args(vec![(":now".into(), Value::Integer(ts(self.now())))]);
         let mut clauses: Vec<String> = Vec::new();
         let mut fts: Vec<String> = Vec::new();
-        let terms: [(&Option<String>, &str, &[&str]); 3] = [
+        let terms: [(&Option<String>, &str, &[&str]); 2] = [
             (
                 &q.text,
                 "{artist title venue city}",
                 &["c.artist", "c.title", "v.name", "v.city"],
             ),
             (&q.artist, "artist", &["c.artist"]),
-            (&q.venue, "{venue city}", &["v.name", "v.city"]),
         ];
         for (term, fts_cols, cols) in terms {
             let Some(term) = term.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
@@ -259,6 +277,13 @@ impl Store {
                     .collect();
                 clauses.push(format!("({})", ors.join(" OR ")));
             }
+        }
+        // Venues are few: match them first, then walk their concerts by date.
+        if let Some(term) = q.venue.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let p = args.bind(like_pattern(term));
+            clauses.push(format!(
+                "c.venue_id IN (SELECT id FROM venues WHERE name LIKE {p} ESCAPE '\\' OR city LIKE {p} ESCAPE '\\')"
+            ));
         }
         if !fts.is_empty() {
             let p = args.bind(fts.join(" AND "));
@@ -286,11 +311,18 @@ impl Store {
             clauses.push(format!("c.local_time <= {p}"));
         }
         if q.available {
-            clauses.push(format!(
-                "c.status = 'scheduled' AND (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND {CLAIM_HOLDS_SEAT_SQL}) < v.capacity"
-            ));
+            // The claimed count includes holds whose time ran out but were not swept yet: a
+            // concert that looks full is free after all if one of those exists.
+            clauses.push(
+                "c.status = 'scheduled' AND (c.claimed < v.capacity OR EXISTS (
+                    SELECT 1 FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved IN (0, 1)
+                      AND cl.booking_id IS NULL AND cl.expires_at <= :now))"
+                    .into(),
+            );
         }
-        let mut sql = summary_select();
+        // First the page's ids, which the indexes answer; then what the page shows about them.
+        let mut sql =
+            String::from("SELECT c.id FROM concerts c JOIN venues v ON v.id = c.venue_id");
         if !clauses.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&clauses.join(" AND "));
@@ -304,8 +336,16 @@ impl Store {
             let o = args.bind(q.offset as i64);
             sql.push_str(&format!(" LIMIT -1 OFFSET {o}"));
         }
-        let mut st = self.conn().prepare(&sql)?;
-        let rows = st.query_map(args.as_params().as_slice(), summary_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let params = args.as_params();
+        // `:now` is bound only where the clauses use it.
+        let params: Vec<(&str, &dyn rusqlite::ToSql)> = params
+            .into_iter()
+            .filter(|(n, _)| *n != ":now" || sql.contains(":now"))
+            .collect();
+        let ids: Vec<i64> = st
+            .query_map(params.as_slice(), |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        summaries(self.conn(), &ids, ts(self.now()))
     }
 }

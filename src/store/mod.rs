@@ -25,11 +25,6 @@ pub(crate) const SEAT_STATUS_SQL: &str = "CASE \
     WHEN cl.reserved = 1 THEN 'reserved' \
     ELSE 'held' END";
 
-/// True for an active claim that still holds its seat at `:now` (booked, paying, reserved for
-/// the waiting list, or a live hold).
-pub(crate) const CLAIM_HOLDS_SEAT_SQL: &str =
-    "(cl.booking_id IS NOT NULL OR cl.expires_at IS NULL OR cl.expires_at > :now)";
-
 /// Waits for another terminal's transaction in short steps, up to [`BUSY_TIMEOUT`] in all.
 /// SQLite's own `busy_timeout` sleeps whole milliseconds and more, while a hold takes a
 /// fraction of one: under contention most of the time went to sleeping on a free lock.
