@@ -164,6 +164,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render timings for benches/render.rs
+    #[command(hide = true)]
+    BenchUi {
+        #[arg(long)]
+        concert: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        frames: usize,
+        #[arg(long)]
+        first_frame_only: bool,
+    },
     /// Write the catalog in the import format (CSV unless --json)
     Export {
         #[arg(long, conflicts_with = "json")]
@@ -857,6 +867,40 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                     String::new()
                 }
             );
+        }
+        Command::BenchUi {
+            concert,
+            frames,
+            first_frame_only,
+        } => {
+            let started = std::time::Instant::now();
+            let ctx = open_ctx(&cli)?;
+            let concert = concert
+                .as_deref()
+                .map(|c| ctx.store.resolve_concert(c))
+                .transpose()?;
+            let db = ctx.store.path().to_path_buf();
+            let opts = crate::tui::app::Options {
+                kiosk: false,
+                idle: std::time::Duration::from_secs(120),
+                gateway: db.with_file_name("gateway.db"),
+                spool: ctx.spool.root().to_path_buf(),
+                db,
+                utc_offset: *chrono::Local::now().offset(),
+            };
+            let app = crate::tui::app::App::new(
+                ctx.store,
+                ctx.processors,
+                opts,
+                crate::tui::theme::Theme::new(true),
+            );
+            out.push_str(&crate::tui::bench::run(
+                app,
+                started,
+                concert,
+                (*frames).max(10),
+                *first_frame_only,
+            ));
         }
         Command::Export { csv: _, json } => {
             let ctx = open_ctx(&cli)?;

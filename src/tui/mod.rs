@@ -3,6 +3,7 @@
 //! thread and reports back through a channel; the UI never freezes.
 
 pub mod app;
+pub mod bench;
 pub mod keys;
 pub mod screens;
 pub mod theme;
