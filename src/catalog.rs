@@ -609,10 +609,10 @@ fn seed_sales(tx: &Transaction<'_>, concert_id: i64, pct: u32, now: DateTime<Utc
         let end = (i + party).min(seats.len());
         if take {
             party_no += 1;
-            let email = format!("guest{:03}@demo.boxoffice.test", party_no % 500);
+            let email = format!("guest{concert_id:02}-{party_no:04}@demo.boxoffice.test");
             tx.execute(
                 "INSERT INTO customers (email, name) VALUES (?1, ?2) ON CONFLICT (email) DO NOTHING",
-                params![email, format!("Demo Guest {}", party_no % 500)],
+                params![email, format!("Demo Guest {concert_id}-{party_no}")],
             )?;
             let customer_id: i64 =
                 tx.query_row("SELECT id FROM customers WHERE email = ?1", [&email], |r| {

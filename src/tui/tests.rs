@@ -508,7 +508,7 @@ fn snapshot_confirmation() {
 fn snapshot_bookings_with_confirm() {
     let mut r = rig();
     press(&mut r.app, KeyCode::F(3));
-    typ(&mut r.app, "guest001@demo");
+    typ(&mut r.app, "guest01-000");
     press(&mut r.app, KeyCode::Enter);
     assert!(!r.app.bookings.list.is_empty());
     typ(&mut r.app, "c");

@@ -116,9 +116,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             frame.render_widget(
                 Paragraph::new(vec![
                     Line::raw(format!(
-                        "Cancel booking {} ({} seats)?",
+                        "Cancel booking {} ({} seat{})?",
                         b.booking_code,
-                        b.seats.len()
+                        b.seats.len(),
+                        if b.seats.len() == 1 { "" } else { "s" }
                     )),
                     Line::raw(format!(
                         "{} is refunded by {}.",

@@ -1,0 +1,199 @@
+//! Faults: a database locked past the busy timeout, damaged, read-only or from a newer
+//! version, a missing directory, and a spool on a full disk. Each gets a clear message and an
+//! exit status, and leaves nothing half-done.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const NOW: &str = "2026-11-25T12:00:00Z";
+
+fn bin(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+        .env("BOXOFFICE_DB", db)
+        .env("BOXOFFICE_NOW", NOW)
+        .env_remove("BOXOFFICE_SPOOL")
+        .env_remove("BOXOFFICE_FAILPOINT")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db");
+    assert!(bin(&db, &["concerts"]).status.success());
+    (dir, db)
+}
+
+#[test]
+fn a_database_locked_past_the_busy_timeout_says_busy_and_the_retry_works() {
+    let (_dir, db) = demo();
+    let locker = rusqlite::Connection::open(&db).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let t = std::time::Instant::now();
+    let out = bin(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-A-1",
+            "FLR-A-2",
+            "--customer",
+            "a@example.com",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("busy"), "{}", stderr(&out));
+    assert!(
+        t.elapsed().as_secs_f64() >= 4.5,
+        "it waited for the other writer first"
+    );
+    locker.execute_batch("ROLLBACK").unwrap();
+    drop(locker);
+    let seats = bin(&db, &["seats", "demo-13", "--json"]);
+    let seats: serde_json::Value = serde_json::from_slice(&seats.stdout).unwrap();
+    assert_eq!(seats[0]["status"], "free", "nothing half-done");
+    let retry = bin(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-A-1",
+            "FLR-A-2",
+            "--customer",
+            "a@example.com",
+        ],
+    );
+    assert!(retry.status.success(), "{}", stderr(&retry));
+}
+
+#[test]
+fn a_damaged_newer_or_missing_database_is_a_clear_error_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.db");
+    let bytes = b"SQLite format 3\0 but then garbage ".repeat(300);
+    std::fs::write(&junk, &bytes).unwrap();
+    let out = bin(&junk, &["concerts"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("damaged or not a boxoffice database"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&junk).unwrap(), bytes);
+
+    let newer = dir.path().join("newer.db");
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 999;")
+        .unwrap();
+    let before = std::fs::read(&newer).unwrap();
+    let out = bin(&newer, &["concerts"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("newer boxoffice"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&newer).unwrap(), before);
+
+    let out = bin(&dir.path().join("no/such/dir/box.db"), &["concerts"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!dir.path().join("no").exists(), "nothing was created");
+}
+
+/// Root ignores file permissions, so a read-only file system is the honest test: a small
+/// tmpfs mounted read-only. Needs root and mount; skipped (and said so) otherwise.
+fn mount_tmpfs(dir: &Path, size_kb: usize) -> bool {
+    std::fs::create_dir_all(dir).unwrap();
+    Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size_kb}k"), "tmpfs"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn umount(dir: &Path) {
+    let _ = Command::new("umount").arg(dir).status();
+}
+
+#[test]
+fn a_read_only_database_is_a_clear_error() {
+    let (dir, db) = demo();
+    let mnt = dir.path().join("ro");
+    if !mount_tmpfs(&mnt, 64 * 1024) {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    std::fs::copy(&db, mnt.join("box.db")).unwrap();
+    let ok = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&mnt)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let before = std::fs::read(mnt.join("box.db")).unwrap();
+    let out = bin(&mnt.join("box.db"), &["concerts"]);
+    umount(&mnt);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+    assert!(!before.is_empty());
+}
+
+#[test]
+fn a_full_spool_disk_never_stops_a_booking_and_the_messages_follow_later() {
+    let (dir, db) = demo();
+    let mnt = dir.path().join("spool");
+    if !mount_tmpfs(&mnt, 32) {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    // Fill the disk.
+    let _ = std::fs::write(mnt.join("filler"), vec![0u8; 64 * 1024]);
+    let hold = bin(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-B-1",
+            "FLR-B-2",
+            "--customer",
+            "full@example.com",
+            "--phone",
+            "+436601234567",
+            "--json",
+        ],
+    );
+    let hold: serde_json::Value = serde_json::from_slice(&hold.stdout).unwrap();
+    let pay = bin(
+        &db,
+        &[
+            "pay",
+            hold["hold_id"].as_str().unwrap(),
+            "--cash",
+            "10000",
+            "--json",
+        ],
+    );
+    let booked = pay.status.success();
+    let status = bin(&db, &["spool", "status", "--json"]);
+    let _ = std::fs::remove_file(mnt.join("filler"));
+    let flush = bin(&db, &["spool", "flush", "--json"]);
+    let files = std::fs::read_dir(mnt.join("email/new"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    umount(&mnt);
+    assert!(booked, "{}", stderr(&pay));
+    assert!(
+        stderr(&pay).contains("the message waits"),
+        "{}",
+        stderr(&pay)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["pending"], 2, "email and SMS wait: {status}");
+    let flushed: serde_json::Value = serde_json::from_slice(&flush.stdout).unwrap();
+    assert_eq!(flushed["delivered"], 2, "{flushed}");
+    assert_eq!(files, 1);
+}

@@ -1,0 +1,412 @@
+//! The stress run shared by `tests/stress.rs` (a CI-sized run) and `examples/stress.rs`
+//! (`--long`, for soak runs): several OS processes doing random box-office work on one database
+//! file under a shared, stepped clock, killed with SIGKILL at random moments and restarted;
+//! afterwards reconcile, flush the spool and check every invariant in SQL and in the gateway.
+
+use boxoffice::booking::BestRequest;
+use boxoffice::payment::gateway::*;
+use boxoffice::{Card, Clock, ConcertQuery, CustomerInfo, Error, Processors, Spool, Store, Tender};
+use chrono::{DateTime, Duration, Utc};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const WORKER_ENV: &str = "BOXOFFICE_STRESS_WORKER";
+const SMALL: &str = "stress-small"; // 20 seats: sold out in moments, then the waiting list
+const LARGE: &str = "demo-16"; // an arena night
+
+fn base() -> DateTime<Utc> {
+    "2026-11-25T12:00:00Z".parse().unwrap()
+}
+
+/// One clock for every process: seconds after `base`, in a file the orchestrator steps.
+pub struct FileClock(pub PathBuf);
+
+impl Clock for FileClock {
+    fn now(&self) -> DateTime<Utc> {
+        let secs: i64 = std::fs::read_to_string(&self.0)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        base() + Duration::seconds(secs)
+    }
+}
+
+fn set_clock(dir: &Path, secs: i64) {
+    let tmp = dir.join("clock.tmp");
+    std::fs::write(&tmp, secs.to_string()).unwrap();
+    std::fs::rename(tmp, dir.join("clock")).unwrap();
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+pub struct Config {
+    pub procs: usize,
+    pub ops: usize,
+    pub kills: usize,
+}
+
+#[derive(Debug, Default)]
+#[allow(dead_code)] // read through Debug
+pub struct Outcome {
+    pub operations: usize,
+    pub kills: usize,
+    pub bookings: i64,
+    pub cancelled: i64,
+    pub offers: i64,
+    pub messages: i64,
+}
+
+/// The worker: `ops` random operations. Expected refusals are part of the game; a storage
+/// error or a panic is a bug and fails the run.
+pub fn worker(spec: &str) {
+    let f: Vec<&str> = spec.split('|').collect();
+    let dir = PathBuf::from(f[0]);
+    let w: u64 = f[1].parse().unwrap();
+    let ops: usize = f[2].parse().unwrap();
+    let mut rng = Rng(f[3].parse::<u64>().unwrap() | 1);
+    let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
+    let mut store = Store::open(dir.join("box.db"), clock.clone()).unwrap();
+    let processors = Processors::with_gateway(dir.join("gateway.db"), clock.clone()).unwrap();
+    let spool = Spool::new(dir.join("spool"));
+    let small = store.resolve_concert(SMALL).unwrap();
+    let large = store.resolve_concert(LARGE).unwrap();
+    let mut holds: Vec<String> = Vec::new();
+    let mut bookings: Vec<String> = Vec::new();
+    let cards = [
+        CARD_APPROVE,
+        CARD_APPROVE,
+        CARD_DECLINE,
+        CARD_INSUFFICIENT_FUNDS,
+        CARD_GATEWAY_ERROR,
+    ];
+    for _ in 0..ops {
+        let concert = if rng.next(3) == 0 { large } else { small };
+        // A few customers per worker, and some shared by all: limits and replacement happen.
+        let email = if rng.next(4) == 0 {
+            format!("shared{}@stress.test", rng.next(6))
+        } else {
+            format!("w{w}c{}@stress.test", rng.next(12))
+        };
+        let who = CustomerInfo {
+            email: email.clone(),
+            name: Some(format!("Stress {w}")),
+            phone: None,
+        };
+        let result: Result<(), Error> = match rng.next(100) {
+            0..=9 => store
+                .search_concerts(&ConcertQuery {
+                    artist: Some(["neon", "me", "a", "rusty"][rng.next(4) as usize].into()),
+                    available: rng.next(2) == 0,
+                    limit: Some(20),
+                    ..Default::default()
+                })
+                .map(|_| ()),
+            10..=29 => store.seat_map(concert).and_then(|map| {
+                let start = rng.next(map.seats.len() as u64) as usize;
+                let n = 1 + rng.next(3) as usize;
+                let labels: Vec<String> = map
+                    .seats
+                    .iter()
+                    .skip(start)
+                    .take(n)
+                    .map(|s| s.seat.clone())
+                    .collect();
+                store
+                    .hold_seats(concert, &labels, &who)
+                    .map(|h| holds.push(h.hold_id))
+            }),
+            30..=44 => store
+                .hold_best(
+                    concert,
+                    &BestRequest {
+                        count: 1 + rng.next(4) as usize,
+                        allow_split: rng.next(2) == 0,
+                        ..Default::default()
+                    },
+                    &who,
+                )
+                .map(|h| holds.push(h.hold_id)),
+            45..=66 => match holds.pop() {
+                Some(h) => {
+                    let tender = if rng.next(3) == 0 {
+                        Tender::Cash {
+                            tendered_cents: 100_000,
+                        }
+                    } else {
+                        Tender::Card(
+                            Card::parse(
+                                cards[rng.next(cards.len() as u64) as usize],
+                                "12/30",
+                                "123",
+                                store.now(),
+                            )
+                            .unwrap(),
+                        )
+                    };
+                    store
+                        .pay(&h, &tender, &processors)
+                        .map(|r| bookings.push(r.booking_code))
+                }
+                None => Ok(()),
+            },
+            67..=74 => match bookings.pop() {
+                Some(code) => store.cancel_booking(&code, &processors).map(|_| ()),
+                None => Ok(()),
+            },
+            75..=84 => store.join_waitlist(small, &who, 2, None).map(|_| ()),
+            85..=87 => store.leave_waitlist(small, &email).map(|_| ()),
+            88..=92 => match holds.pop() {
+                Some(h) => store.release_hold(&h).map(|_| ()),
+                None => Ok(()),
+            },
+            _ => {
+                // Pay an offer from the waiting list, if this customer has one.
+                let offer = store
+                    .waitlist(small)
+                    .unwrap()
+                    .into_iter()
+                    .find(|e| e.customer == email && e.state == "offered");
+                match offer.and_then(|e| e.offer) {
+                    Some(code) => store
+                        .pay(
+                            &code,
+                            &Tender::Cash {
+                                tendered_cents: 100_000,
+                            },
+                            &processors,
+                        )
+                        .map(|r| bookings.push(r.booking_code)),
+                    None => Ok(()),
+                }
+            }
+        };
+        if let Err(e) = result {
+            match e {
+                Error::Storage(_) | Error::Corrupt(_) | Error::ReadOnly(_) | Error::Io { .. } => {
+                    panic!("worker {w}: {e:?}")
+                }
+                _ => {}
+            }
+        }
+        if rng.next(20) == 0 {
+            store.deliver_outbox(&spool, false).unwrap();
+        }
+    }
+}
+
+fn spawn(exe: &Path, worker_args: &[&str], dir: &Path, w: usize, ops: usize, seed: u64) -> Child {
+    Command::new(exe)
+        .args(worker_args)
+        .env(WORKER_ENV, format!("{}|{w}|{ops}|{seed}", dir.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+/// Runs the stress and checks the invariants; panics with every violation.
+pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    set_clock(&dir, 0);
+    {
+        let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
+        let mut store = Store::open(dir.join("box.db"), clock).unwrap();
+        store.seed_demo_if_empty().unwrap();
+        store
+            .add_venue(
+                "stress-box",
+                "venue Stress Box\ncity Testville\ntimezone Europe/Vienna\ncategory S Standard\nsection A Main\n1 |SSSSS SSSSS|\n2 |SSSSS SSSSS|\n",
+            )
+            .unwrap();
+        store
+            .add_concert(&boxoffice::catalog::NewConcert {
+                external_id: Some(SMALL.into()),
+                artist: "Stress Test".into(),
+                title: "Small Room".into(),
+                venue_slug: "stress-box".into(),
+                local_start: (base() + Duration::days(10)).naive_utc(),
+                on_sale_at: base() - Duration::days(1),
+                prices: vec![("S".into(), 2_000)],
+                currency: "EUR".into(),
+                ticket_limit: 4,
+                hold_minutes: 5,
+            })
+            .unwrap();
+        let small = store.resolve_concert(SMALL).unwrap();
+        // Offers that run out within the run, so expiry moves the queue along.
+        store
+            .set_concert_rules(small, None, None, Some(10))
+            .unwrap();
+    }
+    // Sold out before the doors open: ten pairs, cancelled one by one during the run, so the
+    // waiting list fills up and is served while the workers fight over the seats.
+    let mut early: Vec<String> = {
+        let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
+        let mut store = Store::open(dir.join("box.db"), clock).unwrap();
+        let small = store.resolve_concert(SMALL).unwrap();
+        let cash = Processors::cash_only();
+        (0..10)
+            .map(|i| {
+                let (row, n) = (i / 5 + 1, (i % 5) * 2);
+                let seats: Vec<String> = match n {
+                    8 => vec![format!("A-{row}-9"), format!("A-{row}-10")],
+                    _ => vec![format!("A-{row}-{}", n + 1), format!("A-{row}-{}", n + 2)],
+                };
+                let who = CustomerInfo {
+                    email: format!("early{i}@stress.test"),
+                    ..Default::default()
+                };
+                let h = store.hold_seats_allowing_gap(small, &seats, &who).unwrap();
+                store
+                    .pay(
+                        &h.hold_id,
+                        &Tender::Cash {
+                            tendered_cents: 10_000,
+                        },
+                        &cash,
+                    )
+                    .unwrap()
+                    .booking_code
+            })
+            .collect()
+    };
+    let mut rng = Rng(0x5eed_cafe_f00d_0001);
+    let mut children: Vec<Option<Child>> = (0..cfg.procs)
+        .map(|w| Some(spawn(exe, worker_args, &dir, w, cfg.ops, 1000 + w as u64)))
+        .collect();
+    let mut clock_secs = 0i64;
+    let mut kills = 0;
+    let mut restarts = 0u64;
+    let started = Instant::now();
+    let cancel_clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
+    let mut canceller = Store::open(dir.join("box.db"), cancel_clock).unwrap();
+    let mut tick = 0;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        tick += 1;
+        if tick % 8 == 0
+            && let Some(code) = early.pop()
+        {
+            canceller
+                .cancel_booking(&code, &Processors::cash_only())
+                .unwrap();
+        }
+        // The clock moves in steps: holds (5 min) and offers (10 min) run out during the run.
+        clock_secs += 20;
+        set_clock(&dir, clock_secs);
+        if kills < cfg.kills && rng.next(4) == 0 {
+            let alive: Vec<usize> = (0..children.len())
+                .filter(|i| children[*i].is_some())
+                .collect();
+            if !alive.is_empty() {
+                let i = alive[rng.next(alive.len() as u64) as usize];
+                let mut c = children[i].take().unwrap();
+                if c.try_wait().unwrap().is_none() {
+                    c.kill().unwrap(); // SIGKILL
+                    c.wait().unwrap();
+                    kills += 1;
+                    restarts += 1;
+                    children[i] = Some(spawn(
+                        exe,
+                        worker_args,
+                        &dir,
+                        i,
+                        cfg.ops / 4,
+                        9000 + restarts,
+                    ));
+                } else {
+                    children[i] = Some(c);
+                }
+            }
+        }
+        let mut running = 0;
+        for slot in children.iter_mut() {
+            if let Some(c) = slot {
+                match c.try_wait().unwrap() {
+                    Some(status) => {
+                        assert!(status.success(), "a worker failed: {status:?}");
+                        *slot = None;
+                    }
+                    None => running += 1,
+                }
+            }
+        }
+        if running == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 1800,
+            "the stress run did not finish"
+        );
+    }
+    drop(canceller);
+    // Restart after the last kill: a day later, so every lease and hold has run out.
+    set_clock(&dir, clock_secs + 86_400);
+    let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
+    let mut store = Store::open(dir.join("box.db"), clock.clone()).unwrap();
+    let processors = Processors::with_gateway(dir.join("gateway.db"), clock).unwrap();
+    store.expire_holds().unwrap();
+    store.reconcile(&processors).unwrap();
+    let report = store
+        .deliver_outbox(&Spool::new(dir.join("spool")), true)
+        .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    drop(store);
+
+    let mut problems = super::common::violations(&dir.join("box.db"), &dir.join("gateway.db"));
+    let conn = rusqlite::Connection::open(dir.join("box.db")).unwrap();
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    // No customer over the limit on any concert.
+    let over = one(
+        "SELECT count(*) FROM (SELECT h.customer_id, c.concert_id FROM claims c JOIN holds h ON h.id = c.hold_id
+         JOIN concerts co ON co.id = c.concert_id
+         WHERE c.active = 1 AND h.kind != 'pool' GROUP BY 1, 2 HAVING count(*) > max(co.ticket_limit))",
+    );
+    if over > 0 {
+        problems.push(format!("{over} customers over the ticket limit"));
+    }
+    // Served in join order (every party is 2): nobody got an offer while someone who joined
+    // earlier was still waiting for one.
+    let unfair = one(
+        "SELECT count(*) FROM waitlist b JOIN holds bh ON bh.id = b.hold_id
+         JOIN waitlist a ON a.concert_id = b.concert_id AND a.id < b.id AND a.hold_id IS NULL
+         WHERE a.state = 'waiting' OR (a.state = 'left' AND a.updated_at > bh.created_at)",
+    );
+    if unfair > 0 {
+        problems.push(format!("{unfair} offers jumped the queue"));
+    }
+    // Every notice is exactly one file.
+    let rows = one("SELECT count(*) FROM outbox");
+    let delivered = one("SELECT count(*) FROM outbox WHERE state = 'delivered'");
+    let files = super::common::spool_files(&dir.join("spool")) as i64;
+    if rows != delivered || rows != files {
+        problems.push(format!(
+            "{rows} notices, {delivered} delivered, {files} files"
+        ));
+    }
+    assert!(problems.is_empty(), "invariants broken: {problems:?}");
+    Outcome {
+        operations: cfg.procs * cfg.ops + restarts as usize * (cfg.ops / 4),
+        kills,
+        bookings: one(
+            "SELECT count(*) FROM bookings WHERE customer_id IN (SELECT id FROM customers WHERE email LIKE '%@stress.test')",
+        ),
+        cancelled: one(
+            "SELECT count(*) FROM bookings WHERE state = 'cancelled' AND customer_id IN (SELECT id FROM customers WHERE email LIKE '%@stress.test')",
+        ),
+        offers: one("SELECT count(*) FROM waitlist WHERE hold_id IS NOT NULL"),
+        messages: rows,
+    }
+}
