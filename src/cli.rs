@@ -382,8 +382,34 @@ fn usage(msg: impl Into<String>) -> Failure {
     }
 }
 
+/// A message for the terminal: whatever a person typed is echoed without its control
+/// characters, so a crafted argument cannot drive the terminal.
+fn printable(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = printable(&e.render().to_string());
+            if e.use_stderr() {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
     let mut out = String::new();
     let result = execute(cli, &mut out);
     // A closed pipe (`boxoffice seats 5 | head`) is not an error worth a panic.
@@ -391,7 +417,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("boxoffice: {}", f.message);
+            eprintln!("boxoffice: {}", printable(&f.message));
             ExitCode::from(f.code)
         }
     }
@@ -1383,4 +1409,33 @@ fn truncate(s: &str, width: usize) -> String {
     }
     out.push('…');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, .. ProptestConfig::default() })]
+
+        /// Any arguments: parsed, or refused with a message; never a panic.
+        #[test]
+        fn any_arguments_parse_or_are_refused(args in proptest::collection::vec(
+            "concerts|seats|hold|pay|booking|cancel|waitlist|join|list|spool|flush|import|export|venue|concert|--json|--cash|--card|--best|--from|--to|--after|-|--|[0-9]{1,4}|\\PC{0,12}",
+            0..8,
+        )) {
+            let mut argv = vec!["boxoffice".to_string()];
+            argv.extend(args);
+            match Cli::try_parse_from(&argv) {
+                Ok(_) => {}
+                Err(e) => prop_assert!(!e.render().to_string().is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("a\u{1b}[2Jb\nc"), "a\u{fffd}[2Jb\nc");
+    }
 }

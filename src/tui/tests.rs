@@ -441,6 +441,20 @@ fn a_terminal_too_small_says_so() {
     screen_text(&r.app, 1, 1);
 }
 
+#[test]
+fn the_card_number_never_shows_in_full_even_while_typed() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 1);
+    fill_customer(&mut r.app);
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "4242424242424242");
+    let text = screen_text(&r.app, 80, 24);
+    assert!(text.contains("**** **** **** 4242"), "{text}");
+    assert!(!text.contains("424242424242"));
+    assert_eq!(super::screens::checkout::masked_number("42424"), "*242 4");
+}
+
 // ---- snapshots of every screen at 80x24 ----
 
 fn snap(app: &App) -> String {

@@ -12,13 +12,19 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
-/// The card number as shown: digits while typing, only the last four once entered.
-pub fn masked_number(number: &str, focused: bool) -> String {
-    let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
-    if focused || digits.len() < 4 {
-        return number.to_string();
+/// The card number as shown, also while it is typed: only the last four digits, in groups, so
+/// the full number never reaches the screen (or a recording of it).
+pub fn masked_number(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(|c| c.is_ascii_digit()).collect();
+    let n = digits.len();
+    let mut out = String::new();
+    for (i, d) in digits.iter().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push(' ');
+        }
+        out.push(if i + 4 >= n { *d } else { '*' });
     }
-    format!("**** **** **** {}", &digits[digits.len() - 4..])
+    out
 }
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -157,7 +163,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     lines.extend(field(
                         app,
                         "Card",
-                        &masked_number(&c.number, c.focus == 1),
+                        &masked_number(&c.number),
                         c.focus == 1,
                         number_note,
                     ));

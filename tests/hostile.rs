@@ -1,0 +1,337 @@
+//! Hostile input: property tests for the search query parser, card parsing, seat labels and
+//! layout files (no panic, every error a clear message), and the strings people try: SQL
+//! injection, CR/LF, path traversal, terminal escapes, 10,000 characters, right-to-left text,
+//! emoji and CJK. Plus file permissions: owner only.
+
+mod common;
+
+use boxoffice::catalog::parse_layout;
+use boxoffice::{Card, ConcertQuery, CustomerInfo, Error, ErrorKind};
+use common::*;
+use proptest::prelude::*;
+use std::cell::RefCell;
+use std::process::Command;
+
+fn clear(e: &Error) {
+    let msg = e.to_string();
+    assert!(!msg.trim().is_empty(), "an error without words: {e:?}");
+    assert!(!msg.contains("panicked"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn the_search_box_never_panics(input in "\\PC{0,60}|[a-z]{1,8}:[0-9:.-]{0,12}( [a-z]{1,8}:[\\PC]{0,10}){0,3}") {
+        match ConcertQuery::parse(&input) {
+            Ok(q) => prop_assert!(q.validate().is_ok()),
+            Err(e) => { clear(&e); prop_assert_eq!(e.kind(), ErrorKind::Usage); }
+        }
+    }
+
+    #[test]
+    fn card_parsing_never_panics_nor_repeats_the_number(
+        number in "[0-9 -]{0,25}|\\PC{0,25}",
+        exp in "[0-9/]{0,7}|\\PC{0,8}",
+        cvc in "[0-9]{0,5}|\\PC{0,5}",
+    ) {
+        let now = t("2026-11-25T12:00:00Z");
+        if let Err(e) = Card::parse(&number, &exp, &cvc, now) {
+            clear(&e);
+            let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
+            if digits.len() >= 8 {
+                prop_assert!(!e.to_string().contains(&digits), "the number leaked into: {}", e);
+            }
+        }
+    }
+
+    #[test]
+    fn layout_files_never_panic(text in "(venue|city|timezone|category|section|stage|[A-Z]{1,3} \\|)[ A-Za-z|./]{0,30}(\\n[ A-Za-z|./]{0,30}){0,8}") {
+        if let Err(e) = parse_layout(&text) {
+            clear(&e);
+            let is_layout = matches!(e, Error::Layout { .. });
+            prop_assert!(is_layout, "{:?}", e);
+        }
+    }
+}
+
+thread_local! {
+    static FIX: RefCell<Option<Fixture>> = const { RefCell::new(None) };
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    #[test]
+    fn any_seat_labels_are_refused_cleanly_or_held(labels in proptest::collection::vec("\\PC{0,12}|[A-Z]-[0-9]-[0-9]{1,2}", 0..5)) {
+        FIX.with(|f| {
+            let mut f = f.borrow_mut();
+            let fx = f.get_or_insert_with(fixture);
+            match fx.store.hold_seats(fx.concert, &labels, &customer("prop@example.com")) {
+                Ok(h) => { fx.store.release_hold(&h.hold_id).unwrap(); }
+                Err(e) => {
+                    clear(&e);
+                    assert!(matches!(e.kind(), ErrorKind::Usage | ErrorKind::Unavailable), "{e:?}");
+                }
+            }
+        });
+    }
+}
+
+const NASTY: &[&str] = &[
+    "'; DROP TABLE concerts; --",
+    "Robert\"); DELETE FROM bookings; --",
+    "Eve\r\nBcc: everyone@example.com",
+    "../../../etc/passwd",
+    "\u{1b}[31mRED\u{1b}[0m\u{1b}]0;pwned\u{7}",
+    "مرحبا بالعالم",
+    "\u{202e}gnp.exe",
+    "🎸🎤🥁 Rock Band 🎶",
+    "東京フィルハーモニー交響楽団",
+];
+
+#[test]
+fn nasty_names_are_stored_as_text_and_refused_where_they_could_do_harm() {
+    let mut f = fixture();
+    for (i, name) in NASTY.iter().enumerate() {
+        let who = CustomerInfo {
+            email: format!("n{i}@example.com"),
+            name: Some(name.to_string()),
+            phone: None,
+        };
+        let r = f.store.hold_seats(
+            f.concert,
+            &seats(&[[
+                "A-1-1", "A-1-3", "A-2-1", "A-2-3", "A-2-4", "A-2-6", "A-1-4", "A-1-6", "A-1-2",
+            ][i]]),
+            &who,
+        );
+        let has_control = name.chars().any(char::is_control);
+        match r {
+            Ok(h) => {
+                assert!(!has_control, "{name:?} held");
+                let b = f
+                    .store
+                    .pay(
+                        &h.hold_id,
+                        &boxoffice::Tender::Cash {
+                            tendered_cents: 10_000,
+                        },
+                        &boxoffice::Processors::cash_only(),
+                    )
+                    .unwrap();
+                assert_eq!(
+                    f.store
+                        .booking(&b.booking_code)
+                        .unwrap()
+                        .customer
+                        .name
+                        .as_deref(),
+                    Some(*name),
+                    "stored as given"
+                );
+            }
+            Err(e) => {
+                assert!(has_control, "{name:?}: {e}");
+                assert!(matches!(e, Error::Invalid(_)));
+            }
+        }
+    }
+    // The tables are all still there.
+    assert!(f.store.search_concerts(&Default::default()).is_ok());
+    let long = "x".repeat(10_000);
+    assert!(
+        f.store
+            .hold_seats(
+                f.concert,
+                &seats(&["A-1-1"]),
+                &CustomerInfo {
+                    email: format!("{long}@example.com"),
+                    ..Default::default()
+                }
+            )
+            .is_err()
+    );
+    assert!(
+        f.store
+            .hold_seats(f.concert, std::slice::from_ref(&long), &customer("a@example.com"))
+            .is_err()
+    );
+    assert!(ConcertQuery::parse(&long).is_ok());
+}
+
+fn bin(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+        .env("BOXOFFICE_DB", db)
+        .env("BOXOFFICE_NOW", "2026-11-25T12:00:00Z")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn hostile_arguments_get_a_clear_refusal_and_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db");
+    let long = "9".repeat(10_000);
+    let escape = "2026-12-01\u{1b}[2J\u{1b}]0;pwned\u{7}";
+    assert!(
+        bin(&db, &["concerts", "--artist", &long]).status.success(),
+        "a long search finds nothing, calmly"
+    );
+    for args in [
+        vec!["concerts", "--from", escape],
+        vec!["concerts", "--frobnicate", escape],
+        vec!["seats", "'; DROP TABLE seats; --"],
+        vec![
+            "hold",
+            "demo-13",
+            "../../etc/passwd",
+            "--customer",
+            "a@example.com",
+        ],
+        vec![
+            "hold",
+            "demo-13",
+            "FLR-A-1",
+            "--customer",
+            "a@example.com\r\nBcc: x@y.z",
+        ],
+        vec!["booking", &long],
+        vec![
+            "pay", "H1", "--card", &long, "--exp", "12/28", "--cvc", "123",
+        ],
+        vec!["import", "/etc/../etc/passwd"],
+        vec!["venue", "add", "../../nope.layout"],
+    ] {
+        let out = bin(&db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(1..=3)),
+            "{args:?}: {:?} {err}",
+            out.status
+        );
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{7}'),
+            "{args:?} echoed a control character: {err:?}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            err.len() < 2_000 || args.contains(&long.as_str()),
+            "a short message"
+        );
+    }
+    // Still a healthy database afterwards.
+    assert!(bin(&db, &["concerts", "--json"]).status.success());
+}
+
+#[test]
+fn wide_and_right_to_left_names_keep_the_table_aligned() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db");
+    assert!(bin(&db, &["concerts"]).status.success());
+    let csv = dir.path().join("wide.csv");
+    std::fs::write(
+        &csv,
+        "external_id,artist,title,venue,starts_at,on_sale_at,price_S,price_P\n\
+         w-1,東京フィルハーモニー,Live,velvet-room,2026-12-03 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,20,30\n\
+         w-2,🎸🎤 Rock Band 🎶,Live,velvet-room,2026-12-03 21:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,20,30\n\
+         w-3,مرحبا بالعالم,Live,velvet-room,2026-12-03 22:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,20,30\n",
+    )
+    .unwrap();
+    let out = bin(&db, &["import", csv.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin(
+        &db,
+        &["concerts", "--from", "2026-12-03", "--to", "2026-12-03"],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The VENUE column starts at the same display column on every line.
+    use unicode_width::UnicodeWidthStr;
+    let starts: Vec<usize> = text
+        .lines()
+        .filter_map(|l| {
+            l.find("The Velvet Room")
+                .or_else(|| l.find("VENUE"))
+                .map(|i| l[..i].width())
+        })
+        .collect();
+    assert!(starts.len() >= 4, "{text}");
+    assert!(
+        starts.windows(2).all(|w| w[0] == w[1]),
+        "misaligned:\n{text}"
+    );
+    // Terminal escapes in an import are refused with the line named.
+    std::fs::write(&csv, "external_id,artist,title,venue,starts_at,on_sale_at,price_S,price_P\nw-9,\u{1b}[31mRed,Live,velvet-room,2026-12-03 20:00,2026-11-01 09:00,20,30\n").unwrap();
+    let out = bin(&db, &["import", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("line 2: artist contains a line break or control character")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn every_file_written_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db");
+    let hold = bin(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-A-1",
+            "FLR-A-2",
+            "--customer",
+            "p@example.com",
+            "--phone",
+            "+436601112233",
+            "--json",
+        ],
+    );
+    let hold: serde_json::Value = serde_json::from_slice(&hold.stdout).unwrap();
+    assert!(
+        bin(
+            &db,
+            &[
+                "pay",
+                hold["hold_id"].as_str().unwrap(),
+                "--card",
+                "4242424242424242",
+                "--exp",
+                "12/28",
+                "--cvc",
+                "123"
+            ]
+        )
+        .status
+        .success()
+    );
+    let mut checked = 0;
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let mode = e.metadata().unwrap().permissions().mode();
+            if p.is_dir() {
+                if p != dir.path() {
+                    assert_eq!(mode & 0o077, 0, "{} is {:o}", p.display(), mode);
+                }
+                stack.push(p);
+            } else {
+                assert_eq!(mode & 0o077, 0, "{} is {:o}", p.display(), mode);
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 5,
+        "database, gateway, log, email and SMS: {checked}"
+    );
+}
