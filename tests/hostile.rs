@@ -154,7 +154,11 @@ fn nasty_names_are_stored_as_text_and_refused_where_they_could_do_harm() {
     );
     assert!(
         f.store
-            .hold_seats(f.concert, std::slice::from_ref(&long), &customer("a@example.com"))
+            .hold_seats(
+                f.concert,
+                std::slice::from_ref(&long),
+                &customer("a@example.com")
+            )
             .is_err()
     );
     assert!(ConcertQuery::parse(&long).is_ok());
