@@ -655,6 +655,49 @@ pub(crate) fn insert_hold(
     Ok(())
 }
 
+/// Cancels a confirmed booking inside a transaction: its seats are free again (and offered to
+/// the waiting list), one pending refund is recorded per captured charge (keyed, so a retry
+/// never refunds twice), and the customer is told. Returns the seats. The refunds go to the
+/// processors after the commit.
+pub(crate) fn cancel_booking_tx(
+    tx: &Transaction<'_>,
+    id: i64,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    tx.prepare_cached("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1")?
+        .execute(params![id, ts(now)])?;
+    let seats: Vec<String> = tx
+        .prepare_cached(
+            "SELECT s.label FROM claims cl JOIN seats s ON s.id = cl.seat_id WHERE cl.booking_id = ?1 ORDER BY s.grid_y, s.grid_x",
+        )?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.prepare_cached("UPDATE claims SET active = 0 WHERE booking_id = ?1")?
+        .execute([id])?;
+    let concert_id: i64 = tx
+        .prepare_cached("SELECT concert_id FROM bookings WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    crate::waitlist::seats_freed(tx, concert_id, now)?;
+    tx.prepare_cached(
+        "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
+         SELECT 'refund', 'refund-' || idempotency_key, hold_id, booking_id, processor, amount_cents, currency, 'pending', reference, ?2, ?2
+         FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'",
+    )?
+    .execute(params![id, ts(now)])?;
+    let refund: i64 = tx
+        .prepare_cached("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'")?
+        .query_row([id], |r| r.get(0))?;
+    let facts = crate::notify::booking_facts(tx, id)?;
+    crate::notify::queue(
+        tx,
+        facts.customer_id,
+        &crate::notify::cancellation(&facts, refund, reason, now),
+        now,
+    )?;
+    Ok(seats)
+}
+
 impl Store {
     /// A concert by its number or its external id (`demo-02`).
     pub fn resolve_concert(&self, key: &str) -> Result<i64> {
@@ -1220,38 +1263,17 @@ impl Store {
         let now = self.now();
         let (booking_id, seats) = self.write_durable(|tx| {
             let (id, state): (i64, String) = tx
-                .query_row("SELECT id, state FROM bookings WHERE code = ?1", [&code], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(
+                    "SELECT id, state FROM bookings WHERE code = ?1",
+                    [&code],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?
                 .ok_or_else(|| Error::BookingNotFound(code.clone()))?;
             if state == "cancelled" {
                 return Err(Error::AlreadyCancelled(code.clone()));
             }
-            tx.prepare_cached("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1")?.execute(params![id, ts(now)])?;
-            let seats: Vec<String> = {
-                let mut st = tx.prepare(
-                    "SELECT s.label FROM claims cl JOIN seats s ON s.id = cl.seat_id WHERE cl.booking_id = ?1 ORDER BY s.grid_y, s.grid_x",
-                )?;
-                st.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-            };
-            tx.prepare_cached("UPDATE claims SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
-            let concert_id: i64 =
-                tx.prepare_cached("SELECT concert_id FROM bookings WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
-            crate::waitlist::seats_freed(tx, concert_id, now)?;
-            // One refund per captured charge, keyed so a retry never refunds twice.
-            tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
-                 SELECT 'refund', 'refund-' || idempotency_key, hold_id, booking_id, processor, amount_cents, currency, 'pending', reference, ?2, ?2
-                 FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'")?.execute(params![id, ts(now)],
-            )?;
-            let refund: i64 = tx.prepare_cached("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'")?.query_row([id],
-                |r| r.get(0),
-            )?;
-            let facts = crate::notify::booking_facts(tx, id)?;
-            crate::notify::queue(
-                tx,
-                facts.customer_id,
-                &crate::notify::cancellation(&facts, refund, None, now),
-                now,
-            )?;
+            let seats = cancel_booking_tx(tx, id, None, now)?;
             Ok((id, seats))
         })?;
         crate::failpoint::hit("cancel:after-cancel");

@@ -167,17 +167,7 @@ impl Store {
                 st.query_map([concert_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
             };
             for id in &bookings {
-                tx.prepare_cached("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1")?.execute(params![id, ts(now)])?;
-                tx.prepare_cached("UPDATE claims SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
-                tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
-                     SELECT 'refund', 'refund-' || idempotency_key, hold_id, booking_id, processor, amount_cents, currency, 'pending', reference, ?2, ?2
-                     FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'")?.execute(params![id, ts(now)],
-                )?;
-                let refund: i64 = tx.prepare_cached("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'")?.query_row([id],
-                    |r| r.get(0),
-                )?;
-                let facts = notify::booking_facts(tx, *id)?;
-                notify::queue(tx, facts.customer_id, &notify::cancellation(&facts, refund, Some(reason), now), now)?;
+                crate::booking::cancel_booking_tx(tx, *id, Some(reason), now)?;
             }
             report.bookings_cancelled = bookings.len();
             Ok(report)
