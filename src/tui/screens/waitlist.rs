@@ -97,7 +97,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             (!party_ok).then_some(note.as_str()),
         ));
         lines.push(Line::styled(
-            "Enter joins; they are told by email (and SMS) when seats free up.",
+            "Enter joins. Email (and SMS) tells them when seats free up.",
             t.dim,
         ));
         frame.render_widget(
