@@ -68,6 +68,23 @@ impl PtyApp {
         std::thread::sleep(Duration::from_millis(60));
     }
 
+    /// Resizes the screen model first, then the terminal: the app redraws as soon as it hears,
+    /// and its new frame must land on a screen of the new size.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self.parser.lock().unwrap().screen_mut().set_size(
+            NonZeroU16::new(rows).unwrap(),
+            NonZeroU16::new(cols).unwrap(),
+        );
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
     fn screen(&self) -> String {
         self.parser.lock().unwrap().screen().contents()
     }
@@ -214,33 +231,9 @@ fn q_quits_a_tiny_terminal_says_so_and_a_kiosk_needs_ctrl_q() {
     demo(dir.path());
     let mut app = PtyApp::spawn(dir.path(), &[]);
     app.wait_for("24 concerts");
-    app.master
-        .resize(PtySize {
-            rows: 8,
-            cols: 30,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    app.parser
-        .lock()
-        .unwrap()
-        .screen_mut()
-        .set_size(NonZeroU16::new(8).unwrap(), NonZeroU16::new(30).unwrap());
+    app.resize(8, 30);
     app.wait_for("Terminal too small");
-    app.master
-        .resize(PtySize {
-            rows: 24,
-            cols: 80,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    app.parser
-        .lock()
-        .unwrap()
-        .screen_mut()
-        .set_size(NonZeroU16::new(24).unwrap(), NonZeroU16::new(80).unwrap());
+    app.resize(24, 80);
     app.wait_for("24 concerts");
     app.send(b"\t");
     app.send(b"q");
