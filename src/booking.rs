@@ -426,6 +426,7 @@ fn check_free(tx: &Transaction<'_>, concert_id: i64, seats: &[(i64, String, i64)
 }
 
 /// Which seats the fairness geometry counts as free.
+#[derive(Clone)]
 pub(crate) enum FreeRule {
     /// No active claim (inside a write transaction, after expired holds were swept).
     NoClaim,
@@ -515,21 +516,26 @@ pub(crate) fn load_geometry(
     Ok((seats, (width - 1).max(0) as f64 / 2.0))
 }
 
-/// The single-seat-gap rule. Returns whether the selection strands a seat (allowed only
-/// with the clerk's override, or when no selection of the same size would avoid it).
-fn check_gaps(
-    tx: &Transaction<'_>,
+/// Whether taking `seat_ids` would strand a single seat, and (if `suggest`) a selection of the
+/// same size and category that would not. One rule for the hold (inside its transaction, with
+/// [`FreeRule::NoClaim`]) and for the seat map's advice (a read, with expired holds free).
+pub(crate) fn gap_advice(
+    conn: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
-    seats: &[(i64, String, i64)],
-    allow_gap: bool,
-) -> Result<bool> {
+    seat_ids: &[i64],
+    rule: FreeRule,
+    suggest: bool,
+) -> Result<Option<GapAdvice>> {
+    if seat_ids.is_empty() {
+        return Ok(None);
+    }
     // A seat can only become stranded next to a newly taken one, and whether it is depends on
     // the seat beyond it: two columns either side of the selection in each row are enough.
     let mut windows: Vec<(i64, i64, i64)> = Vec::new();
     {
-        let mut st = tx.prepare_cached("SELECT grid_y, grid_x FROM seats WHERE id = ?1")?;
-        for (id, _, _) in seats {
+        let mut st = conn.prepare_cached("SELECT grid_y, grid_x FROM seats WHERE id = ?1")?;
+        for id in seat_ids {
             let (y, x): (i64, i64) = st.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             match windows.iter_mut().find(|w| w.0 == y) {
                 Some(w) => {
@@ -541,28 +547,66 @@ fn check_gaps(
         }
     }
     let (near, centre) = load_geometry(
-        tx,
+        conn,
         concert_id,
         venue_id,
         Area::Windows(&windows),
-        FreeRule::NoClaim,
+        rule.clone(),
     )?;
     let geo = crate::fairness::Geometry::new(&near, centre);
-    let idx: Vec<usize> = seats.iter().filter_map(|s| geo.index_of(s.0)).collect();
+    let idx: Vec<usize> = seat_ids.iter().filter_map(|id| geo.index_of(*id)).collect();
     let stranded = geo.new_gaps(&idx);
-    if stranded.is_empty() || allow_gap {
-        return Ok(!stranded.is_empty());
+    if stranded.is_empty() {
+        return Ok(None);
     }
-    let category = near[idx[0]].category.clone();
-    let (all, centre) = load_geometry(tx, concert_id, venue_id, Area::Whole, FreeRule::NoClaim)?;
-    let geo = crate::fairness::Geometry::new(&all, centre);
-    match geo.best(seats.len(), |s| s.category == category) {
-        Some(p) if p.together && p.gap_free => Err(Error::WouldStrandSeat {
+    if !suggest {
+        return Ok(Some(GapAdvice {
             stranded,
-            suggestion: p.labels,
+            suggestion: None,
+        }));
+    }
+    // Only now the whole hall: is there a selection of this size that strands nobody?
+    let category = near[idx[0]].category.clone();
+    let (all, centre) = load_geometry(conn, concert_id, venue_id, Area::Whole, rule)?;
+    let suggestion = crate::fairness::Geometry::new(&all, centre)
+        .best(seat_ids.len(), |s| s.category == category)
+        .filter(|p| p.together && p.gap_free)
+        .map(|p| p.labels);
+    Ok(Some(GapAdvice {
+        stranded,
+        suggestion,
+    }))
+}
+
+/// The single-seat-gap rule. Returns whether the selection strands a seat (allowed only
+/// with the clerk's override, or when no selection of the same size would avoid it).
+fn check_gaps(
+    tx: &Transaction<'_>,
+    concert_id: i64,
+    venue_id: i64,
+    seats: &[(i64, String, i64)],
+    allow_gap: bool,
+) -> Result<bool> {
+    let ids: Vec<i64> = seats.iter().map(|s| s.0).collect();
+    match gap_advice(
+        tx,
+        concert_id,
+        venue_id,
+        &ids,
+        FreeRule::NoClaim,
+        !allow_gap,
+    )? {
+        None => Ok(false),
+        Some(GapAdvice {
+            stranded,
+            suggestion: Some(suggestion),
+        }) if !allow_gap => Err(Error::WouldStrandSeat {
+            stranded,
+            suggestion,
         }),
-        // No selection of this size avoids a gap: allowed, as seat-map services do.
-        _ => Ok(true),
+        // The clerk's override, or no selection of this size avoids a gap: allowed, as
+        // seat-map services do.
+        Some(_) => Ok(true),
     }
 }
 
@@ -1388,25 +1432,15 @@ impl Store {
 
     /// Whether holding `seat_ids` would strand a single seat, and what to pick instead.
     pub fn selection_advice(&self, concert_id: i64, seat_ids: &[i64]) -> Result<Option<GapAdvice>> {
-        if seat_ids.is_empty() {
-            return Ok(None);
-        }
-        let (seats, centre) = self.geometry_now(concert_id)?;
-        let geo = crate::fairness::Geometry::new(&seats, centre);
-        let idx: Vec<usize> = seat_ids.iter().filter_map(|id| geo.index_of(*id)).collect();
-        let stranded = geo.new_gaps(&idx);
-        if stranded.is_empty() {
-            return Ok(None);
-        }
-        let category = seats[idx[0]].category.clone();
-        let suggestion = geo
-            .best(idx.len(), |s| s.category == category)
-            .filter(|p| p.together && p.gap_free)
-            .map(|p| p.labels);
-        Ok(Some(GapAdvice {
-            stranded,
-            suggestion,
-        }))
+        let venue_id = concert_rules(self.conn(), concert_id)?.venue_id;
+        gap_advice(
+            self.conn(),
+            concert_id,
+            venue_id,
+            seat_ids,
+            FreeRule::NoClaimOrExpired(ts(self.now())),
+            true,
+        )
     }
 
     /// Bookings by code, email or phone (most recent first, at most 50).

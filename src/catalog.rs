@@ -499,15 +499,6 @@ impl Store {
         parse_layout(&text)
     }
 
-    /// True when the database has no concerts yet.
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self
-            .conn()
-            .query_row("SELECT NOT EXISTS (SELECT 1 FROM concerts)", [], |r| {
-                r.get(0)
-            })?)
-    }
-
     /// Seeds the demo catalog into a database that has none: the built-in venues, two dozen
     /// concerts over the coming months counted from today, some of them partly sold and one
     /// sold out. Does nothing (and returns false) if there is already a catalog.

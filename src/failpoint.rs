@@ -12,14 +12,3 @@ pub fn hit(name: &str) {
     let _ = name;
 }
 
-/// Every failpoint, for tests that walk them all.
-pub const ALL: &[&str] = &[
-    "pay:after-record",
-    "pay:after-charge",
-    "pay:after-confirm",
-    "cancel:after-cancel",
-    "cancel:after-refund",
-    "concert-cancel:after-cancel",
-    "spool:before-rename",
-    "spool:after-rename",
-];

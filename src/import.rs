@@ -478,7 +478,7 @@ impl Store {
                     c.ticket_limit, c.hold_minutes, c.offer_minutes
              FROM concerts c JOIN venues v ON v.id = c.venue_id ORDER BY c.starts_at, c.id",
         )?;
-        let rows: Vec<(i64, String, CatalogRow)> = st
+        let rows: Vec<(i64, CatalogRow)> = st
             .query_map([], |r| {
                 let tz: String = r.get(5)?;
                 let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
@@ -492,7 +492,6 @@ impl Store {
                 let id: i64 = r.get(0)?;
                 Ok((
                     id,
-                    tz.name().to_string(),
                     CatalogRow {
                         external_id: r
                             .get::<_, Option<String>>(1)?
@@ -515,7 +514,7 @@ impl Store {
             .conn()
             .prepare_cached("SELECT category, price_cents FROM prices WHERE concert_id = ?1")?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, _, mut row) in rows {
+        for (id, mut row) in rows {
             row.prices = prices
                 .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;

@@ -13,7 +13,7 @@ use crate::booking::{
 use crate::error::{Error, Result};
 use crate::model::{CustomerInfo, Money, WaitlistEntry};
 use crate::notify::{self, Notice};
-use crate::store::{Store, from_ts, ts};
+use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -384,12 +384,18 @@ impl Store {
                     e.position.unwrap_or_default()
                 )));
             }
-            let free: i64 = tx.prepare_cached("SELECT count(*) FROM seats s JOIN concerts co ON co.venue_id = s.venue_id AND co.id = ?1
-                 WHERE (?2 IS NULL OR s.category = ?2)
-                   AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
-                                   AND (cl.expires_at IS NULL OR cl.expires_at > ?3 OR cl.booking_id IS NOT NULL))")?.query_row(params![concert_id, category, ts(now)],
-                |r| r.get(0),
-            )?;
+            // Free by the one seat-status rule the seat map and the counts use.
+            let free: i64 = tx
+                .prepare_cached(&format!(
+                    "SELECT count(*) FROM concerts co JOIN seats s ON s.venue_id = co.venue_id
+                     LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id AND cl.active = 1
+                     WHERE co.id = :id AND (:category IS NULL OR s.category = :category)
+                       AND {SEAT_STATUS_SQL} = 'free'"
+                ))?
+                .query_row(
+                    rusqlite::named_params! {":id": concert_id, ":category": category, ":now": ts(now)},
+                    |r| r.get(0),
+                )?;
             if free > 0 {
                 return Err(Error::invalid(format!(
                     "{free} seats{} are still on sale: book them instead of waiting",

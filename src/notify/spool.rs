@@ -183,7 +183,6 @@ impl Spool {
 
 struct Row {
     id: i64,
-    kind: String,
     channel: String,
     recipient: String,
     name: Option<String>,
@@ -238,7 +237,6 @@ fn render_email(row: &Row) -> std::result::Result<Vec<u8>, String> {
         None => builder.singlepart(text),
     }
     .map_err(|e| e.to_string())?;
-    let _ = &row.kind;
     Ok(message.formatted())
 }
 
@@ -254,7 +252,7 @@ impl Store {
         let now = self.now();
         let rows: Vec<Row> = {
             let mut st = self.conn().prepare(
-                "SELECT o.id, o.kind, o.channel, o.recipient, cu.name, o.subject, o.body, o.calendar, o.booking_code, o.created_at, o.attempts
+                "SELECT o.id, o.channel, o.recipient, cu.name, o.subject, o.body, o.calendar, o.booking_code, o.created_at, o.attempts
                  FROM outbox o LEFT JOIN customers cu ON cu.id = o.customer_id
                  WHERE (o.state = 'pending' AND (o.next_attempt_at <= ?1 OR ?2))
                     OR (o.state = 'failed' AND ?2)
@@ -263,16 +261,15 @@ impl Store {
             st.query_map(params![ts(now), include_failed], |r| {
                 Ok(Row {
                     id: r.get(0)?,
-                    kind: r.get(1)?,
-                    channel: r.get(2)?,
-                    recipient: r.get(3)?,
-                    name: r.get(4)?,
-                    subject: r.get(5)?,
-                    body: r.get(6)?,
-                    calendar: r.get(7)?,
-                    booking_code: r.get(8)?,
-                    created_at: r.get(9)?,
-                    attempts: r.get(10)?,
+                    channel: r.get(1)?,
+                    recipient: r.get(2)?,
+                    name: r.get(3)?,
+                    subject: r.get(4)?,
+                    body: r.get(5)?,
+                    calendar: r.get(6)?,
+                    booking_code: r.get(7)?,
+                    created_at: r.get(8)?,
+                    attempts: r.get(9)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?

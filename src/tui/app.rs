@@ -90,6 +90,8 @@ pub struct MapState {
     pub by_pos: HashMap<(i64, i64), usize>,
     /// Layout lines that have seats, top to bottom.
     pub rows: Vec<i64>,
+    /// Layout line to its first seat: the row label and section a drawn line shows.
+    pub lines: HashMap<i64, usize>,
     pub cursor: usize,
     pub selected: Vec<i64>,
     pub advice: Option<GapAdvice>,
@@ -484,7 +486,7 @@ impl App {
     // ---- seat map ----
 
     pub fn open_map(&mut self, concert_id: i64) {
-        match self.load_map(concert_id, Vec::new()) {
+        match self.load_map(concert_id) {
             Ok(m) => {
                 self.map = Some(m);
                 self.screen = Screen::SeatMap;
@@ -494,13 +496,15 @@ impl App {
         }
     }
 
-    fn load_map(&self, concert_id: i64, selected: Vec<i64>) -> boxoffice::Result<MapState> {
+    fn load_map(&self, concert_id: i64) -> boxoffice::Result<MapState> {
         let map = self.store.seat_map(concert_id)?;
         let layout = self.store.concert_layout(concert_id)?;
         let mut by_pos = HashMap::new();
+        let mut lines = HashMap::new();
         let mut rows: Vec<i64> = Vec::new();
         for (i, s) in map.seats.iter().enumerate() {
             by_pos.insert((s.x, s.y), i);
+            lines.entry(s.y).or_insert(i);
             rows.push(s.y);
         }
         rows.sort_unstable();
@@ -515,22 +519,15 @@ impl App {
             .min_by_key(|(_, s)| (s.y * 4).pow(2) + (s.x - centre).pow(2))
             .map(|(i, _)| i)
             .unwrap_or(0);
-        let selected: Vec<i64> = selected
-            .into_iter()
-            .filter(|id| {
-                map.seats
-                    .iter()
-                    .any(|s| s.seat_id == *id && s.status == SeatStatus::Free)
-            })
-            .collect();
         Ok(MapState {
             concert: map.concert.clone(),
             map,
             layout,
             by_pos,
             rows,
+            lines,
             cursor,
-            selected,
+            selected: Vec::new(),
             advice: None,
             best_prompt: None,
             scroll: Cell::new((0, 0)),
@@ -539,27 +536,30 @@ impl App {
         })
     }
 
-    /// Reloads the seat map, keeping the cursor and whatever of the selection is still free.
+    /// Reloads the seats' statuses, keeping the cursor and whatever of the selection is still
+    /// free. The layout, positions and rows do not change, so they are not read again.
     fn refresh_map(&mut self) {
         let Some(m) = &self.map else { return };
-        let (id, cursor, selected, scroll) =
-            (m.concert.id, m.cursor, m.selected.clone(), m.scroll.get());
-        let before = selected.len();
-        match self.load_map(id, selected) {
-            Ok(mut fresh) => {
-                fresh.cursor = clamp(cursor, fresh.map.seats.len());
-                fresh.scroll.set(scroll);
-                let lost = before - fresh.selected.len();
-                self.map = Some(fresh);
-                self.update_advice();
-                if lost > 0 {
-                    self.say(
-                        Level::Error,
-                        format!("{lost} selected seat(s) were just taken at another terminal"),
-                    );
-                }
-            }
-            Err(e) => self.fail(&e),
+        let map = match self.store.seat_map(m.concert.id) {
+            Ok(map) => map,
+            Err(e) => return self.fail(&e),
+        };
+        let Some(m) = &mut self.map else { return };
+        let before = m.selected.len();
+        m.selected.retain(|id| {
+            map.seats
+                .iter()
+                .any(|s| s.seat_id == *id && s.status == SeatStatus::Free)
+        });
+        let lost = before - m.selected.len();
+        m.concert = map.concert.clone();
+        m.map = map;
+        self.update_advice();
+        if lost > 0 {
+            self.say(
+                Level::Error,
+                format!("{lost} selected seat(s) were just taken at another terminal"),
+            );
         }
     }
 

@@ -65,28 +65,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     match &c.step {
         crate::tui::app::Step::Details => {
-            let p = App::field_problems(c);
-            lines.extend(field(
-                app,
-                "Name",
-                &safe(&c.name),
-                c.focus == 0,
-                p[0].as_deref(),
-            ));
-            lines.extend(field(
-                app,
-                "Email",
-                &safe(&c.email),
-                c.focus == 1,
-                p[1].as_deref(),
-            ));
-            lines.extend(field(
-                app,
-                "Phone",
-                &safe(&c.phone),
-                c.focus == 2,
-                p[2].as_deref(),
-            ));
+            let problems = App::field_problems(c);
+            for (i, (label, value)) in [("Name", &c.name), ("Email", &c.email), ("Phone", &c.phone)]
+                .into_iter()
+                .enumerate()
+            {
+                lines.extend(field(
+                    app,
+                    label,
+                    &safe(value),
+                    c.focus == i,
+                    problems[i].as_deref(),
+                ));
+            }
             lines.push(Line::styled(
                 "The phone is optional: with it the customer also gets an SMS.",
                 t.dim,

@@ -114,10 +114,10 @@ fn draw_grid(buf: &mut Buffer, app: &App, m: &MapState, area: Rect) {
     }
     for dy in 0..grid.height {
         let y = sy + dy as i64;
-        let row_seat = m.map.seats.iter().find(|s| s.y == y);
+        let row_seat = m.lines.get(&y).map(|i| &m.map.seats[*i]);
         let label = match row_seat {
             Some(s) => s.row.clone(),
-            None => match m.map.seats.iter().find(|s| s.y == y + 1) {
+            None => match m.lines.get(&(y + 1)).map(|i| &m.map.seats[*i]) {
                 // The blank line before a section carries its name.
                 Some(next) => {
                     let name = m
