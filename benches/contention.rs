@@ -16,7 +16,7 @@ use std::time::Instant;
 
 const ROWS: usize = 100;
 const PER_ROW: usize = 200; // 20,000 seats, no aisles: every pair (2k-1, 2k) leaves no gap
-const OPS: usize = 300; // per process
+const OPS: usize = 1000; // per process
 
 fn arena() -> String {
     let mut s = String::from(
@@ -132,6 +132,9 @@ fn worker(args: &[String]) {
                 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
             )
             .unwrap();
+            // The same checkpoint arrangement as the store's connection.
+            let mut conn = conn;
+            boxoffice::store::checkpoint_in_background(&mut conn, &db).unwrap();
             window.0 = epoch_us();
             let extra = match mode {
                 "bare-pay-cash" => 2,
@@ -281,8 +284,24 @@ fn main() {
     if args.first().map(String::as_str) == Some("worker") {
         return worker(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some("setup") {
+        // For profiling one worker under callgrind: `setup DIR`, then `worker DIR/bench.db …`.
+        setup(Path::new(&args[1]));
+        return;
+    }
+    // Optional filters, e.g. `cargo bench --bench contention -- 1 8 spread`: process counts
+    // and the words `spread`, `same` (the 200 contended seats) or `pay`.
+    let wanted_procs: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let words: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| ["spread", "same", "pay"].contains(a))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let db = setup(dir.path());
+    // Like the terminals of a box office that is open all day, one connection stays open for
+    // the whole run, so the WAL file is reused instead of deleted and regrown between runs.
+    let _open = Connection::open(&db).unwrap();
     println!(
         "contention: {} seats, {OPS} operations per process, holds of 2 seats",
         ROWS * PER_ROW
@@ -294,6 +313,12 @@ fn main() {
     let mut tag = 0;
     for contended in [false, true] {
         for procs in [1, 2, 4, 8] {
+            if !wanted_procs.is_empty() && !wanted_procs.contains(&procs) {
+                continue;
+            }
+            let kind = if contended { "same" } else { "spread" };
+            let holds_wanted = words.is_empty() || words.contains(&kind);
+            let pay_wanted = words.is_empty() || words.contains(&"pay");
             let name = if contended {
                 "same 200 seats"
             } else {
@@ -306,11 +331,13 @@ fn main() {
                 check_no_double_claims(&db);
                 f
             };
-            let bare = fig("bare");
-            let hold = fig("hold");
-            line(&format!("bare  {name}, {procs} proc"), &bare, None);
-            line(&format!("hold  {name}, {procs} proc"), &hold, Some(&bare));
-            if !contended && (procs == 1 || procs == 4) {
+            if holds_wanted {
+                let bare = fig("bare");
+                let hold = fig("hold");
+                line(&format!("bare  {name}, {procs} proc"), &bare, None);
+                line(&format!("hold  {name}, {procs} proc"), &hold, Some(&bare));
+            }
+            if pay_wanted && !contended && (procs == 1 || procs == 4) {
                 let bare_cash = fig("bare-pay-cash");
                 let cash = fig("pay-cash");
                 let bare_card = fig("bare-pay-card");

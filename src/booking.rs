@@ -12,7 +12,7 @@ use crate::payment::{ChargeOutcome, ChargeRequest, Processors, RefundRequest, Te
 use crate::search::summaries;
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, Transaction, named_params, params};
+use rusqlite::{OptionalExtension, named_params, params};
 
 /// How long a payment may be in flight before `reconcile` treats it as interrupted. A card
 /// gateway answers (or times out) well within this.
@@ -100,7 +100,22 @@ pub fn clean_name(raw: &str) -> Result<Option<String>> {
     Ok((!name.is_empty()).then_some(name))
 }
 
-pub(crate) fn upsert_customer(tx: &Transaction<'_>, c: &CustomerInfo) -> Result<i64> {
+pub(crate) fn upsert_customer(tx: &rusqlite::Connection, c: &CustomerInfo) -> Result<i64> {
+    Ok(record_customer(tx, c)?.id)
+}
+
+/// A customer as recorded by [`record_customer`].
+pub(crate) struct CustomerRow {
+    pub id: i64,
+    pub phone: Option<String>,
+    /// Created by this transaction: it cannot have holds or bookings yet.
+    pub new: bool,
+}
+
+/// Finds or creates the customer by email, recording a name or phone given for the first time
+/// or changed. A new customer takes one INSERT; a returning one is written only when a detail
+/// changed (an upsert with RETURNING built a temporary table on every hold).
+pub(crate) fn record_customer(tx: &rusqlite::Connection, c: &CustomerInfo) -> Result<CustomerRow> {
     let email = normalize_email(&c.email)?;
     let name = match &c.name {
         Some(n) => clean_name(n)?,
@@ -110,16 +125,38 @@ pub(crate) fn upsert_customer(tx: &Transaction<'_>, c: &CustomerInfo) -> Result<
         Some(p) => Some(normalize_phone(p)?),
         None => None,
     };
-    Ok(tx.prepare_cached("INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
-         ON CONFLICT (email) DO UPDATE SET name = coalesce(excluded.name, name), phone = coalesce(excluded.phone, phone)
-         RETURNING id")?.query_row(params![email, name, phone],
-        |r| r.get(0),
-    )?)
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
+             ON CONFLICT (email) DO NOTHING",
+        )?
+        .execute(params![email, name, phone])?;
+    if inserted == 1 {
+        return Ok(CustomerRow {
+            id: tx.last_insert_rowid(),
+            phone,
+            new: true,
+        });
+    }
+    let (id, old_name, old_phone): (i64, Option<String>, Option<String>) = tx
+        .prepare_cached("SELECT id, name, phone FROM customers WHERE email = ?1")?
+        .query_row([&email], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let name = name.or(old_name.clone());
+    let phone = phone.or(old_phone.clone());
+    if name != old_name || phone != old_phone {
+        tx.prepare_cached("UPDATE customers SET name = ?2, phone = ?3 WHERE id = ?1")?
+            .execute(params![id, name, phone])?;
+    }
+    Ok(CustomerRow {
+        id,
+        phone,
+        new: false,
+    })
 }
 
 /// Turns a hold into a confirmed booking row with a fresh code; returns the booking's id.
 pub(crate) fn insert_booking(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     hold_id: &str,
     total_cents: i64,
     method: &str,
@@ -146,7 +183,10 @@ pub(crate) fn insert_booking(
 
 /// Ends every live hold whose time is up: its seats are free again, an expired waiting-list
 /// offer moves on to the next person. Returns the holds ended.
-pub(crate) fn expire_holds_tx(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Vec<String>> {
+pub(crate) fn expire_holds_tx(
+    tx: &rusqlite::Connection,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
     let expired: Vec<(String, i64, String)> = {
         let mut st = tx.prepare_cached(
             "SELECT id, concert_id, kind FROM holds WHERE state = 'live' AND expires_at <= ?1",
@@ -309,46 +349,70 @@ pub(crate) fn concert_rules(tx: &rusqlite::Connection, concert_id: i64) -> Resul
     .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))
 }
 
-/// Seat ids, labels and prices for the labels asked for; every unknown label is named.
+/// Seat ids, labels and prices for the labels asked for, and their grid positions
+/// `(id, line, column)`; every unknown label is named.
+#[allow(clippy::type_complexity)]
 fn resolve_seats(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
     wanted: &[String],
-) -> Result<Vec<(i64, String, i64)>> {
+) -> Result<(Vec<(i64, String, i64)>, Vec<(i64, i64, i64)>)> {
     let mut seats = Vec::new();
+    let mut positions = Vec::new();
     let mut unknown = Vec::new();
     let mut st = tx.prepare_cached(
-        "SELECT s.id, s.label, p.price_cents FROM seats s
+        "SELECT s.id, p.price_cents, s.grid_y, s.grid_x FROM seats s
          JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
          WHERE s.venue_id = ?2 AND s.label = ?3",
     )?;
     for l in wanted {
         match st
             .query_row(params![concert_id, venue_id, l], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?
         {
-            Some(seat) => seats.push(seat),
+            Some((id, price, y, x)) => {
+                seats.push((id, l.clone(), price));
+                positions.push((id, y, x));
+            }
             None => unknown.push(l.clone()),
         }
     }
     if !unknown.is_empty() {
         return Err(Error::UnknownSeats(unknown));
     }
-    Ok(seats)
+    Ok((seats, positions))
 }
 
 /// Everyone who is the same person as `customer_id`: the same email, or the same phone.
-pub(crate) fn same_person_ids(tx: &Transaction<'_>, customer_id: i64) -> Result<Vec<i64>> {
-    let mut st = tx.prepare_cached(
-        "SELECT ?1 UNION
-         SELECT id FROM customers WHERE phone = (SELECT phone FROM customers WHERE id = ?1)",
-    )?;
-    Ok(st
-        .query_map([customer_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+pub(crate) fn same_person_ids(tx: &rusqlite::Connection, customer_id: i64) -> Result<Vec<i64>> {
+    let phone: Option<String> = tx
+        .prepare_cached("SELECT phone FROM customers WHERE id = ?1")?
+        .query_row([customer_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    same_person_as(tx, customer_id, phone.as_deref())
+}
+
+/// [`same_person_ids`] for a customer whose phone is known.
+fn same_person_as(
+    tx: &rusqlite::Connection,
+    customer_id: i64,
+    phone: Option<&str>,
+) -> Result<Vec<i64>> {
+    let mut ids = vec![customer_id];
+    if let Some(phone) = phone {
+        let mut st = tx.prepare_cached("SELECT id FROM customers WHERE phone = ?1")?;
+        for id in st.query_map([phone], |r| r.get::<_, i64>(0))? {
+            let id = id?;
+            if id != customer_id {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
 }
 
 /// Ids as a JSON array, for `IN (SELECT value FROM json_each(?))`: one statement, cached,
@@ -365,7 +429,7 @@ pub(crate) fn json_ids(ids: &[i64]) -> String {
 
 /// One live hold per customer per concert: an earlier one is released, and said so.
 fn replace_earlier_hold(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     concert_id: i64,
     same_person: &[i64],
     now: DateTime<Utc>,
@@ -373,20 +437,20 @@ fn replace_earlier_hold(
     // One indexed lookup per identity of the person (almost always one): cheaper than a
     // table-valued IN list on the hot path.
     let mut earlier: Option<(i64, String)> = None;
+    // No ORDER BY: a person has at most one live hold per concert, and sorting would build a
+    // temporary b-tree on every hold.
     let mut st = tx.prepare_cached(
         "SELECT created_at, id FROM holds INDEXED BY holds_by_customer
-         WHERE customer_id = ?2 AND concert_id = ?1 AND kind = 'sale' AND state = 'live'
-         ORDER BY created_at DESC LIMIT 1",
+         WHERE customer_id = ?2 AND concert_id = ?1 AND kind = 'sale' AND state = 'live'",
     )?;
     for who in same_person {
-        if let Some(found) = st
-            .query_row(params![concert_id, who], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
-            .optional()?
-            && earlier.as_ref().is_none_or(|e| found.0 > e.0)
-        {
-            earlier = Some(found);
+        for found in st.query_map(params![concert_id, who], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })? {
+            let found = found?;
+            if earlier.as_ref().is_none_or(|e| found.0 > e.0) {
+                earlier = Some(found);
+            }
         }
     }
     drop(st);
@@ -403,7 +467,11 @@ fn replace_earlier_hold(
 
 /// Refuses seats that have an active claim, naming them (and saying when they are kept for the
 /// waiting list).
-fn check_free(tx: &Transaction<'_>, concert_id: i64, seats: &[(i64, String, i64)]) -> Result<()> {
+fn check_free(
+    tx: &rusqlite::Connection,
+    concert_id: i64,
+    seats: &[(i64, String, i64)],
+) -> Result<()> {
     let mut taken = Vec::new();
     let mut reserved = 0;
     let mut st = tx.prepare_cached(
@@ -451,109 +519,162 @@ pub(crate) fn load_geometry(
     area: Area<'_>,
     rule: FreeRule,
 ) -> Result<(Vec<crate::fairness::SeatPos>, f64)> {
-    let width: i64 = tx
-        .prepare_cached("SELECT width FROM venues WHERE id = ?1")?
-        .query_row([venue_id], |r| r.get(0))?;
     let (unclaimed_free, pool, expired_before) = match rule {
         FreeRule::NoClaim => (1, String::new(), i64::MIN),
         FreeRule::NoClaimOrExpired(now) => (1, String::new(), now),
         FreeRule::Pool(p) => (0, p, i64::MIN),
     };
-    // Two statements, so a window is read through the (venue, line, column) index.
-    const SELECT: &str = "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y,
-                CASE WHEN cl.id IS NULL THEN ?3
-                     WHEN cl.hold_id = ?4 THEN 1
-                     WHEN cl.booking_id IS NULL AND cl.expires_at IS NOT NULL AND cl.expires_at <= ?5 THEN ?3
-                     ELSE 0 END
-         FROM seats s JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
-         LEFT JOIN claims cl ON cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
-         WHERE s.venue_id = ?2";
-    let map = |r: &rusqlite::Row<'_>| {
-        Ok(crate::fairness::SeatPos {
-            id: r.get(0)?,
-            label: r.get(1)?,
-            category: r.get(2)?,
-            price_cents: r.get(3)?,
-            x: r.get(4)?,
-            y: r.get(5)?,
-            free: r.get(6)?,
-        })
-    };
+    // How free a seat with an active claim `cl` is (one without a claim is `?3`), in both
+    // statements below.
+    macro_rules! claimed_free {
+        () => {
+            "CASE WHEN cl.hold_id = ?4 THEN 1
+                  WHEN cl.booking_id IS NULL AND cl.expires_at IS NOT NULL AND cl.expires_at <= ?5 THEN ?3
+                  ELSE 0 END"
+        };
+    }
     let mut seats = Vec::new();
+    // The stage centre matters only to "best available", which reads the whole hall.
+    let mut centre = 0.0;
     match area {
         Area::Whole => {
-            let mut st = tx.prepare_cached(SELECT)?;
-            for s in st.query_map(
+            let width: i64 = tx
+                .prepare_cached("SELECT width FROM venues WHERE id = ?1")?
+                .query_row([venue_id], |r| r.get(0))?;
+            centre = (width - 1).max(0) as f64 / 2.0;
+            let mut st = tx.prepare_cached(concat!(
+                "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y,
+                        CASE WHEN cl.id IS NULL THEN ?3 ELSE ",
+                claimed_free!(),
+                " END
+                 FROM seats s JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
+                 LEFT JOIN claims cl ON cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
+                 WHERE s.venue_id = ?2"
+            ))?;
+            let rows = st.query_map(
                 params![concert_id, venue_id, unclaimed_free, pool, expired_before],
-                map,
-            )? {
+                |r| {
+                    Ok(crate::fairness::SeatPos {
+                        id: r.get(0)?,
+                        label: r.get(1)?,
+                        category: r.get(2)?,
+                        price_cents: r.get(3)?,
+                        x: r.get(4)?,
+                        y: r.get(5)?,
+                        free: r.get(6)?,
+                    })
+                },
+            )?;
+            for s in rows {
                 seats.push(s?);
             }
         }
         Area::Windows(windows) => {
-            let mut st = tx.prepare_cached(&format!(
-                "{SELECT} AND s.grid_y = ?6 AND s.grid_x BETWEEN ?7 AND ?8"
-            ))?;
+            // A few seats of a row (the single-seat-gap question; prices are not read, 0):
+            // the seats from the (venue, line, column) index alone, then the claims on the
+            // range of their ids in one pass of the claim index, instead of a claim look-up
+            // per seat.
+            let mut st = tx.prepare_cached(
+                "SELECT s.id, s.label, s.category, s.grid_x FROM seats s
+                 WHERE s.venue_id = ?1 AND s.grid_y = ?2 AND s.grid_x BETWEEN ?3 AND ?4",
+            )?;
             for (y, x0, x1) in windows {
-                for s in st.query_map(
-                    params![
-                        concert_id,
-                        venue_id,
-                        unclaimed_free,
-                        pool,
-                        expired_before,
-                        y,
-                        x0,
-                        x1
-                    ],
-                    map,
-                )? {
+                let rows = st.query_map(params![venue_id, y, x0, x1], |r| {
+                    Ok(crate::fairness::SeatPos {
+                        id: r.get(0)?,
+                        label: r.get(1)?,
+                        category: r.get(2)?,
+                        price_cents: 0,
+                        x: r.get(3)?,
+                        y: *y,
+                        free: unclaimed_free == 1,
+                    })
+                })?;
+                for s in rows {
                     seats.push(s?);
+                }
+            }
+            let (Some(lo), Some(hi)) = (
+                seats.iter().map(|s| s.id).min(),
+                seats.iter().map(|s| s.id).max(),
+            ) else {
+                return Ok((seats, centre));
+            };
+            let mut st = tx.prepare_cached(concat!(
+                "SELECT cl.seat_id, ",
+                claimed_free!(),
+                " FROM claims cl
+                 WHERE cl.concert_id = ?1 AND cl.seat_id BETWEEN ?6 AND ?7 AND cl.active = 1"
+            ))?;
+            let claimed = st.query_map(
+                params![
+                    concert_id,
+                    venue_id,
+                    unclaimed_free,
+                    pool,
+                    expired_before,
+                    lo,
+                    hi
+                ],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)),
+            )?;
+            for c in claimed {
+                let (id, free) = c?;
+                if let Some(s) = seats.iter_mut().find(|s| s.id == id) {
+                    s.free = free;
                 }
             }
         }
     }
-    Ok((seats, (width - 1).max(0) as f64 / 2.0))
+    Ok((seats, centre))
+}
+
+/// Grid positions `(id, line, column)` of seats, for the single-seat-gap rule.
+fn seat_positions(conn: &rusqlite::Connection, seat_ids: &[i64]) -> Result<Vec<(i64, i64, i64)>> {
+    let mut st = conn.prepare_cached("SELECT grid_y, grid_x FROM seats WHERE id = ?1")?;
+    seat_ids
+        .iter()
+        .map(|id| Ok(st.query_row([id], |r| Ok((*id, r.get(0)?, r.get(1)?)))?))
+        .collect()
+}
+
+/// The seats around a selection that decide whether it strands one: a seat can only become
+/// stranded next to a newly taken one, and whether it is depends on the seat beyond it, so two
+/// columns either side of the selection in each row are enough. Takes `(id, line, column)`.
+fn gap_window(
+    conn: &rusqlite::Connection,
+    concert_id: i64,
+    venue_id: i64,
+    selection: &[(i64, i64, i64)],
+    rule: FreeRule,
+) -> Result<Vec<crate::fairness::SeatPos>> {
+    let mut windows: Vec<(i64, i64, i64)> = Vec::new();
+    for &(_, y, x) in selection {
+        match windows.iter_mut().find(|w| w.0 == y) {
+            Some(w) => {
+                w.1 = w.1.min(x - 2);
+                w.2 = w.2.max(x + 2);
+            }
+            None => windows.push((y, x - 2, x + 2)),
+        }
+    }
+    Ok(load_geometry(conn, concert_id, venue_id, Area::Windows(&windows), rule)?.0)
 }
 
 /// Whether taking `seat_ids` would strand a single seat, and (if `suggest`) a selection of the
 /// same size and category that would not. One rule for the hold (inside its transaction, with
 /// [`FreeRule::NoClaim`]) and for the seat map's advice (a read, with expired holds free).
-pub(crate) fn gap_advice(
+/// `near` is the selection's [`gap_window`].
+fn gap_verdict(
     conn: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
     seat_ids: &[i64],
+    near: &[crate::fairness::SeatPos],
     rule: FreeRule,
     suggest: bool,
 ) -> Result<Option<GapAdvice>> {
-    if seat_ids.is_empty() {
-        return Ok(None);
-    }
-    // A seat can only become stranded next to a newly taken one, and whether it is depends on
-    // the seat beyond it: two columns either side of the selection in each row are enough.
-    let mut windows: Vec<(i64, i64, i64)> = Vec::new();
-    {
-        let mut st = conn.prepare_cached("SELECT grid_y, grid_x FROM seats WHERE id = ?1")?;
-        for id in seat_ids {
-            let (y, x): (i64, i64) = st.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            match windows.iter_mut().find(|w| w.0 == y) {
-                Some(w) => {
-                    w.1 = w.1.min(x - 2);
-                    w.2 = w.2.max(x + 2);
-                }
-                None => windows.push((y, x - 2, x + 2)),
-            }
-        }
-    }
-    let (near, centre) = load_geometry(
-        conn,
-        concert_id,
-        venue_id,
-        Area::Windows(&windows),
-        rule.clone(),
-    )?;
-    let geo = crate::fairness::Geometry::new(&near, centre);
+    let geo = crate::fairness::Geometry::new(near, 0.0);
     let idx: Vec<usize> = seat_ids.iter().filter_map(|id| geo.index_of(*id)).collect();
     let stranded = geo.new_gaps(&idx);
     if stranded.is_empty() {
@@ -578,21 +699,47 @@ pub(crate) fn gap_advice(
     }))
 }
 
-/// The single-seat-gap rule. Returns whether the selection strands a seat (allowed only
-/// with the clerk's override, or when no selection of the same size would avoid it).
-fn check_gaps(
-    tx: &Transaction<'_>,
+/// The seat map's advice for a selection (see [`gap_verdict`]).
+pub(crate) fn gap_advice(
+    conn: &rusqlite::Connection,
+    concert_id: i64,
+    venue_id: i64,
+    seat_ids: &[i64],
+    rule: FreeRule,
+    suggest: bool,
+) -> Result<Option<GapAdvice>> {
+    if seat_ids.is_empty() {
+        return Ok(None);
+    }
+    let positions = seat_positions(conn, seat_ids)?;
+    let near = gap_window(conn, concert_id, venue_id, &positions, rule.clone())?;
+    gap_verdict(conn, concert_id, venue_id, seat_ids, &near, rule, suggest)
+}
+
+/// Inside the hold's transaction: refuses seats already claimed, then applies the
+/// single-seat-gap rule. Returns whether the selection strands a seat (allowed only with the
+/// clerk's override, or when no selection of the same size would avoid it). One read of the
+/// rows around the selection answers both.
+fn check_seats(
+    tx: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
     seats: &[(i64, String, i64)],
+    positions: &[(i64, i64, i64)],
     allow_gap: bool,
 ) -> Result<bool> {
+    let near = gap_window(tx, concert_id, venue_id, positions, FreeRule::NoClaim)?;
+    let claimed = |id: i64| near.iter().any(|s| s.id == id && !s.free);
+    if seats.iter().any(|s| claimed(s.0)) {
+        check_free(tx, concert_id, seats)?;
+    }
     let ids: Vec<i64> = seats.iter().map(|s| s.0).collect();
-    match gap_advice(
+    match gap_verdict(
         tx,
         concert_id,
         venue_id,
         &ids,
+        &near,
         FreeRule::NoClaim,
         !allow_gap,
     )? {
@@ -611,7 +758,7 @@ fn check_gaps(
 }
 
 fn pick_best(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
     b: &BestRequest,
@@ -661,7 +808,7 @@ fn pick_best(
 /// Inserts a hold and its claims. A claim the unique index refuses means the seat was taken.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_hold(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     hold_id: &str,
     concert_id: i64,
     customer_id: i64,
@@ -696,6 +843,17 @@ pub(crate) fn insert_hold(
             e => e.into(),
         })?;
     }
+    count_new_claims(tx, concert_id, seats.len())
+}
+
+/// Adds newly inserted active claims to the concert's count of claimed seats
+/// (`concerts.claimed`, which "has free seats" reads). Every `INSERT INTO claims` calls it once
+/// with the number of rows it inserted; releases and deletes are counted by triggers.
+pub(crate) fn count_new_claims(tx: &rusqlite::Connection, concert_id: i64, n: usize) -> Result<()> {
+    if n > 0 {
+        tx.prepare_cached("UPDATE concerts SET claimed = claimed + ?2 WHERE id = ?1")?
+            .execute(params![concert_id, n as i64])?;
+    }
     Ok(())
 }
 
@@ -704,7 +862,7 @@ pub(crate) fn insert_hold(
 /// never refunds twice), and the customer is told. Returns the seats. The refunds go to the
 /// processors after the commit.
 pub(crate) fn cancel_booking_tx(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     id: i64,
     reason: Option<&str>,
     now: DateTime<Utc>,
@@ -865,7 +1023,6 @@ impl Store {
         selection: Selection<'_>,
         customer: &CustomerInfo,
     ) -> Result<Hold> {
-        let now = self.now();
         let mut wanted: Vec<String> = Vec::new();
         if let Selection::Seats(labels, _) = &selection {
             for l in labels.iter() {
@@ -889,26 +1046,32 @@ impl Store {
         {
             return Err(Error::invalid("ask for at least one seat"));
         }
-        self.write(|tx| {
+        self.write(|tx, now| {
             let c = concert_rules(tx, concert_id)?;
             if c.status == "cancelled" {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
             }
-            let seats: Vec<(i64, String, i64)> = match &selection {
+            let (seats, positions) = match &selection {
                 Selection::Seats(..) => resolve_seats(tx, concert_id, c.venue_id, &wanted)?,
-                Selection::Best(_) => Vec::new(),
+                Selection::Best(_) => (Vec::new(), Vec::new()),
             };
             if ts(now) < c.on_sale_at {
                 return Err(Error::NotOnSale(from_ts(c.on_sale_at)));
             }
-            let customer_id = upsert_customer(tx, customer)?;
+            let who = record_customer(tx, customer)?;
+            let customer_id = who.id;
             expire_holds_tx(tx, now)?;
-            let same_person = same_person_ids(tx, customer_id)?;
+            // The person's holds and bookings, under every identity; one created just now has
+            // none, so it is not looked up.
+            let same_person: Vec<i64> = same_person_as(tx, who.id, who.phone.as_deref())?
+                .into_iter()
+                .filter(|id| !(who.new && *id == who.id))
+                .collect();
             let replaced = replace_earlier_hold(tx, concert_id, &same_person, now)?;
             let (seats, gap_override) = match &selection {
                 Selection::Seats(_, allow_gap) => {
-                    check_free(tx, concert_id, &seats)?;
-                    let gappy = check_gaps(tx, concert_id, c.venue_id, &seats, *allow_gap)?;
+                    let gappy =
+                        check_seats(tx, concert_id, c.venue_id, &seats, &positions, *allow_gap)?;
                     (seats, gappy && *allow_gap)
                 }
                 Selection::Best(b) => (pick_best(tx, concert_id, c.venue_id, b)?, false),
@@ -971,8 +1134,7 @@ impl Store {
 
     /// Gives a live hold's seats back before it runs out.
     pub fn release_hold(&mut self, hold_id: &str) -> Result<Hold> {
-        let now = self.now();
-        self.write(|tx| {
+        self.write(|tx, now| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
             tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1")?
@@ -1001,7 +1163,7 @@ impl Store {
         if !due {
             return Ok(0);
         }
-        Ok(self.write(|tx| expire_holds_tx(tx, now))?.len())
+        Ok(self.write(expire_holds_tx)?.len())
     }
 
     /// Pays a hold and confirms it into a booking. The amount comes from the stored prices.
@@ -1019,8 +1181,7 @@ impl Store {
             Error::invalid(format!("no {} processor is configured", tender.processor()))
         })?;
         self.expire_holds()?;
-        let now = self.now();
-        let (key, amount, currency, h) = self.write_durable(|tx| {
+        let (key, amount, currency, h) = self.write_durable(|tx, now| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
             let (amount, currency): (i64, String) = tx.prepare_cached("SELECT coalesce(sum(cl.price_cents), 0), co.currency FROM claims cl JOIN concerts co ON co.id = cl.concert_id
@@ -1082,8 +1243,7 @@ impl Store {
     /// Records a processor failure: nothing was charged, the hold is live again for a minute at
     /// least so the clerk can retry.
     fn fail_payment(&mut self, key: &str, hold_id: &str, why: &str) -> Result<()> {
-        let now = self.now();
-        self.write_durable(|tx| {
+        self.write_durable(|tx, now| {
             tx.prepare_cached("UPDATE payments SET state = 'failed', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1")?.execute(params![key, why, ts(now)],
             )?;
             let expires = tx
@@ -1109,8 +1269,7 @@ impl Store {
         tendered: Option<i64>,
         processors: &Processors,
     ) -> Result<Receipt> {
-        let now = self.now();
-        let result = self.write_durable(|tx| {
+        let result = self.write_durable(|tx, now| {
             let (hold_id, amount, currency, processor, state): (String, i64, String, String, String) =
                 tx.prepare_cached("SELECT hold_id, amount_cents, currency, processor, state FROM payments WHERE idempotency_key = ?1")?.query_row([key],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
@@ -1225,8 +1384,7 @@ impl Store {
 
     /// A charge the processor never saw: nothing was taken, the seats go back.
     fn abandon_payment(&mut self, key: &str) -> Result<()> {
-        let now = self.now();
-        self.write_durable(|tx| {
+        self.write_durable(|tx, now| {
             let hold_id: String = tx.prepare_cached("SELECT hold_id FROM payments WHERE idempotency_key = ?1")?.query_row([key],
                 |r| r.get(0),
             )?;
@@ -1315,8 +1473,7 @@ impl Store {
     /// stays pending and `reconcile` retries it under the same key (never twice).
     pub fn cancel_booking(&mut self, code: &str, processors: &Processors) -> Result<Cancellation> {
         let code = code.trim().to_ascii_uppercase();
-        let now = self.now();
-        let (booking_id, seats) = self.write_durable(|tx| {
+        let (booking_id, seats) = self.write_durable(|tx, now| {
             let (id, state): (i64, String) = tx
                 .query_row(
                     "SELECT id, state FROM bookings WHERE code = ?1",
@@ -1380,8 +1537,7 @@ impl Store {
                 continue;
             };
             crate::failpoint::hit("cancel:after-refund");
-            let now = self.now();
-            self.write_durable(|tx| {
+            self.write_durable(|tx, now| {
                 tx.prepare_cached("UPDATE payments SET state = 'captured', reference = ?2, updated_at = ?3 WHERE idempotency_key = ?1 AND state = 'pending'")?.execute(params![key, reference, ts(now)],
                 )?;
                 Ok(())

@@ -18,7 +18,7 @@
 use crate::error::{Error, Result};
 use crate::store::{Store, ts};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 
 /// The built-in venues, compiled into the binary.
 pub const DEMO_VENUES: &[(&str, &str)] = &[
@@ -240,7 +240,7 @@ pub struct NewConcert {
     pub hold_minutes: i64,
 }
 
-pub(crate) fn add_venue(tx: &Transaction<'_>, slug: &str, text: &str) -> Result<i64> {
+pub(crate) fn add_venue(tx: &rusqlite::Connection, slug: &str, text: &str) -> Result<i64> {
     let layout = parse_layout(text)?;
     tx.execute(
         "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity, width) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -264,7 +264,7 @@ pub(crate) fn add_venue(tx: &Transaction<'_>, slug: &str, text: &str) -> Result<
     Ok(venue_id)
 }
 
-pub(crate) fn add_concert(tx: &Transaction<'_>, c: &NewConcert) -> Result<i64> {
+pub(crate) fn add_concert(tx: &rusqlite::Connection, c: &NewConcert) -> Result<i64> {
     let (venue_id, tz): (i64, String) = tx
         .query_row(
             "SELECT id, timezone FROM venues WHERE slug = ?1",
@@ -420,7 +420,7 @@ impl Store {
             ));
         }
         let canonical = render_layout(&layout);
-        let id = self.write(|tx| {
+        let id = self.write(|tx, _| {
             let taken: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM venues WHERE slug = ?1)",
                 [&slug],
@@ -461,11 +461,11 @@ impl Store {
 
     /// Adds a venue from its layout text; `slug` is how concerts and the CLI name it.
     pub fn add_venue(&mut self, slug: &str, layout: &str) -> Result<i64> {
-        self.write(|tx| add_venue(tx, slug, layout))
+        self.write(|tx, _| add_venue(tx, slug, layout))
     }
 
     pub fn add_concert(&mut self, concert: &NewConcert) -> Result<i64> {
-        self.write(|tx| add_concert(tx, concert))
+        self.write(|tx, _| add_concert(tx, concert))
     }
 
     pub fn venues(&self) -> Result<Vec<crate::model::Venue>> {
@@ -504,8 +504,7 @@ impl Store {
     /// sold out. Does nothing (and returns false) if there is already a catalog.
     pub fn seed_demo_if_empty(&mut self) -> Result<bool> {
         let today = self.now().date_naive();
-        let now = self.now();
-        self.write(|tx| {
+        self.write(|tx, now| {
             let empty: bool = tx.query_row(
                 "SELECT NOT EXISTS (SELECT 1 FROM venues) AND NOT EXISTS (SELECT 1 FROM concerts)",
                 [],
@@ -574,7 +573,12 @@ fn demo_concerts(today: NaiveDate) -> Result<Vec<(NewConcert, u32)>> {
 }
 
 /// Books roughly `pct` percent of a demo concert's seats, in small parties, deterministically.
-fn seed_sales(tx: &Transaction<'_>, concert_id: i64, pct: u32, now: DateTime<Utc>) -> Result<()> {
+fn seed_sales(
+    tx: &rusqlite::Connection,
+    concert_id: i64,
+    pct: u32,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let seats: Vec<(i64, i64)> = {
         let mut st = tx.prepare(
             "SELECT s.id, p.price_cents FROM seats s
@@ -627,6 +631,7 @@ fn seed_sales(tx: &Transaction<'_>, concert_id: i64, pct: u32, now: DateTime<Utc
                     params![concert_id, seat_id, hold_id, booking_id, price],
                 )?;
             }
+            crate::booking::count_new_claims(tx, concert_id, end - i)?;
         }
         i = end;
     }

@@ -5,7 +5,7 @@ use crate::notify;
 use crate::payment::Processors;
 use crate::store::{Store, ts};
 use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
-use rusqlite::{Transaction, params};
+use rusqlite::params;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -30,7 +30,7 @@ pub struct ConcertCancelReport {
 /// Moves a concert to `local_start` (the venue's wall time): its calendar sequence goes up and
 /// every ticket holder is told, with a calendar entry that replaces the old one.
 pub(crate) fn move_start(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     concert_id: i64,
     local_start: NaiveDateTime,
     now: DateTime<Utc>,
@@ -84,8 +84,7 @@ impl Store {
         concert_id: i64,
         local_start: NaiveDateTime,
     ) -> Result<RescheduleReport> {
-        let now = self.now();
-        let notified = self.write_durable(|tx| {
+        let notified = self.write_durable(|tx, now| {
             let status: String = tx
                 .query_row(
                     "SELECT status FROM concerts WHERE id = ?1",
@@ -123,8 +122,7 @@ impl Store {
                 "give a reason on one line (at most 300 characters): customers are told it",
             ));
         }
-        let now = self.now();
-        let mut report = self.write_durable(|tx| {
+        let mut report = self.write_durable(|tx, now| {
             let status: String = tx
                 .query_row("SELECT status FROM concerts WHERE id = ?1", [concert_id], |r| r.get(0))
                 .map_err(|_| Error::ConcertNotFound(concert_id.to_string()))?;

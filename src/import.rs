@@ -371,9 +371,8 @@ impl Store {
         progress: &mut dyn FnMut(&str, usize, usize),
     ) -> Result<ImportReport> {
         let rows = self.check_rows(csv_text, progress)?;
-        let now = self.now();
         let total = rows.len();
-        self.write(|tx| {
+        self.write(|tx, now| {
             let mut report = ImportReport::default();
             let mut conflicts = Vec::new();
             for (i, row) in rows.iter().enumerate() {

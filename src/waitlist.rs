@@ -15,7 +15,7 @@ use crate::model::{CustomerInfo, Money, WaitlistEntry};
 use crate::notify::{self, Notice};
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 
 /// Freed seats kept for the waiting list are claimed by one pool hold per concert, owned by
 /// this placeholder customer, so the unique index guards them like any other claim.
@@ -28,7 +28,7 @@ fn pool_id(concert_id: i64) -> String {
 /// Marks the waiting-list entry of an offer hold as ended (`booked`, `expired` or `left`);
 /// an expired offer is told to its customer.
 pub(crate) fn end_offer(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     hold_id: &str,
     state: &str,
     now: DateTime<Utc>,
@@ -76,7 +76,7 @@ struct ConcertWords {
     currency: String,
 }
 
-fn concert_words(tx: &Transaction<'_>, concert_id: i64) -> Result<ConcertWords> {
+fn concert_words(tx: &rusqlite::Connection, concert_id: i64) -> Result<ConcertWords> {
     Ok(tx.prepare_cached("SELECT co.artist, co.title, co.starts_at, co.utc_offset, v.name, co.currency FROM concerts co
          JOIN venues v ON v.id = co.venue_id WHERE co.id = ?1")?.query_row([concert_id],
         |r| {
@@ -96,7 +96,11 @@ fn concert_words(tx: &Transaction<'_>, concert_id: i64) -> Result<ConcertWords> 
 
 /// Called in every transaction that frees seats of a concert. Keeps free seats for the
 /// waiting list while anyone waits, and makes offers in join order.
-pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn seats_freed(
+    tx: &rusqlite::Connection,
+    concert_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let waiting: Vec<(i64, i64, i64, Option<String>)> = {
         let mut st = tx.prepare_cached(
             "SELECT id, customer_id, party, category FROM waitlist WHERE concert_id = ?1 AND state = 'waiting' ORDER BY id",
@@ -121,7 +125,7 @@ pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<U
     // Keep every free seat some waiting entry could use.
     let any_category = waiting.iter().any(|w| w.3.is_none());
     let categories: Vec<String> = waiting.iter().filter_map(|w| w.3.clone()).collect();
-    tx.execute(
+    let kept = tx.execute(
         &format!(
             "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at, reserved)
              SELECT ?1, s.id, ?2, p.price_cents, NULL, 1 FROM seats s
@@ -139,6 +143,7 @@ pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<U
         ),
         params![concert_id, pool, rules.venue_id],
     )?;
+    crate::booking::count_new_claims(tx, concert_id, kept)?;
     // Serve the queue in join order from the kept seats.
     let (mut seats, centre) = load_geometry(
         tx,
@@ -208,7 +213,7 @@ pub(crate) fn seats_freed(tx: &Transaction<'_>, concert_id: i64, now: DateTime<U
     Ok(())
 }
 
-fn ensure_pool(tx: &Transaction<'_>, concert_id: i64, now: DateTime<Utc>) -> Result<()> {
+fn ensure_pool(tx: &rusqlite::Connection, concert_id: i64, now: DateTime<Utc>) -> Result<()> {
     let owner = upsert_customer(
         tx,
         &CustomerInfo {
@@ -226,7 +231,7 @@ fn ensure_pool(tx: &Transaction<'_>, concert_id: i64, now: DateTime<Utc>) -> Res
 }
 
 fn offer_notice(
-    tx: &Transaction<'_>,
+    tx: &rusqlite::Connection,
     concert_id: i64,
     hold_id: &str,
     seats: &[(i64, String, i64)],
@@ -337,9 +342,8 @@ impl Store {
         party: i64,
         category: Option<&str>,
     ) -> Result<WaitlistEntry> {
-        let now = self.now();
         self.expire_holds()?;
-        self.write(|tx| {
+        self.write(|tx, now| {
             let rules = concert_rules(tx, concert_id)?;
             if rules.status == "cancelled" {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
@@ -412,9 +416,8 @@ impl Store {
 
     /// Leaves the waiting list; an open offer is given up and goes to the next person.
     pub fn leave_waitlist(&mut self, concert_id: i64, email: &str) -> Result<WaitlistEntry> {
-        let now = self.now();
         let email = normalize_email(email)?;
-        self.write(|tx| {
+        self.write(|tx, now| {
             let found: Option<(i64, String, Option<String>)> = tx
                 .query_row(
                     "SELECT w.id, w.state, w.hold_id FROM waitlist w JOIN customers cu ON cu.id = w.customer_id
@@ -473,7 +476,7 @@ impl Store {
                 )));
             }
         }
-        self.write(|tx| {
+        self.write(|tx, _| {
             concert_rules(tx, concert_id)?;
             tx.prepare_cached("UPDATE concerts SET ticket_limit = coalesce(?2, ticket_limit), hold_minutes = coalesce(?3, hold_minutes),
                  offer_minutes = coalesce(?4, offer_minutes) WHERE id = ?1")?.execute(params![concert_id, ticket_limit, hold_minutes, offer_minutes],

@@ -25,7 +25,13 @@ fn eight_processes_random_work_and_kills_break_no_invariant() {
             kills: 6,
         },
         &exe,
-        &["stress_worker", "--exact", "--test-threads=1", "--quiet"],
+        &[
+            "stress_worker",
+            "--exact",
+            "--test-threads=1",
+            "--quiet",
+            "--nocapture",
+        ],
     );
     println!("{outcome:?}");
     assert!(outcome.kills >= 1, "the run killed nobody: {outcome:?}");

@@ -279,7 +279,7 @@ impl Store {
             match spool.write_row(&row) {
                 Ok(path) => {
                     let file = path.to_string_lossy().to_string();
-                    self.write(|tx| {
+                    self.write(|tx, _| {
                         tx.execute(
                             "UPDATE outbox SET state = 'delivered', delivered_at = ?2, file = ?3, last_error = NULL WHERE id = ?1",
                             params![row.id, ts(now), file],
@@ -300,7 +300,7 @@ impl Store {
                     } else {
                         "pending"
                     };
-                    self.write(|tx| {
+                    self.write(|tx, _| {
                         tx.execute(
                             "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_at = ?4, last_error = ?5 WHERE id = ?1",
                             params![row.id, attempts, state, ts(now + backoff(attempts)), why],

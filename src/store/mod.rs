@@ -6,7 +6,7 @@ mod schema;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,22 +25,25 @@ pub(crate) const SEAT_STATUS_SQL: &str = "CASE \
     WHEN cl.reserved = 1 THEN 'reserved' \
     ELSE 'held' END";
 
-/// Waits for another terminal's transaction in short steps, up to [`BUSY_TIMEOUT`] in all.
-/// SQLite's own `busy_timeout` sleeps whole milliseconds and more, while a hold takes a
-/// fraction of one: under contention most of the time went to sleeping on a free lock.
+/// Waits for another terminal's transaction: 1 ms, then 2 ms at a time, up to [`BUSY_TIMEOUT`]
+/// in all. Both bounds were measured (see BENCHMARKS.md):
+/// - shorter sleeps (50 µs steps) made terminals take turns transaction by transaction, so
+///   each one re-read every page the other had just changed, waiters burnt the CPU the lock
+///   holder needed, and readers kept every checkpoint from finishing: holds ran at half the rate;
+/// - SQLite's own `busy_timeout` sleeps up to 100 ms a time: when eight terminals kept the lock
+///   busy, one waiting terminal could wake up only to find it taken, again and again, until it
+///   gave up after 5 s. At 2 ms a waiter looks 2,500 times before giving up.
 pub(crate) fn busy_wait(attempt: i32) -> bool {
-    const RAMP: i32 = 5; // 50 µs doubling to 1.6 ms
-    let step = Duration::from_micros(50 << attempt.clamp(0, RAMP));
-    let ramp_total = Duration::from_micros(50 * ((1 << (RAMP + 1)) - 1));
-    let waited = if attempt <= RAMP {
-        Duration::from_micros(50 * ((1 << attempt.max(0)) - 1))
+    let attempt = attempt.max(0) as u32;
+    let waited = Duration::from_millis(if attempt == 0 {
+        0
     } else {
-        ramp_total + step * (attempt - RAMP) as u32
-    };
+        1 + 2 * (attempt as u64 - 1)
+    });
     if waited >= BUSY_TIMEOUT {
         return false;
     }
-    std::thread::sleep(step);
+    std::thread::sleep(Duration::from_millis(if attempt == 0 { 1 } else { 2 }));
     true
 }
 
@@ -115,6 +118,7 @@ impl Store {
         )?;
         let mut store = Store { conn, clock, path };
         schema::migrate(&mut store.conn, SCHEMA_VERSION)?;
+        checkpoint_in_background(&mut store.conn, &store.path)?;
         Ok(store)
     }
 
@@ -148,13 +152,27 @@ impl Store {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: it waits for other writers up to the busy
-    /// timeout instead of failing halfway, and commits only if `f` succeeds.
-    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
+    /// timeout instead of failing halfway, and commits only if `f` succeeds (an error or a
+    /// panic rolls it back). `f` gets the time read once the write lock is held, so the times
+    /// recorded follow the order in which terminals' changes happened, however long one waited
+    /// for another. `BEGIN` and `COMMIT` come from the statement cache: parsing them on every
+    /// hold cost more than inserting a claim.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
+        struct Open<'a>(&'a Connection);
+        impl Drop for Open<'_> {
+            fn drop(&mut self) {
+                if !self.0.is_autocommit() {
+                    let _ = self.0.execute_batch("ROLLBACK");
+                }
+            }
+        }
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        let open = Open(&self.conn);
+        let out = f(open.0, self.clock.now())?;
+        open.0.prepare_cached("COMMIT")?.execute([])?;
         Ok(out)
     }
 
@@ -163,7 +181,7 @@ impl Store {
     /// a power cut.
     pub(crate) fn write_durable<T>(
         &mut self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
         self.conn.execute_batch("PRAGMA synchronous = FULL")?;
         let out = self.write(f);
@@ -172,6 +190,66 @@ impl Store {
         restore?;
         Ok(out)
     }
+}
+
+/// How many pages the write-ahead log may hold before it is copied back into the database
+/// (SQLite's own default).
+pub const CHECKPOINT_PAGES: i32 = 1000;
+
+/// Moves checkpoints off the connection's commits onto a thread of their own.
+///
+/// SQLite's automatic checkpoint runs inside the commit that crosses [`CHECKPOINT_PAGES`]:
+/// that hold waited for two `fsync`s and the copying of every changed page, about 3 ms, once
+/// every hundred holds (a third of all the time holds took). Here the commit only signals a
+/// thread, started on the first signal, which runs the same PASSIVE checkpoint on its own
+/// connection while terminals go on booking; a PASSIVE checkpoint never blocks a reader or a
+/// writer, and is crash-safe like any other. The thread ends when the connection is closed.
+pub fn checkpoint_in_background(conn: &mut Connection, path: &Path) -> Result<()> {
+    let path = path.to_path_buf();
+    let mut signal: Option<std::sync::mpsc::SyncSender<()>> = None;
+    conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
+        if pages < CHECKPOINT_PAGES {
+            return Ok(());
+        }
+        let sender = signal.get_or_insert_with(|| {
+            let (sender, wake) = std::sync::mpsc::sync_channel::<()>(1);
+            let path = path.clone();
+            // If the thread cannot start, commits go on and the log is checkpointed when the
+            // last connection closes.
+            let _ = std::thread::Builder::new()
+                .name("checkpoint".into())
+                .spawn(move || {
+                    let Ok(mut conn) = Connection::open_with_flags(
+                        &path,
+                        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    ) else {
+                        return;
+                    };
+                    // Waits in short steps, 50 ms at most: a RESTART checkpoint holds the
+                    // write lock while the transaction under way finishes (a tenth of a
+                    // millisecond), and a long sleep there would hold every terminal back.
+                    let _ = conn.busy_handler(Some(|attempt: i32| {
+                        std::thread::sleep(Duration::from_micros(50));
+                        attempt < 1000
+                    }));
+                    while wake.recv().is_ok() {
+                        // First the bulk, without blocking anyone; then the few pages
+                        // committed meanwhile, holding writers back for that moment, so the next
+                        // commit starts the log from the beginning again (otherwise a busy box
+                        // office would never find it fully copied, and it would grow without
+                        // end). Failures (busy, I/O) only leave the log longer: the next signal
+                        // tries again.
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+                    }
+                });
+            sender
+        });
+        // Full: a checkpoint is already due.
+        let _ = sender.try_send(());
+        Ok(())
+    }))?;
+    Ok(())
 }
 
 /// Creates the database file readable by the owner only, before SQLite creates it with the

@@ -118,6 +118,14 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
             "{unrefunded} captured charges with no booking or a cancelled one, not refunded"
         ));
     }
+    let miscounted = count(
+        "SELECT count(*) FROM concerts c WHERE c.claimed != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1)",
+    );
+    if miscounted > 0 {
+        v.push(format!(
+            "{miscounted} concerts whose count of claimed seats is wrong"
+        ));
+    }
     let pending = count("SELECT count(*) FROM payments WHERE state = 'pending'");
     if pending > 0 {
         v.push(format!("{pending} payments still pending"));
