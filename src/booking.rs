@@ -465,6 +465,52 @@ fn replace_earlier_hold(
     Ok(Some(ReplacedHold { hold_id: id, seats }))
 }
 
+/// Before the hold writes anything: refuses seats claimed by someone else, named as
+/// [`check_free`] would name them. A claim of a hold whose time is up (it is about to be swept)
+/// or of the person's own live hold on the concert (it is about to be replaced) does not count.
+/// In an on-sale rush most attempts end here, so they cost a read, not a rolled-back write.
+fn refuse_taken_by_others(
+    tx: &rusqlite::Connection,
+    concert_id: i64,
+    seats: &[(i64, String, i64)],
+    customer: &CustomerInfo,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let email = normalize_email(&customer.email)?;
+    let phone = match customer.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => Some(normalize_phone(p)?),
+        None => None,
+    };
+    let mut st = tx.prepare_cached(
+        "SELECT cl.reserved, coalesce(
+                (cl.booking_id IS NULL AND cl.expires_at IS NOT NULL AND cl.expires_at <= ?3)
+                OR (h.kind = 'sale' AND h.state = 'live' AND (cu.email = ?4
+                    OR cu.phone = coalesce(?5, (SELECT phone FROM customers WHERE email = ?4)))),
+                0)
+         FROM claims cl JOIN holds h ON h.id = cl.hold_id JOIN customers cu ON cu.id = h.customer_id
+         WHERE cl.concert_id = ?1 AND cl.seat_id = ?2 AND cl.active = 1",
+    )?;
+    let mut taken = Vec::new();
+    let mut reserved = 0;
+    for (seat_id, label, _) in seats {
+        if let Some((r, goes_away)) = st
+            .query_row(params![concert_id, seat_id, ts(now), email, phone], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+            })
+            .optional()?
+            && !goes_away
+        {
+            taken.push(label.clone());
+            reserved += r;
+        }
+    }
+    match taken.len() {
+        0 => Ok(()),
+        n if reserved as usize == n => Err(Error::ReservedForWaitlist(taken)),
+        _ => Err(Error::SeatsTaken(taken)),
+    }
+}
+
 /// Refuses seats that have an active claim, naming them (and saying when they are kept for the
 /// waiting list).
 fn check_free(
@@ -725,10 +771,9 @@ fn check_seats(
     concert_id: i64,
     venue_id: i64,
     seats: &[(i64, String, i64)],
-    positions: &[(i64, i64, i64)],
+    near: &[crate::fairness::SeatPos],
     allow_gap: bool,
 ) -> Result<bool> {
-    let near = gap_window(tx, concert_id, venue_id, positions, FreeRule::NoClaim)?;
     let claimed = |id: i64| near.iter().any(|s| s.id == id && !s.free);
     if seats.iter().any(|s| claimed(s.0)) {
         check_free(tx, concert_id, seats)?;
@@ -739,7 +784,7 @@ fn check_seats(
         concert_id,
         venue_id,
         &ids,
-        &near,
+        near,
         FreeRule::NoClaim,
         !allow_gap,
     )? {
@@ -1058,9 +1103,24 @@ impl Store {
             if ts(now) < c.on_sale_at {
                 return Err(Error::NotOnSale(from_ts(c.on_sale_at)));
             }
+            // Seats named by label: the rows around them are read first, and seats someone
+            // else holds refused before anything is written.
+            let mut near = match &selection {
+                Selection::Seats(..) => {
+                    let near = gap_window(tx, concert_id, c.venue_id, &positions, FreeRule::NoClaim)?;
+                    if seats
+                        .iter()
+                        .any(|s| near.iter().any(|n| n.id == s.0 && !n.free))
+                    {
+                        refuse_taken_by_others(tx, concert_id, &seats, customer, now)?;
+                    }
+                    near
+                }
+                Selection::Best(_) => Vec::new(),
+            };
             let who = record_customer(tx, customer)?;
             let customer_id = who.id;
-            expire_holds_tx(tx, now)?;
+            let swept = expire_holds_tx(tx, now)?;
             // The person's holds and bookings, under every identity; one created just now has
             // none, so it is not looked up.
             let same_person: Vec<i64> = same_person_as(tx, who.id, who.phone.as_deref())?
@@ -1070,8 +1130,11 @@ impl Store {
             let replaced = replace_earlier_hold(tx, concert_id, &same_person, now)?;
             let (seats, gap_override) = match &selection {
                 Selection::Seats(_, allow_gap) => {
-                    let gappy =
-                        check_seats(tx, concert_id, c.venue_id, &seats, &positions, *allow_gap)?;
+                    if !swept.is_empty() || replaced.is_some() {
+                        // Seats were freed since the rows were read.
+                        near = gap_window(tx, concert_id, c.venue_id, &positions, FreeRule::NoClaim)?;
+                    }
+                    let gappy = check_seats(tx, concert_id, c.venue_id, &seats, &near, *allow_gap)?;
                     (seats, gappy && *allow_gap)
                 }
                 Selection::Best(b) => (pick_best(tx, concert_id, c.venue_id, b)?, false),

@@ -244,3 +244,76 @@ fn best_available_keeps_a_party_together_and_says_when_it_cannot() {
         Err(Error::NotEnoughSeats(_))
     ));
 }
+
+#[test]
+fn the_persons_own_held_seats_can_be_held_again_and_others_are_refused_without_a_write() {
+    let mut f = fixture();
+    let a = customer("a@example.com");
+    let first = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-1", "A-2-2"]), &a)
+        .unwrap();
+    // The same seats and one more: the earlier hold makes way.
+    let second = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-1", "A-2-2", "A-2-3"]), &a)
+        .unwrap();
+    assert_eq!(second.replaced.unwrap().hold_id, first.hold_id);
+    // The same person by phone, under another email.
+    let phone = |email: &str| CustomerInfo {
+        email: email.into(),
+        name: None,
+        phone: Some("+43 660 1234567".into()),
+    };
+    let x = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1", "A-1-2"]),
+            &phone("x@example.com"),
+        )
+        .unwrap();
+    let y = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1", "A-1-2", "A-1-3"]),
+            &phone("y@example.com"),
+        )
+        .unwrap();
+    assert_eq!(y.replaced.unwrap().hold_id, x.hold_id);
+    // Somebody else is refused, the seats named, and nothing about them was written.
+    let err = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-2-3", "A-2-4"]),
+            &customer("b@example.com"),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::SeatsTaken(s) if s == &["A-2-3"]),
+        "{err:?}"
+    );
+    let conn = rusqlite::Connection::open(f.dir.path().join("box.db")).unwrap();
+    let written: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM customers WHERE email = 'b@example.com'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(written, 0);
+    // Once the holds have run out, somebody else takes the seats in the same step that ends
+    // them.
+    f.clock.set(t("2026-12-02T10:00:00Z"));
+    let c = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1", "A-1-2", "A-1-3"]),
+            &customer("c@example.com"),
+        )
+        .unwrap();
+    assert!(c.replaced.is_none());
+}
