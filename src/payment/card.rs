@@ -99,14 +99,17 @@ impl Card {
     pub fn parse(number: &str, expiry: &str, cvc: &str, now: DateTime<Utc>) -> Result<Card> {
         let digits: Zeroizing<String> =
             Zeroizing::new(number.chars().filter(|c| !matches!(c, ' ' | '-')).collect());
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.is_empty() {
+            return Err(Error::CardInvalid("enter the card number".into()));
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::CardInvalid(
                 "the card number may only contain digits".into(),
             ));
         }
         if !(12..=19).contains(&digits.len()) {
             return Err(Error::CardInvalid(format!(
-                "a card number has 13 to 19 digits; this one has {}",
+                "a card number has 12 to 19 digits; this one has {}",
                 digits.len()
             )));
         }
@@ -220,6 +223,18 @@ mod tests {
         assert!(Card::parse("4242424242424242", "01/27", "1234", now()).is_err());
         // Discover passes Luhn but is not accepted.
         assert!(Card::parse("6011111111111117", "01/27", "123", now()).is_err());
+    }
+
+    #[test]
+    fn an_empty_or_short_number_is_named_for_what_it_is() {
+        let msg = |n: &str| {
+            Card::parse(n, "12/28", "123", now())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(msg("  "), "enter the card number");
+        assert!(msg("4242 x").contains("only contain digits"));
+        assert!(msg("42424242424").contains("12 to 19 digits; this one has 11"));
     }
 
     #[test]
