@@ -201,9 +201,10 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// SQLite's automatic checkpoint runs inside the commit that crosses [`CHECKPOINT_PAGES`]:
 /// that hold waited for two `fsync`s and the copying of every changed page, about 3 ms, once
 /// every hundred holds (a third of all the time holds took). Here the commit only signals a
-/// thread, started on the first signal, which runs the same PASSIVE checkpoint on its own
-/// connection while terminals go on booking; a PASSIVE checkpoint never blocks a reader or a
-/// writer, and is crash-safe like any other. The thread ends when the connection is closed.
+/// thread, started on the first signal, which copies the pages on its own connection while
+/// terminals go on booking (a PASSIVE checkpoint, which blocks nobody), then holds writers back
+/// only while it copies the last few and the log starts over (RESTART). Checkpoints are
+/// crash-safe wherever they run. The thread ends when the connection is closed.
 pub fn checkpoint_in_background(conn: &mut Connection, path: &Path) -> Result<()> {
     let path = path.to_path_buf();
     let mut signal: Option<std::sync::mpsc::SyncSender<()>> = None;
