@@ -13,6 +13,7 @@ use crate::search::summaries;
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, named_params, params};
+use std::sync::LazyLock;
 
 /// How long a payment may be in flight before `reconcile` treats it as interrupted. A card
 /// gateway answers (or times out) well within this.
@@ -465,76 +466,62 @@ fn replace_earlier_hold(
     Ok(Some(ReplacedHold { hold_id: id, seats }))
 }
 
-/// Before the hold writes anything: refuses seats claimed by someone else, named as
-/// [`check_free`] would name them. A claim of a hold whose time is up (it is about to be swept)
-/// or of the person's own live hold on the concert (it is about to be replaced) does not count.
-/// In an on-sale rush most attempts end here, so they cost a read, not a rolled-back write.
-fn refuse_taken_by_others(
+/// Refuses seats claimed by someone else, naming them (and saying when they are kept for the
+/// waiting list). Only asks when `near` (the selection's [`gap_window`]) shows a selected seat
+/// claimed. A claim the seat-status rule calls free (its hold ran out; the sweep ends it) or
+/// the person's own live hold on the concert (it is replaced) does not count, so this can run
+/// before the hold writes anything: in an on-sale rush most attempts end here, costing a read,
+/// not a rolled-back write.
+fn refuse_claimed(
     tx: &rusqlite::Connection,
     concert_id: i64,
     seats: &[(i64, String, i64)],
+    near: &[crate::fairness::SeatPos],
     customer: &CustomerInfo,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    if !seats
+        .iter()
+        .any(|s| near.iter().any(|n| n.id == s.0 && !n.free))
+    {
+        return Ok(());
+    }
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {SEAT_STATUS_SQL}, coalesce(h.kind = 'sale' AND h.state = 'live' AND (cu.email = :email
+                 OR cu.phone = coalesce(:phone, (SELECT phone FROM customers WHERE email = :email))), 0)
+             FROM claims cl JOIN holds h ON h.id = cl.hold_id JOIN customers cu ON cu.id = h.customer_id
+             WHERE cl.concert_id = :concert AND cl.seat_id = :seat AND cl.active = 1"
+        )
+    });
     let email = normalize_email(&customer.email)?;
     let phone = match customer.phone.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(p) => Some(normalize_phone(p)?),
         None => None,
     };
-    let mut st = tx.prepare_cached(
-        "SELECT cl.reserved, coalesce(
-                (cl.booking_id IS NULL AND cl.expires_at IS NOT NULL AND cl.expires_at <= ?3)
-                OR (h.kind = 'sale' AND h.state = 'live' AND (cu.email = ?4
-                    OR cu.phone = coalesce(?5, (SELECT phone FROM customers WHERE email = ?4)))),
-                0)
-         FROM claims cl JOIN holds h ON h.id = cl.hold_id JOIN customers cu ON cu.id = h.customer_id
-         WHERE cl.concert_id = ?1 AND cl.seat_id = ?2 AND cl.active = 1",
-    )?;
+    let mut st = tx.prepare_cached(&SQL)?;
     let mut taken = Vec::new();
     let mut reserved = 0;
     for (seat_id, label, _) in seats {
-        if let Some((r, goes_away)) = st
-            .query_row(params![concert_id, seat_id, ts(now), email, phone], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+        let params = named_params! {
+            ":concert": concert_id, ":seat": seat_id, ":now": ts(now),
+            ":email": email, ":phone": phone,
+        };
+        if let Some((status, own)) = st
+            .query_row(params, |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
             })
             .optional()?
-            && !goes_away
+            && status != "free"
+            && !own
         {
             taken.push(label.clone());
-            reserved += r;
+            reserved += usize::from(status == "reserved");
         }
     }
     match taken.len() {
         0 => Ok(()),
-        n if reserved as usize == n => Err(Error::ReservedForWaitlist(taken)),
-        _ => Err(Error::SeatsTaken(taken)),
-    }
-}
-
-/// Refuses seats that have an active claim, naming them (and saying when they are kept for the
-/// waiting list).
-fn check_free(
-    tx: &rusqlite::Connection,
-    concert_id: i64,
-    seats: &[(i64, String, i64)],
-) -> Result<()> {
-    let mut taken = Vec::new();
-    let mut reserved = 0;
-    let mut st = tx.prepare_cached(
-        "SELECT reserved FROM claims WHERE concert_id = ?1 AND seat_id = ?2 AND active = 1",
-    )?;
-    for (seat_id, label, _) in seats {
-        if let Some(r) = st
-            .query_row(params![concert_id, seat_id], |r| r.get::<_, i64>(0))
-            .optional()?
-        {
-            taken.push(label.clone());
-            reserved += r;
-        }
-    }
-    match taken.len() {
-        0 => Ok(()),
-        n if reserved as usize == n => Err(Error::ReservedForWaitlist(taken)),
+        n if reserved == n => Err(Error::ReservedForWaitlist(taken)),
         _ => Err(Error::SeatsTaken(taken)),
     }
 }
@@ -565,20 +552,36 @@ pub(crate) fn load_geometry(
     area: Area<'_>,
     rule: FreeRule,
 ) -> Result<(Vec<crate::fairness::SeatPos>, f64)> {
-    let (unclaimed_free, pool, expired_before) = match rule {
-        FreeRule::NoClaim => (1, String::new(), i64::MIN),
-        FreeRule::NoClaimOrExpired(now) => (1, String::new(), now),
-        FreeRule::Pool(p) => (0, p, i64::MIN),
+    // Free for the geometry: the pool's own seats (for its offers), else what the seat-status
+    // rule calls free at `now`, counted as `unclaimed`. Inside a write transaction expired holds
+    // were swept already, so `now` is the earliest time (nothing counts as run out).
+    let (unclaimed, pool, now) = match rule {
+        FreeRule::NoClaim => (true, String::new(), i64::MIN),
+        FreeRule::NoClaimOrExpired(now) => (true, String::new(), now),
+        FreeRule::Pool(p) => (false, p, i64::MIN),
     };
-    // How free a seat with an active claim `cl` is (one without a claim is `?3`), in both
-    // statements below.
-    macro_rules! claimed_free {
-        () => {
-            "CASE WHEN cl.hold_id = ?4 THEN 1
-                  WHEN cl.booking_id IS NULL AND cl.expires_at IS NOT NULL AND cl.expires_at <= ?5 THEN ?3
-                  ELSE 0 END"
-        };
-    }
+    // Built once: the claim-window statement runs in every hold.
+    static WHOLE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y, {FREEDOM}
+             FROM seats s JOIN prices p ON p.concert_id = :concert AND p.category = s.category
+             LEFT JOIN claims cl ON cl.concert_id = :concert AND cl.seat_id = s.id AND cl.active = 1
+             WHERE s.venue_id = :venue",
+            FREEDOM = *FREEDOM
+        )
+    });
+    static CLAIMS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT cl.seat_id, {FREEDOM} FROM claims cl
+             WHERE cl.concert_id = :concert AND cl.seat_id BETWEEN :lo AND :hi AND cl.active = 1",
+            FREEDOM = *FREEDOM
+        )
+    });
+    static FREEDOM: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "CASE WHEN cl.hold_id = :pool THEN 1 WHEN {SEAT_STATUS_SQL} = 'free' THEN :unclaimed ELSE 0 END"
+        )
+    });
     let mut seats = Vec::new();
     // The stage centre matters only to "best available", which reads the whole hall.
     let mut centre = 0.0;
@@ -588,17 +591,12 @@ pub(crate) fn load_geometry(
                 .prepare_cached("SELECT width FROM venues WHERE id = ?1")?
                 .query_row([venue_id], |r| r.get(0))?;
             centre = (width - 1).max(0) as f64 / 2.0;
-            let mut st = tx.prepare_cached(concat!(
-                "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y,
-                        CASE WHEN cl.id IS NULL THEN ?3 ELSE ",
-                claimed_free!(),
-                " END
-                 FROM seats s JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
-                 LEFT JOIN claims cl ON cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
-                 WHERE s.venue_id = ?2"
-            ))?;
+            let mut st = tx.prepare_cached(&WHOLE)?;
             let rows = st.query_map(
-                params![concert_id, venue_id, unclaimed_free, pool, expired_before],
+                named_params! {
+                    ":concert": concert_id, ":venue": venue_id, ":unclaimed": unclaimed,
+                    ":pool": pool, ":now": now,
+                },
                 |r| {
                     Ok(crate::fairness::SeatPos {
                         id: r.get(0)?,
@@ -633,7 +631,7 @@ pub(crate) fn load_geometry(
                         price_cents: 0,
                         x: r.get(3)?,
                         y: *y,
-                        free: unclaimed_free == 1,
+                        free: unclaimed,
                     })
                 })?;
                 for s in rows {
@@ -646,22 +644,12 @@ pub(crate) fn load_geometry(
             ) else {
                 return Ok((seats, centre));
             };
-            let mut st = tx.prepare_cached(concat!(
-                "SELECT cl.seat_id, ",
-                claimed_free!(),
-                " FROM claims cl
-                 WHERE cl.concert_id = ?1 AND cl.seat_id BETWEEN ?6 AND ?7 AND cl.active = 1"
-            ))?;
+            let mut st = tx.prepare_cached(&CLAIMS)?;
             let claimed = st.query_map(
-                params![
-                    concert_id,
-                    venue_id,
-                    unclaimed_free,
-                    pool,
-                    expired_before,
-                    lo,
-                    hi
-                ],
+                named_params! {
+                    ":concert": concert_id, ":unclaimed": unclaimed, ":pool": pool,
+                    ":now": now, ":lo": lo, ":hi": hi,
+                },
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)),
             )?;
             for c in claimed {
@@ -762,11 +750,10 @@ pub(crate) fn gap_advice(
     gap_verdict(conn, concert_id, venue_id, seat_ids, &near, rule, suggest)
 }
 
-/// Inside the hold's transaction: refuses seats already claimed, then applies the
-/// single-seat-gap rule. Returns whether the selection strands a seat (allowed only with the
-/// clerk's override, or when no selection of the same size would avoid it). One read of the
-/// rows around the selection answers both.
-fn check_seats(
+/// Inside the hold's transaction, the single-seat-gap rule on the selection's [`gap_window`].
+/// Returns whether the selection strands a seat (allowed only with the clerk's override, or
+/// when no selection of the same size would avoid it).
+fn check_gap(
     tx: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
@@ -774,10 +761,6 @@ fn check_seats(
     near: &[crate::fairness::SeatPos],
     allow_gap: bool,
 ) -> Result<bool> {
-    let claimed = |id: i64| near.iter().any(|s| s.id == id && !s.free);
-    if seats.iter().any(|s| claimed(s.0)) {
-        check_free(tx, concert_id, seats)?;
-    }
     let ids: Vec<i64> = seats.iter().map(|s| s.0).collect();
     match gap_verdict(
         tx,
@@ -1105,17 +1088,13 @@ impl Store {
             }
             // Seats named by label: the rows around them are read first, and seats someone
             // else holds refused before anything is written.
+            let window = |tx: &rusqlite::Connection| -> Result<Vec<crate::fairness::SeatPos>> {
+                let near = gap_window(tx, concert_id, c.venue_id, &positions, FreeRule::NoClaim)?;
+                refuse_claimed(tx, concert_id, &seats, &near, customer, now)?;
+                Ok(near)
+            };
             let mut near = match &selection {
-                Selection::Seats(..) => {
-                    let near = gap_window(tx, concert_id, c.venue_id, &positions, FreeRule::NoClaim)?;
-                    if seats
-                        .iter()
-                        .any(|s| near.iter().any(|n| n.id == s.0 && !n.free))
-                    {
-                        refuse_taken_by_others(tx, concert_id, &seats, customer, now)?;
-                    }
-                    near
-                }
+                Selection::Seats(..) => window(tx)?,
                 Selection::Best(_) => Vec::new(),
             };
             let who = record_customer(tx, customer)?;
@@ -1131,10 +1110,11 @@ impl Store {
             let (seats, gap_override) = match &selection {
                 Selection::Seats(_, allow_gap) => {
                     if !swept.is_empty() || replaced.is_some() {
-                        // Seats were freed since the rows were read.
-                        near = gap_window(tx, concert_id, c.venue_id, &positions, FreeRule::NoClaim)?;
+                        // Seats were freed (and maybe kept for the waiting list) since the rows
+                        // were read.
+                        near = window(tx)?;
                     }
-                    let gappy = check_seats(tx, concert_id, c.venue_id, &seats, &near, *allow_gap)?;
+                    let gappy = check_gap(tx, concert_id, c.venue_id, &seats, &near, *allow_gap)?;
                     (seats, gappy && *allow_gap)
                 }
                 Selection::Best(b) => (pick_best(tx, concert_id, c.venue_id, b)?, false),

@@ -117,7 +117,12 @@ impl Store {
              PRAGMA synchronous = NORMAL;",
         )?;
         let mut store = Store { conn, clock, path };
-        schema::migrate(&mut store.conn, SCHEMA_VERSION)?;
+        // Only a database behind this build takes the write lock to migrate (and `migrate`
+        // checks the version again under it); an up-to-date one opens without waiting for a
+        // terminal that is writing.
+        if found < SCHEMA_VERSION {
+            schema::migrate(&mut store.conn, SCHEMA_VERSION)?;
+        }
         checkpoint_in_background(&mut store.conn, &store.path)?;
         Ok(store)
     }

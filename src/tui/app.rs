@@ -536,6 +536,13 @@ impl App {
         })
     }
 
+    /// Leaves the checkout for the seat map, with the seats' statuses as they are now.
+    fn back_to_map(&mut self) {
+        self.checkout = None;
+        self.screen = Screen::SeatMap;
+        self.refresh_map();
+    }
+
     /// Reloads the seats' statuses, keeping the cursor and whatever of the selection is still
     /// free. The layout, positions and rows do not change, so they are not read again.
     fn refresh_map(&mut self) {
@@ -854,9 +861,7 @@ impl App {
                 | Error::ReservedForWaitlist(_)
                 | Error::WouldStrandSeat { .. }),
             ) => {
-                self.checkout = None;
-                self.screen = Screen::SeatMap;
-                self.refresh_map();
+                self.back_to_map();
                 self.fail(&e);
             }
             Err(e) => {
@@ -955,9 +960,7 @@ impl App {
             Step::Declined(_) => match cmd {
                 Some(Cmd::Retry) => self.place_hold(),
                 Some(Cmd::Back) => {
-                    self.checkout = None;
-                    self.screen = Screen::SeatMap;
-                    self.refresh_map();
+                    self.back_to_map();
                 }
                 _ => {}
             },
@@ -1063,9 +1066,7 @@ impl App {
                 );
             }
             Err(e @ (Error::HoldExpired { .. } | Error::HoldNotLive { .. })) => {
-                self.checkout = None;
-                self.screen = Screen::SeatMap;
-                self.refresh_map();
+                self.back_to_map();
                 self.fail(&e);
             }
             Err(e) => {
@@ -1385,9 +1386,7 @@ impl App {
             && c.step == Step::Payment
             && self.hold_seconds_left() == Some(0)
         {
-            self.checkout = None;
-            self.screen = Screen::SeatMap;
-            self.refresh_map();
+            self.back_to_map();
             self.say(
                 Level::Error,
                 "the hold expired and the seats were released; select them again",
