@@ -247,14 +247,61 @@ fn load_hold(conn: &rusqlite::Connection, id: &str) -> Result<HoldRow> {
     .ok_or_else(|| Error::HoldNotFound(id.trim().to_string()))
 }
 
+/// Whose claims: a hold's or a booking's.
+pub(crate) enum ClaimsOf<'a> {
+    Hold(&'a str),
+    Booking(i64),
+}
+
+/// A seat as claimed by a hold or booking.
+pub(crate) struct ClaimedSeat {
+    pub label: String,
+    /// The category's code, and its name at the venue.
+    pub category: String,
+    pub category_name: String,
+    pub price_cents: i64,
+}
+
+/// The seats a hold or a booking claims (or claimed), in layout order.
+pub(crate) fn claimed_seats(
+    conn: &rusqlite::Connection,
+    of: ClaimsOf<'_>,
+) -> Result<Vec<ClaimedSeat>> {
+    macro_rules! sql {
+        ($by:literal) => {
+            concat!(
+                "SELECT s.label, s.category, coalesce(k.name, s.category), cl.price_cents FROM claims cl
+                 JOIN seats s ON s.id = cl.seat_id
+                 LEFT JOIN categories k ON k.venue_id = s.venue_id AND k.code = s.category
+                 WHERE ",
+                $by,
+                " = ?1 ORDER BY s.grid_y, s.grid_x"
+            )
+        };
+    }
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok(ClaimedSeat {
+            label: r.get(0)?,
+            category: r.get(1)?,
+            category_name: r.get(2)?,
+            price_cents: r.get(3)?,
+        })
+    };
+    let rows = match of {
+        ClaimsOf::Hold(id) => conn
+            .prepare_cached(sql!("cl.hold_id"))?
+            .query_map([id], map)?
+            .collect::<rusqlite::Result<_>>()?,
+        ClaimsOf::Booking(id) => conn
+            .prepare_cached(sql!("cl.booking_id"))?
+            .query_map([id], map)?
+            .collect::<rusqlite::Result<_>>()?,
+    };
+    Ok(rows)
+}
+
 fn hold_view(conn: &rusqlite::Connection, h: &HoldRow) -> Result<Hold> {
-    let mut st = conn.prepare_cached(
-        "SELECT s.label, cl.price_cents FROM claims cl JOIN seats s ON s.id = cl.seat_id
-         WHERE cl.hold_id = ?1 ORDER BY s.grid_y, s.grid_x",
-    )?;
-    let seats: Vec<(String, i64)> = st
-        .query_map([&h.id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let seats = claimed_seats(conn, ClaimsOf::Hold(&h.id))?;
     let (email, currency): (String, String) = conn.prepare_cached("SELECT cu.email, co.currency FROM customers cu, concerts co WHERE cu.id = ?1 AND co.id = ?2")?.query_row(params![h.customer_id, h.concert_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -265,8 +312,8 @@ fn hold_view(conn: &rusqlite::Connection, h: &HoldRow) -> Result<Hold> {
         gap_override: h.gap_override,
         concert_id: h.concert_id,
         customer: email,
-        total_cents: seats.iter().map(|s| s.1).sum(),
-        seats: seats.into_iter().map(|s| s.0).collect(),
+        total_cents: seats.iter().map(|s| s.price_cents).sum(),
+        seats: seats.into_iter().map(|s| s.label).collect(),
         created_at: h.created_at,
         expires_at: h.expires_at,
         currency,
@@ -897,12 +944,10 @@ pub(crate) fn cancel_booking_tx(
 ) -> Result<Vec<String>> {
     tx.prepare_cached("UPDATE bookings SET state = 'cancelled', cancelled_at = ?2 WHERE id = ?1")?
         .execute(params![id, ts(now)])?;
-    let seats: Vec<String> = tx
-        .prepare_cached(
-            "SELECT s.label FROM claims cl JOIN seats s ON s.id = cl.seat_id WHERE cl.booking_id = ?1 ORDER BY s.grid_y, s.grid_x",
-        )?
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let seats: Vec<String> = claimed_seats(tx, ClaimsOf::Booking(id))?
+        .into_iter()
+        .map(|s| s.label)
+        .collect();
     tx.prepare_cached("UPDATE claims SET active = 0 WHERE booking_id = ?1")?
         .execute([id])?;
     let concert_id: i64 = tx
@@ -1478,19 +1523,14 @@ impl Store {
             .ok_or_else(|| Error::BookingNotFound(code.clone()))?;
         let (id, code, state, concert_id, total, currency, method, created, cancelled, customer) =
             row;
-        let mut st = self.conn().prepare_cached(
-            "SELECT s.label, s.category, cl.price_cents FROM claims cl JOIN seats s ON s.id = cl.seat_id
-             WHERE cl.booking_id = ?1 ORDER BY s.grid_y, s.grid_x",
-        )?;
-        let seats = st
-            .query_map([id], |r| {
-                Ok(BookedSeat {
-                    seat: r.get(0)?,
-                    category: r.get(1)?,
-                    price_cents: r.get(2)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let seats = claimed_seats(self.conn(), ClaimsOf::Booking(id))?
+            .into_iter()
+            .map(|s| BookedSeat {
+                seat: s.label,
+                category: s.category,
+                price_cents: s.price_cents,
+            })
+            .collect();
         let refunded: i64 = self.conn().query_row(
             "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund' AND state = 'captured'",
             [id],

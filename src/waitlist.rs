@@ -322,12 +322,10 @@ fn entry_view(tx: &rusqlite::Connection, id: i64) -> Result<WaitlistEntry> {
         },
     )?;
     if let Some(h) = &entry.offer {
-        let mut st = tx.prepare_cached(
-            "SELECT s.label FROM claims cl JOIN seats s ON s.id = cl.seat_id WHERE cl.hold_id = ?1 ORDER BY s.grid_y, s.grid_x",
-        )?;
-        entry.offer_seats = st
-            .query_map([h], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        entry.offer_seats = crate::booking::claimed_seats(tx, crate::booking::ClaimsOf::Hold(h))?
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
     }
     Ok(entry)
 }

@@ -110,15 +110,10 @@ pub(crate) fn booking_facts(tx: &rusqlite::Connection, booking_id: i64) -> Resul
             })
         },
     )?;
-    let mut st = tx.prepare_cached(
-        "SELECT s.label, coalesce(k.name, s.category), cl.price_cents FROM claims cl
-         JOIN seats s ON s.id = cl.seat_id
-         LEFT JOIN categories k ON k.venue_id = s.venue_id AND k.code = s.category
-         WHERE cl.booking_id = ?1 ORDER BY s.grid_y, s.grid_x",
-    )?;
-    facts.seats = st
-        .query_map([booking_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    facts.seats = crate::booking::claimed_seats(tx, crate::booking::ClaimsOf::Booking(booking_id))?
+        .into_iter()
+        .map(|s| (s.label, s.category_name, s.price_cents))
+        .collect();
     Ok(facts)
 }
 
