@@ -122,7 +122,8 @@ pub fn build(dir: &std::path::Path) -> (Store, Duration) {
          INSERT INTO claims (concert_id, seat_id, hold_id, booking_id, price_cents, expires_at, active)
            SELECT b.concert_id, s.id, b.hold_id, b.id, 0, NULL, 1 FROM bookings b
            JOIN concerts c ON c.id = b.concert_id JOIN seats s ON s.venue_id = c.venue_id;
-         UPDATE concerts SET claimed = (SELECT count(*) FROM claims WHERE concert_id = concerts.id AND active = 1)
+         UPDATE concerts SET claimed = (SELECT count(*) FROM claims WHERE concert_id = concerts.id AND active = 1),
+                             booked = (SELECT count(*) FROM claims WHERE concert_id = concerts.id AND active = 1)
            WHERE id <= 2000 OR id % 10 = 0;
          COMMIT;",
     )
@@ -172,14 +173,21 @@ fn main() {
     let now = 1_795_608_000i64; // 2026-11-25T12:00:00Z, the store's clock
     let page = Some(20);
     // The same page the app shows, written by hand the plain way: the concert, its venue and
-    // start, booked / held / kept-for-the-waiting-list seats, the price range, people waiting.
-    let cols = format!("c.id, c.artist, c.title, v.name, v.city, c.starts_at, v.capacity,
-        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NOT NULL),
-        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NULL AND cl.reserved = 0 AND (cl.expires_at IS NULL OR cl.expires_at > {now})),
-        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NULL AND cl.reserved = 1 AND (cl.expires_at IS NULL OR cl.expires_at > {now})),
+    // start, booked / held / kept-for-the-waiting-list seats (the concert's counts, less the
+    // claims of live holds that ran out), the price range, people waiting.
+    let runout = |reserved: i64| {
+        format!(
+            "(SELECT count(*) FROM holds h JOIN claims cl ON cl.hold_id = h.id WHERE h.state = 'live'
+               AND h.expires_at <= {now} AND h.concert_id = c.id AND cl.active = 1 AND cl.reserved = {reserved}
+               AND cl.booking_id IS NULL AND cl.expires_at <= {now})"
+        )
+    };
+    let cols = format!("c.id, c.artist, c.title, v.name, v.city, c.starts_at, v.capacity, c.booked,
+        c.claimed - c.booked - c.reserved - {}, c.reserved - {},
         (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
         (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
-        (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered'))");
+        (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered'))",
+        runout(0), runout(1));
     let cases: Vec<(&str, ConcertQuery, String)> = vec![
         (
             "artist substring \"ghts\"",
@@ -219,7 +227,8 @@ fn main() {
             format!(
                 "SELECT {cols} FROM concerts c JOIN venues v ON v.id = c.venue_id
                  WHERE c.starts_at >= {now} AND c.status = 'scheduled'
-                   AND (c.claimed < v.capacity OR EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = c.id
+                   AND (c.claimed < v.capacity OR EXISTS (SELECT 1 FROM holds h JOIN claims cl ON cl.hold_id = h.id
+                        WHERE h.state = 'live' AND h.expires_at <= {now} AND h.concert_id = c.id
                         AND cl.active = 1 AND cl.booking_id IS NULL AND cl.expires_at <= {now}))
                  ORDER BY c.starts_at LIMIT 20"
             ),

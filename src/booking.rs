@@ -23,12 +23,32 @@ pub const PAYMENT_LEASE: Duration = Duration::minutes(2);
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 const CODE_LEN: usize = 6;
 
+/// `len` characters of [`CODE_ALPHABET`], each equally likely. The bytes come from the system's
+/// random source a block at a time: one system call per few dozen codes instead of one per code
+/// (a hold cost one, about 2 % of its time).
 fn random_code(len: usize) -> String {
-    let bytes = uuid::Uuid::new_v4().into_bytes();
-    bytes[..len]
-        .iter()
-        .map(|b| CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char)
-        .collect()
+    use std::cell::RefCell;
+    // The largest multiple of the alphabet's size that fits a byte: bytes above it are skipped,
+    // so no character comes up more often than another.
+    const FAIR: usize = 256 - 256 % CODE_ALPHABET.len();
+    thread_local! {
+        static POOL: RefCell<([u8; 256], usize)> = const { RefCell::new(([0; 256], 256)) };
+    }
+    POOL.with_borrow_mut(|(bytes, used)| {
+        let mut code = String::with_capacity(len);
+        while code.len() < len {
+            if *used == bytes.len() {
+                getrandom::fill(bytes).expect("the system's random source failed");
+                *used = 0;
+            }
+            let b = bytes[*used] as usize;
+            *used += 1;
+            if b < FAIR {
+                code.push(CODE_ALPHABET[b % CODE_ALPHABET.len()] as char);
+            }
+        }
+        code
+    })
 }
 
 fn new_booking_code() -> String {
@@ -406,14 +426,16 @@ fn resolve_seats(
     venue_id: i64,
     wanted: &[String],
 ) -> Result<(Vec<(i64, String, i64)>, Vec<(i64, i64, i64)>)> {
-    let mut seats = Vec::new();
-    let mut positions = Vec::new();
-    let mut unknown = Vec::new();
+    // Answered by the (venue, label, line, column, category) index alone. (One statement with
+    // `label IN (…)` cost twice as much: SQLite builds a temporary b-tree for the list.)
     let mut st = tx.prepare_cached(
         "SELECT s.id, p.price_cents, s.grid_y, s.grid_x FROM seats s
          JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
          WHERE s.venue_id = ?2 AND s.label = ?3",
     )?;
+    let mut seats = Vec::with_capacity(wanted.len());
+    let mut positions = Vec::with_capacity(wanted.len());
+    let mut unknown = Vec::new();
     for l in wanted {
         match st
             .query_row(params![concert_id, venue_id, l], |r| {
@@ -918,16 +940,47 @@ pub(crate) fn insert_hold(
             e => e.into(),
         })?;
     }
-    count_new_claims(tx, concert_id, seats.len())
+    let what = if kind == "offer" {
+        NewClaims::Reserved
+    } else {
+        NewClaims::Held
+    };
+    count_new_claims(tx, concert_id, seats.len(), what)
 }
 
-/// Adds newly inserted active claims to the concert's count of claimed seats
-/// (`concerts.claimed`, which "has free seats" reads). Every `INSERT INTO claims` calls it once
-/// with the number of rows it inserted; releases and deletes are counted by triggers.
-pub(crate) fn count_new_claims(tx: &rusqlite::Connection, concert_id: i64, n: usize) -> Result<()> {
+/// What newly inserted claims are, for the concert's counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NewClaims {
+    /// Held by a customer's hold (`reserved = 0`, no booking).
+    Held,
+    /// Kept for the waiting list: the pool's or an offer's (`reserved = 1`).
+    Reserved,
+    /// Part of a booking.
+    Booked,
+}
+
+/// Adds newly inserted active claims to the concert's counts (`concerts.claimed`, `booked`
+/// and `reserved`, which listings and "has free seats" read). Every `INSERT INTO claims` calls
+/// it once with the number of rows it inserted; later changes (release, booking, deletion) are
+/// counted by triggers. (A trigger per inserted row cost more than the row.)
+pub(crate) fn count_new_claims(
+    tx: &rusqlite::Connection,
+    concert_id: i64,
+    n: usize,
+    what: NewClaims,
+) -> Result<()> {
     if n > 0 {
-        tx.prepare_cached("UPDATE concerts SET claimed = claimed + ?2 WHERE id = ?1")?
-            .execute(params![concert_id, n as i64])?;
+        let n = n as i64;
+        tx.prepare_cached(
+            "UPDATE concerts SET claimed = claimed + ?2, booked = booked + ?3,
+                 reserved = reserved + ?4 WHERE id = ?1",
+        )?
+        .execute(params![
+            concert_id,
+            n,
+            if what == NewClaims::Booked { n } else { 0 },
+            if what == NewClaims::Reserved { n } else { 0 },
+        ])?;
     }
     Ok(())
 }
@@ -1699,5 +1752,39 @@ impl Store {
             .query_map(params![q, digits], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         codes.iter().map(|c| self.booking(c)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_use_every_letter_of_the_alphabet_equally_often() {
+        let n = CODE_ALPHABET.len();
+        let mut counts = vec![0usize; n];
+        let mut codes = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let code = random_code(31);
+            assert_eq!(code.len(), 31);
+            for c in code.bytes() {
+                let i = CODE_ALPHABET
+                    .iter()
+                    .position(|a| *a == c)
+                    .expect("in the alphabet");
+                counts[i] += 1;
+            }
+            codes.insert(code);
+        }
+        assert_eq!(codes.len(), 10_000, "codes repeat");
+        // 10,000 of each expected, give or take 100 (one standard deviation): a byte taken
+        // modulo 31 would give the first eight letters 12.5 % more.
+        for (i, c) in counts.iter().enumerate() {
+            assert!(
+                (9_500..=10_500).contains(c),
+                "{} came up {c} times",
+                CODE_ALPHABET[i] as char
+            );
+        }
     }
 }

@@ -631,7 +631,12 @@ fn seed_sales(
                     params![concert_id, seat_id, hold_id, booking_id, price],
                 )?;
             }
-            crate::booking::count_new_claims(tx, concert_id, end - i)?;
+            crate::booking::count_new_claims(
+                tx,
+                concert_id,
+                end - i,
+                crate::booking::NewClaims::Booked,
+            )?;
         }
         i = end;
     }

@@ -141,14 +141,18 @@ fn tokenize(input: &str) -> Vec<String> {
 }
 
 /// The columns and counts every concert listing shows, for the concerts whose ids are the JSON
-/// array `:ids`; `:now` must be bound. Run for one page only: the counts read each concert's
-/// claims (from a covering index).
+/// array `:ids`; `:now` must be bound. The counts are the concert's own (kept as claims change,
+/// see `booking::count_new_claims`), less the claims of holds whose time ran out and that were
+/// not swept yet: those seats are free ([`SEAT_STATUS_SQL`](crate::store::SEAT_STATUS_SQL)),
+/// and they are found through the live holds' expiry index, a handful at most.
 pub(crate) const SUMMARY_SQL: &str = "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
-        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NOT NULL),
-        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved = 0
-             AND cl.booking_id IS NULL AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
-        (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved = 1
-             AND cl.booking_id IS NULL AND (cl.expires_at IS NULL OR cl.expires_at > :now)),
+        c.booked,
+        c.claimed - c.booked - c.reserved - (SELECT count(*) FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id
+             WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id AND cl.active = 1
+               AND cl.reserved = 0 AND cl.booking_id IS NULL AND cl.expires_at <= :now),
+        c.reserved - (SELECT count(*) FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id
+             WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id AND cl.active = 1
+               AND cl.reserved = 1 AND cl.booking_id IS NULL AND cl.expires_at <= :now),
         (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
         (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
         c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
@@ -315,8 +319,9 @@ impl Store {
             // concert that looks full is free after all if one of those exists.
             clauses.push(
                 "c.status = 'scheduled' AND (c.claimed < v.capacity OR EXISTS (
-                    SELECT 1 FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.reserved IN (0, 1)
-                      AND cl.booking_id IS NULL AND cl.expires_at <= :now))"
+                    SELECT 1 FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id
+                    WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id
+                      AND cl.active = 1 AND cl.booking_id IS NULL AND cl.expires_at <= :now))"
                     .into(),
             );
         }

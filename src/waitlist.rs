@@ -143,7 +143,7 @@ pub(crate) fn seats_freed(
         ),
         params![concert_id, pool, rules.venue_id],
     )?;
-    crate::booking::count_new_claims(tx, concert_id, kept)?;
+    crate::booking::count_new_claims(tx, concert_id, kept, crate::booking::NewClaims::Reserved)?;
     // Serve the queue in join order from the kept seats.
     let (mut seats, centre) = load_geometry(
         tx,

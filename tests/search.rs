@@ -224,3 +224,67 @@ fn the_search_box_understands_field_words() {
     let q = ConcertQuery::parse("venue:\"Odeon 100%\"").unwrap();
     assert_eq!(artists(&f, &q).len(), 2);
 }
+
+/// The listing's counts (kept per concert as claims change) say what the seat map says seat by
+/// seat, through holds, a booking, seats offered to the waiting list, and holds and offers
+/// whose time ran out but that no write has swept yet.
+#[test]
+fn listing_counts_agree_with_the_seat_map() {
+    let mut f = fixture();
+    let p = boxoffice::payment::Processors::cash_only();
+    let same = |f: &Fixture| {
+        let listed = f
+            .store
+            .search_concerts(&ConcertQuery::default())
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id == f.concert)
+            .unwrap();
+        let c = f.store.seat_map(f.concert).unwrap().counts;
+        assert_eq!(
+            (
+                listed.free_seats,
+                listed.held_seats,
+                listed.booked_seats,
+                listed.reserved_seats
+            ),
+            (c.free, c.held, c.booked, c.reserved),
+            "listing (free, held, booked, reserved) against the seat map"
+        );
+        (c.free, c.held, c.booked, c.reserved)
+    };
+    let row = |r: u32| -> Vec<String> { (1..=6).map(|n| format!("A-{r}-{n}")).collect() };
+    let a = f
+        .store
+        .hold_seats(f.concert, &row(1), &customer("a@example.com"))
+        .unwrap();
+    let cash = boxoffice::Tender::Cash {
+        tendered_cents: 1_000_000,
+    };
+    f.store.pay(&a.hold_id, &cash, &p).unwrap();
+    let b = f
+        .store
+        .hold_seats(f.concert, &row(2), &customer("b@example.com"))
+        .unwrap();
+    assert_eq!(same(&f), (0, 6, 6, 0));
+    f.store
+        .join_waitlist(f.concert, &customer("c@example.com"), 2, None)
+        .unwrap();
+    f.store.release_hold(&b.hold_id).unwrap();
+    assert_eq!(
+        same(&f),
+        (4, 0, 6, 2),
+        "two seats offered to the waiting list"
+    );
+    // The offer runs out; nothing has swept it yet.
+    f.clock.advance(chrono::Duration::hours(3));
+    assert_eq!(same(&f), (6, 0, 6, 0));
+    let d = f
+        .store
+        .hold_seats(f.concert, &row(2)[..2], &customer("d@example.com"))
+        .unwrap();
+    assert_eq!(same(&f), (4, 2, 6, 0));
+    f.clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(same(&f), (6, 0, 6, 0), "{} ran out", d.hold_id);
+    assert!(violations(&f.db_path(), &f.dir.path().join("gateway.db")).is_empty());
+}

@@ -160,6 +160,8 @@ fn sales_in_an_older_database_survive_the_rebuilt_tables() {
         1
     );
     assert_eq!(one("SELECT claimed FROM concerts WHERE id = 1"), 2);
+    assert_eq!(one("SELECT booked FROM concerts WHERE id = 1"), 1);
+    assert_eq!(one("SELECT reserved FROM concerts WHERE id = 1"), 0);
     let dangling: Option<String> = conn
         .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
         .optional()

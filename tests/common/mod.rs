@@ -119,11 +119,25 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
         ));
     }
     let miscounted = count(
-        "SELECT count(*) FROM concerts c WHERE c.claimed != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1)",
+        "SELECT count(*) FROM concerts c WHERE c.claimed != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1)
+            OR c.booked != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NOT NULL)
+            OR c.reserved != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NULL AND cl.reserved = 1)",
     );
     if miscounted > 0 {
         v.push(format!(
-            "{miscounted} concerts whose count of claimed seats is wrong"
+            "{miscounted} concerts whose counts of claimed, booked or reserved seats are wrong"
+        ));
+    }
+    // The listings find claims that ran out through their holds: a claim that can run out
+    // does so with its live hold.
+    let expiry_apart = count(
+        "SELECT count(*) FROM claims cl JOIN holds h ON h.id = cl.hold_id
+         WHERE cl.active = 1 AND cl.booking_id IS NULL AND cl.expires_at IS NOT NULL
+           AND (h.state != 'live' OR h.expires_at != cl.expires_at)",
+    );
+    if expiry_apart > 0 {
+        v.push(format!(
+            "{expiry_apart} claims that run out at another time than their live hold"
         ));
     }
     let pending = count("SELECT count(*) FROM payments WHERE state = 'pending'");
