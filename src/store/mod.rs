@@ -197,9 +197,30 @@ impl Store {
     }
 }
 
-/// How many pages the write-ahead log may hold before it is copied back into the database
+/// Every this many pages of write-ahead log, the pages are copied back into the database
 /// (SQLite's own default).
 pub const CHECKPOINT_PAGES: i32 = 1000;
+
+/// How long the log may grow while commits never pause before the checkpoint thread holds
+/// writers back to start it over (under one wal-index hash table of 4,096 pages).
+pub const RESTART_PAGES: i64 = 4 * CHECKPOINT_PAGES as i64;
+
+/// When a commit wakes the checkpoint thread: each time the log has grown by another
+/// [`CHECKPOINT_PAGES`] since it started, not on every commit past the first thousand.
+#[derive(Default)]
+struct CheckpointSchedule {
+    signalled: i32,
+}
+
+impl CheckpointSchedule {
+    fn after_commit(&mut self, log_pages: i32) -> bool {
+        let due = log_pages / CHECKPOINT_PAGES;
+        // Back to 0 when the log has started over.
+        let wake = due > self.signalled;
+        self.signalled = due;
+        wake
+    }
+}
 
 /// Moves checkpoints off the connection's commits onto a thread of their own.
 ///
@@ -207,14 +228,17 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// that hold waited for two `fsync`s and the copying of every changed page, about 3 ms, once
 /// every hundred holds (a third of all the time holds took). Here the commit only signals a
 /// thread, started on the first signal, which copies the pages on its own connection while
-/// terminals go on booking (a PASSIVE checkpoint, which blocks nobody), then holds writers back
-/// only while it copies the last few and the log starts over (RESTART). Checkpoints are
-/// crash-safe wherever they run. The thread ends when the connection is closed.
+/// terminals go on booking (a PASSIVE checkpoint, which blocks nobody). The log starts over by
+/// itself when a commit finds it all copied; when commits never pause for that, the thread
+/// holds writers back once the log passes [`RESTART_PAGES`], while it copies the last few pages
+/// and syncs (a RESTART, 1-2 ms). Checkpoints are crash-safe wherever they run. The thread ends
+/// when the connection is closed.
 pub fn checkpoint_in_background(conn: &mut Connection, path: &Path) -> Result<()> {
     let path = path.to_path_buf();
     let mut signal: Option<std::sync::mpsc::SyncSender<()>> = None;
+    let mut schedule = CheckpointSchedule::default();
     conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
-        if pages < CHECKPOINT_PAGES {
+        if !schedule.after_commit(pages) {
             return Ok(());
         }
         let sender = signal.get_or_insert_with(|| {
@@ -239,14 +263,20 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &Path) -> Result<()
                         attempt < 1000
                     }));
                     while wake.recv().is_ok() {
-                        // First the bulk, without blocking anyone; then the few pages
-                        // committed meanwhile, holding writers back for that moment, so the next
-                        // commit starts the log from the beginning again (otherwise a busy box
-                        // office would never find it fully copied, and it would grow without
-                        // end). Failures (busy, I/O) only leave the log longer: the next signal
-                        // tries again.
-                        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                        let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+                        // The bulk, without blocking anyone. If the log is long (a busy box
+                        // office never finds it fully copied, and it would grow without end),
+                        // also the few pages committed meanwhile, holding writers back for that
+                        // moment so the next commit starts the log from the beginning. Doing
+                        // that at every wake-up stalled a terminal for 1-2 ms every hundred
+                        // holds (BENCHMARKS.md). Failures (busy, I/O) only leave the log
+                        // longer: the next wake-up tries again.
+                        let log = conn
+                            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+                            .unwrap_or(0);
+                        if log >= RESTART_PAGES {
+                            let _ =
+                                conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+                        }
                     }
                 });
             sender
@@ -293,4 +323,22 @@ pub fn create_at_version(path: impl AsRef<Path>, version: i64) -> Result<()> {
     let mut conn = Connection::open(path)?;
     conn.execute_batch("PRAGMA journal_mode=WAL;")?;
     schema::migrate(&mut conn, version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkpoint_thread_is_woken_once_per_thousand_pages_of_log() {
+        let mut s = CheckpointSchedule::default();
+        let woken: Vec<i32> = [5, 999, 1000, 1001, 1500, 1999, 2000, 2400]
+            .into_iter()
+            .filter(|p| s.after_commit(*p))
+            .collect();
+        assert_eq!(woken, vec![1000, 2000]);
+        // The log started over: the next thousand wakes it again.
+        assert!(!s.after_commit(3));
+        assert!(s.after_commit(1003));
+    }
 }
