@@ -140,25 +140,36 @@ fn tokenize(input: &str) -> Vec<String> {
     out
 }
 
+/// The claims of concert `c` whose hold's time ran out without the hold being swept yet: the
+/// seat-status rule calls those seats free, though the concert's counts still count them. Found
+/// from the live holds' expiry index (a handful at most), never from the concert's claims.
+macro_rules! run_out_claims {
+    () => {
+        "FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id
+         WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id
+           AND cl.active = 1 AND cl.booking_id IS NULL AND cl.expires_at <= :now"
+    };
+}
+
 /// The columns and counts every concert listing shows, for the concerts whose ids are the JSON
 /// array `:ids`; `:now` must be bound. The counts are the concert's own (kept as claims change,
-/// see `booking::count_new_claims`), less the claims of holds whose time ran out and that were
-/// not swept yet: those seats are free ([`SEAT_STATUS_SQL`](crate::store::SEAT_STATUS_SQL)),
-/// and they are found through the live holds' expiry index, a handful at most.
-pub(crate) const SUMMARY_SQL: &str = "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
+/// see `booking::count_new_claims`), less its `run_out_claims!`.
+pub(crate) const SUMMARY_SQL: &str = concat!(
+    "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
         c.booked,
-        c.claimed - c.booked - c.reserved - (SELECT count(*) FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id
-             WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id AND cl.active = 1
-               AND cl.reserved = 0 AND cl.booking_id IS NULL AND cl.expires_at <= :now),
-        c.reserved - (SELECT count(*) FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id
-             WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id AND cl.active = 1
-               AND cl.reserved = 1 AND cl.booking_id IS NULL AND cl.expires_at <= :now),
+        c.claimed - c.booked - c.reserved - (SELECT count(*) ",
+    run_out_claims!(),
+    " AND cl.reserved = 0),
+        c.reserved - (SELECT count(*) ",
+    run_out_claims!(),
+    " AND cl.reserved = 1),
         (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
         (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
         c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
         (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered'))
      FROM concerts c JOIN venues v ON v.id = c.venue_id
-     WHERE c.id IN (SELECT value FROM json_each(:ids))";
+     WHERE c.id IN (SELECT value FROM json_each(:ids))"
+);
 
 /// Summaries of these concerts, in the order of `ids`. (No ORDER BY in SQL: it would tempt the
 /// planner to walk the start-time index over the whole season instead of looking up the ids.)
@@ -318,11 +329,12 @@ impl Store {
             // The claimed count includes holds whose time ran out but were not swept yet: a
             // concert that looks full is free after all if one of those exists.
             clauses.push(
-                "c.status = 'scheduled' AND (c.claimed < v.capacity OR EXISTS (
-                    SELECT 1 FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id
-                    WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id
-                      AND cl.active = 1 AND cl.booking_id IS NULL AND cl.expires_at <= :now))"
-                    .into(),
+                concat!(
+                    "c.status = 'scheduled' AND (c.claimed < v.capacity OR EXISTS (SELECT 1 ",
+                    run_out_claims!(),
+                    "))"
+                )
+                .into(),
             );
         }
         // First the page's ids, which the indexes answer; then what the page shows about them.
