@@ -417,35 +417,48 @@ pub(crate) fn concert_rules(tx: &rusqlite::Connection, concert_id: i64) -> Resul
     .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))
 }
 
-/// Seat ids, labels and prices for the labels asked for, and their grid positions
-/// `(id, line, column)`; every unknown label is named.
-#[allow(clippy::type_complexity)]
+/// The seats a hold names: ids, labels and prices, grid positions `(id, line, column)`, and
+/// the ids of those with an active claim (whoever's, run out or not).
+struct Resolved {
+    seats: Vec<(i64, String, i64)>,
+    positions: Vec<(i64, i64, i64)>,
+    claimed: Vec<i64>,
+}
+
+/// Looks up the labels asked for; every unknown label is named. One statement per seat (one
+/// with `label IN (…)` cost twice as much: SQLite builds a temporary b-tree for the list); the
+/// claim is a probe of the one-claim-per-seat index in the same statement.
 fn resolve_seats(
     tx: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
     wanted: &[String],
-) -> Result<(Vec<(i64, String, i64)>, Vec<(i64, i64, i64)>)> {
-    // Answered by the (venue, label, line, column, category) index alone. (One statement with
-    // `label IN (…)` cost twice as much: SQLite builds a temporary b-tree for the list.)
+) -> Result<Resolved> {
     let mut st = tx.prepare_cached(
-        "SELECT s.id, p.price_cents, s.grid_y, s.grid_x FROM seats s
-         JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
+        "SELECT s.id, p.price_cents, s.grid_y, s.grid_x, cl.seat_id IS NOT NULL
+         FROM seats s JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
+         LEFT JOIN claims cl ON cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
          WHERE s.venue_id = ?2 AND s.label = ?3",
     )?;
-    let mut seats = Vec::with_capacity(wanted.len());
-    let mut positions = Vec::with_capacity(wanted.len());
+    let mut out = Resolved {
+        seats: Vec::with_capacity(wanted.len()),
+        positions: Vec::with_capacity(wanted.len()),
+        claimed: Vec::new(),
+    };
     let mut unknown = Vec::new();
     for l in wanted {
         match st
             .query_row(params![concert_id, venue_id, l], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?
         {
-            Some((id, price, y, x)) => {
-                seats.push((id, l.clone(), price));
-                positions.push((id, y, x));
+            Some((id, price, y, x, claimed)) => {
+                out.seats.push((id, l.clone(), price));
+                out.positions.push((id, y, x));
+                if claimed {
+                    out.claimed.push(id);
+                }
             }
             None => unknown.push(l.clone()),
         }
@@ -453,7 +466,7 @@ fn resolve_seats(
     if !unknown.is_empty() {
         return Err(Error::UnknownSeats(unknown));
     }
-    Ok((seats, positions))
+    Ok(out)
 }
 
 /// Everyone who is the same person as `customer_id`: the same email, or the same phone.
@@ -536,23 +549,20 @@ fn replace_earlier_hold(
 }
 
 /// Refuses seats claimed by someone else, naming them (and saying when they are kept for the
-/// waiting list). Only asks when `near` (the selection's [`gap_window`]) shows a selected seat
-/// claimed. A claim the seat-status rule calls free (its hold ran out; the sweep ends it) or
-/// the person's own live hold on the concert (it is replaced) does not count, so this can run
-/// before the hold writes anything: in an on-sale rush most attempts end here, costing a read,
-/// not a rolled-back write.
+/// waiting list). Only asks about the seats `claimed` says have an active claim. A claim the
+/// seat-status rule calls free (its hold ran out; the sweep ends it) or the person's own live
+/// hold on the concert (it is replaced) does not count, so this can run before the hold reads
+/// the rows around the seats or writes anything: in an on-sale rush most attempts end here,
+/// costing the seat look-ups, not a rolled-back write.
 fn refuse_claimed(
     tx: &rusqlite::Connection,
     concert_id: i64,
     seats: &[(i64, String, i64)],
-    near: &[crate::fairness::SeatPos],
+    claimed: impl Fn(i64) -> bool,
     customer: &CustomerInfo,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if !seats
-        .iter()
-        .any(|s| near.iter().any(|n| n.id == s.0 && !n.free))
-    {
+    if !seats.iter().any(|s| claimed(s.0)) {
         return Ok(());
     }
     static SQL: LazyLock<String> = LazyLock::new(|| {
@@ -571,7 +581,7 @@ fn refuse_claimed(
     let mut st = tx.prepare_cached(&SQL)?;
     let mut taken = Vec::new();
     let mut reserved = 0;
-    for (seat_id, label, _) in seats {
+    for (seat_id, label, _) in seats.iter().filter(|s| claimed(s.0)) {
         let params = named_params! {
             ":concert": concert_id, ":seat": seat_id, ":now": ts(now),
             ":email": email, ":phone": phone,
@@ -1177,19 +1187,26 @@ impl Store {
             if c.status == "cancelled" {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
             }
-            let (seats, positions) = match &selection {
+            let Resolved {
+                seats,
+                positions,
+                claimed,
+            } = match &selection {
                 Selection::Seats(..) => resolve_seats(tx, concert_id, c.venue_id, &wanted)?,
-                Selection::Best(_) => (Vec::new(), Vec::new()),
+                Selection::Best(_) => Resolved {
+                    seats: Vec::new(),
+                    positions: Vec::new(),
+                    claimed: Vec::new(),
+                },
             };
             if ts(now) < c.on_sale_at {
                 return Err(Error::NotOnSale(from_ts(c.on_sale_at)));
             }
-            // Seats named by label: the rows around them are read first, and seats someone
-            // else holds refused before anything is written.
-            let window = |tx: &rusqlite::Connection| -> Result<Vec<crate::fairness::SeatPos>> {
-                let near = gap_window(tx, concert_id, c.venue_id, &positions, FreeRule::NoClaim)?;
-                refuse_claimed(tx, concert_id, &seats, &near, customer, now)?;
-                Ok(near)
+            // Seats named by label: those someone else holds are refused before anything is
+            // read around them or written; then the rows around them, for the gap rule.
+            refuse_claimed(tx, concert_id, &seats, |id| claimed.contains(&id), customer, now)?;
+            let window = |tx: &rusqlite::Connection| {
+                gap_window(tx, concert_id, c.venue_id, &positions, FreeRule::NoClaim)
             };
             let mut near = match &selection {
                 Selection::Seats(..) => window(tx)?,
@@ -1211,6 +1228,8 @@ impl Store {
                         // Seats were freed (and maybe kept for the waiting list) since the rows
                         // were read.
                         near = window(tx)?;
+                        let claimed = |id| near.iter().any(|n| n.id == id && !n.free);
+                        refuse_claimed(tx, concert_id, &seats, claimed, customer, now)?;
                     }
                     let gappy = check_gap(tx, concert_id, c.venue_id, &seats, &near, *allow_gap)?;
                     (seats, gappy && *allow_gap)
