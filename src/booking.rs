@@ -128,6 +128,8 @@ pub(crate) fn upsert_customer(tx: &rusqlite::Connection, c: &CustomerInfo) -> Re
 /// A customer as recorded by [`record_customer`].
 pub(crate) struct CustomerRow {
     pub id: i64,
+    /// Normalised, as stored.
+    pub email: String,
     pub phone: Option<String>,
     /// Created by this transaction: it cannot have holds or bookings yet.
     pub new: bool,
@@ -155,6 +157,7 @@ pub(crate) fn record_customer(tx: &rusqlite::Connection, c: &CustomerInfo) -> Re
     if inserted == 1 {
         return Ok(CustomerRow {
             id: tx.last_insert_rowid(),
+            email,
             phone,
             new: true,
         });
@@ -170,6 +173,7 @@ pub(crate) fn record_customer(tx: &rusqlite::Connection, c: &CustomerInfo) -> Re
     }
     Ok(CustomerRow {
         id,
+        email,
         phone,
         new: false,
     })
@@ -202,6 +206,26 @@ pub(crate) fn insert_booking(
     ))
 }
 
+/// Ends a hold as `state` (`expired`, `released`, `declined`), if it is still in state `from`
+/// when one is given: the seats it claims are free again (claims already part of a booking
+/// stay). The one way a hold ends; what follows (an offer moving on, the waiting list) is the
+/// caller's.
+pub(crate) fn end_hold(
+    tx: &rusqlite::Connection,
+    hold_id: &str,
+    state: &str,
+    from: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE holds SET state = ?2, ended_at = ?3 WHERE id = ?1 AND (?4 IS NULL OR state = ?4)",
+    )?
+    .execute(params![hold_id, state, ts(now), from])?;
+    tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL")?
+        .execute([hold_id])?;
+    Ok(())
+}
+
 /// Ends every live hold whose time is up: its seats are free again, an expired waiting-list
 /// offer moves on to the next person. Returns the holds ended.
 pub(crate) fn expire_holds_tx(
@@ -217,12 +241,7 @@ pub(crate) fn expire_holds_tx(
     };
     let mut concerts: Vec<i64> = Vec::new();
     for (id, concert, kind) in &expired {
-        tx.prepare_cached("UPDATE holds SET state = 'expired', ended_at = ?2 WHERE id = ?1")?
-            .execute(params![id, ts(now)])?;
-        tx.prepare_cached(
-            "UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL",
-        )?
-        .execute([id])?;
+        end_hold(tx, id, "expired", None, now)?;
         if kind == "offer" {
             crate::waitlist::end_offer(tx, id, "expired", now)?;
         }
@@ -541,10 +560,7 @@ fn replace_earlier_hold(
     let Some(id) = earlier else { return Ok(None) };
     let h = load_hold(tx, &id)?;
     let seats = hold_view(tx, &h)?.seats;
-    tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1")?
-        .execute(params![id, ts(now)])?;
-    tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1")?
-        .execute([&id])?;
+    end_hold(tx, &id, "released", None, now)?;
     Ok(Some(ReplacedHold { hold_id: id, seats }))
 }
 
@@ -1275,7 +1291,7 @@ impl Store {
                 hold_id,
                 kind: "sale".into(),
                 concert_id,
-                customer: normalize_email(&customer.email)?,
+                customer: who.email,
                 seats: seats.iter().map(|s| s.1.clone()).collect(),
                 created_at: now,
                 expires_at,
@@ -1297,10 +1313,7 @@ impl Store {
         self.write(|tx, now| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
-            tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1")?
-                .execute(params![h.id, ts(now)])?;
-            tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1")?
-                .execute([&h.id])?;
+            end_hold(tx, &h.id, "released", None, now)?;
             if h.kind == "offer" {
                 crate::waitlist::end_offer(tx, &h.id, "left", now)?;
             }
@@ -1479,9 +1492,7 @@ impl Store {
                 ChargeOutcome::Declined { reason } => {
                     tx.prepare_cached("UPDATE payments SET state = 'declined', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1")?.execute(params![key, reason, ts(now)],
                     )?;
-                    tx.prepare_cached("UPDATE holds SET state = 'declined', ended_at = ?2 WHERE id = ?1")?.execute(params![h.id, ts(now)],
-                    )?;
-                    tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1")?.execute([&h.id])?;
+                    end_hold(tx, &h.id, "declined", None, now)?;
                     if h.kind == "offer" {
                         crate::waitlist::end_offer(tx, &h.id, "expired", now)?;
                     }
@@ -1551,10 +1562,7 @@ impl Store {
             tx.prepare_cached("UPDATE payments SET state = 'failed', detail = 'interrupted; the processor never saw it', updated_at = ?2
                  WHERE idempotency_key = ?1 AND state = 'pending'")?.execute(params![key, ts(now)],
             )?;
-            tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1 AND state = 'paying'")?.execute(params![hold_id, ts(now)],
-            )?;
-            tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL")?.execute([&hold_id],
-            )?;
+            end_hold(tx, &hold_id, "released", Some("paying"), now)?;
             let (concert_id, kind): (i64, String) = tx.prepare_cached("SELECT concert_id, kind FROM holds WHERE id = ?1")?.query_row([&hold_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;

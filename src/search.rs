@@ -254,6 +254,14 @@ impl Args {
         name
     }
 
+    /// `:now`, bound once, for the clauses (and the `run_out_claims!` fragment) that name it.
+    fn now(&mut self, now: i64) -> &'static str {
+        if !self.0.iter().any(|(n, _)| n == ":now") {
+            self.0.push((":now".into(), Value::Integer(now)));
+        }
+        ":now"
+    }
+
     fn as_params(&self) -> Vec<(&str, &dyn rusqlite::ToSql)> {
         self.0
             .iter()
@@ -267,7 +275,8 @@ impl Store {
     /// have not started yet.
     pub fn search_concerts(&self, q: &ConcertQuery) -> Result<Vec<ConcertSummary>> {
         q.validate()?;
-        let mut args = Args(vec![(":now".into(), Value::Integer(ts(self.now())))]);
+        let now = ts(self.now());
+        let mut args = Args(Vec::new());
         let mut clauses: Vec<String> = Vec::new();
         let mut fts: Vec<String> = Vec::new();
         let terms: [(&Option<String>, &str, &[&str]); 2] = [
@@ -311,7 +320,7 @@ impl Store {
                 let p = args.bind(from.format("%Y-%m-%d").to_string());
                 clauses.push(format!("c.local_date >= {p}"));
             }
-            None => clauses.push("c.starts_at >= :now".into()),
+            None => clauses.push(format!("c.starts_at >= {}", args.now(now))),
         }
         if let Some(to) = q.to {
             let p = args.bind(to.format("%Y-%m-%d").to_string());
@@ -328,6 +337,7 @@ impl Store {
         if q.available {
             // The claimed count includes holds whose time ran out but were not swept yet: a
             // concert that looks full is free after all if one of those exists.
+            args.now(now);
             clauses.push(
                 concat!(
                     "c.status = 'scheduled' AND (c.claimed < v.capacity OR EXISTS (SELECT 1 ",
@@ -354,15 +364,9 @@ impl Store {
             sql.push_str(&format!(" LIMIT -1 OFFSET {o}"));
         }
         let mut st = self.conn().prepare_cached(&sql)?;
-        let params = args.as_params();
-        // `:now` is bound only where the clauses use it.
-        let params: Vec<(&str, &dyn rusqlite::ToSql)> = params
-            .into_iter()
-            .filter(|(n, _)| *n != ":now" || sql.contains(":now"))
-            .collect();
         let ids: Vec<i64> = st
-            .query_map(params.as_slice(), |r| r.get(0))?
+            .query_map(args.as_params().as_slice(), |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        summaries(self.conn(), &ids, ts(self.now()))
+        summaries(self.conn(), &ids, now)
     }
 }

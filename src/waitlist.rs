@@ -431,9 +431,7 @@ impl Store {
             if state == "offered"
                 && let Some(hold) = hold
             {
-                tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE id = ?1 AND state = 'live'")?.execute(params![hold, ts(now)],
-                )?;
-                tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL")?.execute([&hold])?;
+                crate::booking::end_hold(tx, &hold, "released", Some("live"), now)?;
             }
             seats_freed(tx, concert_id, now)?;
             entry_view(tx, id)
