@@ -264,6 +264,36 @@ pub(crate) fn add_venue(tx: &rusqlite::Connection, slug: &str, text: &str) -> Re
     Ok(venue_id)
 }
 
+/// A concert's start as the `concerts` table keeps it: the instant, the venue's offset from UTC
+/// then, and the venue's wall date and time (what date and time-of-day searches compare).
+pub(crate) struct VenueStart {
+    pub starts_at: i64,
+    pub utc_offset: i64,
+    pub local_date: String,
+    pub local_time: String,
+}
+
+impl VenueStart {
+    /// `local` on the wall clock of time zone `tz` (the earlier of two when the clocks go back).
+    pub(crate) fn at(tz: &str, local: NaiveDateTime) -> Result<VenueStart> {
+        let zone: chrono_tz::Tz = tz
+            .parse()
+            .map_err(|_| Error::invalid(format!("the venue has an unknown time zone `{tz}`")))?;
+        let start = zone.from_local_datetime(&local).earliest().ok_or_else(|| {
+            Error::invalid(format!(
+                "{} does not exist at the venue (the clocks skip it)",
+                local.format("%Y-%m-%d %H:%M")
+            ))
+        })?;
+        Ok(VenueStart {
+            starts_at: start.timestamp(),
+            utc_offset: start.offset().fix().local_minus_utc() as i64,
+            local_date: local.format("%Y-%m-%d").to_string(),
+            local_time: local.format("%H:%M").to_string(),
+        })
+    }
+}
+
 pub(crate) fn add_concert(tx: &rusqlite::Connection, c: &NewConcert) -> Result<i64> {
     let (venue_id, tz): (i64, String) = tx
         .query_row(
@@ -273,19 +303,7 @@ pub(crate) fn add_concert(tx: &rusqlite::Connection, c: &NewConcert) -> Result<i
         )
         .optional()?
         .ok_or_else(|| Error::VenueNotFound(c.venue_slug.clone()))?;
-    let tz: chrono_tz::Tz = tz
-        .parse()
-        .map_err(|_| Error::invalid(format!("venue {} has an unknown time zone", c.venue_slug)))?;
-    let start = tz
-        .from_local_datetime(&c.local_start)
-        .earliest()
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "{} does not exist at the venue (a daylight-saving gap)",
-                c.local_start.format("%Y-%m-%d %H:%M")
-            ))
-        })?;
-    let offset = start.offset().fix().local_minus_utc() as i64;
+    let start = VenueStart::at(&tz, c.local_start)?;
     let mut cats = tx.prepare("SELECT code FROM categories WHERE venue_id = ?1")?;
     let venue_cats: Vec<String> = cats
         .query_map([venue_id], |r| r.get(0))?
@@ -303,10 +321,10 @@ pub(crate) fn add_concert(tx: &rusqlite::Connection, c: &NewConcert) -> Result<i
             c.artist,
             c.title,
             venue_id,
-            start.timestamp(),
-            offset,
-            c.local_start.format("%Y-%m-%d").to_string(),
-            c.local_start.format("%H:%M").to_string(),
+            start.starts_at,
+            start.utc_offset,
+            start.local_date,
+            start.local_time,
             ts(c.on_sale_at),
             c.currency,
             c.ticket_limit,
@@ -605,14 +623,14 @@ fn seed_sales(
         if take {
             party_no += 1;
             let email = format!("guest{concert_id:02}-{party_no:04}@demo.boxoffice.test");
-            tx.execute(
-                "INSERT INTO customers (email, name) VALUES (?1, ?2) ON CONFLICT (email) DO NOTHING",
-                params![email, format!("Demo Guest {concert_id}-{party_no}")],
+            let customer_id = crate::booking::upsert_customer(
+                tx,
+                &crate::model::CustomerInfo {
+                    email,
+                    name: Some(format!("Demo Guest {concert_id}-{party_no}")),
+                    phone: None,
+                },
             )?;
-            let customer_id: i64 =
-                tx.query_row("SELECT id FROM customers WHERE email = ?1", [&email], |r| {
-                    r.get(0)
-                })?;
             let hold_id = crate::booking::new_hold_id();
             tx.execute(
                 "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, ended_at) VALUES (?1, ?2, ?3, ?4, ?4, 'paid', ?4)",

@@ -1,10 +1,11 @@
 //! Changes to a concert that has sold tickets: a new date, or calling it off.
 
+use crate::catalog::VenueStart;
 use crate::error::{Error, Result};
 use crate::notify;
 use crate::payment::Processors;
-use crate::store::{Store, ts};
-use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Utc};
+use crate::store::{Store, from_ts, ts};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -28,34 +29,26 @@ pub struct ConcertCancelReport {
 }
 
 /// Moves a concert to `local_start` (the venue's wall time): its calendar sequence goes up and
-/// every ticket holder is told, with a calendar entry that replaces the old one.
+/// every ticket holder is told, with a calendar entry that replaces the old one. Returns the new
+/// start and how many bookings were told.
 pub(crate) fn move_start(
     tx: &rusqlite::Connection,
     concert_id: i64,
     local_start: NaiveDateTime,
     now: DateTime<Utc>,
-) -> Result<usize> {
+) -> Result<(DateTime<Utc>, usize)> {
     let tz: String = tx
         .prepare_cached(
             "SELECT v.timezone FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.id = ?1",
         )?
         .query_row([concert_id], |r| r.get(0))?;
-    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
-    let start = tz
-        .from_local_datetime(&local_start)
-        .earliest()
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "{} does not exist at the venue (the clocks skip it)",
-                local_start.format("%Y-%m-%d %H:%M")
-            ))
-        })?;
+    let start = VenueStart::at(&tz, local_start)?;
     tx.prepare_cached("UPDATE concerts SET starts_at = ?2, utc_offset = ?3, local_date = ?4, local_time = ?5, sequence = sequence + 1 WHERE id = ?1")?.execute(params![
             concert_id,
-            start.timestamp(),
-            start.offset().fix().local_minus_utc(),
-            local_start.format("%Y-%m-%d").to_string(),
-            local_start.format("%H:%M").to_string()
+            start.starts_at,
+            start.utc_offset,
+            start.local_date,
+            start.local_time
         ],
     )?;
     let bookings: Vec<i64> = {
@@ -74,7 +67,15 @@ pub(crate) fn move_start(
             now,
         )?;
     }
-    Ok(bookings.len())
+    Ok((from_ts(start.starts_at), bookings.len()))
+}
+
+/// Refuses a change to a concert that was called off (or does not exist).
+fn ensure_not_cancelled(tx: &rusqlite::Connection, concert_id: i64) -> Result<()> {
+    if crate::booking::concert_rules(tx, concert_id)?.status == "cancelled" {
+        return Err(Error::ConcertCancelled(concert_id.to_string()));
+    }
+    Ok(())
 }
 
 impl Store {
@@ -84,23 +85,13 @@ impl Store {
         concert_id: i64,
         local_start: NaiveDateTime,
     ) -> Result<RescheduleReport> {
-        let notified = self.write_durable(|tx, now| {
-            let status: String = tx
-                .query_row(
-                    "SELECT status FROM concerts WHERE id = ?1",
-                    [concert_id],
-                    |r| r.get(0),
-                )
-                .map_err(|_| Error::ConcertNotFound(concert_id.to_string()))?;
-            if status == "cancelled" {
-                return Err(Error::ConcertCancelled(concert_id.to_string()));
-            }
+        let (starts_at, notified) = self.write_durable(|tx, now| {
+            ensure_not_cancelled(tx, concert_id)?;
             move_start(tx, concert_id, local_start, now)
         })?;
-        let c = self.concert(concert_id)?;
         Ok(RescheduleReport {
             concert_id,
-            starts_at: c.starts_at,
+            starts_at,
             notified,
         })
     }
@@ -122,13 +113,8 @@ impl Store {
                 "give a reason on one line (at most 300 characters): customers are told it",
             ));
         }
-        let mut report = self.write_durable(|tx, now| {
-            let status: String = tx
-                .query_row("SELECT status FROM concerts WHERE id = ?1", [concert_id], |r| r.get(0))
-                .map_err(|_| Error::ConcertNotFound(concert_id.to_string()))?;
-            if status == "cancelled" {
-                return Err(Error::ConcertCancelled(concert_id.to_string()));
-            }
+        let (mut report, cancelled) = self.write_durable(|tx, now| {
+            ensure_not_cancelled(tx, concert_id)?;
             let mut report = ConcertCancelReport { concert_id, ..Default::default() };
             tx.prepare_cached("UPDATE concerts SET status = 'cancelled', cancel_reason = ?2 WHERE id = ?1")?.execute(params![concert_id, reason],
             )?;
@@ -145,18 +131,18 @@ impl Store {
             };
             let (artist, title): (String, String) =
                 tx.prepare_cached("SELECT artist, title FROM concerts WHERE id = ?1")?.query_row([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let notice = notify::Notice {
+                kind: "concert_cancelled",
+                subject: format!("Cancelled: {artist} - {title}"),
+                body: format!(
+                    "Hello,\n\n{artist} - {title} has been cancelled: {reason}\nYou were on its waiting list; nothing was charged.\n\nboxoffice\n"
+                ),
+                sms: format!("{artist} - {title} is cancelled ({reason}). You were on the waiting list; nothing was charged."),
+                calendar: None,
+                booking_code: None,
+            };
             for (id, customer) in &waiting {
                 tx.prepare_cached("UPDATE waitlist SET state = 'left', updated_at = ?2 WHERE id = ?1")?.execute(params![id, ts(now)])?;
-                let notice = notify::Notice {
-                    kind: "concert_cancelled",
-                    subject: format!("Cancelled: {artist} - {title}"),
-                    body: format!(
-                        "Hello,\n\n{artist} - {title} has been cancelled: {reason}\nYou were on its waiting list; nothing was charged.\n\nboxoffice\n"
-                    ),
-                    sms: format!("{artist} - {title} is cancelled ({reason}). You were on the waiting list; nothing was charged."),
-                    calendar: None,
-                    booking_code: None,
-                };
                 notify::queue(tx, *customer, &notice, now)?;
             }
             report.waitlist_told = waiting.len();
@@ -168,15 +154,16 @@ impl Store {
                 crate::booking::cancel_booking_tx(tx, *id, Some(reason), now)?;
             }
             report.bookings_cancelled = bookings.len();
-            Ok(report)
+            Ok((report, bookings))
         })?;
         crate::failpoint::hit("concert-cancel:after-cancel");
         self.run_pending_refunds(None, processors)?;
+        // The refunds of the bookings cancelled here (not of any cancelled one by one before).
         let (refunded, pending): (i64, i64) = self.conn().query_row(
-            "SELECT coalesce(sum(CASE WHEN p.state = 'captured' THEN p.amount_cents END), 0),
-                    coalesce(sum(CASE WHEN p.state = 'pending' THEN p.amount_cents END), 0)
-             FROM payments p JOIN bookings b ON b.id = p.booking_id WHERE b.concert_id = ?1 AND p.kind = 'refund'",
-            [concert_id],
+            "SELECT coalesce(sum(CASE WHEN state = 'captured' THEN amount_cents END), 0),
+                    coalesce(sum(CASE WHEN state = 'pending' THEN amount_cents END), 0)
+             FROM payments WHERE kind = 'refund' AND booking_id IN (SELECT value FROM json_each(?1))",
+            [crate::booking::json_ids(&cancelled)],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         report.refunded_cents = refunded;

@@ -65,6 +65,8 @@ struct StoredConcert {
     on_sale_at: i64,
     currency: String,
     limits: (i64, i64, i64),
+    /// Seats sold or held.
+    claimed: bool,
 }
 
 /// A validated row, ready to write.
@@ -381,9 +383,11 @@ impl Store {
                 }
                 let c = &row.concert;
                 let existing: Option<(i64, StoredConcert)> = tx
-                    .query_row(
-                        "SELECT id, artist, title, venue_id, starts_at, on_sale_at, currency, ticket_limit, hold_minutes, offer_minutes
+                    .prepare_cached(
+                        "SELECT id, artist, title, venue_id, starts_at, on_sale_at, currency, ticket_limit, hold_minutes, offer_minutes, claimed > 0
                          FROM concerts WHERE external_id = ?1",
+                    )?
+                    .query_row(
                         [c.external_id.as_deref().unwrap_or_default()],
                         |r| {
                             Ok((
@@ -396,14 +400,15 @@ impl Store {
                                     on_sale_at: r.get(5)?,
                                     currency: r.get(6)?,
                                     limits: (r.get(7)?, r.get(8)?, r.get(9)?),
+                                    claimed: r.get(10)?,
                                 },
                             ))
                         },
                     )
                     .optional()?;
-                let Some((id, StoredConcert { artist, title, venue_id, starts_at, on_sale_at, currency, limits })) = existing else {
+                let Some((id, StoredConcert { artist, title, venue_id, starts_at, on_sale_at, currency, limits, claimed })) = existing else {
                     let id = add_concert(tx, c)?;
-                    tx.execute("UPDATE concerts SET offer_minutes = ?2 WHERE id = ?1", params![id, row.offer_minutes])?;
+                    tx.prepare_cached("UPDATE concerts SET offer_minutes = ?2 WHERE id = ?1")?.execute(params![id, row.offer_minutes])?;
                     report.added += 1;
                     continue;
                 };
@@ -424,11 +429,6 @@ impl Store {
                     report.unchanged += 1;
                     continue;
                 }
-                let claimed: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM claims WHERE concert_id = ?1 AND active = 1)",
-                    [id],
-                    |r| r.get(0),
-                )?;
                 if venue_id != row.venue_id && claimed {
                     conflicts.push(RowError {
                         line: row.line,
@@ -443,18 +443,16 @@ impl Store {
                     });
                     continue;
                 }
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE concerts SET artist = ?2, title = ?3, venue_id = ?4, on_sale_at = ?5, currency = ?6,
                      ticket_limit = ?7, hold_minutes = ?8, offer_minutes = ?9 WHERE id = ?1",
-                    params![id, c.artist, c.title, row.venue_id, ts(c.on_sale_at), c.currency, c.ticket_limit, c.hold_minutes, row.offer_minutes],
-                )?;
+                )?
+                .execute(params![id, c.artist, c.title, row.venue_id, ts(c.on_sale_at), c.currency, c.ticket_limit, c.hold_minutes, row.offer_minutes])?;
                 // New prices apply to new sales; what bookings paid is kept on their claims.
-                tx.execute("DELETE FROM prices WHERE concert_id = ?1", [id])?;
+                tx.prepare_cached("DELETE FROM prices WHERE concert_id = ?1")?.execute([id])?;
                 for (code, cents) in &c.prices {
-                    tx.execute(
-                        "INSERT INTO prices (concert_id, category, price_cents) VALUES (?1, ?2, ?3)",
-                        params![id, code, cents],
-                    )?;
+                    tx.prepare_cached("INSERT INTO prices (concert_id, category, price_cents) VALUES (?1, ?2, ?3)")?
+                        .execute(params![id, code, cents])?;
                 }
                 if starts_at != ts(row.starts_at) {
                     crate::changes::move_start(tx, id, c.local_start, now)?;
