@@ -456,6 +456,8 @@ fn default_db_path() -> anyhow::Result<PathBuf> {
 struct Ctx {
     store: Store,
     processors: Processors,
+    /// The card gateway's ledger the processors use.
+    gateway: PathBuf,
     spool: Spool,
     log: Log,
 }
@@ -519,6 +521,7 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     let mut ctx = Ctx {
         store,
         processors,
+        gateway,
         spool,
         log,
     };
@@ -915,15 +918,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 .as_deref()
                 .map(|c| ctx.store.resolve_concert(c))
                 .transpose()?;
-            let db = ctx.store.path().to_path_buf();
-            let opts = crate::tui::app::Options {
-                kiosk: false,
-                idle: std::time::Duration::from_secs(120),
-                gateway: db.with_file_name("gateway.db"),
-                spool: ctx.spool.root().to_path_buf(),
-                db,
-                utc_offset: *chrono::Local::now().offset(),
-            };
+            let opts = app_options(&cli, &ctx);
             let app = crate::tui::app::App::new(
                 ctx.store,
                 ctx.processors,
@@ -1275,22 +1270,24 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What the terminal app is told about where things are and how it runs.
+fn app_options(cli: &Cli, ctx: &Ctx) -> crate::tui::app::Options {
+    crate::tui::app::Options {
+        kiosk: cli.kiosk,
+        idle: std::time::Duration::from_secs(cli.idle.max(5)),
+        gateway: ctx.gateway.clone(),
+        spool: ctx.spool.root().to_path_buf(),
+        db: ctx.store.path().to_path_buf(),
+        utc_offset: *chrono::Local::now().offset(),
+    }
+}
+
 /// `boxoffice` with no subcommand: the terminal app.
 fn run_app(cli: &Cli) -> Result<(), Failure> {
     let ctx = open_ctx(cli)?;
     let db = ctx.store.path().to_path_buf();
     let dir = db.parent().map(PathBuf::from).unwrap_or_default();
-    let opts = crate::tui::app::Options {
-        kiosk: cli.kiosk,
-        idle: std::time::Duration::from_secs(cli.idle.max(5)),
-        gateway: cli
-            .gateway
-            .clone()
-            .unwrap_or_else(|| dir.join("gateway.db")),
-        spool: ctx.spool.root().to_path_buf(),
-        db: db.clone(),
-        utc_offset: *chrono::Local::now().offset(),
-    };
+    let opts = app_options(cli, &ctx);
     let Ctx {
         store,
         processors,
@@ -1374,14 +1371,9 @@ fn print_concerts(out: &mut String, found: &[ConcertSummary]) {
 /// Aligned columns by display width (so CJK and emoji keep the table straight).
 /// Control characters are shown escaped, never sent to the terminal.
 fn print_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-            .collect()
-    };
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| r.iter().map(|c| clean(c)).collect())
+        .map(|r| r.iter().map(|c| crate::tui::ui::safe(c)).collect())
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for r in &rows {

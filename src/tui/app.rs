@@ -84,7 +84,6 @@ pub struct Concerts {
 }
 
 pub struct MapState {
-    pub concert: ConcertSummary,
     pub map: SeatMap,
     pub layout: Layout,
     pub by_pos: HashMap<(i64, i64), usize>,
@@ -457,12 +456,7 @@ impl App {
             }
             Some(Cmd::Open) => {
                 if let Some(c) = self.concerts.list.get(self.concerts.selected).cloned() {
-                    if c.status == "cancelled" {
-                        self.say(
-                            Level::Error,
-                            "this concert is cancelled; its bookings were refunded",
-                        );
-                    } else if c.sold_out {
+                    if c.sold_out && c.status != "cancelled" {
                         self.open_waitlist(c.id, Screen::Concerts, true);
                     } else {
                         self.open_map(c.id);
@@ -485,8 +479,14 @@ impl App {
 
     // ---- seat map ----
 
+    /// Opens a concert's seat map, from whichever screen: a cancelled concert has nothing left
+    /// to sell, so it is said instead.
     pub fn open_map(&mut self, concert_id: i64) {
         match self.load_map(concert_id) {
+            Ok(m) if m.map.concert.status == "cancelled" => self.say(
+                Level::Error,
+                "this concert is cancelled; its bookings were refunded",
+            ),
             Ok(m) => {
                 self.map = Some(m);
                 self.screen = Screen::SeatMap;
@@ -520,7 +520,6 @@ impl App {
             .map(|(i, _)| i)
             .unwrap_or(0);
         Ok(MapState {
-            concert: map.concert.clone(),
             map,
             layout,
             by_pos,
@@ -547,7 +546,7 @@ impl App {
     /// free. The layout, positions and rows do not change, so they are not read again.
     fn refresh_map(&mut self) {
         let Some(m) = &self.map else { return };
-        let map = match self.store.seat_map(m.concert.id) {
+        let map = match self.store.seat_map(m.map.concert.id) {
             Ok(map) => map,
             Err(e) => return self.fail(&e),
         };
@@ -559,7 +558,6 @@ impl App {
                 .any(|s| s.seat_id == *id && s.status == SeatStatus::Free)
         });
         let lost = before - m.selected.len();
-        m.concert = map.concert.clone();
         m.map = map;
         self.update_advice();
         if lost > 0 {
@@ -574,7 +572,7 @@ impl App {
         let Some(m) = &self.map else { return };
         let advice = self
             .store
-            .selection_advice(m.concert.id, &m.selected)
+            .selection_advice(m.map.concert.id, &m.selected)
             .unwrap_or(None);
         if let Some(m) = &mut self.map {
             m.advice = advice;
@@ -631,10 +629,10 @@ impl App {
             let text = format!("{} {why}", seat.seat);
             self.say(Level::Error, text);
             return;
-        } else if m.selected.len() as i64 >= m.concert.ticket_limit {
+        } else if m.selected.len() as i64 >= m.map.concert.ticket_limit {
             let text = format!(
                 "at most {} tickets per customer for this concert",
-                m.concert.ticket_limit
+                m.map.concert.ticket_limit
             );
             self.say(Level::Error, text);
             return;
@@ -681,7 +679,7 @@ impl App {
             }
             Some(Cmd::Checkout) => self.start_checkout(),
             Some(Cmd::Waitlist) => {
-                let id = m.concert.id;
+                let id = m.map.concert.id;
                 self.open_waitlist(id, Screen::SeatMap, false);
             }
             Some(Cmd::Back) => {
@@ -703,7 +701,7 @@ impl App {
             count: n,
             ..Default::default()
         };
-        match self.store.suggest_best(m.concert.id, &best) {
+        match self.store.suggest_best(m.map.concert.id, &best) {
             Ok(pick) => {
                 let text = if pick.together {
                     format!("best {n} together: {}", pick.labels.join(" "))
@@ -777,7 +775,7 @@ impl App {
             .filter(|s| m.selected.contains(&s.seat_id))
             .collect();
         self.checkout = Some(Checkout {
-            concert: m.concert.clone(),
+            concert: m.map.concert.clone(),
             seats: seats.iter().map(|s| s.seat.clone()).collect(),
             total_cents: seats.iter().map(|s| s.price_cents).sum(),
             step: Step::Details,

@@ -19,7 +19,13 @@ fn frames(app: &App, w: u16, h: u16, n: usize) -> (f64, f64) {
             t.elapsed()
         })
         .collect();
+    p50_p99(&mut samples)
+}
+
+/// Median and 99th percentile, in milliseconds.
+fn p50_p99(samples: &mut [Duration]) -> (f64, f64) {
     samples.sort();
+    let n = samples.len();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     (ms(samples[n / 2]), ms(samples[n * 99 / 100]))
 }
@@ -87,11 +93,9 @@ pub fn run(
             terminal.draw(|f| ui::draw(f, &app)).expect("draw");
             samples.push(t.elapsed());
         }
-        samples.sort();
+        let (p50, p99) = p50_p99(&mut samples);
         out.push_str(&format!(
-            "seat map 80x24 while moving: p50 {:.3} ms, p99 {:.3} ms\n",
-            samples[n / 2].as_secs_f64() * 1000.0,
-            samples[n * 99 / 100].as_secs_f64() * 1000.0
+            "seat map 80x24 while moving: p50 {p50:.3} ms, p99 {p99:.3} ms\n"
         ));
     }
     if let Some(mb) = peak_rss_mb() {

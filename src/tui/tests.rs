@@ -168,6 +168,33 @@ fn enter_opens_the_seat_map_or_the_waiting_list_when_sold_out() {
 }
 
 #[test]
+fn a_cancelled_concert_does_not_open_from_the_list_or_from_sales() {
+    let mut r = rig();
+    let id = r
+        .app
+        .store
+        .search_concerts(&boxoffice::ConcertQuery {
+            artist: Some("Neon".into()),
+            ..Default::default()
+        })
+        .unwrap()[0]
+        .id;
+    r.app
+        .store
+        .cancel_concert(id, "the band is ill", &Processors::cash_only())
+        .unwrap();
+    open(&mut r.app, "Neon");
+    assert_eq!(r.app.screen, Screen::Concerts);
+    assert!(r.app.status.as_ref().unwrap().text.contains("cancelled"));
+    press(&mut r.app, KeyCode::F(4));
+    r.app.sales.selected = r.app.sales.list.iter().position(|c| c.id == id).unwrap();
+    r.app.status = None;
+    press(&mut r.app, KeyCode::Enter);
+    assert_ne!(r.app.screen, Screen::SeatMap);
+    assert!(r.app.status.as_ref().unwrap().text.contains("cancelled"));
+}
+
+#[test]
 fn the_seat_map_moves_selects_and_refuses_what_is_not_free() {
     let mut r = rig();
     open(&mut r.app, "Nina");
@@ -370,7 +397,7 @@ fn bookings_are_found_by_email_and_cancelled_after_a_confirm() {
 fn the_seat_map_shows_a_seat_taken_at_another_terminal_without_a_keypress() {
     let mut r = rig();
     open(&mut r.app, "Neon");
-    let concert = r.app.map.as_ref().unwrap().concert.id;
+    let concert = r.app.map.as_ref().unwrap().map.concert.id;
     let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
     other
         .hold_seats(

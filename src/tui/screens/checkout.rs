@@ -14,15 +14,16 @@ const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
 /// The card number as shown, also while it is typed: only the last four digits, in groups, so
 /// the full number never reaches the screen (or a recording of it).
+/// No copy of the digits is made: the typed number is the only one, and it is wiped.
 pub fn masked_number(number: &str) -> String {
-    let digits: Vec<char> = number.chars().filter(|c| c.is_ascii_digit()).collect();
-    let n = digits.len();
+    let digits = || number.chars().filter(|c| c.is_ascii_digit());
+    let n = digits().count();
     let mut out = String::new();
-    for (i, d) in digits.iter().enumerate() {
+    for (i, d) in digits().enumerate() {
         if i > 0 && i % 4 == 0 {
             out.push(' ');
         }
-        out.push(if i + 4 >= n { *d } else { '*' });
+        out.push(if i + 4 >= n { d } else { '*' });
     }
     out
 }
@@ -144,7 +145,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     lines.push(change);
                 }
                 Method::Card => {
-                    let digits: String = c.number.chars().filter(|d| d.is_ascii_digit()).collect();
+                    // Wiped when the frame is drawn, like the typed number itself.
+                    let digits: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(
+                        c.number.chars().filter(|d| d.is_ascii_digit()).collect(),
+                    );
                     let number_note =
                         if digits.len() >= 13 && !boxoffice::payment::card::luhn_ok(&digits) {
                             Some("the check digit does not match: retype")

@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Constraint::Length(3),
     ])
     .areas(area);
-    let c = &m.concert;
+    let c = &m.map.concert;
     frame.render_widget(
         Line::from(vec![
             Span::styled(safe(&format!("{} - {}", c.artist, c.title)), t.title),
@@ -211,7 +211,7 @@ fn draw_panel(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
         format!(
             "{} {} {}",
             s.seat,
-            Money::new(s.price_cents, &m.concert.currency),
+            Money::new(s.price_cents, &m.map.concert.currency),
             s.status
         )
     });
@@ -254,7 +254,7 @@ fn draw_panel(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
                         .map(|s| s.seat.as_str())
                         .collect::<Vec<_>>()
                         .join(" "),
-                    Money::new(total, &m.concert.currency)
+                    Money::new(total, &m.map.concert.currency)
                 )
             },
             t.highlight,
