@@ -128,15 +128,15 @@ fn worker(args: &[String]) {
         _ => {
             // The bare limit: a minimal hold-shaped transaction, same pragmas (and for pay,
             // two more durable commits, plus one for the gateway with a card).
-            let conn = Connection::open(&db).unwrap();
-            conn.busy_timeout(std::time::Duration::from_secs(5))
+            let mut conn = Connection::open(&db).unwrap();
+            // The same waiting for the write lock as the store's connection.
+            conn.busy_handler(Some(boxoffice::store::busy_wait))
                 .unwrap();
             conn.execute_batch(
                 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
             )
             .unwrap();
             // The same checkpoint arrangement as the store's connection.
-            let mut conn = conn;
             boxoffice::store::checkpoint_in_background(&mut conn, &db).unwrap();
             window.0 = epoch_us();
             let extra = match mode {

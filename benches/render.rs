@@ -17,7 +17,8 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _) = search::build(dir.path());
-    // The 20,000-seat arena of the contention benchmark, with a concert in it.
+    // A 20,000-seat arena (two blocks of 100 a row with an aisle, two categories), with a
+    // concert in it.
     let mut layout = String::from(
         "venue Big Arena\ncity Vienna\ntimezone Europe/Vienna\ncategory S Standard\ncategory P Premium\nsection F Floor\n",
     );

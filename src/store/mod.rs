@@ -33,7 +33,7 @@ pub(crate) const SEAT_STATUS_SQL: &str = "CASE \
 /// - SQLite's own `busy_timeout` sleeps up to 100 ms a time: when eight terminals kept the lock
 ///   busy, one waiting terminal could wake up only to find it taken, again and again, until it
 ///   gave up after 5 s. At 2 ms a waiter looks 2,500 times before giving up.
-pub(crate) fn busy_wait(attempt: i32) -> bool {
+pub fn busy_wait(attempt: i32) -> bool {
     let attempt = attempt.max(0) as u32;
     let waited = Duration::from_millis(if attempt == 0 {
         0
