@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::*;
 use crate::payment::{ChargeOutcome, ChargeRequest, Processors, RefundRequest, Tender};
 use crate::search::summaries;
+use crate::store::seat_index::SeatIndex;
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, named_params, params};
@@ -436,48 +437,48 @@ pub(crate) fn concert_rules(tx: &rusqlite::Connection, concert_id: i64) -> Resul
     .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))
 }
 
-/// The seats a hold names: ids, labels and prices, grid positions `(id, line, column)`, and
-/// the ids of those with an active claim (whoever's, run out or not).
+/// The seats a hold names: ids, labels and prices, and grid positions `(id, line, column)`.
 struct Resolved {
     seats: Vec<(i64, String, i64)>,
     positions: Vec<(i64, i64, i64)>,
-    claimed: Vec<i64>,
 }
 
-/// Looks up the labels asked for; every unknown label is named. One statement per seat (one
-/// with `label IN (…)` cost twice as much: SQLite builds a temporary b-tree for the list); the
-/// claim is a probe of the one-claim-per-seat index in the same statement.
+/// Looks up the labels asked for in the connection's [`SeatIndex`] and their prices (once per
+/// category) in the transaction; every unknown label (or one without a price) is named.
 fn resolve_seats(
     tx: &rusqlite::Connection,
+    index: &mut SeatIndex,
     concert_id: i64,
     venue_id: i64,
     wanted: &[String],
 ) -> Result<Resolved> {
-    let mut st = tx.prepare_cached(
-        "SELECT s.id, p.price_cents, s.grid_y, s.grid_x, cl.seat_id IS NOT NULL
-         FROM seats s JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
-         LEFT JOIN claims cl ON cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1
-         WHERE s.venue_id = ?2 AND s.label = ?3",
-    )?;
+    let mut price_of = tx
+        .prepare_cached("SELECT price_cents FROM prices WHERE concert_id = ?1 AND category = ?2")?;
+    let mut prices: Vec<(String, Option<i64>)> = Vec::new();
     let mut out = Resolved {
         seats: Vec::with_capacity(wanted.len()),
         positions: Vec::with_capacity(wanted.len()),
-        claimed: Vec::new(),
     };
     let mut unknown = Vec::new();
     for l in wanted {
-        match st
-            .query_row(params![concert_id, venue_id, l], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()?
-        {
-            Some((id, price, y, x, claimed)) => {
-                out.seats.push((id, l.clone(), price));
-                out.positions.push((id, y, x));
-                if claimed {
-                    out.claimed.push(id);
-                }
+        let Some((line, seat)) = index.find(tx, venue_id, l)? else {
+            unknown.push(l.clone());
+            continue;
+        };
+        let price = match prices.iter().find(|p| p.0 == seat.category) {
+            Some(p) => p.1,
+            None => {
+                let p = price_of
+                    .query_row(params![concert_id, seat.category], |r| r.get(0))
+                    .optional()?;
+                prices.push((seat.category, p));
+                p
+            }
+        };
+        match price {
+            Some(price) => {
+                out.seats.push((seat.id, l.clone(), price));
+                out.positions.push((seat.id, line, seat.x));
             }
             None => unknown.push(l.clone()),
         }
@@ -567,9 +568,9 @@ fn replace_earlier_hold(
 /// Refuses seats claimed by someone else, naming them (and saying when they are kept for the
 /// waiting list). Only asks about the seats `claimed` says have an active claim. A claim the
 /// seat-status rule calls free (its hold ran out; the sweep ends it) or the person's own live
-/// hold on the concert (it is replaced) does not count, so this can run before the hold reads
-/// the rows around the seats or writes anything: in an on-sale rush most attempts end here,
-/// costing the seat look-ups, not a rolled-back write.
+/// hold on the concert (it is replaced) does not count, so this can run before the hold
+/// writes anything: in an on-sale rush most attempts end here, costing one pass of the claim
+/// index over the seats' row window and this look-up, not a rolled-back write.
 fn refuse_claimed(
     tx: &rusqlite::Connection,
     concert_id: i64,
@@ -632,30 +633,36 @@ pub(crate) enum FreeRule {
     Pool(String),
 }
 
-/// Which seats to load for the geometry.
-pub(crate) enum Area<'a> {
-    Whole,
-    /// Pieces of rows: (layout line, first column, last column).
-    Windows(&'a [(i64, i64, i64)]),
+impl FreeRule {
+    /// What the claim statements bind: `:unclaimed` (whether a seat the seat-status rule
+    /// calls free counts as free), `:pool` and `:now`. Inside a write transaction expired holds
+    /// were swept already, so `now` is the earliest time (nothing counts as run out).
+    fn binds(&self) -> (bool, String, i64) {
+        match self {
+            FreeRule::NoClaim => (true, String::new(), i64::MIN),
+            FreeRule::NoClaimOrExpired(now) => (true, String::new(), *now),
+            FreeRule::Pool(p) => (false, p.clone(), i64::MIN),
+        }
+    }
 }
 
-/// Seats of the concert with their freedom, for the fairness geometry.
+/// Free for the geometry: the pool's own seats (for its offers), else what the seat-status
+/// rule calls free at `:now`, counted as `:unclaimed`.
+static FREEDOM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "CASE WHEN cl.hold_id = :pool THEN 1 WHEN {SEAT_STATUS_SQL} = 'free' THEN :unclaimed ELSE 0 END"
+    )
+});
+
+/// Every seat of the concert's hall with its freedom, and the stage centre, for the fairness
+/// geometry ("best available", the waiting list's offers).
 pub(crate) fn load_geometry(
     tx: &rusqlite::Connection,
     concert_id: i64,
     venue_id: i64,
-    area: Area<'_>,
     rule: FreeRule,
 ) -> Result<(Vec<crate::fairness::SeatPos>, f64)> {
-    // Free for the geometry: the pool's own seats (for its offers), else what the seat-status
-    // rule calls free at `now`, counted as `unclaimed`. Inside a write transaction expired holds
-    // were swept already, so `now` is the earliest time (nothing counts as run out).
-    let (unclaimed, pool, now) = match rule {
-        FreeRule::NoClaim => (true, String::new(), i64::MIN),
-        FreeRule::NoClaimOrExpired(now) => (true, String::new(), now),
-        FreeRule::Pool(p) => (false, p, i64::MIN),
-    };
-    // Built once: the claim-window statement runs in every hold.
+    let (unclaimed, pool, now) = rule.binds();
     static WHOLE: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y, {FREEDOM}
@@ -665,96 +672,29 @@ pub(crate) fn load_geometry(
             FREEDOM = *FREEDOM
         )
     });
-    static CLAIMS: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT cl.seat_id, {FREEDOM} FROM claims cl
-             WHERE cl.concert_id = :concert AND cl.seat_id BETWEEN :lo AND :hi AND cl.active = 1",
-            FREEDOM = *FREEDOM
-        )
-    });
-    static FREEDOM: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "CASE WHEN cl.hold_id = :pool THEN 1 WHEN {SEAT_STATUS_SQL} = 'free' THEN :unclaimed ELSE 0 END"
-        )
-    });
-    let mut seats = Vec::new();
-    // The stage centre matters only to "best available", which reads the whole hall.
-    let mut centre = 0.0;
-    match area {
-        Area::Whole => {
-            let width: i64 = tx
-                .prepare_cached("SELECT width FROM venues WHERE id = ?1")?
-                .query_row([venue_id], |r| r.get(0))?;
-            centre = (width - 1).max(0) as f64 / 2.0;
-            let mut st = tx.prepare_cached(&WHOLE)?;
-            let rows = st.query_map(
-                named_params! {
-                    ":concert": concert_id, ":venue": venue_id, ":unclaimed": unclaimed,
-                    ":pool": pool, ":now": now,
-                },
-                |r| {
-                    Ok(crate::fairness::SeatPos {
-                        id: r.get(0)?,
-                        label: r.get(1)?,
-                        category: r.get(2)?,
-                        price_cents: r.get(3)?,
-                        x: r.get(4)?,
-                        y: r.get(5)?,
-                        free: r.get(6)?,
-                    })
-                },
-            )?;
-            for s in rows {
-                seats.push(s?);
-            }
-        }
-        Area::Windows(windows) => {
-            // A few seats of a row (the single-seat-gap question; prices are not read, 0):
-            // the seats from the (venue, line, column) index alone, then the claims on the
-            // range of their ids in one pass of the claim index, instead of a claim look-up
-            // per seat.
-            let mut st = tx.prepare_cached(
-                "SELECT s.id, s.label, s.category, s.grid_x FROM seats s
-                 WHERE s.venue_id = ?1 AND s.grid_y = ?2 AND s.grid_x BETWEEN ?3 AND ?4",
-            )?;
-            for (y, x0, x1) in windows {
-                let rows = st.query_map(params![venue_id, y, x0, x1], |r| {
-                    Ok(crate::fairness::SeatPos {
-                        id: r.get(0)?,
-                        label: r.get(1)?,
-                        category: r.get(2)?,
-                        price_cents: 0,
-                        x: r.get(3)?,
-                        y: *y,
-                        free: unclaimed,
-                    })
-                })?;
-                for s in rows {
-                    seats.push(s?);
-                }
-            }
-            let (Some(lo), Some(hi)) = (
-                seats.iter().map(|s| s.id).min(),
-                seats.iter().map(|s| s.id).max(),
-            ) else {
-                return Ok((seats, centre));
-            };
-            let mut st = tx.prepare_cached(&CLAIMS)?;
-            let claimed = st.query_map(
-                named_params! {
-                    ":concert": concert_id, ":unclaimed": unclaimed, ":pool": pool,
-                    ":now": now, ":lo": lo, ":hi": hi,
-                },
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)),
-            )?;
-            for c in claimed {
-                let (id, free) = c?;
-                if let Some(s) = seats.iter_mut().find(|s| s.id == id) {
-                    s.free = free;
-                }
-            }
-        }
-    }
+    let width: i64 = tx
+        .prepare_cached("SELECT width FROM venues WHERE id = ?1")?
+        .query_row([venue_id], |r| r.get(0))?;
+    let centre = (width - 1).max(0) as f64 / 2.0;
+    let mut st = tx.prepare_cached(&WHOLE)?;
+    let rows = st.query_map(
+        named_params! {
+            ":concert": concert_id, ":venue": venue_id, ":unclaimed": unclaimed,
+            ":pool": pool, ":now": now,
+        },
+        |r| {
+            Ok(crate::fairness::SeatPos {
+                id: r.get(0)?,
+                label: r.get(1)?,
+                category: r.get(2)?,
+                price_cents: r.get(3)?,
+                x: r.get(4)?,
+                y: r.get(5)?,
+                free: r.get(6)?,
+            })
+        },
+    )?;
+    let seats = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((seats, centre))
 }
 
@@ -772,6 +712,7 @@ fn seat_positions(conn: &rusqlite::Connection, seat_ids: &[i64]) -> Result<Vec<(
 /// columns either side of the selection in each row are enough. Takes `(id, line, column)`.
 fn gap_window(
     conn: &rusqlite::Connection,
+    index: &mut SeatIndex,
     concert_id: i64,
     venue_id: i64,
     selection: &[(i64, i64, i64)],
@@ -787,7 +728,66 @@ fn gap_window(
             None => windows.push((y, x - 2, x + 2)),
         }
     }
-    Ok(load_geometry(conn, concert_id, venue_id, Area::Windows(&windows), rule)?.0)
+    let (unclaimed, pool, now) = rule.binds();
+    // The seats from the connection's seat index (prices are not needed: 0), then the claims
+    // on the range of their ids in one pass of the claim index.
+    let mut seats = Vec::new();
+    for (y, x0, x1) in windows {
+        let row = index.row(conn, venue_id, y)?;
+        seats.extend(row.iter().filter(|s| (x0..=x1).contains(&s.x)).map(|s| {
+            crate::fairness::SeatPos {
+                id: s.id,
+                label: s.label.clone(),
+                category: s.category.clone(),
+                price_cents: 0,
+                x: s.x,
+                y,
+                free: unclaimed,
+            }
+        }));
+    }
+    let (Some(lo), Some(hi)) = (
+        seats.iter().map(|s| s.id).min(),
+        seats.iter().map(|s| s.id).max(),
+    ) else {
+        return Ok(seats);
+    };
+    let mut mark = |id: i64, free: bool| {
+        if let Some(s) = seats.iter_mut().find(|s| s.id == id) {
+            s.free = free;
+        }
+    };
+    if let FreeRule::NoClaim = rule {
+        // Every active claim makes its seat taken: the claim index alone answers.
+        let mut st = conn.prepare_cached(
+            "SELECT seat_id FROM claims INDEXED BY one_claim_per_seat
+             WHERE concert_id = ?1 AND seat_id BETWEEN ?2 AND ?3 AND active = 1",
+        )?;
+        for id in st.query_map(params![concert_id, lo, hi], |r| r.get::<_, i64>(0))? {
+            mark(id?, false);
+        }
+        return Ok(seats);
+    }
+    static CLAIMS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT cl.seat_id, {FREEDOM} FROM claims cl
+             WHERE cl.concert_id = :concert AND cl.seat_id BETWEEN :lo AND :hi AND cl.active = 1",
+            FREEDOM = *FREEDOM
+        )
+    });
+    let mut st = conn.prepare_cached(&CLAIMS)?;
+    let claimed = st.query_map(
+        named_params! {
+            ":concert": concert_id, ":unclaimed": unclaimed, ":pool": pool,
+            ":now": now, ":lo": lo, ":hi": hi,
+        },
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)),
+    )?;
+    for c in claimed {
+        let (id, free) = c?;
+        mark(id, free);
+    }
+    Ok(seats)
 }
 
 /// Whether taking `seat_ids` would strand a single seat, and (if `suggest`) a selection of the
@@ -817,7 +817,7 @@ fn gap_verdict(
     }
     // Only now the whole hall: is there a selection of this size that strands nobody?
     let category = near[idx[0]].category.clone();
-    let (all, centre) = load_geometry(conn, concert_id, venue_id, Area::Whole, rule)?;
+    let (all, centre) = load_geometry(conn, concert_id, venue_id, rule)?;
     let suggestion = crate::fairness::Geometry::new(&all, centre)
         .best(seat_ids.len(), |s| s.category == category)
         .filter(|p| p.together && p.gap_free)
@@ -831,6 +831,7 @@ fn gap_verdict(
 /// The seat map's advice for a selection (see [`gap_verdict`]).
 pub(crate) fn gap_advice(
     conn: &rusqlite::Connection,
+    index: &mut SeatIndex,
     concert_id: i64,
     venue_id: i64,
     seat_ids: &[i64],
@@ -841,7 +842,7 @@ pub(crate) fn gap_advice(
         return Ok(None);
     }
     let positions = seat_positions(conn, seat_ids)?;
-    let near = gap_window(conn, concert_id, venue_id, &positions, rule.clone())?;
+    let near = gap_window(conn, index, concert_id, venue_id, &positions, rule.clone())?;
     gap_verdict(conn, concert_id, venue_id, seat_ids, &near, rule, suggest)
 }
 
@@ -886,7 +887,7 @@ fn pick_best(
     venue_id: i64,
     b: &BestRequest,
 ) -> Result<Vec<(i64, String, i64)>> {
-    let (all, centre) = load_geometry(tx, concert_id, venue_id, Area::Whole, FreeRule::NoClaim)?;
+    let (all, centre) = load_geometry(tx, concert_id, venue_id, FreeRule::NoClaim)?;
     let geo = crate::fairness::Geometry::new(&all, centre);
     let category = b.category.as_ref().map(|c| c.to_ascii_uppercase());
     let pick = geo
@@ -1198,36 +1199,42 @@ impl Store {
         {
             return Err(Error::invalid("ask for at least one seat"));
         }
-        self.write(|tx, now| {
+        // The connection's seat index, lent to the transaction (it stays valid whether the
+        // hold commits or not: it only keeps seats, which never change).
+        if let Selection::Seats(..) = &selection {
+            self.seat_index
+                .borrow_mut()
+                .warm(self.conn(), concert_id, &wanted)?;
+        }
+        let mut index = self.seat_index.take();
+        let out = self.write(|tx, now| {
             let c = concert_rules(tx, concert_id)?;
+            index.note_venue(concert_id, c.venue_id);
             if c.status == "cancelled" {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
             }
-            let Resolved {
-                seats,
-                positions,
-                claimed,
-            } = match &selection {
-                Selection::Seats(..) => resolve_seats(tx, concert_id, c.venue_id, &wanted)?,
+            let Resolved { seats, positions } = match &selection {
+                Selection::Seats(..) => {
+                    resolve_seats(tx, &mut index, concert_id, c.venue_id, &wanted)?
+                }
                 Selection::Best(_) => Resolved {
                     seats: Vec::new(),
                     positions: Vec::new(),
-                    claimed: Vec::new(),
                 },
             };
             if ts(now) < c.on_sale_at {
                 return Err(Error::NotOnSale(from_ts(c.on_sale_at)));
             }
-            // Seats named by label: those someone else holds are refused before anything is
-            // read around them or written; then the rows around them, for the gap rule.
-            refuse_claimed(tx, concert_id, &seats, |id| claimed.contains(&id), customer, now)?;
-            let window = |tx: &rusqlite::Connection| {
-                gap_window(tx, concert_id, c.venue_id, &positions, FreeRule::NoClaim)
+            // Seats named by label: the seats around them with their claims (the named ones
+            // among them); those someone else holds are refused before anything is written.
+            let window = |tx: &rusqlite::Connection, index: &mut SeatIndex| {
+                gap_window(tx, index, concert_id, c.venue_id, &positions, FreeRule::NoClaim)
             };
-            let mut near = match &selection {
-                Selection::Seats(..) => window(tx)?,
-                Selection::Best(_) => Vec::new(),
+            let claimed = |near: &[crate::fairness::SeatPos], id: i64| {
+                near.iter().any(|n| n.id == id && !n.free)
             };
+            let mut near = window(tx, &mut index)?;
+            refuse_claimed(tx, concert_id, &seats, |id| claimed(&near, id), customer, now)?;
             let who = record_customer(tx, customer)?;
             let customer_id = who.id;
             let swept = expire_holds_tx(tx, now)?;
@@ -1243,9 +1250,8 @@ impl Store {
                     if !swept.is_empty() || replaced.is_some() {
                         // Seats were freed (and maybe kept for the waiting list) since the rows
                         // were read.
-                        near = window(tx)?;
-                        let claimed = |id| near.iter().any(|n| n.id == id && !n.free);
-                        refuse_claimed(tx, concert_id, &seats, claimed, customer, now)?;
+                        near = window(tx, &mut index)?;
+                        refuse_claimed(tx, concert_id, &seats, |id| claimed(&near, id), customer, now)?;
                     }
                     let gappy = check_gap(tx, concert_id, c.venue_id, &seats, &near, *allow_gap)?;
                     (seats, gappy && *allow_gap)
@@ -1301,7 +1307,9 @@ impl Store {
                 replaced,
                 gap_override,
             })
-        })
+        });
+        self.seat_index.replace(index);
+        out
     }
 
     pub fn hold(&self, hold_id: &str) -> Result<Hold> {
@@ -1728,7 +1736,6 @@ impl Store {
             self.conn(),
             concert_id,
             rules.venue_id,
-            Area::Whole,
             FreeRule::NoClaimOrExpired(now),
         )
     }
@@ -1754,6 +1761,7 @@ impl Store {
         let venue_id = concert_rules(self.conn(), concert_id)?.venue_id;
         gap_advice(
             self.conn(),
+            &mut self.seat_index.borrow_mut(),
             concert_id,
             venue_id,
             seat_ids,

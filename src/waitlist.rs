@@ -7,8 +7,8 @@
 //! party does not fit keeps its place. An offer that runs out moves on to the next person.
 
 use crate::booking::{
-    Area, FreeRule, concert_rules, insert_hold, json_ids, load_geometry, new_hold_id,
-    normalize_email, same_person_ids, upsert_customer,
+    FreeRule, concert_rules, insert_hold, json_ids, load_geometry, new_hold_id, normalize_email,
+    same_person_ids, upsert_customer,
 };
 use crate::error::{Error, Result};
 use crate::model::{CustomerInfo, Money, WaitlistEntry};
@@ -145,13 +145,8 @@ pub(crate) fn seats_freed(
     )?;
     crate::booking::count_new_claims(tx, concert_id, kept, crate::booking::NewClaims::Reserved)?;
     // Serve the queue in join order from the kept seats.
-    let (mut seats, centre) = load_geometry(
-        tx,
-        concert_id,
-        rules.venue_id,
-        Area::Whole,
-        FreeRule::Pool(pool.clone()),
-    )?;
+    let (mut seats, centre) =
+        load_geometry(tx, concert_id, rules.venue_id, FreeRule::Pool(pool.clone()))?;
     let mut served = 0;
     for (entry_id, customer_id, party, category) in &waiting {
         let geo = crate::fairness::Geometry::new(&seats, centre);

@@ -443,3 +443,55 @@ fn a_kill_halfway_through_calling_off_a_concert_finishes_on_the_next_start() {
         assert_eq!(open, 0);
     }
 }
+
+#[test]
+fn a_terminal_that_sold_a_concert_sells_the_new_venues_seats_after_it_moves() {
+    // The terminal keeps the seats it has read in memory; a concert moved by another terminal's
+    // import must sell the new hall's seats, at the new hall's prices.
+    let mut f = fixture();
+    f.store
+        .add_venue(
+            "other-hall",
+            "venue Other Hall\ncity Elsewhere\ntimezone Europe/Vienna\ncategory P Premium\ncategory S Standard\nsection A Main\n 1 |SS|\n",
+        )
+        .unwrap();
+    f.store.import_concerts(SEASON, &mut no_progress()).unwrap();
+    let id = f.store.resolve_concert("s-1").unwrap();
+    let first = f
+        .store
+        .hold_seats(id, &seats(&["A-1-1", "A-1-3"]), &customer("a@example.com"))
+        .unwrap();
+    assert_eq!(first.total_cents, 10_000, "two premium seats at Test Hall");
+    f.store.release_hold(&first.hold_id).unwrap();
+
+    let mut other = f.reopen();
+    let moved = SEASON.replace(
+        "s-1,First Band,Opening,test-hall",
+        "s-1,First Band,Opening,other-hall",
+    );
+    let r = other.import_concerts(&moved, &mut no_progress()).unwrap();
+    assert_eq!(r.updated, 1);
+
+    let err = f
+        .store
+        .hold_seats(id, &seats(&["A-1-1", "A-1-3"]), &customer("a@example.com"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownSeats(l) if l == &["A-1-3".to_string()]),
+        "{err:?}"
+    );
+    let hold = f
+        .store
+        .hold_seats(id, &seats(&["A-1-1", "A-1-2"]), &customer("a@example.com"))
+        .unwrap();
+    assert_eq!(hold.total_cents, 6_000, "two standard seats at Other Hall");
+    let map = other.seat_map(id).unwrap();
+    let held: Vec<&str> = map
+        .seats
+        .iter()
+        .filter(|s| s.status != boxoffice::SeatStatus::Free)
+        .map(|s| s.seat.as_str())
+        .collect();
+    assert_eq!(held, ["A-1-1", "A-1-2"]);
+    assert_eq!(map.seats.len(), 2);
+}

@@ -2,6 +2,7 @@
 //! `PRAGMA user_version`, and the write-transaction helpers every mutation goes through.
 
 mod schema;
+pub(crate) mod seat_index;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -51,6 +52,8 @@ pub struct Store {
     conn: Connection,
     clock: Arc<dyn Clock>,
     path: PathBuf,
+    /// Seats this connection has read (they never change once written).
+    pub(crate) seat_index: std::cell::RefCell<seat_index::SeatIndex>,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,7 +119,12 @@ impl Store {
             "PRAGMA foreign_keys = ON;
              PRAGMA synchronous = NORMAL;",
         )?;
-        let mut store = Store { conn, clock, path };
+        let mut store = Store {
+            conn,
+            clock,
+            path,
+            seat_index: Default::default(),
+        };
         // Only a database behind this build takes the write lock to migrate (and `migrate`
         // checks the version again under it); an up-to-date one opens without waiting for a
         // terminal that is writing.
