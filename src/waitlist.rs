@@ -113,7 +113,7 @@ pub(crate) fn seats_freed(
     let pool = pool_id(concert_id);
     if waiting.is_empty() {
         // Nobody waits: kept seats go back on sale.
-        tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1")?
+        tx.prepare_cached("DELETE FROM claims WHERE hold_id = ?1")?
             .execute([&pool])?;
         return Ok(());
     }
@@ -171,7 +171,7 @@ pub(crate) fn seats_freed(
                 )
             })
             .collect();
-        tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1 AND seat_id IN (SELECT value FROM json_each(?2))")?.execute(params![pool, json_ids(&pick.ids)],
+        tx.prepare_cached("DELETE FROM claims WHERE hold_id = ?1 AND seat_id IN (SELECT value FROM json_each(?2))")?.execute(params![pool, json_ids(&pick.ids)],
         )?;
         let hold_id = new_hold_id();
         let deadline = now + Duration::minutes(rules.offer_minutes);
@@ -202,7 +202,7 @@ pub(crate) fn seats_freed(
         served += 1;
     }
     if served == waiting.len() {
-        tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND active = 1")?
+        tx.prepare_cached("DELETE FROM claims WHERE hold_id = ?1")?
             .execute([&pool])?;
     }
     Ok(())

@@ -250,9 +250,13 @@ fn the_schema_refuses_a_second_active_claim_on_a_seat() {
     let err = conn
         .execute(
             "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at)
-             SELECT concert_id, seat_id, hold_id, price_cents, expires_at FROM claims LIMIT 1",
+             SELECT concert_id, seat_id, 'ANOTHER', price_cents, expires_at FROM claims LIMIT 1",
             [],
         )
         .unwrap_err();
-    assert!(err.to_string().contains("UNIQUE"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("UNIQUE constraint failed: claims.concert_id, claims.seat_id"),
+        "{err}"
+    );
 }

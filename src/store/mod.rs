@@ -20,7 +20,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// A seat's status for one concert, computed in one place. Expects the claim row as `cl`
 /// (LEFT JOINed, active claims only) and the current time as the named parameter `:now`.
 pub(crate) const SEAT_STATUS_SQL: &str = "CASE \
-    WHEN cl.id IS NULL THEN 'free' \
+    WHEN cl.seat_id IS NULL THEN 'free' \
     WHEN cl.booking_id IS NOT NULL THEN 'booked' \
     WHEN cl.expires_at IS NOT NULL AND cl.expires_at <= :now THEN 'free' \
     WHEN cl.reserved = 1 THEN 'reserved' \

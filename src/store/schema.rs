@@ -363,6 +363,52 @@ const MIGRATIONS: &[&str] = &[
     END;
     DROP INDEX claims_counts;
     "#,
+    // 10: claims stored in the order of their hold (release, payment and expiry find a hold's
+    // claims by it): the table is its own claims-by-hold index, one b-tree less written per
+    // hold. A hold claims a seat once; only the waiting list's pool took the same seat again,
+    // and it now deletes the claims it gives up (they record nothing). The pool's earlier
+    // copies are dropped here, keeping the active one (else the latest).
+    r#"
+    CREATE TABLE claims_v10 (
+        hold_id     TEXT NOT NULL REFERENCES holds(id),
+        seat_id     INTEGER NOT NULL REFERENCES seats(id),
+        concert_id  INTEGER NOT NULL REFERENCES concerts(id),
+        booking_id  INTEGER REFERENCES bookings(id),
+        price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+        expires_at  INTEGER,
+        active      INTEGER NOT NULL DEFAULT 1 CHECK (active = 0 OR active = 1),
+        reserved    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (hold_id, seat_id)
+    ) WITHOUT ROWID;
+    INSERT INTO claims_v10 (hold_id, seat_id, concert_id, booking_id, price_cents, expires_at, active, reserved)
+        SELECT hold_id, seat_id, concert_id, booking_id, price_cents, expires_at, active, reserved
+        FROM claims c
+        WHERE c.id = (SELECT c2.id FROM claims c2 WHERE c2.hold_id = c.hold_id AND c2.seat_id = c.seat_id
+                      ORDER BY c2.active DESC, c2.id DESC LIMIT 1);
+    DROP TABLE claims;
+    ALTER TABLE claims_v10 RENAME TO claims;
+    -- Double booking is impossible in the schema: one active claim per seat per concert.
+    CREATE UNIQUE INDEX one_claim_per_seat ON claims (concert_id, seat_id) WHERE active = 1;
+    CREATE INDEX claims_by_booking ON claims (booking_id) WHERE booking_id IS NOT NULL;
+    CREATE TRIGGER claims_counts_update AFTER UPDATE OF active, booking_id, reserved ON claims
+        WHEN old.active != new.active OR old.booking_id IS NOT new.booking_id OR old.reserved != new.reserved
+    BEGIN
+        UPDATE concerts SET
+            claimed = claimed + new.active - old.active,
+            booked = booked + (new.active = 1 AND new.booking_id IS NOT NULL)
+                            - (old.active = 1 AND old.booking_id IS NOT NULL),
+            reserved = reserved + (new.active = 1 AND new.booking_id IS NULL AND new.reserved = 1)
+                                - (old.active = 1 AND old.booking_id IS NULL AND old.reserved = 1)
+        WHERE id = new.concert_id;
+    END;
+    CREATE TRIGGER claims_counts_delete AFTER DELETE ON claims WHEN old.active = 1 BEGIN
+        UPDATE concerts SET
+            claimed = claimed - 1,
+            booked = booked - (old.booking_id IS NOT NULL),
+            reserved = reserved - (old.booking_id IS NULL AND old.reserved = 1)
+        WHERE id = old.concert_id;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -402,5 +448,52 @@ fn migrate_steps(conn: &mut Connection, target: i64) -> Result<()> {
         }
         tx.execute_batch(&format!("PRAGMA user_version = {}", current + 1))?;
         tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_10_keeps_one_claim_per_hold_and_seat_and_the_counts_follow() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, 9).unwrap();
+        conn.execute_batch(
+            "INSERT INTO venues (id, slug, name, city, timezone, layout, capacity)
+                 VALUES (1, 'v', 'V', 'C', 'UTC', '', 2);
+             INSERT INTO seats (id, venue_id, label, section, row_label, number, category, grid_x, grid_y)
+                 VALUES (1, 1, 'A-1', 'A', 'A', 1, 'S', 0, 0), (2, 1, 'A-2', 'A', 'A', 2, 'S', 1, 0);
+             INSERT INTO concerts (id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at)
+                 VALUES (1, 'a', 't', 1, 0, 0, '2030-01-01', '20:00', 0);
+             INSERT INTO customers (id, email) VALUES (1, 'pool@example.com');
+             INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
+                 VALUES ('POOL-1', 1, 1, 0, 9, 'live', 'pool');
+             -- The pool kept seat 1 three times (kept now, in the middle) and seat 2 twice.
+             INSERT INTO claims (id, concert_id, seat_id, hold_id, price_cents, active, reserved)
+                 VALUES (1, 1, 1, 'POOL-1', 0, 0, 1), (2, 1, 1, 'POOL-1', 0, 1, 1),
+                        (3, 1, 1, 'POOL-1', 0, 0, 1), (4, 1, 2, 'POOL-1', 0, 0, 1),
+                        (5, 1, 2, 'POOL-1', 0, 0, 1);
+             UPDATE concerts SET claimed = 1, reserved = 1;",
+        )
+        .unwrap();
+        migrate(&mut conn, 10).unwrap();
+        let rows: Vec<(i64, i64)> = conn
+            .prepare("SELECT seat_id, active FROM claims ORDER BY seat_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(rows, [(1, 1), (2, 0)]);
+        // The rebuilt table keeps the counts: giving the kept seat up counts it out.
+        conn.execute("DELETE FROM claims WHERE seat_id = 1", [])
+            .unwrap();
+        let counts: (i64, i64) = conn
+            .query_row("SELECT claimed, reserved FROM concerts", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(counts, (0, 0));
     }
 }
