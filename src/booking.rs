@@ -454,7 +454,7 @@ fn resolve_seats(
 ) -> Result<Resolved> {
     let mut price_of = tx
         .prepare_cached("SELECT price_cents FROM prices WHERE concert_id = ?1 AND category = ?2")?;
-    let mut prices: Vec<(String, Option<i64>)> = Vec::new();
+    let mut prices: Vec<(std::sync::Arc<str>, Option<i64>)> = Vec::new();
     let mut out = Resolved {
         seats: Vec::with_capacity(wanted.len()),
         positions: Vec::with_capacity(wanted.len()),
@@ -469,7 +469,7 @@ fn resolve_seats(
             Some(p) => p.1,
             None => {
                 let p = price_of
-                    .query_row(params![concert_id, seat.category], |r| r.get(0))
+                    .query_row(params![concert_id, &*seat.category], |r| r.get(0))
                     .optional()?;
                 prices.push((seat.category, p));
                 p
@@ -737,8 +737,8 @@ fn gap_window(
         seats.extend(row.iter().filter(|s| (x0..=x1).contains(&s.x)).map(|s| {
             crate::fairness::SeatPos {
                 id: s.id,
-                label: s.label.clone(),
-                category: s.category.clone(),
+                label: String::from(&*s.label),
+                category: String::from(&*s.category),
                 price_cents: 0,
                 x: s.x,
                 y,

@@ -10,27 +10,55 @@
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-/// One seat as the hold and the single-seat-gap rule need it.
+/// One seat as the hold and the single-seat-gap rule need it. Label and category are shared
+/// (a copy is a count, not an allocation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct IndexedSeat {
     pub id: i64,
-    pub label: String,
-    pub category: String,
+    pub label: Arc<str>,
+    pub category: Arc<str>,
     /// Column in the venue's layout.
     pub x: i64,
 }
+
+/// FNV-1a: labels are short and not chosen by an attacker who could flood one bucket (they
+/// come from the venue's own layout), so the standard library's SipHash, made for that, was
+/// most of the cost of reading a row of seats.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Rows of seats by (venue, layout line), and where each label is. Bounded: past
 /// [`MAX_ROWS`] rows it starts again (a box office sells a few venues at a time).
 #[derive(Default)]
 pub(crate) struct SeatIndex {
-    rows: HashMap<(i64, i64), Arc<[IndexedSeat]>>,
-    labels: HashMap<i64, HashMap<String, (i64, usize)>>,
+    rows: FnvMap<(i64, i64), Arc<[IndexedSeat]>>,
+    labels: FnvMap<i64, FnvMap<Arc<str>, (i64, usize)>>,
     /// The venue each concert was last seen at (a hint for [`SeatIndex::warm`]; a concert
     /// can move to another venue).
-    venues: HashMap<i64, i64>,
+    venues: FnvMap<i64, i64>,
 }
 
 /// Rows kept before the index starts again: 20,000-seat arenas have 100 to 200 rows.
@@ -54,17 +82,31 @@ impl SeatIndex {
             "SELECT id, label, category, grid_x FROM seats
              WHERE venue_id = ?1 AND grid_y = ?2 ORDER BY grid_x",
         )?;
-        let row: Arc<[IndexedSeat]> = st
-            .query_map(params![venue_id, line], |r| {
-                Ok(IndexedSeat {
-                    id: r.get(0)?,
-                    label: r.get(1)?,
-                    category: r.get(2)?,
-                    x: r.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-            .into();
+        // A hall has a handful of categories: one shared copy of each.
+        let mut categories: Vec<Arc<str>> = Vec::new();
+        let mut seats = Vec::new();
+        let mut rows = st.query(params![venue_id, line])?;
+        while let Some(r) = rows.next()? {
+            let category = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+            let category = match categories.iter().find(|c| &***c == category) {
+                Some(c) => c.clone(),
+                None => {
+                    categories.push(category.into());
+                    categories[categories.len() - 1].clone()
+                }
+            };
+            seats.push(IndexedSeat {
+                id: r.get(0)?,
+                label: r
+                    .get_ref(1)?
+                    .as_str()
+                    .map_err(rusqlite::Error::from)?
+                    .into(),
+                category,
+                x: r.get(3)?,
+            });
+        }
+        let row: Arc<[IndexedSeat]> = seats.into();
         let labels = self.labels.entry(venue_id).or_default();
         for (i, s) in row.iter().enumerate() {
             labels.insert(s.label.clone(), (line, i));
@@ -92,7 +134,7 @@ impl SeatIndex {
         let row = self.row(conn, venue_id, line)?;
         Ok(row
             .iter()
-            .find(|s| s.label == label)
+            .find(|s| &*s.label == label)
             .map(|s| (line, s.clone())))
     }
 
@@ -119,7 +161,11 @@ impl SeatIndex {
             }
         };
         for label in labels {
-            if self.lookup(venue_id, label).is_none() {
+            let known = self
+                .labels
+                .get(&venue_id)
+                .is_some_and(|l| l.contains_key(label.as_str()));
+            if !known {
                 self.find(conn, venue_id, label)?;
             }
         }
@@ -160,12 +206,14 @@ mod tests {
         let (line, seat) = index.find(&conn, 1, "A-1").unwrap().unwrap();
         assert_eq!((line, seat.id, seat.x), (0, 2, 2));
         assert_eq!(
-            index.find(&conn, 2, "A-1").unwrap().unwrap().1.category,
+            &*index.find(&conn, 2, "A-1").unwrap().unwrap().1.category,
             "X"
         );
         assert!(index.find(&conn, 1, "Z-9").unwrap().is_none());
         let row = index.row(&conn, 1, 0).unwrap();
         assert_eq!(row.iter().map(|s| s.id).collect::<Vec<_>>(), [2, 1]);
+        // One copy of a category per row read.
+        assert!(Arc::ptr_eq(&row[0].category, &row[1].category));
         // Kept: read again from memory even after the table is gone.
         conn.execute_batch("DROP TABLE seats").unwrap();
         assert_eq!(index.find(&conn, 1, "A-2").unwrap().unwrap().1.id, 1);
