@@ -56,9 +56,28 @@ fn new_booking_code() -> String {
     random_code(CODE_LEN)
 }
 
-/// Hold ids are short enough to read out at a counter, and random enough not to be guessed.
-pub(crate) fn new_hold_id() -> String {
-    format!("H{}", random_code(9))
+/// The letters of [`CODE_ALPHABET`] in byte order: written with these, a number's digits sort
+/// as the number does.
+const ORDERED_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+/// Hold ids are short enough to read out at a counter: `H`, four letters for the tenth of a
+/// second the hold was made in (they come round every 25.6 hours), six random letters. Holds
+/// made close together sort together, so a new hold and its claims land beside the last ones
+/// in the tables keyed by hold id instead of on a random page of a season's worth of holds
+/// (with random ids a large database read a page from disk for most holds, BENCHMARKS.md).
+/// The six letters are 30 bits of chance per tenth of a second; a hold that draws an id
+/// already taken draws again ([`insert_hold`]).
+pub(crate) fn new_hold_id(now: DateTime<Utc>) -> String {
+    let n = ORDERED_ALPHABET.len() as i64;
+    let mut tick = now.timestamp_millis().div_euclid(100).rem_euclid(n.pow(4));
+    let mut id = [b'H'; 5];
+    for c in id[1..].iter_mut().rev() {
+        *c = ORDERED_ALPHABET[(tick % n) as usize];
+        tick /= n;
+    }
+    let mut id = String::from_utf8_lossy(&id).into_owned();
+    id.push_str(&random_code(6));
+    id
 }
 
 /// Normalises what a customer or clerk typed; rejects what cannot be an email address.
@@ -929,11 +948,11 @@ fn pick_best(
         .collect())
 }
 
-/// Inserts a hold and its claims. A claim the unique index refuses means the seat was taken.
+/// Inserts a hold under a new id ([`new_hold_id`]) and its claims; returns the id. A claim the
+/// unique index refuses means the seat was taken.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_hold(
     tx: &rusqlite::Connection,
-    hold_id: &str,
     concert_id: i64,
     customer_id: i64,
     kind: &str,
@@ -941,10 +960,58 @@ pub(crate) fn insert_hold(
     expires_at: DateTime<Utc>,
     gap_override: bool,
     seats: &[(i64, String, i64)],
-) -> Result<()> {
-    tx.prepare_cached("INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind, gap_override)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'live', ?6, ?7)")?.execute(params![hold_id, concert_id, customer_id, ts(now), ts(expires_at), kind, gap_override],
-    )?;
+) -> Result<String> {
+    let mut ids = || new_hold_id(now);
+    insert_hold_as(
+        tx,
+        &mut ids,
+        concert_id,
+        customer_id,
+        kind,
+        now,
+        expires_at,
+        gap_override,
+        seats,
+    )
+}
+
+/// [`insert_hold`] with the ids to try, in order: one already taken is skipped.
+#[allow(clippy::too_many_arguments)]
+fn insert_hold_as(
+    tx: &rusqlite::Connection,
+    ids: &mut dyn FnMut() -> String,
+    concert_id: i64,
+    customer_id: i64,
+    kind: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    gap_override: bool,
+    seats: &[(i64, String, i64)],
+) -> Result<String> {
+    let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind, gap_override)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'live', ?6, ?7)")?;
+    let mut tries = 0;
+    let hold_id = loop {
+        let id = ids();
+        match st.execute(params![
+            id,
+            concert_id,
+            customer_id,
+            ts(now),
+            ts(expires_at),
+            kind,
+            gap_override
+        ]) {
+            Ok(_) => break id,
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY && tries < 8 =>
+            {
+                tries += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    drop(st);
     let mut st = tx.prepare_cached(
         "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at, reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
@@ -952,7 +1019,7 @@ pub(crate) fn insert_hold(
         st.execute(params![
             concert_id,
             seat_id,
-            hold_id,
+            &hold_id,
             price,
             ts(expires_at),
             (kind == "offer") as i64
@@ -972,7 +1039,8 @@ pub(crate) fn insert_hold(
     } else {
         NewClaims::Held
     };
-    count_new_claims(tx, concert_id, seats.len(), what)
+    count_new_claims(tx, concert_id, seats.len(), what)?;
+    Ok(hold_id)
 }
 
 /// What newly inserted claims are, for the concert's counts.
@@ -1277,11 +1345,9 @@ impl Store {
                     asked: seats.len() as i64,
                 });
             }
-            let hold_id = new_hold_id();
             let expires_at = now + Duration::minutes(c.hold_minutes);
-            insert_hold(
+            let hold_id = insert_hold(
                 tx,
-                &hold_id,
                 concert_id,
                 customer_id,
                 "sale",
@@ -1793,6 +1859,91 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hold_ids_sort_by_the_tenth_of_a_second_they_were_made_in() {
+        let mut sorted = CODE_ALPHABET.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, ORDERED_ALPHABET, "the same letters");
+        let start = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let cycle = 31 * 31 * 31 * 31;
+        let mut last = String::new();
+        // Two cycles in steps of 0.3 s (every tick is visited, in a different order).
+        for k in 0..cycle * 2 / 3 {
+            let at = start + Duration::milliseconds(300 * k);
+            let id = new_hold_id(at);
+            assert_eq!(id.len(), 11);
+            assert!(id.starts_with('H'));
+            assert!(id[1..].bytes().all(|c| CODE_ALPHABET.contains(&c)), "{id}");
+            // The same tenth of a second, the same prefix; a later one sorts after, except
+            // where the count comes round.
+            assert_eq!(new_hold_id(at + Duration::milliseconds(99))[..5], id[..5]);
+            let tick = at.timestamp_millis() / 100;
+            let wrapped = k > 0 && (tick % cycle) < ((tick - 3) % cycle);
+            assert_eq!(last.as_str() < &id[..5], !wrapped, "{last} then {id} at {at}");
+            last = id[..5].to_string();
+        }
+    }
+
+    #[test]
+    fn a_hold_id_already_taken_is_drawn_again() {
+        use crate::clock::ManualClock;
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let mut store =
+            Store::open(dir.path().join("b.db"), Arc::new(ManualClock::new(now))).unwrap();
+        store
+            .add_venue(
+                "hall",
+                "venue Hall\ncity Town\ntimezone Europe/Vienna\ncategory S Standard\nsection A Main\n 1 |SS|\n",
+            )
+            .unwrap();
+        let concert = store
+            .add_concert(&crate::catalog::NewConcert {
+                external_id: None,
+                artist: "A".into(),
+                title: "T".into(),
+                venue_slug: "hall".into(),
+                local_start: (now + Duration::days(20)).naive_utc(),
+                on_sale_at: now - Duration::days(1),
+                prices: vec![("S".into(), 1000)],
+                currency: "EUR".into(),
+                ticket_limit: 6,
+                hold_minutes: 5,
+            })
+            .unwrap();
+        let who = CustomerInfo {
+            email: "a@example.com".into(),
+            ..Default::default()
+        };
+        let first = store
+            .hold_seats(concert, &["A-1-1".to_string()], &who)
+            .unwrap();
+        let mut tries = vec!["HZZZZ222222".to_string(), first.hold_id.clone()];
+        let id = store
+            .write(|tx, now| {
+                let customer = upsert_customer(tx, &who)?;
+                insert_hold_as(
+                    tx,
+                    &mut || tries.pop().unwrap(),
+                    concert,
+                    customer,
+                    "sale",
+                    now,
+                    now + Duration::minutes(5),
+                    false,
+                    &[],
+                )
+            })
+            .unwrap();
+        assert_eq!(id, "HZZZZ222222");
+        assert_eq!(store.hold(&first.hold_id).unwrap().seats, ["A-1-1"]);
+    }
 
     #[test]
     fn codes_use_every_letter_of_the_alphabet_equally_often() {

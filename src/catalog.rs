@@ -631,7 +631,7 @@ fn seed_sales(
                     phone: None,
                 },
             )?;
-            let hold_id = crate::booking::new_hold_id();
+            let hold_id = crate::booking::new_hold_id(now);
             tx.execute(
                 "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, ended_at) VALUES (?1, ?2, ?3, ?4, ?4, 'paid', ?4)",
                 params![hold_id, concert_id, customer_id, ts(now)],

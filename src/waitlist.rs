@@ -7,7 +7,7 @@
 //! party does not fit keeps its place. An offer that runs out moves on to the next person.
 
 use crate::booking::{
-    FreeRule, concert_rules, insert_hold, json_ids, load_geometry, new_hold_id, normalize_email,
+    FreeRule, concert_rules, insert_hold, json_ids, load_geometry, normalize_email,
     same_person_ids, upsert_customer,
 };
 use crate::error::{Error, Result};
@@ -173,11 +173,9 @@ pub(crate) fn seats_freed(
             .collect();
         tx.prepare_cached("DELETE FROM claims WHERE hold_id = ?1 AND seat_id IN (SELECT value FROM json_each(?2))")?.execute(params![pool, json_ids(&pick.ids)],
         )?;
-        let hold_id = new_hold_id();
         let deadline = now + Duration::minutes(rules.offer_minutes);
-        insert_hold(
+        let hold_id = insert_hold(
             tx,
-            &hold_id,
             concert_id,
             *customer_id,
             "offer",
