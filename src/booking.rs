@@ -1267,8 +1267,9 @@ impl Store {
         {
             return Err(Error::invalid("ask for at least one seat"));
         }
-        // The connection's seat index, lent to the transaction (it stays valid whether the
-        // hold commits or not: it only keeps seats, which never change).
+        // Rows of seats this connection has not read yet are read before the write lock is
+        // taken; then the transaction borrows the connection's seat index (it stays valid
+        // whether the hold commits or not: it only keeps seats, which never change).
         if let Selection::Seats(..) = &selection {
             self.seat_index
                 .borrow_mut()
@@ -1882,7 +1883,11 @@ mod tests {
             assert_eq!(new_hold_id(at + Duration::milliseconds(99))[..5], id[..5]);
             let tick = at.timestamp_millis() / 100;
             let wrapped = k > 0 && (tick % cycle) < ((tick - 3) % cycle);
-            assert_eq!(last.as_str() < &id[..5], !wrapped, "{last} then {id} at {at}");
+            assert_eq!(
+                last.as_str() < &id[..5],
+                !wrapped,
+                "{last} then {id} at {at}"
+            );
             last = id[..5].to_string();
         }
     }
