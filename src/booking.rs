@@ -948,6 +948,29 @@ fn pick_best(
         .collect())
 }
 
+/// Runs `insert` (a hold's INSERT) with ids from `ids` until one is not taken, and returns it.
+/// Ids made in the same tenth of a second share their first five letters, and a bulk insert
+/// (the demo's sales) makes thousands in one: a repeat of the six random letters is rare, not
+/// impossible.
+pub(crate) fn with_new_hold_id(
+    ids: &mut dyn FnMut() -> String,
+    mut insert: impl FnMut(&str) -> rusqlite::Result<usize>,
+) -> Result<String> {
+    let mut tries = 0;
+    loop {
+        let id = ids();
+        match insert(&id) {
+            Ok(_) => return Ok(id),
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY && tries < 8 =>
+            {
+                tries += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Inserts a hold under a new id ([`new_hold_id`]) and its claims; returns the id. A claim the
 /// unique index refuses means the seat was taken.
 #[allow(clippy::too_many_arguments)]
@@ -990,10 +1013,8 @@ fn insert_hold_as(
 ) -> Result<String> {
     let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind, gap_override)
          VALUES (?1, ?2, ?3, ?4, ?5, 'live', ?6, ?7)")?;
-    let mut tries = 0;
-    let hold_id = loop {
-        let id = ids();
-        match st.execute(params![
+    let hold_id = with_new_hold_id(ids, |id| {
+        st.execute(params![
             id,
             concert_id,
             customer_id,
@@ -1001,16 +1022,8 @@ fn insert_hold_as(
             ts(expires_at),
             kind,
             gap_override
-        ]) {
-            Ok(_) => break id,
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY && tries < 8 =>
-            {
-                tries += 1;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
+        ])
+    })?;
     drop(st);
     let mut st = tx.prepare_cached(
         "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at, reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1890,6 +1903,32 @@ mod tests {
             );
             last = id[..5].to_string();
         }
+    }
+
+    #[test]
+    fn only_a_taken_id_is_drawn_again() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE h (id TEXT PRIMARY KEY, n INTEGER CHECK (n > 0));
+             INSERT INTO h VALUES ('HA', 1);",
+        )
+        .unwrap();
+        let mut drawn = vec!["HC".to_string(), "HB".to_string(), "HA".to_string()];
+        let mut calls = 0;
+        let id = with_new_hold_id(&mut || drawn.pop().unwrap(), |id| {
+            calls += 1;
+            conn.execute("INSERT INTO h VALUES (?1, 1)", [id])
+        })
+        .unwrap();
+        assert_eq!((id.as_str(), calls), ("HB", 2));
+        // Any other failure is the caller's: no second draw.
+        let mut calls = 0;
+        let err = with_new_hold_id(&mut || "HD".to_string(), |id| {
+            calls += 1;
+            conn.execute("INSERT INTO h VALUES (?1, 0)", [id])
+        })
+        .unwrap_err();
+        assert_eq!(calls, 1, "{err}");
     }
 
     #[test]

@@ -631,10 +631,14 @@ fn seed_sales(
                     phone: None,
                 },
             )?;
-            let hold_id = crate::booking::new_hold_id(now);
-            tx.execute(
-                "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, ended_at) VALUES (?1, ?2, ?3, ?4, ?4, 'paid', ?4)",
-                params![hold_id, concert_id, customer_id, ts(now)],
+            let hold_id = crate::booking::with_new_hold_id(
+                &mut || crate::booking::new_hold_id(now),
+                |id| {
+                    tx.prepare_cached(
+                        "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, ended_at) VALUES (?1, ?2, ?3, ?4, ?4, 'paid', ?4)",
+                    )?
+                    .execute(params![id, concert_id, customer_id, ts(now)])
+                },
             )?;
             let total: i64 = seats[i..end].iter().map(|s| s.1).sum();
             let booking_id = crate::booking::insert_booking(tx, &hold_id, total, "cash", now)?;
