@@ -128,7 +128,9 @@ fn worker(args: &[String]) {
         _ => {
             // The bare limit: a minimal hold-shaped transaction, same pragmas (and for pay,
             // two more durable commits, plus one for the gateway with a card).
-            let mut conn = Connection::open(&db).unwrap();
+            // The same file system layer as the store's connections (see store::vfs).
+            let mut conn =
+                boxoffice::store::open_connection(&db, rusqlite::OpenFlags::default()).unwrap();
             // The same waiting for the write lock as the store's connection.
             conn.busy_handler(Some(boxoffice::store::busy_wait))
                 .unwrap();

@@ -3,6 +3,7 @@
 
 mod schema;
 pub(crate) mod seat_index;
+pub mod vfs;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -48,6 +49,16 @@ pub fn busy_wait(attempt: i32) -> bool {
     true
 }
 
+/// Opens a connection to a box-office database through the [`vfs`] layer (one system call per
+/// log page), or SQLite's default where the layer is not available.
+pub fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    if vfs::register() {
+        Connection::open_with_flags_and_vfs(path, flags, vfs::VFS_NAME)
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
+}
+
 pub struct Store {
     conn: Connection,
     clock: Arc<dyn Clock>,
@@ -79,7 +90,7 @@ impl Store {
             ));
         }
         create_private_file(&path)?;
-        let mut conn = Connection::open_with_flags(
+        let mut conn = open_connection(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
@@ -257,7 +268,7 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &Path) -> Result<()
             let _ = std::thread::Builder::new()
                 .name("checkpoint".into())
                 .spawn(move || {
-                    let Ok(mut conn) = Connection::open_with_flags(
+                    let Ok(mut conn) = open_connection(
                         &path,
                         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                     ) else {
