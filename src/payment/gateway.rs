@@ -57,9 +57,12 @@ impl SimulatedGateway {
         crate::store::create_private_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_handler(Some(crate::store::busy_wait))?;
-        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+        crate::store::write_ahead_log(&conn)?;
+        // Under the write lock: two terminals creating the tables at once would otherwise
+        // find them missing together, and the second one's write would fail with "busy".
         conn.execute_batch(
             "PRAGMA synchronous = FULL;
+             BEGIN IMMEDIATE;
              CREATE TABLE IF NOT EXISTS charges (
                  idempotency_key TEXT PRIMARY KEY,
                  reference   TEXT NOT NULL UNIQUE,
@@ -75,7 +78,8 @@ impl SimulatedGateway {
                  charge_reference TEXT NOT NULL REFERENCES charges(reference),
                  amount_cents INTEGER NOT NULL,
                  created_at  INTEGER NOT NULL
-             );",
+             );
+             COMMIT;",
         )
         .map_err(Error::from)?;
         Ok(SimulatedGateway {

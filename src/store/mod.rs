@@ -59,6 +59,24 @@ pub fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connec
     }
 }
 
+/// Switches a connection to write-ahead logging and returns the journal mode now in force.
+/// Switching a new file takes an exclusive lock, and SQLite does not call the busy handler for
+/// it: when several terminals start at once on a new box office, all but one would fail with
+/// "busy". They wait here as for any other write ([`busy_wait`]).
+pub(crate) fn write_ahead_log(conn: &Connection) -> rusqlite::Result<String> {
+    let mut attempt = 0;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy && busy_wait(attempt) =>
+            {
+                attempt += 1;
+            }
+            out => return out,
+        }
+    }
+}
+
 pub struct Store {
     conn: Connection,
     clock: Arc<dyn Clock>,
@@ -119,7 +137,7 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        let mode = write_ahead_log(&conn)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::ReadOnly(format!(
                 "{} cannot switch to WAL mode (got {mode})",
