@@ -186,3 +186,30 @@ pub fn spool_files(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+/// Eight threads open a file that does not exist yet at the same moment, twenty times over
+/// (a fresh file each round); every one must succeed.
+pub fn open_together<E: std::fmt::Debug + Send + 'static>(
+    name: &str,
+    open: impl Fn(&std::path::Path) -> Result<(), E> + Send + Sync + 'static,
+) {
+    let open = Arc::new(open);
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        let start = Arc::new(std::sync::Barrier::new(8));
+        let opened: Vec<_> = (0..8)
+            .map(|_| {
+                let (path, start, open) = (path.clone(), start.clone(), open.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    open(&path)
+                })
+            })
+            .collect();
+        for t in opened {
+            let result = t.join().unwrap();
+            assert!(result.is_ok(), "round {round}: {result:?}");
+        }
+    }
+}
