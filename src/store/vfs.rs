@@ -97,12 +97,16 @@ unsafe extern "C" fn shim_open(
     unsafe {
         let real = (file as *mut u8).add(std::mem::size_of::<ShimFile>()) as *mut ffi::sqlite3_file;
         let base = base();
+        // Set before the real open: if it fails, SQLite looks at pMethods to decide whether
+        // to call xClose.
+        (*shim).base.pMethods = std::ptr::null();
         let rc = ((*base).xOpen.expect("unix xOpen"))(base, name, real, flags, out_flags);
-        if rc != ffi::SQLITE_OK {
-            // SQLite calls xClose only when pMethods is set.
-            (*shim).base.pMethods = std::ptr::null();
+        if rc != ffi::SQLITE_OK && (*real).pMethods.is_null() {
+            // Nothing to close.
             return rc;
         }
+        // Opened (or failed with something to close: SQLite then calls xClose, which hands
+        // it on to the real file).
         std::ptr::write(
             shim,
             ShimFile {
