@@ -38,13 +38,17 @@ struct ShimFile {
     buf: Vec<u8>,
 }
 
-struct Vfs(ffi::sqlite3_vfs);
-// SAFETY: the struct is written once, before it is registered, and only read afterwards (by
-// SQLite, under its own locking).
+/// The layer's description, owned by SQLite once registered (it links layers through `pNext`),
+/// so Rust never reads it again: an `UnsafeCell`.
+struct Vfs(std::cell::UnsafeCell<ffi::sqlite3_vfs>);
+// SAFETY: written once, before it is registered; afterwards only SQLite touches it, under its
+// own mutex.
 unsafe impl Send for Vfs {}
 unsafe impl Sync for Vfs {}
 
 static VFS: OnceLock<Option<Box<Vfs>>> = OnceLock::new();
+/// SQLite's `unix` layer, which does the work.
+static BASE: OnceLock<usize> = OnceLock::new();
 /// Frames written with one system call, since the process started.
 static JOINED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -52,7 +56,6 @@ static JOINED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(
 pub fn frames_joined() -> u64 {
     JOINED.load(std::sync::atomic::Ordering::Relaxed)
 }
-static BASE: OnceLock<usize> = OnceLock::new();
 
 /// Registers the layer once per process (not as the default); returns whether it is there.
 /// Without the `unix` layer (not a Unix system) connections use SQLite's default.
@@ -72,10 +75,10 @@ pub fn register() -> bool {
         vfs.zName = VFS_NAME_C.as_ptr();
         vfs.szOsFile += std::mem::size_of::<ShimFile>() as c_int;
         vfs.xOpen = Some(shim_open);
-        let mut vfs = Box::new(Vfs(vfs));
+        let vfs = Box::new(Vfs(std::cell::UnsafeCell::new(vfs)));
         // SAFETY: the box lives for the rest of the process (it is never dropped: it is kept
         // in a static), as SQLite requires of a registered layer.
-        let rc = unsafe { ffi::sqlite3_vfs_register(&mut vfs.0, 0) };
+        let rc = unsafe { ffi::sqlite3_vfs_register(vfs.0.get(), 0) };
         (rc == ffi::SQLITE_OK).then_some(vfs)
     })
     .is_some()
@@ -136,14 +139,18 @@ unsafe fn real(
 /// Writes a held-back header, if any. Called before every other operation on the file.
 unsafe fn flush(f: *mut ffi::sqlite3_file) -> c_int {
     // SAFETY: see `real`.
+    unsafe { flush_held(&mut *(f as *mut ShimFile)) }
+}
+
+unsafe fn flush_held(shim: &mut ShimFile) -> c_int {
+    let Some(at) = shim.held_at.take() else {
+        return ffi::SQLITE_OK;
+    };
+    // SAFETY: `real` is the open real file (see `real`).
     unsafe {
-        let shim = &mut *(f as *mut ShimFile);
-        let Some(at) = shim.held_at.take() else {
-            return ffi::SQLITE_OK;
-        };
-        let (real, m) = real(f);
+        let m = &*(*shim.real).pMethods;
         (m.xWrite.expect("xWrite"))(
-            real,
+            shim.real,
             shim.buf.as_ptr() as *const c_void,
             FRAME_HEADER as c_int,
             at,
@@ -173,8 +180,8 @@ unsafe extern "C" fn shim_write(
     // SAFETY: see `real`; `data` holds `amount` bytes (SQLite's contract for xWrite).
     unsafe {
         let shim = &mut *(f as *mut ShimFile);
-        let (real, m) = real(f);
-        let write = m.xWrite.expect("xWrite");
+        let real = shim.real;
+        let write = (*(*real).pMethods).xWrite.expect("xWrite");
         if shim.wal {
             if let Some(at) = shim.held_at
                 && at + FRAME_HEADER as i64 == offset
@@ -194,7 +201,10 @@ unsafe extern "C" fn shim_write(
                     at,
                 );
             }
-            flushed!(f);
+            let rc = flush_held(shim);
+            if rc != ffi::SQLITE_OK {
+                return rc;
+            }
             if amount as usize == FRAME_HEADER {
                 shim.buf.clear();
                 shim.buf
