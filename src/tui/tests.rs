@@ -187,6 +187,13 @@ fn a_cancelled_concert_does_not_open_from_the_list_or_from_sales() {
     assert_eq!(r.app.screen, Screen::Concerts);
     assert!(r.app.status.as_ref().unwrap().text.contains("cancelled"));
     press(&mut r.app, KeyCode::F(4));
+    // Sales says so instead of drawing an empty bar at 0 % sold.
+    let row = snap(&r.app)
+        .lines()
+        .find(|l| l.contains("Neon"))
+        .unwrap()
+        .to_string();
+    assert!(row.contains("CANCELLED") && !row.contains('%'), "{row}");
     r.app.sales.selected = r.app.sales.list.iter().position(|c| c.id == id).unwrap();
     r.app.status = None;
     press(&mut r.app, KeyCode::Enter);

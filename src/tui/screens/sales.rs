@@ -31,6 +31,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let s = &app.sales;
     let bar_width = (area.width as usize).saturating_sub(52).clamp(10, 40);
     let rows = s.list.iter().map(|c| {
+        if c.status == "cancelled" {
+            // Its bookings were refunded: no bar, no share sold.
+            return Row::new(vec![
+                Cell::from(c.local_start.format("%d %b").to_string()),
+                Cell::from(safe(&c.artist)),
+                Cell::from(Span::styled("CANCELLED", t.dim)),
+                Cell::from("   -"),
+                Cell::from("refunded"),
+            ]);
+        }
         let (sold, held, free) = bar(c, bar_width, t.color);
         let pct = c.booked_seats * 100 / c.capacity.max(1);
         Row::new(vec![
