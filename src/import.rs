@@ -67,6 +67,8 @@ struct StoredConcert {
     limits: (i64, i64, i64),
     /// Seats sold or held.
     claimed: bool,
+    /// Called off: its bookings were refunded, so it keeps its date.
+    cancelled: bool,
 }
 
 /// A validated row, ready to write.
@@ -384,7 +386,8 @@ impl Store {
                 let c = &row.concert;
                 let existing: Option<(i64, StoredConcert)> = tx
                     .prepare_cached(
-                        "SELECT id, artist, title, venue_id, starts_at, on_sale_at, currency, ticket_limit, hold_minutes, offer_minutes, claimed > 0
+                        "SELECT id, artist, title, venue_id, starts_at, on_sale_at, currency, ticket_limit, hold_minutes, offer_minutes, claimed > 0,
+                                status = 'cancelled'
                          FROM concerts WHERE external_id = ?1",
                     )?
                     .query_row(
@@ -401,12 +404,13 @@ impl Store {
                                     currency: r.get(6)?,
                                     limits: (r.get(7)?, r.get(8)?, r.get(9)?),
                                     claimed: r.get(10)?,
+                                    cancelled: r.get(11)?,
                                 },
                             ))
                         },
                     )
                     .optional()?;
-                let Some((id, StoredConcert { artist, title, venue_id, starts_at, on_sale_at, currency, limits, claimed })) = existing else {
+                let Some((id, StoredConcert { artist, title, venue_id, starts_at, on_sale_at, currency, limits, claimed, cancelled })) = existing else {
                     let id = add_concert(tx, c)?;
                     tx.prepare_cached("UPDATE concerts SET offer_minutes = ?2 WHERE id = ?1")?.execute(params![id, row.offer_minutes])?;
                     report.added += 1;
@@ -427,6 +431,13 @@ impl Store {
                     && old_prices == new_prices;
                 if same {
                     report.unchanged += 1;
+                    continue;
+                }
+                if cancelled && starts_at != ts(row.starts_at) {
+                    conflicts.push(RowError {
+                        line: row.line,
+                        message: format!("{} was called off (its bookings were refunded): it cannot move to a new date", c.external_id.as_deref().unwrap_or_default()),
+                    });
                     continue;
                 }
                 if venue_id != row.venue_id && claimed {

@@ -495,3 +495,40 @@ fn a_terminal_that_sold_a_concert_sells_the_new_venues_seats_after_it_moves() {
     assert_eq!(held, ["A-1-1", "A-1-2"]);
     assert_eq!(map.seats.len(), 2);
 }
+
+#[test]
+fn an_import_does_not_move_a_called_off_concert() {
+    let mut f = fixture();
+    f.store.import_concerts(SEASON, &mut no_progress()).unwrap();
+    let id = f.store.resolve_concert("s-1").unwrap();
+    f.store
+        .cancel_concert(id, "the band is ill", &Processors::cash_only())
+        .unwrap();
+    let before = f.store.concert(id).unwrap();
+    // The same file again changes nothing; a new date for it is refused, and nothing else in
+    // the file is written either.
+    let r = f.store.import_concerts(SEASON, &mut no_progress()).unwrap();
+    assert_eq!((r.added, r.updated, r.unchanged), (0, 0, 3));
+    let moved = SEASON
+        .replace("test-hall,2027-01-10 20:00", "test-hall,2027-01-17 20:00")
+        .replace("Second Band,Matinee", "Second Band,Matinee Extra");
+    let err = f
+        .store
+        .import_concerts(&moved, &mut no_progress())
+        .unwrap_err();
+    match &err {
+        Error::ImportRejected(rows) => {
+            assert_eq!(rows.len(), 1, "{rows:?}");
+            assert_eq!(rows[0].line, 2);
+            assert!(
+                rows[0].message.contains("called off"),
+                "{}",
+                rows[0].message
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(f.store.concert(id).unwrap().starts_at, before.starts_at);
+    let second = f.store.resolve_concert("s-2").unwrap();
+    assert_eq!(f.store.concert(second).unwrap().title, "Matinee");
+}
