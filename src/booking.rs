@@ -142,7 +142,31 @@ pub fn clean_name(raw: &str) -> Result<Option<String>> {
 }
 
 pub(crate) fn upsert_customer(tx: &rusqlite::Connection, c: &CustomerInfo) -> Result<i64> {
-    Ok(record_customer(tx, c)?.id)
+    Ok(record_customer(tx, Identity::of(c)?)?.id)
+}
+
+/// A customer's details as stored: the email trimmed and in lower case, the name and phone
+/// cleaned. Checked once; a hold looks the person up and records them with it.
+pub(crate) struct Identity {
+    pub email: String,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl Identity {
+    pub(crate) fn of(c: &CustomerInfo) -> Result<Identity> {
+        Ok(Identity {
+            email: normalize_email(&c.email)?,
+            name: match &c.name {
+                Some(n) => clean_name(n)?,
+                None => None,
+            },
+            phone: match c.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+                Some(p) => Some(normalize_phone(p)?),
+                None => None,
+            },
+        })
+    }
 }
 
 /// A customer as recorded by [`record_customer`].
@@ -158,16 +182,8 @@ pub(crate) struct CustomerRow {
 /// Finds or creates the customer by email, recording a name or phone given for the first time
 /// or changed. A new customer takes one INSERT; a returning one is written only when a detail
 /// changed (an upsert with RETURNING built a temporary table on every hold).
-pub(crate) fn record_customer(tx: &rusqlite::Connection, c: &CustomerInfo) -> Result<CustomerRow> {
-    let email = normalize_email(&c.email)?;
-    let name = match &c.name {
-        Some(n) => clean_name(n)?,
-        None => None,
-    };
-    let phone = match c.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => Some(normalize_phone(p)?),
-        None => None,
-    };
+pub(crate) fn record_customer(tx: &rusqlite::Connection, who: Identity) -> Result<CustomerRow> {
+    let Identity { email, name, phone } = who;
     let inserted = tx
         .prepare_cached(
             "INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
@@ -595,7 +611,8 @@ fn refuse_claimed(
     concert_id: i64,
     seats: &[(i64, String, i64)],
     claimed: impl Fn(i64) -> bool,
-    customer: &CustomerInfo,
+    email: &str,
+    phone: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     if !seats.iter().any(|s| claimed(s.0)) {
@@ -609,11 +626,6 @@ fn refuse_claimed(
              WHERE cl.concert_id = :concert AND cl.seat_id = :seat AND cl.active = 1"
         )
     });
-    let email = normalize_email(&customer.email)?;
-    let phone = match customer.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => Some(normalize_phone(p)?),
-        None => None,
-    };
     let mut st = tx.prepare_cached(&SQL)?;
     let mut taken = Vec::new();
     let mut reserved = 0;
@@ -1316,8 +1328,17 @@ impl Store {
                 near.iter().any(|n| n.id == id && !n.free)
             };
             let mut near = window(tx, &mut index)?;
-            refuse_claimed(tx, concert_id, &seats, |id| claimed(&near, id), customer, now)?;
-            let who = record_customer(tx, customer)?;
+            let identity = Identity::of(customer)?;
+            refuse_claimed(
+                tx,
+                concert_id,
+                &seats,
+                |id| claimed(&near, id),
+                &identity.email,
+                identity.phone.as_deref(),
+                now,
+            )?;
+            let who = record_customer(tx, identity)?;
             let customer_id = who.id;
             let swept = expire_holds_tx(tx, now)?;
             // The person's holds and bookings, under every identity; one created just now has
@@ -1333,7 +1354,15 @@ impl Store {
                         // Seats were freed (and maybe kept for the waiting list) since the rows
                         // were read.
                         near = window(tx, &mut index)?;
-                        refuse_claimed(tx, concert_id, &seats, |id| claimed(&near, id), customer, now)?;
+                        refuse_claimed(
+                            tx,
+                            concert_id,
+                            &seats,
+                            |id| claimed(&near, id),
+                            &who.email,
+                            who.phone.as_deref(),
+                            now,
+                        )?;
                     }
                     let gappy = check_gap(tx, concert_id, c.venue_id, &seats, &near, *allow_gap)?;
                     (seats, gappy && *allow_gap)

@@ -358,7 +358,7 @@ pub(crate) fn from_ts(secs: i64) -> DateTime<Utc> {
 /// For upgrade tests: creates a database at an older schema version.
 pub fn create_at_version(path: impl AsRef<Path>, version: i64) -> Result<()> {
     let mut conn = Connection::open(path)?;
-    conn.execute_batch("PRAGMA journal_mode=WAL;")?;
+    write_ahead_log(&conn)?;
     schema::migrate(&mut conn, version)
 }
 
