@@ -16,7 +16,13 @@ use std::time::Instant;
 
 const ROWS: usize = 100;
 const PER_ROW: usize = 200; // 20,000 seats, no aisles: every pair (2k-1, 2k) leaves no gap
-const OPS: usize = 1000; // per process
+/// Operations per process: 1,000, or `BENCH_OPS` (for profiling one worker over a longer run).
+fn ops() -> usize {
+    std::env::var("BENCH_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
 
 fn arena() -> String {
     let mut s = String::from(
@@ -82,7 +88,8 @@ fn worker(args: &[String]) {
     let contended = args[4] == "contended";
     let run = &args[5];
     let clock = Arc::new(SystemClock);
-    let mut lat = Vec::with_capacity(OPS);
+    let ops = ops();
+    let mut lat = Vec::with_capacity(ops);
     let mut refused = 0;
     let epoch_us = || {
         std::time::SystemTime::now()
@@ -98,7 +105,7 @@ fn worker(args: &[String]) {
             let processors =
                 Processors::with_gateway(db.with_extension("gateway.db"), clock.clone()).unwrap();
             window.0 = epoch_us();
-            for i in 0..OPS {
+            for i in 0..ops {
                 let (row, n) = pair(w, i, procs, contended);
                 let seats = vec![format!("B-{row}-{n}"), format!("B-{row}-{}", n + 1)];
                 let who = CustomerInfo {
@@ -146,7 +153,7 @@ fn worker(args: &[String]) {
                 "bare-pay-card" => 3,
                 _ => 0,
             };
-            for i in 0..OPS {
+            for i in 0..ops {
                 let (row, n) = pair(w, i, procs, contended);
                 let seat = ((row - 1) * PER_ROW + n) as i64;
                 let t = Instant::now();
@@ -317,9 +324,10 @@ fn main() {
     // the whole run, so the WAL file is reused instead of deleted and regrown between runs.
     let _open = Connection::open(&db).unwrap();
     println!(
-        "contention: {} seats, {OPS} operations per process, holds of 2 seats; \
+        "contention: {} seats, {} operations per process, holds of 2 seats; \
          each line the median of {ROUNDS} runs, bare and real taking turns",
-        ROWS * PER_ROW
+        ROWS * PER_ROW,
+        ops()
     );
     println!(
         "{:<34} {:>10}  {:>12}  {:>12}  {:>13}  vs bare",
