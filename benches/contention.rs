@@ -98,6 +98,7 @@ fn worker(args: &[String]) {
             .as_micros()
     };
     let mut window = (0u128, 0u128);
+    let reads;
     match mode {
         "hold" | "pay-cash" | "pay-card" => {
             let mut store = Store::open(&db, clock.clone()).unwrap();
@@ -131,6 +132,7 @@ fn worker(args: &[String]) {
                 }
                 lat.push(t.elapsed().as_micros() as u64);
             }
+            reads = store.page_reads();
         }
         _ => {
             // The bare limit: a minimal hold-shaped transaction, same pragmas (and for pay,
@@ -188,11 +190,12 @@ fn worker(args: &[String]) {
                 }
                 lat.push(t.elapsed().as_micros() as u64);
             }
+            reads = boxoffice::store::page_reads(&conn);
         }
     }
     window.1 = epoch_us();
     println!(
-        "{} {} {refused} {}",
+        "{} {} {refused} {reads} {}",
         window.0,
         window.1,
         lat.iter()
@@ -207,6 +210,9 @@ struct Figures {
     p50_ms: f64,
     p99_ms: f64,
     refused: f64,
+    /// Pages read from the file system per operation (SQLite's page-cache misses: another
+    /// terminal's commit empties a connection's cache).
+    reads: f64,
 }
 
 fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figures {
@@ -230,16 +236,18 @@ fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figur
         .collect();
     let mut lat: Vec<u64> = Vec::new();
     let mut refused = 0usize;
+    let mut reads = 0i64;
     let (mut first, mut last) = (u128::MAX, 0u128);
     for c in children {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "worker failed");
         let text = String::from_utf8(out.stdout).unwrap();
-        let f: Vec<&str> = text.trim().splitn(4, ' ').collect();
+        let f: Vec<&str> = text.trim().splitn(5, ' ').collect();
         first = first.min(f[0].parse().unwrap());
         last = last.max(f[1].parse().unwrap());
         refused += f[2].parse::<usize>().unwrap();
-        lat.extend(f[3].split(',').map(|x| x.parse::<u64>().unwrap()));
+        reads += f[3].parse::<i64>().unwrap();
+        lat.extend(f[4].split(',').map(|x| x.parse::<u64>().unwrap()));
     }
     // From the first worker's first operation to the last one's last: process start-up is not
     // part of the rate.
@@ -251,6 +259,7 @@ fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figur
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
         refused: refused as f64 / lat.len() as f64,
+        reads: reads as f64 / lat.len() as f64,
     }
 }
 
@@ -292,11 +301,12 @@ fn line(label: &str, f: &Figures, bare: Option<&Figures>) {
         .map(|b| format!("{:>5.0}%", 100.0 * f.per_sec / b.per_sec))
         .unwrap_or_default();
     println!(
-        "{label:<34} {:>8.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  refused {:>5.1}%  {ratio}",
+        "{label:<34} {:>8.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  refused {:>5.1}%  reads {:>5.1}  {ratio}",
         f.per_sec,
         f.p50_ms,
         f.p99_ms,
-        100.0 * f.refused
+        100.0 * f.refused,
+        f.reads
     );
 }
 
@@ -330,8 +340,8 @@ fn main() {
         ops()
     );
     println!(
-        "{:<34} {:>10}  {:>12}  {:>12}  {:>13}  vs bare",
-        "run", "rate", "", "", ""
+        "{:<34} {:>10}  {:>12}  {:>12}  {:>13}  {:>11}  vs bare",
+        "run", "rate", "", "", "", "page reads"
     );
     let mut tag = 0;
     for contended in [false, true] {

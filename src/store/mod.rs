@@ -59,6 +59,26 @@ pub fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connec
     }
 }
 
+/// Pages `conn` has read from the file system since it opened (SQLite's page-cache misses).
+pub fn page_reads(conn: &Connection) -> i64 {
+    let (mut current, mut highest) = (0, 0);
+    // SAFETY: the handle is the open connection's; sqlite3_db_status only reads its counters.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_status(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBSTATUS_CACHE_MISS,
+            &mut current,
+            &mut highest,
+            0,
+        )
+    };
+    if rc == rusqlite::ffi::SQLITE_OK {
+        i64::from(current)
+    } else {
+        0
+    }
+}
+
 /// Switches a connection to write-ahead logging and returns the journal mode now in force.
 /// Switching a new file takes an exclusive lock, and SQLite does not call the busy handler for
 /// it: when several terminals start at once on a new box office, all but one would fail with
@@ -178,6 +198,12 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Pages this store's connection has read from the file system since it opened (SQLite's
+    /// page-cache misses): the contention benchmark prints them per operation.
+    pub fn page_reads(&self) -> i64 {
+        page_reads(&self.conn)
     }
 
     /// Changes whenever another connection commits: a cheap "has anything changed?" probe.
