@@ -115,8 +115,8 @@ pub fn build(dir: &std::path::Path) -> (Store, Duration) {
     conn.execute_batch(
         "BEGIN;
          INSERT INTO customers (email) VALUES ('bench@example.com');
-         INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state)
-           SELECT 'B' || c.id, c.id, 1, 0, 0, 'paid' FROM concerts c WHERE c.id <= 2000 OR c.id % 10 = 0;
+         INSERT INTO holds (id, concert_id, email, created_at, expires_at, state)
+           SELECT 'B' || c.id, c.id, 'bench@example.com', 0, 0, 'paid' FROM concerts c WHERE c.id <= 2000 OR c.id % 10 = 0;
          INSERT INTO bookings (code, concert_id, customer_id, hold_id, total_cents, currency, method, state, created_at)
            SELECT 'B' || h.concert_id, h.concert_id, 1, h.id, 0, 'EUR', 'cash', 'confirmed', 0 FROM holds h WHERE h.id LIKE 'B%';
          INSERT INTO claims (concert_id, seat_id, hold_id, booking_id, price_cents, expires_at, active)

@@ -141,12 +141,10 @@ pub fn clean_name(raw: &str) -> Result<Option<String>> {
     Ok((!name.is_empty()).then_some(name))
 }
 
-pub(crate) fn upsert_customer(tx: &rusqlite::Connection, c: &CustomerInfo) -> Result<i64> {
-    Ok(record_customer(tx, Identity::of(c)?)?.id)
-}
-
 /// A customer's details as stored: the email trimmed and in lower case, the name and phone
-/// cleaned. Checked once; a hold looks the person up and records them with it.
+/// cleaned. Checked once; a hold keeps them, and they become the customer's record when the
+/// hold is paid.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Identity {
     pub email: String,
     pub name: Option<String>,
@@ -169,20 +167,23 @@ impl Identity {
     }
 }
 
-/// A customer as recorded by [`record_customer`].
-pub(crate) struct CustomerRow {
-    pub id: i64,
-    /// Normalised, as stored.
-    pub email: String,
-    pub phone: Option<String>,
-    /// Created by this transaction: it cannot have holds or bookings yet.
-    pub new: bool,
+/// A recorded customer's details (for a hold in their name: a waiting-list offer).
+pub(crate) fn customer_identity(tx: &rusqlite::Connection, customer_id: i64) -> Result<Identity> {
+    Ok(tx
+        .prepare_cached("SELECT email, name, phone FROM customers WHERE id = ?1")?
+        .query_row([customer_id], |r| {
+            Ok(Identity {
+                email: r.get(0)?,
+                name: r.get(1)?,
+                phone: r.get(2)?,
+            })
+        })?)
 }
 
 /// Finds or creates the customer by email, recording a name or phone given for the first time
-/// or changed. A new customer takes one INSERT; a returning one is written only when a detail
-/// changed (an upsert with RETURNING built a temporary table on every hold).
-pub(crate) fn record_customer(tx: &rusqlite::Connection, who: Identity) -> Result<CustomerRow> {
+/// or changed; returns the customer's id. A new customer takes one INSERT; a returning one is
+/// written only when a detail changed (an upsert with RETURNING builds a temporary table).
+pub(crate) fn record_customer(tx: &rusqlite::Connection, who: Identity) -> Result<i64> {
     let Identity { email, name, phone } = who;
     let inserted = tx
         .prepare_cached(
@@ -191,12 +192,7 @@ pub(crate) fn record_customer(tx: &rusqlite::Connection, who: Identity) -> Resul
         )?
         .execute(params![email, name, phone])?;
     if inserted == 1 {
-        return Ok(CustomerRow {
-            id: tx.last_insert_rowid(),
-            email,
-            phone,
-            new: true,
-        });
+        return Ok(tx.last_insert_rowid());
     }
     let (id, old_name, old_phone): (i64, Option<String>, Option<String>) = tx
         .prepare_cached("SELECT id, name, phone FROM customers WHERE email = ?1")?
@@ -207,18 +203,14 @@ pub(crate) fn record_customer(tx: &rusqlite::Connection, who: Identity) -> Resul
         tx.prepare_cached("UPDATE customers SET name = ?2, phone = ?3 WHERE id = ?1")?
             .execute(params![id, name, phone])?;
     }
-    Ok(CustomerRow {
-        id,
-        email,
-        phone,
-        new: false,
-    })
+    Ok(id)
 }
 
 /// Turns a hold into a confirmed booking row with a fresh code; returns the booking's id.
 pub(crate) fn insert_booking(
     tx: &rusqlite::Connection,
     hold_id: &str,
+    customer_id: i64,
     total_cents: i64,
     method: &str,
     now: DateTime<Utc>,
@@ -232,8 +224,8 @@ pub(crate) fn insert_booking(
             continue;
         }
         tx.prepare_cached("INSERT INTO bookings (code, concert_id, customer_id, hold_id, total_cents, currency, method, state, created_at)
-             SELECT ?1, h.concert_id, h.customer_id, h.id, ?3, co.currency, ?4, 'confirmed', ?5
-             FROM holds h JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?2")?.execute(params![code, hold_id, total_cents, method, ts(now)],
+             SELECT ?1, h.concert_id, ?6, h.id, ?3, co.currency, ?4, 'confirmed', ?5
+             FROM holds h JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?2")?.execute(params![code, hold_id, total_cents, method, ts(now), customer_id],
         )?;
         return Ok(tx.last_insert_rowid());
     }
@@ -294,7 +286,8 @@ pub(crate) fn expire_holds_tx(
 struct HoldRow {
     id: String,
     concert_id: i64,
-    customer_id: i64,
+    /// The person it is for, as given.
+    who: Identity,
     state: String,
     expires_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
@@ -303,18 +296,22 @@ struct HoldRow {
 }
 
 fn load_hold(conn: &rusqlite::Connection, id: &str) -> Result<HoldRow> {
-    conn.prepare_cached("SELECT id, concert_id, customer_id, state, expires_at, created_at, kind, gap_override FROM holds
+    conn.prepare_cached("SELECT id, concert_id, email, name, phone, state, expires_at, created_at, kind, gap_override FROM holds
          WHERE id = ?1 AND kind != 'pool'")?.query_row([id.trim().to_ascii_uppercase()],
         |r| {
             Ok(HoldRow {
                 id: r.get(0)?,
                 concert_id: r.get(1)?,
-                customer_id: r.get(2)?,
-                state: r.get(3)?,
-                expires_at: from_ts(r.get(4)?),
-                created_at: from_ts(r.get(5)?),
-                kind: r.get(6)?,
-                gap_override: r.get(7)?,
+                who: Identity {
+                    email: r.get(2)?,
+                    name: r.get(3)?,
+                    phone: r.get(4)?,
+                },
+                state: r.get(5)?,
+                expires_at: from_ts(r.get(6)?),
+                created_at: from_ts(r.get(7)?),
+                kind: r.get(8)?,
+                gap_override: r.get(9)?,
             })
         },
     )
@@ -377,16 +374,16 @@ pub(crate) fn claimed_seats(
 
 fn hold_view(conn: &rusqlite::Connection, h: &HoldRow) -> Result<Hold> {
     let seats = claimed_seats(conn, ClaimsOf::Hold(&h.id))?;
-    let (email, currency): (String, String) = conn.prepare_cached("SELECT cu.email, co.currency FROM customers cu, concerts co WHERE cu.id = ?1 AND co.id = ?2")?.query_row(params![h.customer_id, h.concert_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let currency: String = conn
+        .prepare_cached("SELECT currency FROM concerts WHERE id = ?1")?
+        .query_row([h.concert_id], |r| r.get(0))?;
     Ok(Hold {
         hold_id: h.id.clone(),
         kind: h.kind.clone(),
         replaced: None,
         gap_override: h.gap_override,
         concert_id: h.concert_id,
-        customer: email,
+        customer: h.who.email.clone(),
         total_cents: seats.iter().map(|s| s.price_cents).sum(),
         seats: seats.into_iter().map(|s| s.label).collect(),
         created_at: h.created_at,
@@ -524,22 +521,14 @@ fn resolve_seats(
     Ok(out)
 }
 
-/// Everyone who is the same person as `customer_id`: the same email, or the same phone.
+/// Every customer who is the same person as `customer_id`: the same email, or the same phone
+/// (for the waiting list, whose entries are customers').
 pub(crate) fn same_person_ids(tx: &rusqlite::Connection, customer_id: i64) -> Result<Vec<i64>> {
     let phone: Option<String> = tx
         .prepare_cached("SELECT phone FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| r.get(0))
         .optional()?
         .flatten();
-    same_person_as(tx, customer_id, phone.as_deref())
-}
-
-/// [`same_person_ids`] for a customer whose phone is known.
-fn same_person_as(
-    tx: &rusqlite::Connection,
-    customer_id: i64,
-    phone: Option<&str>,
-) -> Result<Vec<i64>> {
     let mut ids = vec![customer_id];
     if let Some(phone) = phone {
         let mut st = tx.prepare_cached("SELECT id FROM customers WHERE phone = ?1")?;
@@ -565,39 +554,128 @@ pub(crate) fn json_ids(ids: &[i64]) -> String {
     )
 }
 
-/// One live hold per customer per concert: an earlier one is released, and said so.
-fn replace_earlier_hold(
-    tx: &rusqlite::Connection,
-    concert_id: i64,
-    same_person: &[i64],
-    now: DateTime<Utc>,
-) -> Result<Option<ReplacedHold>> {
-    // One indexed lookup per identity of the person (almost always one): cheaper than a
-    // table-valued IN list on the hot path.
-    let mut earlier: Option<(i64, String)> = None;
-    // No ORDER BY: a person has at most one live hold per concert, and sorting would build a
-    // temporary b-tree on every hold.
-    let mut st = tx.prepare_cached(
-        "SELECT created_at, id FROM holds INDEXED BY holds_by_customer
-         WHERE customer_id = ?2 AND concert_id = ?1 AND kind = 'sale' AND state = 'live'",
-    )?;
-    for who in same_person {
-        for found in st.query_map(params![concert_id, who], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })? {
-            let found = found?;
-            if earlier.as_ref().is_none_or(|e| found.0 > e.0) {
-                earlier = Some(found);
+/// Who counts as the same person as someone giving an [`Identity`], for the ticket limit and
+/// the one live hold per concert: the same email, or the same phone (the one given, else the
+/// one their customer record has); a customer recorded with that phone is the same person
+/// under another email.
+pub(crate) struct Person {
+    emails: Vec<String>,
+    phone: Option<String>,
+}
+
+impl Person {
+    pub(crate) fn of(tx: &rusqlite::Connection, who: &Identity) -> Result<Person> {
+        let phone = match &who.phone {
+            Some(p) => Some(p.clone()),
+            None => tx
+                .prepare_cached("SELECT phone FROM customers WHERE email = ?1")?
+                .query_row([&who.email], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .flatten(),
+        };
+        let mut emails = vec![who.email.clone()];
+        if let Some(phone) = &phone {
+            let mut st = tx.prepare_cached("SELECT email FROM customers WHERE phone = ?1")?;
+            for email in st.query_map([phone], |r| r.get::<_, String>(0))? {
+                let email = email?;
+                if !emails.contains(&email) {
+                    emails.push(email);
+                }
             }
         }
+        Ok(Person { emails, phone })
     }
-    drop(st);
-    let earlier = earlier.map(|e| e.1);
-    let Some(id) = earlier else { return Ok(None) };
-    let h = load_hold(tx, &id)?;
-    let seats = hold_view(tx, &h)?.seats;
-    end_hold(tx, &id, "released", None, now)?;
-    Ok(Some(ReplacedHold { hold_id: id, seats }))
+
+    /// Whether a hold made with these details (as stored) is this person's.
+    fn owns(&self, email: &str, phone: Option<&str>) -> bool {
+        self.emails.iter().any(|e| e == email)
+            || self.phone.as_deref().is_some_and(|p| phone == Some(p))
+    }
+}
+
+/// One of a person's holds on a concert, and how many seats it claims now (booked ones
+/// included: a paid hold's claims are its booking's).
+pub(crate) struct PersonHold {
+    id: String,
+    kind: String,
+    state: String,
+    created_at: i64,
+    pub claims: i64,
+}
+
+/// The person's holds on a concert, in any state (the waiting list's pool aside), found by each
+/// of their emails and by their phone: an indexed look-up per identity, almost always one or
+/// two, each reading the person's few holds rather than the concert's many.
+pub(crate) fn person_holds(
+    tx: &rusqlite::Connection,
+    concert_id: i64,
+    person: &Person,
+) -> Result<Vec<PersonHold>> {
+    macro_rules! by {
+        ($column:literal) => {
+            concat!(
+                "SELECT id, kind, state, created_at,
+                     (SELECT count(*) FROM claims cl WHERE cl.hold_id = h.id AND cl.active = 1)
+                 FROM holds h WHERE ",
+                $column,
+                " = ?1 AND concert_id = ?2 AND kind != 'pool'"
+            )
+        };
+    }
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok(PersonHold {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            state: r.get(2)?,
+            created_at: r.get(3)?,
+            claims: r.get(4)?,
+        })
+    };
+    let mut out: Vec<PersonHold> = Vec::new();
+    let mut add = |found: rusqlite::Result<PersonHold>| -> Result<()> {
+        let found = found?;
+        if !out.iter().any(|h| h.id == found.id) {
+            out.push(found);
+        }
+        Ok(())
+    };
+    let mut st = tx.prepare_cached(by!("email"))?;
+    for email in &person.emails {
+        for found in st.query_map(params![email, concert_id], map)? {
+            add(found)?;
+        }
+    }
+    if let Some(phone) = &person.phone {
+        let mut st = tx.prepare_cached(by!("phone"))?;
+        for found in st.query_map(params![phone, concert_id], map)? {
+            add(found)?;
+        }
+    }
+    Ok(out)
+}
+
+/// One live hold per person per concert: an earlier one is released, and said so. Its seats
+/// no longer count among the person's.
+fn replace_earlier_hold(
+    tx: &rusqlite::Connection,
+    holds: &mut [PersonHold],
+    now: DateTime<Utc>,
+) -> Result<Option<ReplacedHold>> {
+    let Some(earlier) = holds
+        .iter_mut()
+        .filter(|h| h.kind == "sale" && h.state == "live")
+        .max_by_key(|h| h.created_at)
+    else {
+        return Ok(None);
+    };
+    let seats = hold_view(tx, &load_hold(tx, &earlier.id)?)?.seats;
+    end_hold(tx, &earlier.id, "released", None, now)?;
+    earlier.state = "released".into();
+    earlier.claims = 0;
+    Ok(Some(ReplacedHold {
+        hold_id: earlier.id.clone(),
+        seats,
+    }))
 }
 
 /// Refuses seats claimed by someone else, naming them (and saying when they are kept for the
@@ -605,14 +683,15 @@ fn replace_earlier_hold(
 /// seat-status rule calls free (its hold ran out; the sweep ends it) or the person's own live
 /// hold on the concert (it is replaced) does not count, so this can run before the hold
 /// writes anything: in an on-sale rush most attempts end here, costing one pass of the claim
-/// index over the seats' row window and this look-up, not a rolled-back write.
+/// index over the seats' row window and this look-up, not a rolled-back write. The person is
+/// looked up (into `person`) only if a claim's hold could be theirs.
 fn refuse_claimed(
     tx: &rusqlite::Connection,
     concert_id: i64,
     seats: &[(i64, String, i64)],
     claimed: impl Fn(i64) -> bool,
-    email: &str,
-    phone: Option<&str>,
+    who: &Identity,
+    person: &mut Option<Person>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     if !seats.iter().any(|s| claimed(s.0)) {
@@ -620,9 +699,8 @@ fn refuse_claimed(
     }
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {SEAT_STATUS_SQL}, coalesce(h.kind = 'sale' AND h.state = 'live' AND (cu.email = :email
-                 OR cu.phone = coalesce(:phone, (SELECT phone FROM customers WHERE email = :email))), 0)
-             FROM claims cl JOIN holds h ON h.id = cl.hold_id JOIN customers cu ON cu.id = h.customer_id
+            "SELECT {SEAT_STATUS_SQL}, h.kind = 'sale' AND h.state = 'live', h.email, h.phone
+             FROM claims cl JOIN holds h ON h.id = cl.hold_id
              WHERE cl.concert_id = :concert AND cl.seat_id = :seat AND cl.active = 1"
         )
     });
@@ -630,21 +708,36 @@ fn refuse_claimed(
     let mut taken = Vec::new();
     let mut reserved = 0;
     for (seat_id, label, _) in seats.iter().filter(|s| claimed(s.0)) {
-        let params = named_params! {
-            ":concert": concert_id, ":seat": seat_id, ":now": ts(now),
-            ":email": email, ":phone": phone,
-        };
-        if let Some((status, own)) = st
+        let params = named_params! { ":concert": concert_id, ":seat": seat_id, ":now": ts(now) };
+        let Some((status, live_sale, email, phone)) = st
             .query_row(params, |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })
             .optional()?
-            && status != "free"
-            && !own
-        {
-            taken.push(label.clone());
-            reserved += usize::from(status == "reserved");
+        else {
+            continue;
+        };
+        if status == "free" {
+            continue;
         }
+        if live_sale {
+            if person.is_none() {
+                *person = Some(Person::of(tx, who)?);
+            }
+            if person
+                .as_ref()
+                .is_some_and(|p| p.owns(&email, phone.as_deref()))
+            {
+                continue;
+            }
+        }
+        taken.push(label.clone());
+        reserved += usize::from(status == "reserved");
     }
     match taken.len() {
         0 => Ok(()),
@@ -989,7 +1082,7 @@ pub(crate) fn with_new_hold_id(
 pub(crate) fn insert_hold(
     tx: &rusqlite::Connection,
     concert_id: i64,
-    customer_id: i64,
+    who: &Identity,
     kind: &str,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -1001,7 +1094,7 @@ pub(crate) fn insert_hold(
         tx,
         &mut ids,
         concert_id,
-        customer_id,
+        who,
         kind,
         now,
         expires_at,
@@ -1016,20 +1109,22 @@ fn insert_hold_as(
     tx: &rusqlite::Connection,
     ids: &mut dyn FnMut() -> String,
     concert_id: i64,
-    customer_id: i64,
+    who: &Identity,
     kind: &str,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     gap_override: bool,
     seats: &[(i64, String, i64)],
 ) -> Result<String> {
-    let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind, gap_override)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'live', ?6, ?7)")?;
+    let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, email, name, phone, created_at, expires_at, state, kind, gap_override)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'live', ?8, ?9)")?;
     let hold_id = with_new_hold_id(ids, |id| {
         st.execute(params![
             id,
             concert_id,
-            customer_id,
+            who.email,
+            who.name,
+            who.phone,
             ts(now),
             ts(expires_at),
             kind,
@@ -1322,32 +1417,38 @@ impl Store {
             // Seats named by label: the seats around them with their claims (the named ones
             // among them); those someone else holds are refused before anything is written.
             let window = |tx: &rusqlite::Connection, index: &mut SeatIndex| {
-                gap_window(tx, index, concert_id, c.venue_id, &positions, FreeRule::NoClaim)
+                gap_window(
+                    tx,
+                    index,
+                    concert_id,
+                    c.venue_id,
+                    &positions,
+                    FreeRule::NoClaim,
+                )
             };
             let claimed = |near: &[crate::fairness::SeatPos], id: i64| {
                 near.iter().any(|n| n.id == id && !n.free)
             };
             let mut near = window(tx, &mut index)?;
-            let identity = Identity::of(customer)?;
+            let who = Identity::of(customer)?;
+            let mut person: Option<Person> = None;
             refuse_claimed(
                 tx,
                 concert_id,
                 &seats,
                 |id| claimed(&near, id),
-                &identity.email,
-                identity.phone.as_deref(),
+                &who,
+                &mut person,
                 now,
             )?;
-            let who = record_customer(tx, identity)?;
-            let customer_id = who.id;
             let swept = expire_holds_tx(tx, now)?;
-            // The person's holds and bookings, under every identity; one created just now has
-            // none, so it is not looked up.
-            let same_person: Vec<i64> = same_person_as(tx, who.id, who.phone.as_deref())?
-                .into_iter()
-                .filter(|id| !(who.new && *id == who.id))
-                .collect();
-            let replaced = replace_earlier_hold(tx, concert_id, &same_person, now)?;
+            // The person's holds and bookings on the concert, under every identity.
+            let person = match person {
+                Some(p) => p,
+                None => Person::of(tx, &who)?,
+            };
+            let mut theirs = person_holds(tx, concert_id, &person)?;
+            let replaced = replace_earlier_hold(tx, &mut theirs, now)?;
             let (seats, gap_override) = match &selection {
                 Selection::Seats(_, allow_gap) => {
                     if !swept.is_empty() || replaced.is_some() {
@@ -1359,8 +1460,8 @@ impl Store {
                             concert_id,
                             &seats,
                             |id| claimed(&near, id),
-                            &who.email,
-                            who.phone.as_deref(),
+                            &who,
+                            &mut Some(person),
                             now,
                         )?;
                     }
@@ -1369,18 +1470,7 @@ impl Store {
                 }
                 Selection::Best(b) => (pick_best(tx, concert_id, c.venue_id, b)?, false),
             };
-            let mut have: i64 = 0;
-            {
-                // From the person's few holds to their claims, never the other way round:
-                // a concert's claims grow with every sale.
-                let mut st = tx.prepare_cached(
-                    "SELECT count(*) FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id AND cl.active = 1
-                     WHERE h.customer_id = ?2 AND h.concert_id = ?1 AND h.kind != 'pool'",
-                )?;
-                for who in &same_person {
-                    have += st.query_row(params![concert_id, who], |r| r.get::<_, i64>(0))?;
-                }
-            }
+            let have: i64 = theirs.iter().map(|h| h.claims).sum();
             if have + seats.len() as i64 > c.ticket_limit {
                 return Err(Error::LimitReached {
                     limit: c.ticket_limit,
@@ -1392,7 +1482,7 @@ impl Store {
             let hold_id = insert_hold(
                 tx,
                 concert_id,
-                customer_id,
+                &who,
                 "sale",
                 now,
                 expires_at,
@@ -1406,7 +1496,7 @@ impl Store {
                 hold_id,
                 kind: "sale".into(),
                 concert_id,
-                customer: who.email,
+                customer: who.email.clone(),
                 seats: seats.iter().map(|s| s.1.clone()).collect(),
                 created_at: now,
                 expires_at,
@@ -1571,7 +1661,9 @@ impl Store {
             let view = hold_view(tx, &h)?;
             match outcome {
                 ChargeOutcome::Approved { reference, change_cents, detail } if h.state == "paying" => {
-                    let booking_id = insert_booking(tx, &h.id, amount, &processor, now)?;
+                    // The person becomes a customer with their first booking.
+                    let customer = record_customer(tx, h.who.clone())?;
+                    let booking_id = insert_booking(tx, &h.id, customer, amount, &processor, now)?;
                     tx.prepare_cached("UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, booking_id = ?4, tendered_cents = ?5, change_cents = ?6, updated_at = ?7
                          WHERE idempotency_key = ?1")?.execute(params![key, reference, detail, booking_id, tendered, change_cents, ts(now)],
                     )?;
@@ -1583,7 +1675,7 @@ impl Store {
                         crate::waitlist::end_offer(tx, &h.id, "booked", now)?;
                     }
                     let facts = crate::notify::booking_facts(tx, booking_id)?;
-                    crate::notify::queue(tx, h.customer_id, &crate::notify::confirmation(&facts, now), now)?;
+                    crate::notify::queue(tx, customer, &crate::notify::confirmation(&facts, now), now)?;
                     Ok(Ok(Receipt {
                         booking_code: facts.code,
                         hold_id: h.id,
@@ -2000,12 +2092,11 @@ mod tests {
         let mut tries = vec!["HZZZZ222222".to_string(), first.hold_id.clone()];
         let id = store
             .write(|tx, now| {
-                let customer = upsert_customer(tx, &who)?;
                 insert_hold_as(
                     tx,
                     &mut || tries.pop().unwrap(),
                     concert,
-                    customer,
+                    &Identity::of(&who)?,
                     "sale",
                     now,
                     now + Duration::minutes(5),

@@ -623,25 +623,24 @@ fn seed_sales(
         if take {
             party_no += 1;
             let email = format!("guest{concert_id:02}-{party_no:04}@demo.boxoffice.test");
-            let customer_id = crate::booking::upsert_customer(
-                tx,
-                &crate::model::CustomerInfo {
-                    email,
-                    name: Some(format!("Demo Guest {concert_id}-{party_no}")),
-                    phone: None,
-                },
-            )?;
+            let who = crate::booking::Identity::of(&crate::model::CustomerInfo {
+                email,
+                name: Some(format!("Demo Guest {concert_id}-{party_no}")),
+                phone: None,
+            })?;
+            let customer_id = crate::booking::record_customer(tx, who.clone())?;
             let hold_id = crate::booking::with_new_hold_id(
                 &mut || crate::booking::new_hold_id(now),
                 |id| {
                     tx.prepare_cached(
-                        "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, ended_at) VALUES (?1, ?2, ?3, ?4, ?4, 'paid', ?4)",
+                        "INSERT INTO holds (id, concert_id, email, name, created_at, expires_at, state, ended_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'paid', ?5)",
                     )?
-                    .execute(params![id, concert_id, customer_id, ts(now)])
+                    .execute(params![id, concert_id, who.email, who.name, ts(now)])
                 },
             )?;
             let total: i64 = seats[i..end].iter().map(|s| s.1).sum();
-            let booking_id = crate::booking::insert_booking(tx, &hold_id, total, "cash", now)?;
+            let booking_id =
+                crate::booking::insert_booking(tx, &hold_id, customer_id, total, "cash", now)?;
             tx.execute(
                 "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, detail, created_at, updated_at)
                  VALUES ('charge', 'demo-' || ?1, ?1, ?2, 'cash', ?3, 'EUR', 'captured', 'demo-' || ?1, 'cash (demo sale)', ?4, ?4)",

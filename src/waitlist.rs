@@ -7,8 +7,8 @@
 //! party does not fit keeps its place. An offer that runs out moves on to the next person.
 
 use crate::booking::{
-    FreeRule, concert_rules, insert_hold, json_ids, load_geometry, normalize_email,
-    same_person_ids, upsert_customer,
+    FreeRule, Identity, Person, concert_rules, customer_identity, insert_hold, json_ids,
+    load_geometry, normalize_email, person_holds, record_customer, same_person_ids,
 };
 use crate::error::{Error, Result};
 use crate::model::{CustomerInfo, Money, WaitlistEntry};
@@ -17,8 +17,8 @@ use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use rusqlite::{OptionalExtension, params};
 
-/// Freed seats kept for the waiting list are claimed by one pool hold per concert, owned by
-/// this placeholder customer, so the unique index guards them like any other claim.
+/// Freed seats kept for the waiting list are claimed by one pool hold per concert, made out to
+/// this placeholder address, so the unique index guards them like any other claim.
 const POOL_OWNER: &str = "waiting-list@boxoffice.invalid";
 
 fn pool_id(concert_id: i64) -> String {
@@ -177,7 +177,7 @@ pub(crate) fn seats_freed(
         let hold_id = insert_hold(
             tx,
             concert_id,
-            *customer_id,
+            &customer_identity(tx, *customer_id)?,
             "offer",
             now,
             deadline,
@@ -207,19 +207,17 @@ pub(crate) fn seats_freed(
 }
 
 fn ensure_pool(tx: &rusqlite::Connection, concert_id: i64, now: DateTime<Utc>) -> Result<()> {
-    let owner = upsert_customer(
-        tx,
-        &CustomerInfo {
-            email: POOL_OWNER.into(),
-            name: Some("Waiting list".into()),
-            phone: None,
-        },
-    )?;
     tx.prepare_cached(
-        "INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
-         VALUES (?1, ?2, ?3, ?4, 253402300799, 'live', 'pool') ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO holds (id, concert_id, email, name, created_at, expires_at, state, kind)
+         VALUES (?1, ?2, ?3, 'Waiting list', ?4, 253402300799, 'live', 'pool')
+         ON CONFLICT (id) DO NOTHING",
     )?
-    .execute(params![pool_id(concert_id), concert_id, owner, ts(now)])?;
+    .execute(params![
+        pool_id(concert_id),
+        concert_id,
+        POOL_OWNER,
+        ts(now)
+    ])?;
     Ok(())
 }
 
@@ -348,13 +346,13 @@ impl Store {
                     return Err(Error::invalid(format!("this concert has no seat category {c}")));
                 }
             }
-            let customer_id = upsert_customer(tx, customer)?;
+            let who = Identity::of(customer)?;
+            let customer_id = record_customer(tx, who.clone())?;
             let same = same_person_ids(tx, customer_id)?;
-            let booked: i64 = tx.prepare_cached("SELECT count(*) FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id AND cl.active = 1
-                 WHERE h.customer_id IN (SELECT value FROM json_each(?2)) AND h.concert_id = ?1
-                   AND h.kind != 'pool'")?.query_row(params![concert_id, json_ids(&same)],
-                |r| r.get(0),
-            )?;
+            let booked: i64 = person_holds(tx, concert_id, &Person::of(tx, &who)?)?
+                .iter()
+                .map(|h| h.claims)
+                .sum();
             let room = rules.ticket_limit - booked;
             if party < 1 || party > room {
                 return Err(Error::invalid(format!(

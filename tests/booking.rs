@@ -260,3 +260,58 @@ fn the_schema_refuses_a_second_active_claim_on_a_seat() {
         "{err}"
     );
 }
+
+#[test]
+fn the_person_becomes_a_customer_when_they_pay_with_the_details_given_at_the_hold() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    let ann = boxoffice::CustomerInfo {
+        email: "Ann@Example.com".into(),
+        name: Some("Ann Example".into()),
+        phone: Some("+43 660 555 0101".into()),
+    };
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1", "A-1-2", "A-1-3", "A-1-4"]),
+            &ann,
+        )
+        .unwrap();
+    let conn = rusqlite::Connection::open(f.db_path()).unwrap();
+    let customers = |email: &str| -> i64 {
+        conn.query_row(
+            "SELECT count(*) FROM customers WHERE email = ?1",
+            [email],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // A hold is not a customer record: nothing about Ann is kept until she pays.
+    assert_eq!(customers("ann@example.com"), 0);
+    let receipt = f.store.pay(&hold.hold_id, &cash(20_000), &p).unwrap();
+    let booking = f.store.booking(&receipt.booking_code).unwrap();
+    assert_eq!(booking.customer.email, "ann@example.com");
+    assert_eq!(booking.customer.name.as_deref(), Some("Ann Example"));
+    assert_eq!(booking.customer.phone.as_deref(), Some("+436605550101"));
+    // Her record links her identities: under another email with her phone, or under her email
+    // without it, she is the same person, with 4 of her 6 tickets.
+    for other in [
+        boxoffice::CustomerInfo {
+            email: "ann.work@example.com".into(),
+            name: None,
+            phone: Some("+436605550101".into()),
+        },
+        customer("ann@example.com"),
+    ] {
+        let err = f
+            .store
+            .hold_seats(f.concert, &seats(&["A-2-1", "A-2-2", "A-2-3"]), &other)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::LimitReached { have: 4, .. }),
+            "{}: {err:?}",
+            other.email
+        );
+    }
+}

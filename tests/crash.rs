@@ -146,9 +146,9 @@ fn a_kill_at_any_step_of_a_card_payment_is_recovered() {
         );
         b.run(LATER, None, &["spool", "flush"]);
         b.check();
-        let bookings = b.sql("SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id WHERE h.customer_id = (SELECT id FROM customers WHERE email = 'crash@example.com')");
+        let bookings = b.sql("SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id WHERE h.email = 'crash@example.com'");
         assert_eq!(bookings, expect_booking as i64, "{fp}");
-        let held = b.sql("SELECT count(*) FROM claims WHERE active = 1 AND hold_id IN (SELECT id FROM holds WHERE customer_id = (SELECT id FROM customers WHERE email = 'crash@example.com'))");
+        let held = b.sql("SELECT count(*) FROM claims WHERE active = 1 AND hold_id IN (SELECT id FROM holds WHERE email = 'crash@example.com')");
         assert_eq!(
             held,
             if expect_booking { 2 } else { 0 },
@@ -217,7 +217,7 @@ fn a_kill_while_writing_the_spool_neither_loses_nor_duplicates_a_message() {
         let out = b.run(NOW, Some(fp), &["pay", &hold, "--cash", "5000"]);
         assert!(killed(&out), "{fp}");
         // The booking stands whatever happened to its messages.
-        assert_eq!(b.sql("SELECT count(*) FROM bookings WHERE hold_id = (SELECT id FROM holds WHERE state = 'paid' AND customer_id = (SELECT id FROM customers WHERE email = 'crash@example.com'))"), 1);
+        assert_eq!(b.sql("SELECT count(*) FROM bookings WHERE hold_id = (SELECT id FROM holds WHERE state = 'paid' AND email = 'crash@example.com')"), 1);
         let out = b.run(NOW, None, &["spool", "flush"]);
         assert!(out.status.success());
         b.check();

@@ -233,3 +233,58 @@ fn terminals_starting_together_on_a_new_box_office_all_open_it() {
         Store::open(path, std::sync::Arc::new(boxoffice::SystemClock)).map(|_| ())
     });
 }
+
+#[test]
+fn a_live_hold_from_before_version_11_is_still_its_persons() {
+    // Version 11 writes each hold's person (email, name, phone) into the hold; a live hold made
+    // before is still its person's, found by phone under another email.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v10.db");
+    create_at_version(&path, 10).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO venues (id, slug, name, city, timezone, layout, capacity, width)
+                 VALUES (1, 'v', 'Old Hall', 'Linz', 'Europe/Vienna', 'A |SSSSSSSS|', 8, 8);
+             INSERT INTO categories VALUES (1, 'S', 'Stalls');
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8)
+             INSERT INTO seats (id, venue_id, label, section, row_label, number, category, grid_x, grid_y)
+                 SELECT i, 1, 'A-' || i, 'A', 'A', i, 'S', i - 1, 0 FROM n;
+             INSERT INTO concerts (id, external_id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at, claimed)
+                 VALUES (1, 'old-1', 'Legacy Band', 'Reunion', 1, 1893456000, 3600, '2030-01-01', '01:00', 0, 5);
+             INSERT INTO prices VALUES (1, 'S', 4500);
+             INSERT INTO customers (id, email, name, phone) VALUES (1, 'old@example.com', 'Old Customer', '+4366099');
+             INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
+                 VALUES ('HOLDLIVE1', 1, 1, 1796112000, 1896112000, 'live', 'sale');
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5)
+             INSERT INTO claims (hold_id, seat_id, concert_id, price_cents, expires_at)
+                 SELECT 'HOLDLIVE1', i, 1, 4500, 1896112000 FROM n;",
+        )
+        .unwrap();
+    }
+    let mut store = Store::open(&path, clock()).unwrap();
+    let hold = store.hold("HOLDLIVE1").unwrap();
+    assert_eq!(
+        (hold.customer.as_str(), hold.seats.len()),
+        ("old@example.com", 5)
+    );
+    let same_phone = boxoffice::CustomerInfo {
+        email: "someone.else@example.com".into(),
+        name: None,
+        phone: Some("+4366099".into()),
+    };
+    // Somebody else cannot take its seats; the same person (by phone, under another email)
+    // replaces it, as one live hold per person per concert says.
+    let err = store
+        .hold_seats(1, &seats(&["A-1"]), &customer("stranger@example.com"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::SeatsTaken(s) if s == &["A-1"]),
+        "{err:?}"
+    );
+    let h = store
+        .hold_seats(1, &seats(&["A-6", "A-7", "A-8"]), &same_phone)
+        .unwrap();
+    assert_eq!(h.replaced.map(|r| r.hold_id).as_deref(), Some("HOLDLIVE1"));
+}

@@ -409,6 +409,36 @@ const MIGRATIONS: &[&str] = &[
         WHERE id = old.concert_id;
     END;
     "#,
+    // 11: a hold names the person it is for (email, name and phone as given, normalised)
+    // instead of pointing at a customer row: the customer is recorded when there is something
+    // to keep, a booking or a place on the waiting list. A new customer's row and its email
+    // index were two of the eight b-trees every hold wrote. The person's holds on a concert are
+    // found by email and by phone (the ticket limit, one live hold per person).
+    r#"
+    CREATE TABLE holds_v11 (
+        id           TEXT PRIMARY KEY,
+        concert_id   INTEGER NOT NULL REFERENCES concerts(id),
+        email        TEXT NOT NULL,
+        name         TEXT,
+        phone        TEXT,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        state        TEXT NOT NULL CHECK (state = 'live' OR state = 'paying' OR state = 'paid'
+                         OR state = 'released' OR state = 'expired' OR state = 'declined'),
+        ended_at     INTEGER,
+        kind         TEXT NOT NULL DEFAULT 'sale' CHECK (kind = 'sale' OR kind = 'offer' OR kind = 'pool'),
+        gap_override INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    INSERT INTO holds_v11 (id, concert_id, email, name, phone, created_at, expires_at, state, ended_at, kind, gap_override)
+        SELECT h.id, h.concert_id, cu.email, cu.name, cu.phone, h.created_at, h.expires_at, h.state,
+               h.ended_at, h.kind, h.gap_override
+        FROM holds h JOIN customers cu ON cu.id = h.customer_id;
+    DROP TABLE holds;
+    ALTER TABLE holds_v11 RENAME TO holds;
+    CREATE INDEX holds_live ON holds (expires_at) WHERE state = 'live';
+    CREATE INDEX holds_by_email ON holds (email, concert_id);
+    CREATE INDEX holds_by_phone ON holds (phone, concert_id) WHERE phone IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -454,6 +484,75 @@ fn migrate_steps(conn: &mut Connection, target: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_11_writes_each_holds_person_into_it_and_finds_them_by_email_and_phone() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, 10).unwrap();
+        conn.execute_batch(
+            "INSERT INTO venues (id, slug, name, city, timezone, layout, capacity)
+                 VALUES (1, 'v', 'V', 'C', 'UTC', '', 2);
+             INSERT INTO seats (id, venue_id, label, section, row_label, number, category, grid_x, grid_y)
+                 VALUES (1, 1, 'A-1', 'A', 'A', 1, 'S', 0, 0), (2, 1, 'A-2', 'A', 'A', 2, 'S', 1, 0);
+             INSERT INTO concerts (id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at)
+                 VALUES (1, 'a', 't', 1, 0, 0, '2030-01-01', '20:00', 0);
+             INSERT INTO customers (id, email, name, phone)
+                 VALUES (1, 'ann@example.com', 'Ann', '+4366012345'), (2, 'bo@example.com', NULL, NULL);
+             INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
+                 VALUES ('H1', 1, 1, 0, 300, 'live', 'sale'), ('H2', 1, 2, 0, 300, 'paid', 'sale');
+             INSERT INTO claims (hold_id, seat_id, concert_id, price_cents, expires_at)
+                 VALUES ('H1', 1, 1, 100, 300), ('H2', 2, 1, 100, NULL);",
+        )
+        .unwrap();
+        migrate(&mut conn, 11).unwrap();
+        let holds: Vec<String> = conn
+            .prepare(
+                "SELECT id || ' ' || email || ' ' || coalesce(name, '-') || ' ' || coalesce(phone, '-')
+                     || ' ' || state FROM holds ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            holds,
+            [
+                "H1 ann@example.com Ann +4366012345 live",
+                "H2 bo@example.com - - paid"
+            ]
+        );
+        // The person's holds come from the new indexes; the claims still point at their holds.
+        let plan = |sql: &str| -> String {
+            conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .unwrap()
+                .join("; ")
+        };
+        assert!(
+            plan("SELECT id FROM holds WHERE email = 'ann@example.com' AND concert_id = 1")
+                .contains("holds_by_email"),
+        );
+        assert!(
+            plan("SELECT id FROM holds WHERE phone = '+4366012345' AND concert_id = 1")
+                .contains("holds_by_phone"),
+        );
+        let dangling: Option<String> = conn
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()
+            .unwrap();
+        assert_eq!(dangling, None);
+        let err = conn
+            .execute(
+                "INSERT INTO holds (id, concert_id, email, created_at, expires_at, state) VALUES ('H3', 1, 'c@example.com', 0, 0, 'lost')",
+                [],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("CHECK"), "{err}");
+    }
 
     #[test]
     fn version_10_keeps_one_claim_per_hold_and_seat_and_the_counts_follow() {

@@ -370,7 +370,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     // No customer over the limit on any concert.
     let over = one(
-        "SELECT count(*) FROM (SELECT h.customer_id, c.concert_id FROM claims c JOIN holds h ON h.id = c.hold_id
+        "SELECT count(*) FROM (SELECT h.email, c.concert_id FROM claims c JOIN holds h ON h.id = c.hold_id
          JOIN concerts co ON co.id = c.concert_id
          WHERE c.active = 1 AND h.kind != 'pool' GROUP BY 1, 2 HAVING count(*) > max(co.ticket_limit))",
     );
