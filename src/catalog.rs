@@ -261,6 +261,7 @@ pub(crate) fn add_venue(tx: &rusqlite::Connection, slug: &str, text: &str) -> Re
             venue_id, s.label, s.section, s.row, s.number, s.category, s.x, s.y
         ])?;
     }
+    crate::store::seat_index::write_rows(tx, venue_id)?;
     Ok(venue_id)
 }
 

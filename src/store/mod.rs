@@ -1,7 +1,7 @@
 //! The SQLite store: one `Store::open` that sets every pragma and permission, migrations keyed on
 //! `PRAGMA user_version`, and the write-transaction helpers every mutation goes through.
 
-mod schema;
+pub(crate) mod schema;
 pub(crate) mod seat_index;
 pub mod vfs;
 

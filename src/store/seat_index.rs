@@ -6,6 +6,10 @@
 //! of in two indexes, which was a quarter of a hold's work inside the write lock (and pages
 //! every other terminal's commit throws out of the connection's cache). Claims, prices and
 //! everything else that changes are still read in the transaction.
+//!
+//! Rows are read from `seat_rows`, each row of seats one value written beside the seats
+//! ([`write_rows`]): from `seats`, a row of 200 cost 2,700 instructions a seat, and a terminal
+//! selling all over an arena reads most of its rows.
 
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -78,34 +82,16 @@ impl SeatIndex {
         if self.rows.len() >= MAX_ROWS {
             *self = SeatIndex::default();
         }
-        let mut st = conn.prepare_cached(
-            "SELECT id, label, category, grid_x FROM seats
-             WHERE venue_id = ?1 AND grid_y = ?2 ORDER BY grid_x",
-        )?;
-        // A hall has a handful of categories: one shared copy of each.
-        let mut categories: Vec<Arc<str>> = Vec::new();
-        let mut seats = Vec::new();
+        let mut st =
+            conn.prepare_cached("SELECT seats FROM seat_rows WHERE venue_id = ?1 AND line = ?2")?;
         let mut rows = st.query(params![venue_id, line])?;
-        while let Some(r) = rows.next()? {
-            let category = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
-            let category = match categories.iter().find(|c| &***c == category) {
-                Some(c) => c.clone(),
-                None => {
-                    categories.push(category.into());
-                    categories[categories.len() - 1].clone()
-                }
-            };
-            seats.push(IndexedSeat {
-                id: r.get(0)?,
-                label: r
-                    .get_ref(1)?
-                    .as_str()
-                    .map_err(rusqlite::Error::from)?
-                    .into(),
-                category,
-                x: r.get(3)?,
-            });
-        }
+        // A line without seats has no row.
+        let mut seats = match rows.next()? {
+            Some(r) => parse_row(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?)?,
+            None => Vec::new(),
+        };
+        drop(rows);
+        seats.sort_by_key(|s| s.x);
         let row: Arc<[IndexedSeat]> = seats.into();
         let labels = self.labels.entry(venue_id).or_default();
         for (i, s) in row.iter().enumerate() {
@@ -184,6 +170,130 @@ impl SeatIndex {
     }
 }
 
+/// Writes a new venue's rows of seats into `seat_rows`, from its seats as written (in the
+/// venue's transaction: the two never disagree).
+pub(crate) fn write_rows(tx: &Connection, venue_id: i64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO seat_rows (venue_id, line, seats)
+         SELECT venue_id, grid_y, json_group_array(json_array(id, grid_x, category, label))
+         FROM (SELECT venue_id, grid_y, id, grid_x, category, label FROM seats
+               WHERE venue_id = ?1 ORDER BY grid_y, grid_x)
+         GROUP BY venue_id, grid_y",
+    )?
+    .execute([venue_id])?;
+    Ok(())
+}
+
+/// One row of `seat_rows`: `[[id, column, category, label], ...]`. A hall has a handful of
+/// categories: one shared copy of each.
+fn parse_row(json: &str) -> Result<Vec<IndexedSeat>> {
+    let mut categories: Vec<Arc<str>> = Vec::new();
+    let mut seat = |id: i64, x: i64, category: &str, label: &str| {
+        let category = match categories.iter().find(|c| &***c == category) {
+            Some(c) => c.clone(),
+            None => {
+                categories.push(category.into());
+                categories[categories.len() - 1].clone()
+            }
+        };
+        IndexedSeat {
+            id,
+            label: label.into(),
+            category,
+            x,
+        }
+    };
+    if let Some(seats) = plain_row(json, &mut seat) {
+        return Ok(seats);
+    }
+    let seats: Vec<(i64, i64, String, String)> = serde_json::from_str(json).map_err(|e| {
+        crate::error::Error::Corrupt(format!("a row of seats cannot be read ({e})"))
+    })?;
+    Ok(seats
+        .into_iter()
+        .map(|(id, x, category, label)| seat(id, x, &category, &label))
+        .collect())
+}
+
+/// A row as SQLite's `json_array` writes it, read without a general JSON parser (which cost
+/// three quarters of reading a row): integers, and strings without escapes (labels and
+/// categories are letters, digits and dashes). `None` for anything else, which the caller
+/// hands to serde_json.
+fn plain_row<T>(text: &str, seat: &mut impl FnMut(i64, i64, &str, &str) -> T) -> Option<Vec<T>> {
+    let b = text.as_bytes();
+    let mut at = 0;
+    let skip = |at: &mut usize| {
+        while b.get(*at).is_some_and(u8::is_ascii_whitespace) {
+            *at += 1;
+        }
+    };
+    let eat = |at: &mut usize, want: u8| -> bool {
+        skip(at);
+        let hit = b.get(*at) == Some(&want);
+        *at += usize::from(hit);
+        hit
+    };
+    let int = |at: &mut usize| -> Option<i64> {
+        skip(at);
+        let negative = b.get(*at) == Some(&b'-');
+        *at += usize::from(negative);
+        let start = *at;
+        let mut n: i64 = 0;
+        while let Some(d) = b.get(*at).filter(|d| d.is_ascii_digit()) {
+            n = n.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+            *at += 1;
+        }
+        (*at > start).then_some(if negative { -n } else { n })
+    };
+    // Between quotes, up to the closing one; a backslash (an escape) gives up. The quotes are
+    // ASCII, so the slice falls on character boundaries.
+    let string = |at: &mut usize| -> Option<&str> {
+        if !eat(at, b'"') {
+            return None;
+        }
+        let start = *at;
+        while let Some(&c) = b.get(*at) {
+            match c {
+                b'"' => {
+                    *at += 1;
+                    return Some(&text[start..*at - 1]);
+                }
+                b'\\' => return None,
+                _ => *at += 1,
+            }
+        }
+        None
+    };
+    let mut seats = Vec::new();
+    if !eat(&mut at, b'[') {
+        return None;
+    }
+    if eat(&mut at, b']') {
+        skip(&mut at);
+        return (at == b.len()).then_some(seats);
+    }
+    loop {
+        if !eat(&mut at, b'[') {
+            return None;
+        }
+        let id = int(&mut at)?;
+        eat(&mut at, b',').then_some(())?;
+        let x = int(&mut at)?;
+        eat(&mut at, b',').then_some(())?;
+        let category = string(&mut at)?;
+        eat(&mut at, b',').then_some(())?;
+        let label = string(&mut at)?;
+        eat(&mut at, b']').then_some(())?;
+        seats.push(seat(id, x, category, label));
+        if eat(&mut at, b']') {
+            break;
+        }
+        eat(&mut at, b',').then_some(())?;
+    }
+    skip(&mut at);
+    (at == b.len()).then_some(seats)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,10 +302,119 @@ mod tests {
         conn.execute_batch(
             "CREATE TABLE seats (id INTEGER PRIMARY KEY, venue_id INTEGER, label TEXT,
                  category TEXT, grid_x INTEGER, grid_y INTEGER);
+             CREATE TABLE seat_rows (venue_id INTEGER, line INTEGER, seats TEXT,
+                 PRIMARY KEY (venue_id, line)) WITHOUT ROWID;
              INSERT INTO seats VALUES (1, 1, 'A-2', 'S', 4, 0), (2, 1, 'A-1', 'S', 2, 0),
                  (3, 1, 'B-1', 'P', 2, 1), (4, 2, 'A-1', 'X', 0, 0);",
         )
         .unwrap();
+        write_rows(conn, 1).unwrap();
+        write_rows(conn, 2).unwrap();
+    }
+
+    #[test]
+    fn a_row_reads_the_same_with_or_without_the_json_parser() {
+        let text = r#"[[7,0,"S","FLR-A-1"],[8,2,"P","FLR-A-2"],[-9,10,"S","B-12-100"]]"#;
+        let mut tuple = |i: i64, x: i64, c: &str, l: &str| (i, x, c.to_string(), l.to_string());
+        let fast = plain_row(text, &mut tuple).unwrap();
+        let json: Vec<(i64, i64, String, String)> = serde_json::from_str(text).unwrap();
+        assert_eq!(fast, json);
+        assert_eq!(plain_row(" [ ] ", &mut tuple).unwrap().len(), 0);
+        // What it does not read is left to serde_json: escapes, other shapes, trailing text,
+        // numbers out of range.
+        for other in [
+            r#"[[1,0,"S","A\u002d1"]]"#,
+            r#"[[1,0,"S"]]"#,
+            r#"[[1,0,"S","A-1"]] x"#,
+            r#"[[99999999999999999999,0,"S","A-1"]]"#,
+            r#"{"a":1}"#,
+            "[",
+        ] {
+            assert!(plain_row(other, &mut tuple).is_none(), "{other}");
+        }
+        let escaped = parse_row(r#"[[1,0,"S","A\u002d1"]]"#).unwrap();
+        assert_eq!(&*escaped[0].label, "A-1");
+        assert!(matches!(
+            parse_row("not json"),
+            Err(crate::error::Error::Corrupt(_))
+        ));
+    }
+
+    /// Every line of every venue, as `seat_rows` has it and as `seats` has it.
+    fn rows_both_ways(conn: &Connection) -> (Vec<Vec<IndexedSeat>>, Vec<Vec<IndexedSeat>>) {
+        let lines: Vec<(i64, i64)> = conn
+            .prepare("SELECT DISTINCT venue_id, grid_y FROM seats ORDER BY 1, 2")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let mut index = SeatIndex::default();
+        let mut plain = conn
+            .prepare(
+                "SELECT id, label, category, grid_x FROM seats
+                 WHERE venue_id = ?1 AND grid_y = ?2 ORDER BY grid_x",
+            )
+            .unwrap();
+        lines
+            .iter()
+            .map(|&(venue, line)| {
+                let ours = index.row(conn, venue, line).unwrap().to_vec();
+                let theirs = plain
+                    .query_map(params![venue, line], |r| {
+                        Ok(IndexedSeat {
+                            id: r.get(0)?,
+                            label: r.get::<_, String>(1)?.into(),
+                            category: r.get::<_, String>(2)?.into(),
+                            x: r.get(3)?,
+                        })
+                    })
+                    .unwrap()
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .unwrap();
+                (ours, theirs)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn the_rows_written_with_a_venue_are_its_seats() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = crate::Store::open(
+            dir.path().join("b.db"),
+            std::sync::Arc::new(crate::clock::SystemClock),
+        )
+        .unwrap();
+        store.seed_demo_if_empty().unwrap();
+        let (ours, theirs) = rows_both_ways(store.conn());
+        assert_eq!(ours.iter().map(Vec::len).sum::<usize>(), 100 + 842 + 10_480);
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn an_older_database_gets_its_rows_when_it_is_upgraded() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::schema::migrate(&mut conn, 11).unwrap();
+        // A venue as version 11 wrote it: its seats, no rows.
+        let layout = crate::catalog::parse_layout(crate::catalog::DEMO_VENUES[1].1).unwrap();
+        conn.execute(
+            "INSERT INTO venues (id, slug, name, city, timezone, layout, capacity)
+             VALUES (1, 'hall', 'Hall', 'Town', 'UTC', '', ?1)",
+            [layout.seats.len() as i64],
+        )
+        .unwrap();
+        for s in &layout.seats {
+            conn.execute(
+                "INSERT INTO seats (venue_id, label, section, row_label, number, category, grid_x, grid_y)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![s.label, s.section, s.row, s.number, s.category, s.x, s.y],
+            )
+            .unwrap();
+        }
+        crate::store::schema::migrate(&mut conn, 12).unwrap();
+        let (ours, theirs) = rows_both_ways(&conn);
+        assert_eq!(ours.iter().map(Vec::len).sum::<usize>(), 842);
+        assert_eq!(ours, theirs);
     }
 
     #[test]
@@ -214,8 +433,9 @@ mod tests {
         assert_eq!(row.iter().map(|s| s.id).collect::<Vec<_>>(), [2, 1]);
         // One copy of a category per row read.
         assert!(Arc::ptr_eq(&row[0].category, &row[1].category));
-        // Kept: read again from memory even after the table is gone.
-        conn.execute_batch("DROP TABLE seats").unwrap();
+        // Kept: read again from memory even after the tables are gone.
+        conn.execute_batch("DROP TABLE seats; DROP TABLE seat_rows")
+            .unwrap();
         assert_eq!(index.find(&conn, 1, "A-2").unwrap().unwrap().1.id, 1);
         assert_eq!(index.row(&conn, 1, 0).unwrap().len(), 2);
         // A row never read is not there to be found.
