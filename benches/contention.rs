@@ -149,6 +149,11 @@ fn worker(args: &[String]) {
             .unwrap();
             // The same checkpoint arrangement as the store's connection.
             boxoffice::store::checkpoint_in_background(&mut conn, &db).unwrap();
+            // Statements prepared once, as the store keeps its own: the limit is SQLite's
+            // work, not the parsing of SQL text on every call.
+            let run = |sql: &str| {
+                conn.prepare_cached(sql).unwrap().execute([]).unwrap();
+            };
             window.0 = epoch_us();
             let extra = match mode {
                 "bare-pay-cash" => 2,
@@ -159,33 +164,33 @@ fn worker(args: &[String]) {
                 let (row, n) = pair(w, i, procs, contended);
                 let seat = ((row - 1) * PER_ROW + n) as i64;
                 let t = Instant::now();
-                conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                run("BEGIN IMMEDIATE");
                 let changed = conn
-                    .execute(
+                    .prepare_cached(
                         "UPDATE bare_seats SET taken = 1 WHERE id IN (?1, ?2) AND taken = 0",
-                        [seat, seat + 1],
                     )
+                    .unwrap()
+                    .execute([seat, seat + 1])
                     .unwrap();
-                if changed == 2 {
-                    conn.execute(
-                        "INSERT INTO bare_holds (seat, at) VALUES (?1, ?2)",
-                        [seat, i as i64],
-                    )
-                    .unwrap();
-                    conn.execute_batch("COMMIT").unwrap();
-                    for _ in 0..extra {
-                        conn.execute_batch("PRAGMA synchronous=FULL; BEGIN IMMEDIATE")
-                            .unwrap();
-                        conn.execute(
-                            "INSERT INTO bare_holds (seat, at) VALUES (?1, ?2)",
-                            [seat, -1],
-                        )
+                let insert = |at: i64| {
+                    conn.prepare_cached("INSERT INTO bare_holds (seat, at) VALUES (?1, ?2)")
+                        .unwrap()
+                        .execute([seat, at])
                         .unwrap();
-                        conn.execute_batch("COMMIT; PRAGMA synchronous=NORMAL")
-                            .unwrap();
+                };
+                if changed == 2 {
+                    insert(i as i64);
+                    run("COMMIT");
+                    for _ in 0..extra {
+                        // As the store's durable writes: the setting changed around them.
+                        conn.execute_batch("PRAGMA synchronous = FULL").unwrap();
+                        run("BEGIN IMMEDIATE");
+                        insert(-1);
+                        run("COMMIT");
+                        conn.execute_batch("PRAGMA synchronous = NORMAL").unwrap();
                     }
                 } else {
-                    conn.execute_batch("ROLLBACK").unwrap();
+                    run("ROLLBACK");
                     refused += 1;
                 }
                 lat.push(t.elapsed().as_micros() as u64);
