@@ -449,24 +449,40 @@ pub(crate) struct ConcertRules {
     pub offer_minutes: i64,
     pub ticket_limit: i64,
     pub status: String,
+    /// The price of each seat category, in cents.
+    pub prices: Vec<(String, i64)>,
 }
 
+/// A concert's rules and prices, in one statement (a hold needs both, and each statement is
+/// a visit to the statement cache).
 pub(crate) fn concert_rules(tx: &rusqlite::Connection, concert_id: i64) -> Result<ConcertRules> {
-    tx.prepare_cached("SELECT venue_id, on_sale_at, hold_minutes, offer_minutes, ticket_limit, status, currency FROM concerts WHERE id = ?1")?.query_row([concert_id],
-        |r| {
-            Ok(ConcertRules {
-                venue_id: r.get(0)?,
-                on_sale_at: r.get(1)?,
-                hold_minutes: r.get(2)?,
-                offer_minutes: r.get(3)?,
-                ticket_limit: r.get(4)?,
-                status: r.get(5)?,
-                currency: r.get(6)?,
-            })
-        },
-    )
-    .optional()?
-    .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))
+    let mut st = tx.prepare_cached(
+        "SELECT co.venue_id, co.on_sale_at, co.hold_minutes, co.offer_minutes, co.ticket_limit,
+                co.status, co.currency, p.category, p.price_cents
+         FROM concerts co LEFT JOIN prices p ON p.concert_id = co.id WHERE co.id = ?1",
+    )?;
+    let mut rows = st.query([concert_id])?;
+    let Some(r) = rows.next()? else {
+        return Err(Error::ConcertNotFound(concert_id.to_string()));
+    };
+    let mut rules = ConcertRules {
+        venue_id: r.get(0)?,
+        on_sale_at: r.get(1)?,
+        hold_minutes: r.get(2)?,
+        offer_minutes: r.get(3)?,
+        ticket_limit: r.get(4)?,
+        status: r.get(5)?,
+        currency: r.get(6)?,
+        prices: Vec::new(),
+    };
+    let mut row = Some(r);
+    while let Some(r) = row {
+        if let Some(category) = r.get::<_, Option<String>>(7)? {
+            rules.prices.push((category, r.get(8)?));
+        }
+        row = rows.next()?;
+    }
+    Ok(rules)
 }
 
 /// The seats a hold names: ids, labels and prices, and grid positions `(id, line, column)`.
@@ -475,38 +491,30 @@ struct Resolved {
     positions: Vec<(i64, i64, i64)>,
 }
 
-/// Looks up the labels asked for in the connection's [`SeatIndex`] and their prices (once per
-/// category) in the transaction; every unknown label (or one without a price) is named.
+/// Looks up the labels asked for in the connection's [`SeatIndex`] and their prices (from the
+/// concert's rules, read in the transaction); every unknown label (or one without a price) is
+/// named.
 fn resolve_seats(
     tx: &rusqlite::Connection,
     index: &mut SeatIndex,
-    concert_id: i64,
-    venue_id: i64,
+    rules: &ConcertRules,
     wanted: &[String],
 ) -> Result<Resolved> {
-    let mut price_of = tx
-        .prepare_cached("SELECT price_cents FROM prices WHERE concert_id = ?1 AND category = ?2")?;
-    let mut prices: Vec<(std::sync::Arc<str>, Option<i64>)> = Vec::new();
     let mut out = Resolved {
         seats: Vec::with_capacity(wanted.len()),
         positions: Vec::with_capacity(wanted.len()),
     };
     let mut unknown = Vec::new();
     for l in wanted {
-        let Some((line, seat)) = index.find(tx, venue_id, l)? else {
+        let Some((line, seat)) = index.find(tx, rules.venue_id, l)? else {
             unknown.push(l.clone());
             continue;
         };
-        let price = match prices.iter().find(|p| p.0 == seat.category) {
-            Some(p) => p.1,
-            None => {
-                let p = price_of
-                    .query_row(params![concert_id, &*seat.category], |r| r.get(0))
-                    .optional()?;
-                prices.push((seat.category, p));
-                p
-            }
-        };
+        let price = rules
+            .prices
+            .iter()
+            .find(|p| *p.0 == *seat.category)
+            .map(|p| p.1);
         match price {
             Some(price) => {
                 out.seats.push((seat.id, l.clone(), price));
@@ -1403,9 +1411,7 @@ impl Store {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
             }
             let Resolved { seats, positions } = match &selection {
-                Selection::Seats(..) => {
-                    resolve_seats(tx, &mut index, concert_id, c.venue_id, &wanted)?
-                }
+                Selection::Seats(..) => resolve_seats(tx, &mut index, &c, &wanted)?,
                 Selection::Best(_) => Resolved {
                     seats: Vec::new(),
                     positions: Vec::new(),

@@ -232,7 +232,15 @@ impl Store {
         struct Open<'a>(&'a Connection);
         impl Drop for Open<'_> {
             fn drop(&mut self) {
-                if !self.0.is_autocommit() {
+                if self.0.is_autocommit() {
+                    return;
+                }
+                // From the statement cache too: in an on-sale rush most holds end here.
+                let cached = self
+                    .0
+                    .prepare_cached("ROLLBACK")
+                    .and_then(|mut rollback| rollback.execute([]));
+                if cached.is_err() {
                     let _ = self.0.execute_batch("ROLLBACK");
                 }
             }

@@ -93,7 +93,22 @@ impl SeatIndex {
         drop(rows);
         seats.sort_by_key(|s| s.x);
         let row: Arc<[IndexedSeat]> = seats.into();
-        let labels = self.labels.entry(venue_id).or_default();
+        let labels = match self.labels.entry(venue_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                // Room for every seat of the hall at once: growing the map row by row
+                // rehashed it a dozen times for an arena.
+                let capacity: i64 = conn
+                    .prepare_cached("SELECT capacity FROM venues WHERE id = ?1")?
+                    .query_row([venue_id], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(0);
+                e.insert(FnvMap::with_capacity_and_hasher(
+                    capacity.clamp(0, 1 << 20) as usize,
+                    Default::default(),
+                ))
+            }
+        };
         for (i, s) in row.iter().enumerate() {
             labels.insert(s.label.clone(), (line, i));
         }
@@ -304,6 +319,8 @@ mod tests {
                  category TEXT, grid_x INTEGER, grid_y INTEGER);
              CREATE TABLE seat_rows (venue_id INTEGER, line INTEGER, seats TEXT,
                  PRIMARY KEY (venue_id, line)) WITHOUT ROWID;
+             CREATE TABLE venues (id INTEGER PRIMARY KEY, capacity INTEGER);
+             INSERT INTO venues VALUES (1, 3), (2, 1);
              INSERT INTO seats VALUES (1, 1, 'A-2', 'S', 4, 0), (2, 1, 'A-1', 'S', 2, 0),
                  (3, 1, 'B-1', 'P', 2, 1), (4, 2, 'A-1', 'X', 0, 0);",
         )
