@@ -282,7 +282,7 @@ fn reset(db: &Path) {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .unwrap();
     conn.execute_batch(
-        "UPDATE claims SET active = 0 WHERE active = 1;
+        "DELETE FROM claims;
          UPDATE holds SET state = 'released' WHERE state = 'live';
          UPDATE bare_seats SET taken = 0 WHERE taken = 1;",
     )
@@ -293,7 +293,7 @@ fn check_no_double_claims(db: &Path) {
     let conn = Connection::open(db).unwrap();
     let doubles: i64 = conn
         .query_row(
-            "SELECT count(*) FROM (SELECT 1 FROM claims WHERE active = 1 GROUP BY concert_id, seat_id HAVING count(*) > 1)",
+            "SELECT count(*) FROM (SELECT 1 FROM claims GROUP BY concert_id, seat_id HAVING count(*) > 1)",
             [],
             |r| r.get(0),
         )

@@ -234,6 +234,15 @@ pub(crate) fn insert_booking(
     ))
 }
 
+/// The claims of the hold bound as `?1`, as a condition on `claims`: the seats the hold lists
+/// (`holds.seats`), where the hold still claims them. One lookup by key per seat.
+macro_rules! hold_claims {
+    () => {
+        "hold_id = ?1 AND (concert_id, seat_id) IN \
+         (SELECT h.concert_id, j.value ->> 0 FROM holds h, json_each(h.seats) j WHERE h.id = ?1)"
+    };
+}
+
 /// Ends a hold as `state` (`expired`, `released`, `declined`), if it is still in state `from`
 /// when one is given: the seats it claims are free again (claims already part of a booking
 /// stay). The one way a hold ends; what follows (an offer moving on, the waiting list) is the
@@ -249,8 +258,12 @@ pub(crate) fn end_hold(
         "UPDATE holds SET state = ?2, ended_at = ?3 WHERE id = ?1 AND (?4 IS NULL OR state = ?4)",
     )?
     .execute(params![hold_id, state, ts(now), from])?;
-    tx.prepare_cached("UPDATE claims SET active = 0 WHERE hold_id = ?1 AND booking_id IS NULL")?
-        .execute([hold_id])?;
+    tx.prepare_cached(concat!(
+        "DELETE FROM claims WHERE ",
+        hold_claims!(),
+        " AND booking_id IS NULL"
+    ))?
+    .execute([hold_id])?;
     Ok(())
 }
 
@@ -334,16 +347,18 @@ pub(crate) struct ClaimedSeat {
     pub price_cents: i64,
 }
 
-/// The seats a hold or a booking claims (or claimed), in layout order.
+/// The seats a hold or a booking claims (or claimed: as the hold lists them), in layout order.
 pub(crate) fn claimed_seats(
     conn: &rusqlite::Connection,
     of: ClaimsOf<'_>,
 ) -> Result<Vec<ClaimedSeat>> {
     macro_rules! sql {
-        ($by:literal) => {
+        ($from:literal, $by:literal) => {
             concat!(
-                "SELECT s.label, s.category, coalesce(k.name, s.category), cl.price_cents FROM claims cl
-                 JOIN seats s ON s.id = cl.seat_id
+                "SELECT s.label, s.category, coalesce(k.name, s.category), j.value ->> 1 FROM ",
+                $from,
+                " CROSS JOIN json_each(h.seats) j
+                 CROSS JOIN seats s ON s.id = j.value ->> 0
                  LEFT JOIN categories k ON k.venue_id = s.venue_id AND k.code = s.category
                  WHERE ",
                 $by,
@@ -361,11 +376,11 @@ pub(crate) fn claimed_seats(
     };
     let rows = match of {
         ClaimsOf::Hold(id) => conn
-            .prepare_cached(sql!("cl.hold_id"))?
+            .prepare_cached(sql!("holds h", "h.id"))?
             .query_map([id], map)?
             .collect::<rusqlite::Result<_>>()?,
         ClaimsOf::Booking(id) => conn
-            .prepare_cached(sql!("cl.booking_id"))?
+            .prepare_cached(sql!("bookings b JOIN holds h ON h.id = b.hold_id", "b.id"))?
             .query_map([id], map)?
             .collect::<rusqlite::Result<_>>()?,
     };
@@ -623,7 +638,9 @@ pub(crate) fn person_holds(
         ($column:literal) => {
             concat!(
                 "SELECT id, kind, state, created_at,
-                     (SELECT count(*) FROM claims cl WHERE cl.hold_id = h.id AND cl.active = 1)
+                     (SELECT count(*) FROM json_each(h.seats) j CROSS JOIN claims cl
+                        ON cl.concert_id = h.concert_id AND cl.seat_id = j.value ->> 0
+                       AND cl.hold_id = h.id)
                  FROM holds h WHERE ",
                 $column,
                 " = ?1 AND concert_id = ?2 AND kind != 'pool'"
@@ -687,7 +704,7 @@ fn replace_earlier_hold(
 }
 
 /// Refuses seats claimed by someone else, naming them (and saying when they are kept for the
-/// waiting list). Only asks about the seats `claimed` says have an active claim. A claim the
+/// waiting list). Only asks about the seats `claimed` says have a claim. A claim the
 /// seat-status rule calls free (its hold ran out; the sweep ends it) or the person's own live
 /// hold on the concert (it is replaced) does not count, so this can run before the hold
 /// writes anything: in an on-sale rush most attempts end here, costing one pass of the claim
@@ -709,7 +726,7 @@ fn refuse_claimed(
         format!(
             "SELECT {SEAT_STATUS_SQL}, h.kind = 'sale' AND h.state = 'live', h.email, h.phone
              FROM claims cl JOIN holds h ON h.id = cl.hold_id
-             WHERE cl.concert_id = :concert AND cl.seat_id = :seat AND cl.active = 1"
+             WHERE cl.concert_id = :concert AND cl.seat_id = :seat"
         )
     });
     let mut st = tx.prepare_cached(&SQL)?;
@@ -757,9 +774,9 @@ fn refuse_claimed(
 /// Which seats the fairness geometry counts as free.
 #[derive(Clone)]
 pub(crate) enum FreeRule {
-    /// No active claim (inside a write transaction, after expired holds were swept).
+    /// No claim (inside a write transaction, after expired holds were swept).
     NoClaim,
-    /// No active claim, or a hold whose time is up at this instant (for reads).
+    /// No claim, or a hold whose time is up at this instant (for reads).
     NoClaimOrExpired(i64),
     /// Only the seats kept for the waiting list by this pool hold.
     Pool(String),
@@ -799,7 +816,7 @@ pub(crate) fn load_geometry(
         format!(
             "SELECT s.id, s.label, s.category, p.price_cents, s.grid_x, s.grid_y, {FREEDOM}
              FROM seats s JOIN prices p ON p.concert_id = :concert AND p.category = s.category
-             LEFT JOIN claims cl ON cl.concert_id = :concert AND cl.seat_id = s.id AND cl.active = 1
+             LEFT JOIN claims cl ON cl.concert_id = :concert AND cl.seat_id = s.id
              WHERE s.venue_id = :venue",
             FREEDOM = *FREEDOM
         )
@@ -890,10 +907,9 @@ fn gap_window(
         }
     };
     if let FreeRule::NoClaim = rule {
-        // Every active claim makes its seat taken: the claim index alone answers.
+        // Every claim makes its seat taken: the claims' own key answers.
         let mut st = conn.prepare_cached(
-            "SELECT seat_id FROM claims INDEXED BY one_claim_per_seat
-             WHERE concert_id = ?1 AND seat_id BETWEEN ?2 AND ?3 AND active = 1",
+            "SELECT seat_id FROM claims WHERE concert_id = ?1 AND seat_id BETWEEN ?2 AND ?3",
         )?;
         for id in st.query_map(params![concert_id, lo, hi], |r| r.get::<_, i64>(0))? {
             mark(id?, false);
@@ -903,7 +919,7 @@ fn gap_window(
     static CLAIMS: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT cl.seat_id, {FREEDOM} FROM claims cl
-             WHERE cl.concert_id = :concert AND cl.seat_id BETWEEN :lo AND :hi AND cl.active = 1",
+             WHERE cl.concert_id = :concert AND cl.seat_id BETWEEN :lo AND :hi",
             FREEDOM = *FREEDOM
         )
     });
@@ -1124,8 +1140,9 @@ fn insert_hold_as(
     gap_override: bool,
     seats: &[(i64, String, i64)],
 ) -> Result<String> {
-    let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, email, name, phone, created_at, expires_at, state, kind, gap_override)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'live', ?8, ?9)")?;
+    let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, email, name, phone, created_at, expires_at, state, kind, gap_override, seats)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'live', ?8, ?9, ?10)")?;
+    let listed = seat_list(seats.iter().map(|s| (s.0, s.2)));
     let hold_id = with_new_hold_id(ids, |id| {
         st.execute(params![
             id,
@@ -1136,7 +1153,8 @@ fn insert_hold_as(
             ts(now),
             ts(expires_at),
             kind,
-            gap_override
+            gap_override,
+            listed
         ])
     })?;
     drop(st);
@@ -1171,6 +1189,39 @@ fn insert_hold_as(
     Ok(hold_id)
 }
 
+/// A hold's seats as `holds.seats` keeps them: `[[seat id, price in cents], ...]`.
+pub(crate) fn seat_list(seats: impl Iterator<Item = (i64, i64)>) -> String {
+    // Digits by hand: the formatting machinery cost more than the hold's INSERT binding them.
+    fn push_int(out: &mut String, n: i64) {
+        if n < 0 {
+            out.push('-');
+        }
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend(digits[i..].iter().map(|d| char::from(*d)));
+    }
+    let mut out = String::with_capacity(32);
+    out.push('[');
+    for (i, (id, cents)) in seats.enumerate() {
+        out.push_str(if i > 0 { ",[" } else { "[" });
+        push_int(&mut out, id);
+        out.push(',');
+        push_int(&mut out, cents);
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
 /// What newly inserted claims are, for the concert's counts.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NewClaims {
@@ -1182,7 +1233,7 @@ pub(crate) enum NewClaims {
     Booked,
 }
 
-/// Adds newly inserted active claims to the concert's counts (`concerts.claimed`, `booked`
+/// Adds newly inserted claims to the concert's counts (`concerts.claimed`, `booked`
 /// and `reserved`, which listings and "has free seats" read). Every `INSERT INTO claims` calls
 /// it once with the number of rows it inserted; later changes (release, booking, deletion) are
 /// counted by triggers. (A trigger per inserted row cost more than the row.)
@@ -1224,7 +1275,7 @@ pub(crate) fn cancel_booking_tx(
         .into_iter()
         .map(|s| s.label)
         .collect();
-    tx.prepare_cached("UPDATE claims SET active = 0 WHERE booking_id = ?1")?
+    tx.prepare_cached("DELETE FROM claims WHERE booking_id = ?1")?
         .execute([id])?;
     let concert_id: i64 = tx
         .prepare_cached("SELECT concert_id FROM bookings WHERE id = ?1")?
@@ -1278,7 +1329,7 @@ impl Store {
              FROM concerts co
              JOIN seats s ON s.venue_id = co.venue_id
              JOIN prices p ON p.concert_id = co.id AND p.category = s.category
-             LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id AND cl.active = 1
+             LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id
              WHERE co.id = :id ORDER BY s.grid_y, s.grid_x"
         );
         let mut st = self.conn().prepare_cached(&sql)?;
@@ -1570,10 +1621,15 @@ impl Store {
         let (key, amount, currency, h) = self.write_durable(|tx, now| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
-            let (amount, currency): (i64, String) = tx.prepare_cached("SELECT coalesce(sum(cl.price_cents), 0), co.currency FROM claims cl JOIN concerts co ON co.id = cl.concert_id
-                 WHERE cl.hold_id = ?1 AND cl.active = 1")?.query_row([&h.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let amount: i64 = tx
+                .prepare_cached(concat!(
+                    "SELECT coalesce(sum(price_cents), 0) FROM claims WHERE ",
+                    hold_claims!()
+                ))?
+                .query_row([&h.id], |r| r.get(0))?;
+            let currency: String = tx
+                .prepare_cached("SELECT currency FROM concerts WHERE id = ?1")?
+                .query_row([h.concert_id], |r| r.get(0))?;
             if let Tender::Cash { tendered_cents } = tender
                 && *tendered_cents < amount
             {
@@ -1590,8 +1646,8 @@ impl Store {
                  VALUES ('charge', ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)")?.execute(params![key, h.id, processor.name(), amount, currency, ts(now)],
             )?;
             tx.prepare_cached("UPDATE holds SET state = 'paying' WHERE id = ?1")?.execute([&h.id])?;
-            tx.prepare_cached("UPDATE claims SET expires_at = NULL WHERE hold_id = ?1 AND active = 1")?.execute([&h.id],
-            )?;
+            tx.prepare_cached(concat!("UPDATE claims SET expires_at = NULL WHERE ", hold_claims!()))?
+                .execute([&h.id])?;
             Ok((key, amount, currency, h))
         })?;
         crate::failpoint::hit("pay:after-record");
@@ -1639,8 +1695,8 @@ impl Store {
                 .max(ts(now + Duration::minutes(1)));
             tx.prepare_cached("UPDATE holds SET state = 'live', expires_at = ?2 WHERE id = ?1 AND state = 'paying'")?.execute(params![hold_id, expires],
             )?;
-            tx.prepare_cached("UPDATE claims SET expires_at = ?2 WHERE hold_id = ?1 AND active = 1")?.execute(params![hold_id, expires],
-            )?;
+            tx.prepare_cached(concat!("UPDATE claims SET expires_at = ?2 WHERE ", hold_claims!()))?
+                .execute(params![hold_id, expires])?;
             Ok(())
         })
     }
@@ -1675,8 +1731,11 @@ impl Store {
                     )?;
                     tx.prepare_cached("UPDATE holds SET state = 'paid', ended_at = ?2 WHERE id = ?1")?.execute(params![h.id, ts(now)],
                     )?;
-                    tx.prepare_cached("UPDATE claims SET booking_id = ?2, expires_at = NULL, reserved = 0 WHERE hold_id = ?1 AND active = 1")?.execute(params![h.id, booking_id],
-                    )?;
+                    tx.prepare_cached(concat!(
+                        "UPDATE claims SET booking_id = ?2, expires_at = NULL, reserved = 0 WHERE ",
+                        hold_claims!()
+                    ))?
+                    .execute(params![h.id, booking_id])?;
                     if h.kind == "offer" {
                         crate::waitlist::end_offer(tx, &h.id, "booked", now)?;
                     }
@@ -2113,6 +2172,19 @@ mod tests {
             .unwrap();
         assert_eq!(id, "HZZZZ222222");
         assert_eq!(store.hold(&first.hold_id).unwrap().seats, ["A-1-1"]);
+    }
+
+    #[test]
+    fn a_seat_list_is_the_json_the_store_reads() {
+        let list = seat_list([(7, 4500), (1_234_567, 0), (-3, 99)].into_iter());
+        assert_eq!(list, "[[7,4500],[1234567,0],[-3,99]]");
+        let parsed: Vec<(i64, i64)> = serde_json::from_str(&list).unwrap();
+        assert_eq!(parsed, [(7, 4500), (1_234_567, 0), (-3, 99)]);
+        assert_eq!(seat_list(std::iter::empty()), "[]");
+        assert_eq!(
+            seat_list([(i64::MIN + 1, i64::MAX)].into_iter()),
+            format!("[[{},{}]]", i64::MIN + 1, i64::MAX)
+        );
     }
 
     #[test]

@@ -630,13 +630,14 @@ fn seed_sales(
                 phone: None,
             })?;
             let customer_id = crate::booking::record_customer(tx, who.clone())?;
+            let listed = crate::booking::seat_list(seats[i..end].iter().copied());
             let hold_id = crate::booking::with_new_hold_id(
                 &mut || crate::booking::new_hold_id(now),
                 |id| {
                     tx.prepare_cached(
-                        "INSERT INTO holds (id, concert_id, email, name, created_at, expires_at, state, ended_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'paid', ?5)",
+                        "INSERT INTO holds (id, concert_id, email, name, created_at, expires_at, state, ended_at, seats) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'paid', ?5, ?6)",
                     )?
-                    .execute(params![id, concert_id, who.email, who.name, ts(now)])
+                    .execute(params![id, concert_id, who.email, who.name, ts(now), listed])
                 },
             )?;
             let total: i64 = seats[i..end].iter().map(|s| s.1).sum();
@@ -649,7 +650,7 @@ fn seed_sales(
             )?;
             for (seat_id, price) in &seats[i..end] {
                 tx.execute(
-                    "INSERT INTO claims (concert_id, seat_id, hold_id, booking_id, price_cents, expires_at, active) VALUES (?1, ?2, ?3, ?4, ?5, NULL, 1)",
+                    "INSERT INTO claims (concert_id, seat_id, hold_id, booking_id, price_cents, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
                     params![concert_id, seat_id, hold_id, booking_id, price],
                 )?;
             }

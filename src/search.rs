@@ -142,12 +142,15 @@ fn tokenize(input: &str) -> Vec<String> {
 
 /// The claims of concert `c` whose hold's time ran out without the hold being swept yet: the
 /// seat-status rule calls those seats free, though the concert's counts still count them. Found
-/// from the live holds' expiry index (a handful at most), never from the concert's claims.
+/// from the live holds' expiry index (a handful at most) and the seats each lists, never from
+/// the concert's claims.
 macro_rules! run_out_claims {
     () => {
-        "FROM holds h CROSS JOIN claims cl ON cl.hold_id = h.id
+        "FROM holds h CROSS JOIN json_each(h.seats) j
+         CROSS JOIN claims cl ON cl.concert_id = h.concert_id AND cl.seat_id = j.value ->> 0
+           AND cl.hold_id = h.id
          WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id
-           AND cl.active = 1 AND cl.booking_id IS NULL AND cl.expires_at <= :now"
+           AND cl.booking_id IS NULL AND cl.expires_at <= :now"
     };
 }
 

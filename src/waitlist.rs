@@ -21,6 +21,9 @@ use rusqlite::{OptionalExtension, params};
 /// this placeholder address, so the unique index guards them like any other claim.
 const POOL_OWNER: &str = "waiting-list@boxoffice.invalid";
 
+/// Gives back every seat the pool `?1` keeps (found through the index of kept claims).
+const KEPT_BY_POOL_DELETE: &str = "DELETE FROM claims WHERE hold_id = ?1 AND reserved = 1";
+
 fn pool_id(concert_id: i64) -> String {
     format!("POOL-{concert_id}")
 }
@@ -113,8 +116,7 @@ pub(crate) fn seats_freed(
     let pool = pool_id(concert_id);
     if waiting.is_empty() {
         // Nobody waits: kept seats go back on sale.
-        tx.prepare_cached("DELETE FROM claims WHERE hold_id = ?1")?
-            .execute([&pool])?;
+        tx.prepare_cached(KEPT_BY_POOL_DELETE)?.execute([&pool])?;
         return Ok(());
     }
     let rules = concert_rules(tx, concert_id)?;
@@ -131,7 +133,7 @@ pub(crate) fn seats_freed(
              SELECT ?1, s.id, ?2, p.price_cents, NULL, 1 FROM seats s
              JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
              WHERE s.venue_id = ?3 {}
-               AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = ?1 AND cl.seat_id = s.id AND cl.active = 1)",
+               AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = ?1 AND cl.seat_id = s.id)",
             if any_category {
                 String::new()
             } else {
@@ -171,8 +173,11 @@ pub(crate) fn seats_freed(
                 )
             })
             .collect();
-        tx.prepare_cached("DELETE FROM claims WHERE hold_id = ?1 AND seat_id IN (SELECT value FROM json_each(?2))")?.execute(params![pool, json_ids(&pick.ids)],
-        )?;
+        tx.prepare_cached(
+            "DELETE FROM claims WHERE concert_id = ?3 AND seat_id IN (SELECT value FROM json_each(?2))
+             AND hold_id = ?1",
+        )?
+        .execute(params![pool, json_ids(&pick.ids), concert_id])?;
         let deadline = now + Duration::minutes(rules.offer_minutes);
         let hold_id = insert_hold(
             tx,
@@ -200,8 +205,7 @@ pub(crate) fn seats_freed(
         served += 1;
     }
     if served == waiting.len() {
-        tx.prepare_cached("DELETE FROM claims WHERE hold_id = ?1")?
-            .execute([&pool])?;
+        tx.prepare_cached(KEPT_BY_POOL_DELETE)?.execute([&pool])?;
     }
     Ok(())
 }
@@ -381,7 +385,7 @@ impl Store {
             let free: i64 = tx
                 .prepare_cached(&format!(
                     "SELECT count(*) FROM concerts co JOIN seats s ON s.venue_id = co.venue_id
-                     LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id AND cl.active = 1
+                     LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id
                      WHERE co.id = :id AND (:category IS NULL OR s.category = :category)
                        AND {SEAT_STATUS_SQL} = 'free'"
                 ))?

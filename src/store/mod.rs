@@ -18,8 +18,9 @@ pub use schema::SCHEMA_VERSION;
 /// How long a writer waits for another terminal's transaction before saying "busy".
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A seat's status for one concert, computed in one place. Expects the claim row as `cl`
-/// (LEFT JOINed, active claims only) and the current time as the named parameter `:now`.
+/// A seat's status for one concert, computed in one place. Expects the seat's claim row as
+/// `cl` (LEFT JOINed: every row of `claims` is a claim in force) and the current time as the
+/// named parameter `:now`.
 pub(crate) const SEAT_STATUS_SQL: &str = "CASE \
     WHEN cl.seat_id IS NULL THEN 'free' \
     WHEN cl.booking_id IS NOT NULL THEN 'booked' \

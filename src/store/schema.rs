@@ -456,6 +456,53 @@ const MIGRATIONS: &[&str] = &[
               ORDER BY venue_id, grid_y, grid_x)
         GROUP BY venue_id, grid_y;
     "#,
+    // 13: a claim is a seat taken, and nothing else. The claims table keeps only the claims in
+    // force, keyed by (concert, seat): one claim per seat is the table's own key, where it was
+    // a second b-tree written with every claim beside the table ordered by hold. A hold lists
+    // its seats and what they cost (`holds.seats`, JSON `[[seat, cents], ...]`), which is what
+    // a hold or a booking that has ended still shows; a hold's claims are found through it.
+    // The waiting list's pool, whose seats come and go, finds its claims through an index of
+    // the kept ones (which no customer's hold writes).
+    r#"
+    ALTER TABLE holds ADD COLUMN seats TEXT NOT NULL DEFAULT '[]';
+    UPDATE holds SET seats = (
+        SELECT json_group_array(json_array(seat_id, price_cents))
+        FROM (SELECT seat_id, price_cents FROM claims c WHERE c.hold_id = holds.id ORDER BY seat_id))
+    WHERE kind != 'pool' AND EXISTS (SELECT 1 FROM claims c WHERE c.hold_id = holds.id);
+    CREATE TABLE claims_v13 (
+        concert_id  INTEGER NOT NULL REFERENCES concerts(id),
+        seat_id     INTEGER NOT NULL REFERENCES seats(id),
+        hold_id     TEXT NOT NULL REFERENCES holds(id),
+        booking_id  INTEGER REFERENCES bookings(id),
+        price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+        expires_at  INTEGER,
+        reserved    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (concert_id, seat_id)
+    ) WITHOUT ROWID;
+    INSERT INTO claims_v13 (concert_id, seat_id, hold_id, booking_id, price_cents, expires_at, reserved)
+        SELECT concert_id, seat_id, hold_id, booking_id, price_cents, expires_at, reserved
+        FROM claims WHERE active = 1;
+    DROP TABLE claims;
+    ALTER TABLE claims_v13 RENAME TO claims;
+    CREATE INDEX claims_by_booking ON claims (booking_id) WHERE booking_id IS NOT NULL;
+    CREATE INDEX claims_kept ON claims (hold_id) WHERE reserved = 1;
+    CREATE TRIGGER claims_counts_update AFTER UPDATE OF booking_id, reserved ON claims
+        WHEN old.booking_id IS NOT new.booking_id OR old.reserved != new.reserved
+    BEGIN
+        UPDATE concerts SET
+            booked = booked + (new.booking_id IS NOT NULL) - (old.booking_id IS NOT NULL),
+            reserved = reserved + (new.booking_id IS NULL AND new.reserved = 1)
+                                - (old.booking_id IS NULL AND old.reserved = 1)
+        WHERE id = new.concert_id;
+    END;
+    CREATE TRIGGER claims_counts_delete AFTER DELETE ON claims BEGIN
+        UPDATE concerts SET
+            claimed = claimed - 1,
+            booked = booked - (old.booking_id IS NOT NULL),
+            reserved = reserved - (old.booking_id IS NULL AND old.reserved = 1)
+        WHERE id = old.concert_id;
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -501,6 +548,75 @@ fn migrate_steps(conn: &mut Connection, target: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_13_keeps_the_claims_in_force_and_each_hold_lists_its_seats() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, 12).unwrap();
+        conn.execute_batch(
+            "INSERT INTO venues (id, slug, name, city, timezone, layout, capacity)
+                 VALUES (1, 'v', 'V', 'C', 'UTC', '', 3);
+             INSERT INTO seats (id, venue_id, label, section, row_label, number, category, grid_x, grid_y)
+                 VALUES (1, 1, 'A-1', 'A', 'A', 1, 'S', 0, 0), (2, 1, 'A-2', 'A', 'A', 2, 'S', 1, 0),
+                        (3, 1, 'A-3', 'A', 'A', 3, 'S', 2, 0);
+             INSERT INTO concerts (id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at)
+                 VALUES (1, 'a', 't', 1, 0, 0, '2030-01-01', '20:00', 0);
+             INSERT INTO customers (id, email) VALUES (1, 'paid@example.com');
+             -- An expired hold of seats 1 and 2 (its claims no longer in force), then a booking
+             -- of seat 2 and a live hold of seat 3.
+             INSERT INTO holds (id, concert_id, email, created_at, expires_at, state)
+                 VALUES ('HOLD', 1, 'gone@example.com', 0, 300, 'expired'),
+                        ('PAID', 1, 'paid@example.com', 400, 700, 'paid'),
+                        ('LIVE', 1, 'live@example.com', 500, 800, 'live');
+             INSERT INTO bookings (id, code, concert_id, customer_id, hold_id, total_cents, currency, method, state, created_at)
+                 VALUES (1, 'BOOK01', 1, 1, 'PAID', 200, 'EUR', 'cash', 'confirmed', 450);
+             INSERT INTO claims (hold_id, seat_id, concert_id, booking_id, price_cents, expires_at, active)
+                 VALUES ('HOLD', 1, 1, NULL, 100, 300, 0), ('HOLD', 2, 1, NULL, 100, 300, 0),
+                        ('PAID', 2, 1, 1, 200, NULL, 1), ('LIVE', 3, 1, NULL, 150, 800, 1);
+             UPDATE concerts SET claimed = 2, booked = 1;",
+        )
+        .unwrap();
+        migrate(&mut conn, 13).unwrap();
+        let rows = |sql: &str| -> Vec<String> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        assert_eq!(
+            rows("SELECT id || ' ' || seats FROM holds ORDER BY id"),
+            ["HOLD [[1,100],[2,100]]", "LIVE [[3,150]]", "PAID [[2,200]]"]
+        );
+        assert_eq!(
+            rows("SELECT seat_id || ' ' || hold_id FROM claims ORDER BY seat_id"),
+            ["2 PAID", "3 LIVE"]
+        );
+        // One claim per seat is the table's key now.
+        let err = conn
+            .execute(
+                "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents) VALUES (1, 3, 'HOLD', 0)",
+                [],
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("UNIQUE"), "{err}");
+        // The counts follow what the claims do.
+        conn.execute_batch(
+            "DELETE FROM claims WHERE hold_id = 'LIVE';
+             UPDATE claims SET booking_id = NULL WHERE hold_id = 'PAID';",
+        )
+        .unwrap();
+        assert_eq!(
+            rows("SELECT claimed || ' ' || booked FROM concerts"),
+            ["1 0"]
+        );
+        let dangling: Option<String> = conn
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()
+            .unwrap();
+        assert_eq!(dangling, None);
+    }
 
     #[test]
     fn version_11_writes_each_holds_person_into_it_and_finds_them_by_email_and_phone() {

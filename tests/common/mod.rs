@@ -93,7 +93,7 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
     let mut v = Vec::new();
     let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     let doubles = count(
-        "SELECT count(*) FROM (SELECT 1 FROM claims WHERE active = 1 GROUP BY concert_id, seat_id HAVING count(*) > 1)",
+        "SELECT count(*) FROM (SELECT 1 FROM claims GROUP BY concert_id, seat_id HAVING count(*) > 1)",
     );
     if doubles > 0 {
         v.push(format!("{doubles} seats claimed twice"));
@@ -119,9 +119,9 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
         ));
     }
     let miscounted = count(
-        "SELECT count(*) FROM concerts c WHERE c.claimed != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1)
-            OR c.booked != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NOT NULL)
-            OR c.reserved != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.active = 1 AND cl.booking_id IS NULL AND cl.reserved = 1)",
+        "SELECT count(*) FROM concerts c WHERE c.claimed != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id)
+            OR c.booked != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.booking_id IS NOT NULL)
+            OR c.reserved != (SELECT count(*) FROM claims cl WHERE cl.concert_id = c.id AND cl.booking_id IS NULL AND cl.reserved = 1)",
     );
     if miscounted > 0 {
         v.push(format!(
@@ -132,7 +132,7 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
     // does so with its live hold.
     let expiry_apart = count(
         "SELECT count(*) FROM claims cl JOIN holds h ON h.id = cl.hold_id
-         WHERE cl.active = 1 AND cl.booking_id IS NULL AND cl.expires_at IS NOT NULL
+         WHERE cl.booking_id IS NULL AND cl.expires_at IS NOT NULL
            AND (h.state != 'live' OR h.expires_at != cl.expires_at)",
     );
     if expiry_apart > 0 {
@@ -140,12 +140,36 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
             "{expiry_apart} claims that run out at another time than their live hold"
         ));
     }
+    // A hold's claims are found through the seats it lists: every claim is of a listed seat,
+    // and a hold in force, or a confirmed booking, claims every seat it lists.
+    let unlisted = count(
+        "SELECT count(*) FROM claims cl JOIN holds h ON h.id = cl.hold_id
+         WHERE h.kind != 'pool'
+           AND NOT EXISTS (SELECT 1 FROM json_each(h.seats) j WHERE j.value ->> 0 = cl.seat_id)",
+    );
+    if unlisted > 0 {
+        v.push(format!(
+            "{unlisted} claims of seats their hold does not list"
+        ));
+    }
+    let unclaimed = count(
+        "SELECT count(*) FROM holds h CROSS JOIN json_each(h.seats) j
+         WHERE (h.state IN ('live', 'paying')
+                OR EXISTS (SELECT 1 FROM bookings b WHERE b.hold_id = h.id AND b.state = 'confirmed'))
+           AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = h.concert_id
+                             AND cl.seat_id = j.value ->> 0 AND cl.hold_id = h.id)",
+    );
+    if unclaimed > 0 {
+        v.push(format!(
+            "{unclaimed} seats listed by a hold in force or a confirmed booking but not claimed"
+        ));
+    }
     let pending = count("SELECT count(*) FROM payments WHERE state = 'pending'");
     if pending > 0 {
         v.push(format!("{pending} payments still pending"));
     }
     let booked_without_claims = count(
-        "SELECT count(*) FROM bookings b WHERE b.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.booking_id = b.id AND c.active = 1)",
+        "SELECT count(*) FROM bookings b WHERE b.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.booking_id = b.id)",
     );
     if booked_without_claims > 0 {
         v.push(format!(
