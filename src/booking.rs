@@ -719,56 +719,95 @@ fn refuse_claimed(
     person: &mut Option<Person>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if !seats.iter().any(|s| claimed(s.0)) {
+    let asked: Vec<i64> = seats
+        .iter()
+        .map(|s| s.0)
+        .filter(|id| claimed(*id))
+        .collect();
+    let (Some(&first), Some(&last)) = (asked.iter().min(), asked.iter().max()) else {
         return Ok(());
-    }
+    };
+    // The claims from the first to the last seat asked about in one pass (the seats of a
+    // selection are neighbours), with their status; bound by position (a named parameter
+    // costs a look-up): the status rule's `:now` becomes `?4`.
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {SEAT_STATUS_SQL}, h.kind = 'sale' AND h.state = 'live', h.email, h.phone
-             FROM claims cl JOIN holds h ON h.id = cl.hold_id
-             WHERE cl.concert_id = :concert AND cl.seat_id = :seat"
+            "SELECT cl.seat_id, {SEAT_STATUS_SQL}, cl.hold_id FROM claims cl
+             WHERE cl.concert_id = ?1 AND cl.seat_id BETWEEN ?2 AND ?3"
         )
+        .replace(":now", "?4")
     });
-    let mut st = tx.prepare_cached(&SQL)?;
+    let mut claims: Vec<SelectedClaim> = Vec::with_capacity(asked.len());
+    {
+        let mut st = tx.prepare_cached(&SQL)?;
+        let mut rows = st.query(params![concert_id, first, last, ts(now)])?;
+        while let Some(r) = rows.next()? {
+            let seat_id: i64 = r.get(0)?;
+            if asked.contains(&seat_id) {
+                claims.push(SelectedClaim {
+                    seat_id,
+                    status: r.get(1)?,
+                    hold_id: r.get(2)?,
+                });
+            }
+        }
+    }
     let mut taken = Vec::new();
     let mut reserved = 0;
-    for (seat_id, label, _) in seats.iter().filter(|s| claimed(s.0)) {
-        let params = named_params! { ":concert": concert_id, ":seat": seat_id, ":now": ts(now) };
-        let Some((status, live_sale, email, phone)) = st
-            .query_row(params, |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, bool>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .optional()?
-        else {
+    // The holds behind the claims, each asked about once: is it the person's live hold?
+    let mut theirs: Vec<(&str, bool)> = Vec::new();
+    for (seat_id, label, _) in seats {
+        let Some(claim) = claims.iter().find(|c| c.seat_id == *seat_id) else {
             continue;
         };
-        if status == "free" {
-            continue;
-        }
-        if live_sale {
-            if person.is_none() {
-                *person = Some(Person::of(tx, who)?);
+        match claim.status.as_str() {
+            "free" => continue,
+            "held" => {
+                let own = match theirs.iter().find(|t| t.0 == claim.hold_id) {
+                    Some(t) => t.1,
+                    None => {
+                        let (live_sale, email, phone): (bool, String, Option<String>) = tx
+                            .prepare_cached(
+                                "SELECT kind = 'sale' AND state = 'live', email, phone
+                                 FROM holds WHERE id = ?1",
+                            )?
+                            .query_row([&claim.hold_id], |r| {
+                                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                            })?;
+                        let own = live_sale && {
+                            if person.is_none() {
+                                *person = Some(Person::of(tx, who)?);
+                            }
+                            person
+                                .as_ref()
+                                .is_some_and(|p| p.owns(&email, phone.as_deref()))
+                        };
+                        theirs.push((&claim.hold_id, own));
+                        own
+                    }
+                };
+                if own {
+                    continue;
+                }
             }
-            if person
-                .as_ref()
-                .is_some_and(|p| p.owns(&email, phone.as_deref()))
-            {
-                continue;
-            }
+            _ => {}
         }
         taken.push(label.clone());
-        reserved += usize::from(status == "reserved");
+        reserved += usize::from(claim.status == "reserved");
     }
     match taken.len() {
         0 => Ok(()),
         n if reserved == n => Err(Error::ReservedForWaitlist(taken)),
         _ => Err(Error::SeatsTaken(taken)),
     }
+}
+
+/// A claim on one of the seats a hold names: the seat's status by the seat-status rule, and
+/// the hold that claims it.
+struct SelectedClaim {
+    seat_id: i64,
+    status: String,
+    hold_id: String,
 }
 
 /// Which seats the fairness geometry counts as free.
