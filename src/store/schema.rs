@@ -549,19 +549,44 @@ fn migrate_steps(conn: &mut Connection, target: i64) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// Venue 1 with seats A-1 to A-`seats` in one row, and concert 1 there.
+    fn hall(conn: &Connection, seats: i64) {
+        conn.execute(
+            "INSERT INTO venues (id, slug, name, city, timezone, layout, capacity)
+             VALUES (1, 'v', 'V', 'C', 'UTC', '', ?1)",
+            [seats],
+        )
+        .unwrap();
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             INSERT INTO seats (id, venue_id, label, section, row_label, number, category, grid_x, grid_y)
+             SELECT i, 1, 'A-' || i, 'A', 'A', i, 'S', i - 1, 0 FROM n",
+            [seats],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO concerts (id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at)
+             VALUES (1, 'a', 't', 1, 0, 0, '2030-01-01', '20:00', 0)",
+            [],
+        )
+        .unwrap();
+    }
+
+    fn assert_no_dangling_rows(conn: &Connection) {
+        let dangling: Option<String> = conn
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()
+            .unwrap();
+        assert_eq!(dangling, None);
+    }
+
     #[test]
     fn version_13_keeps_the_claims_in_force_and_each_hold_lists_its_seats() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn, 12).unwrap();
+        hall(&conn, 3);
         conn.execute_batch(
-            "INSERT INTO venues (id, slug, name, city, timezone, layout, capacity)
-                 VALUES (1, 'v', 'V', 'C', 'UTC', '', 3);
-             INSERT INTO seats (id, venue_id, label, section, row_label, number, category, grid_x, grid_y)
-                 VALUES (1, 1, 'A-1', 'A', 'A', 1, 'S', 0, 0), (2, 1, 'A-2', 'A', 'A', 2, 'S', 1, 0),
-                        (3, 1, 'A-3', 'A', 'A', 3, 'S', 2, 0);
-             INSERT INTO concerts (id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at)
-                 VALUES (1, 'a', 't', 1, 0, 0, '2030-01-01', '20:00', 0);
-             INSERT INTO customers (id, email) VALUES (1, 'paid@example.com');
+            "             INSERT INTO customers (id, email) VALUES (1, 'paid@example.com');
              -- An expired hold of seats 1 and 2 (its claims no longer in force), then a booking
              -- of seat 2 and a live hold of seat 3.
              INSERT INTO holds (id, concert_id, email, created_at, expires_at, state)
@@ -611,25 +636,16 @@ mod tests {
             rows("SELECT claimed || ' ' || booked FROM concerts"),
             ["1 0"]
         );
-        let dangling: Option<String> = conn
-            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
-            .optional()
-            .unwrap();
-        assert_eq!(dangling, None);
+        assert_no_dangling_rows(&conn);
     }
 
     #[test]
     fn version_11_writes_each_holds_person_into_it_and_finds_them_by_email_and_phone() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn, 10).unwrap();
+        hall(&conn, 2);
         conn.execute_batch(
-            "INSERT INTO venues (id, slug, name, city, timezone, layout, capacity)
-                 VALUES (1, 'v', 'V', 'C', 'UTC', '', 2);
-             INSERT INTO seats (id, venue_id, label, section, row_label, number, category, grid_x, grid_y)
-                 VALUES (1, 1, 'A-1', 'A', 'A', 1, 'S', 0, 0), (2, 1, 'A-2', 'A', 'A', 2, 'S', 1, 0);
-             INSERT INTO concerts (id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at)
-                 VALUES (1, 'a', 't', 1, 0, 0, '2030-01-01', '20:00', 0);
-             INSERT INTO customers (id, email, name, phone)
+            "             INSERT INTO customers (id, email, name, phone)
                  VALUES (1, 'ann@example.com', 'Ann', '+4366012345'), (2, 'bo@example.com', NULL, NULL);
              INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
                  VALUES ('H1', 1, 1, 0, 300, 'live', 'sale'), ('H2', 1, 2, 0, 300, 'paid', 'sale');
@@ -673,11 +689,7 @@ mod tests {
             plan("SELECT id FROM holds WHERE phone = '+4366012345' AND concert_id = 1")
                 .contains("holds_by_phone"),
         );
-        let dangling: Option<String> = conn
-            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
-            .optional()
-            .unwrap();
-        assert_eq!(dangling, None);
+        assert_no_dangling_rows(&conn);
         let err = conn
             .execute(
                 "INSERT INTO holds (id, concert_id, email, created_at, expires_at, state) VALUES ('H3', 1, 'c@example.com', 0, 0, 'lost')",
@@ -691,14 +703,9 @@ mod tests {
     fn version_10_keeps_one_claim_per_hold_and_seat_and_the_counts_follow() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn, 9).unwrap();
+        hall(&conn, 2);
         conn.execute_batch(
-            "INSERT INTO venues (id, slug, name, city, timezone, layout, capacity)
-                 VALUES (1, 'v', 'V', 'C', 'UTC', '', 2);
-             INSERT INTO seats (id, venue_id, label, section, row_label, number, category, grid_x, grid_y)
-                 VALUES (1, 1, 'A-1', 'A', 'A', 1, 'S', 0, 0), (2, 1, 'A-2', 'A', 'A', 2, 'S', 1, 0);
-             INSERT INTO concerts (id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at)
-                 VALUES (1, 'a', 't', 1, 0, 0, '2030-01-01', '20:00', 0);
-             INSERT INTO customers (id, email) VALUES (1, 'pool@example.com');
+            "             INSERT INTO customers (id, email) VALUES (1, 'pool@example.com');
              INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
                  VALUES ('POOL-1', 1, 1, 0, 9, 'live', 'pool');
              -- The pool kept seat 1 three times (kept now, in the middle) and seat 2 twice.
