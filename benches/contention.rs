@@ -183,11 +183,11 @@ fn worker(args: &[String]) {
                     run("COMMIT");
                     for _ in 0..extra {
                         // As the store's durable writes: the setting changed around them.
-                        conn.execute_batch("PRAGMA synchronous = FULL").unwrap();
+                        run("PRAGMA synchronous = FULL");
                         run("BEGIN IMMEDIATE");
                         insert(-1);
                         run("COMMIT");
-                        conn.execute_batch("PRAGMA synchronous = NORMAL").unwrap();
+                        run("PRAGMA synchronous = NORMAL");
                     }
                 } else {
                     run("ROLLBACK");

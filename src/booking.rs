@@ -1759,7 +1759,6 @@ impl Store {
                 return Err(Error::PaymentInProgress(hold_id));
             }
             let h = load_hold(tx, &hold_id)?;
-            let view = hold_view(tx, &h)?;
             match outcome {
                 ChargeOutcome::Approved { reference, change_cents, detail } if h.state == "paying" => {
                     // The person becomes a customer with their first booking.
@@ -1784,7 +1783,8 @@ impl Store {
                         booking_code: facts.code,
                         hold_id: h.id,
                         concert_id: h.concert_id,
-                        seats: view.seats,
+                        // The confirmation's facts list the booking's seats already.
+                        seats: facts.seats.iter().map(|s| s.0.clone()).collect(),
                         total_cents: amount,
                         currency,
                         tendered_cents: tendered,
@@ -1803,6 +1803,7 @@ impl Store {
                     Ok(Err(Error::HoldNotLive { id: h.id, state: h.state }))
                 }
                 ChargeOutcome::Declined { reason } => {
+                    let view = hold_view(tx, &h)?;
                     tx.prepare_cached("UPDATE payments SET state = 'declined', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1")?.execute(params![key, reason, ts(now)],
                     )?;
                     end_hold(tx, &h.id, "declined", None, now)?;

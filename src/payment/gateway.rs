@@ -113,22 +113,21 @@ impl SimulatedGateway {
     }
 
     fn stored(conn: &Connection, key: &str) -> rusqlite::Result<Option<ChargeOutcome>> {
-        conn.query_row(
+        conn.prepare_cached(
             "SELECT reference, outcome, card FROM charges WHERE idempotency_key = ?1",
-            [key],
-            |r| {
-                let outcome: String = r.get(1)?;
-                Ok(if outcome == "approved" {
-                    ChargeOutcome::Approved {
-                        reference: r.get(0)?,
-                        change_cents: 0,
-                        detail: r.get(2)?,
-                    }
-                } else {
-                    ChargeOutcome::Declined { reason: outcome }
-                })
-            },
-        )
+        )?
+        .query_row([key], |r| {
+            let outcome: String = r.get(1)?;
+            Ok(if outcome == "approved" {
+                ChargeOutcome::Approved {
+                    reference: r.get(0)?,
+                    change_cents: 0,
+                    detail: r.get(2)?,
+                }
+            } else {
+                ChargeOutcome::Declined { reason: outcome }
+            })
+        })
         .optional()
     }
 }
@@ -146,31 +145,31 @@ impl PaymentProcessor for SimulatedGateway {
         let Tender::Card(card) = req.tender else {
             return Err(ProcessorError("the card gateway takes only cards".into()));
         };
-        let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(gw_err)?;
-        // The same key never charges twice: it returns the first result.
-        if let Some(first) = Self::stored(&tx, req.idempotency_key).map_err(gw_err)? {
-            return Ok(first);
-        }
-        let outcome = match card.number() {
-            CARD_GATEWAY_ERROR => {
-                return Err(ProcessorError(
-                    "the card gateway reported an internal error".into(),
-                ));
+        let conn = self.conn();
+        // One transaction, its statements from the cache (each charge parsed four before).
+        crate::store::immediate(&conn, |tx| {
+            // The same key never charges twice: it returns the first result.
+            if let Some(first) = Self::stored(tx, req.idempotency_key)? {
+                return Ok(Ok(first));
             }
-            CARD_DECLINE => "the card was declined by the bank; ask for another card or cash",
-            CARD_INSUFFICIENT_FUNDS => {
-                "insufficient funds on the card; ask for another card or cash"
-            }
-            _ => "approved",
-        };
-        let reference = reference("ch");
-        tx.execute(
-            "INSERT INTO charges (idempotency_key, reference, amount_cents, currency, outcome, card, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
+            let outcome = match card.number() {
+                CARD_GATEWAY_ERROR => {
+                    return Ok(Err(ProcessorError(
+                        "the card gateway reported an internal error".into(),
+                    )));
+                }
+                CARD_DECLINE => "the card was declined by the bank; ask for another card or cash",
+                CARD_INSUFFICIENT_FUNDS => {
+                    "insufficient funds on the card; ask for another card or cash"
+                }
+                _ => "approved",
+            };
+            let reference = reference("ch");
+            tx.prepare_cached(
+                "INSERT INTO charges (idempotency_key, reference, amount_cents, currency, outcome, card, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
                 req.idempotency_key,
                 reference,
                 req.amount_cents,
@@ -178,21 +177,20 @@ impl PaymentProcessor for SimulatedGateway {
                 outcome,
                 card.summary(),
                 self.clock.now().timestamp()
-            ],
-        )
-        .map_err(gw_err)?;
-        tx.commit().map_err(gw_err)?;
-        Ok(if outcome == "approved" {
-            ChargeOutcome::Approved {
-                reference,
-                change_cents: 0,
-                detail: card.summary(),
-            }
-        } else {
-            ChargeOutcome::Declined {
-                reason: outcome.to_string(),
-            }
+            ])?;
+            Ok(Ok(if outcome == "approved" {
+                ChargeOutcome::Approved {
+                    reference,
+                    change_cents: 0,
+                    detail: card.summary(),
+                }
+            } else {
+                ChargeOutcome::Declined {
+                    reason: outcome.to_string(),
+                }
+            }))
         })
+        .map_err(gw_err)?
     }
 
     fn refund(&self, req: &RefundRequest<'_>) -> Result<String, ProcessorError> {

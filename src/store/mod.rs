@@ -224,33 +224,13 @@ impl Store {
     /// timeout instead of failing halfway, and commits only if `f` succeeds (an error or a
     /// panic rolls it back). `f` gets the time read once the write lock is held, so the times
     /// recorded follow the order in which terminals' changes happened, however long one waited
-    /// for another. `BEGIN` and `COMMIT` come from the statement cache: parsing them on every
-    /// hold cost more than inserting a claim.
+    /// for another (see [`immediate`]).
     pub(crate) fn write<T>(
         &mut self,
         f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
-        struct Open<'a>(&'a Connection);
-        impl Drop for Open<'_> {
-            fn drop(&mut self) {
-                if self.0.is_autocommit() {
-                    return;
-                }
-                // From the statement cache too: in an on-sale rush most holds end here.
-                let cached = self
-                    .0
-                    .prepare_cached("ROLLBACK")
-                    .and_then(|mut rollback| rollback.execute([]));
-                if cached.is_err() {
-                    let _ = self.0.execute_batch("ROLLBACK");
-                }
-            }
-        }
-        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-        let open = Open(&self.conn);
-        let out = f(open.0, self.clock.now())?;
-        open.0.prepare_cached("COMMIT")?.execute([])?;
-        Ok(out)
+        let clock = &self.clock;
+        immediate(&self.conn, |tx| f(tx, clock.now()))
     }
 
     /// Like [`Store::write`], but the commit is synced to disk before it returns
@@ -260,13 +240,50 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
-        self.conn.execute_batch("PRAGMA synchronous = FULL")?;
+        // Cached like every hot statement: parsing the two settings cost a payment more than
+        // its own updates.
+        let set = |conn: &Connection, sql: &str| -> Result<()> {
+            conn.prepare_cached(sql)?.execute([])?;
+            Ok(())
+        };
+        set(&self.conn, "PRAGMA synchronous = FULL")?;
         let out = self.write(f);
-        let restore = self.conn.execute_batch("PRAGMA synchronous = NORMAL");
+        let restore = set(&self.conn, "PRAGMA synchronous = NORMAL");
         let out = out?;
         restore?;
         Ok(out)
     }
+}
+
+/// Runs `f` in one `BEGIN IMMEDIATE` transaction on `conn` (the store's, or the card gateway's
+/// ledger): commits only if `f` succeeds; an error or a panic rolls it back. `BEGIN`,
+/// `COMMIT` and `ROLLBACK` come from the statement cache: parsing them on every hold cost more
+/// than inserting a claim.
+pub(crate) fn immediate<T, E: From<rusqlite::Error>>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    struct Open<'a>(&'a Connection);
+    impl Drop for Open<'_> {
+        fn drop(&mut self) {
+            if self.0.is_autocommit() {
+                return;
+            }
+            // From the statement cache too: in an on-sale rush most holds end here.
+            let cached = self
+                .0
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut rollback| rollback.execute([]));
+            if cached.is_err() {
+                let _ = self.0.execute_batch("ROLLBACK");
+            }
+        }
+    }
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let open = Open(conn);
+    let out = f(open.0)?;
+    open.0.prepare_cached("COMMIT")?.execute([])?;
+    Ok(out)
 }
 
 /// Every this many pages of write-ahead log, the pages are copied back into the database
