@@ -234,8 +234,19 @@ pub(crate) fn insert_booking(
     ))
 }
 
-/// The claims of the hold bound as `?1`, as a condition on `claims`: the seats the hold lists
-/// (`holds.seats`), where the hold still claims them. One lookup by key per seat.
+/// The claims of hold `h` as a join, `claims cl` found through the seats it lists
+/// (`holds.seats`, as `j`): one lookup by key per seat. CROSS JOIN keeps SQLite from starting
+/// at the concert's claims.
+macro_rules! held_by {
+    () => {
+        "json_each(h.seats) j CROSS JOIN claims cl ON cl.concert_id = h.concert_id
+           AND cl.seat_id = j.value ->> 0 AND cl.hold_id = h.id"
+    };
+}
+pub(crate) use held_by;
+
+/// The claims of the hold bound as `?1`, as a condition on `claims` (the same claims as
+/// [`held_by`], for an UPDATE or DELETE of them).
 macro_rules! hold_claims {
     () => {
         "hold_id = ?1 AND (concert_id, seat_id) IN \
@@ -387,11 +398,16 @@ pub(crate) fn claimed_seats(
     Ok(rows)
 }
 
+/// The currency a concert sells in.
+fn concert_currency(conn: &rusqlite::Connection, concert_id: i64) -> Result<String> {
+    Ok(conn
+        .prepare_cached("SELECT currency FROM concerts WHERE id = ?1")?
+        .query_row([concert_id], |r| r.get(0))?)
+}
+
 fn hold_view(conn: &rusqlite::Connection, h: &HoldRow) -> Result<Hold> {
     let seats = claimed_seats(conn, ClaimsOf::Hold(&h.id))?;
-    let currency: String = conn
-        .prepare_cached("SELECT currency FROM concerts WHERE id = ?1")?
-        .query_row([h.concert_id], |r| r.get(0))?;
+    let currency = concert_currency(conn, h.concert_id)?;
     Ok(Hold {
         hold_id: h.id.clone(),
         kind: h.kind.clone(),
@@ -637,11 +653,9 @@ pub(crate) fn person_holds(
     macro_rules! by {
         ($column:literal) => {
             concat!(
-                "SELECT id, kind, state, created_at,
-                     (SELECT count(*) FROM json_each(h.seats) j CROSS JOIN claims cl
-                        ON cl.concert_id = h.concert_id AND cl.seat_id = j.value ->> 0
-                       AND cl.hold_id = h.id)
-                 FROM holds h WHERE ",
+                "SELECT id, kind, state, created_at, (SELECT count(*) FROM ",
+                held_by!(),
+                ") FROM holds h WHERE ",
                 $column,
                 " = ?1 AND concert_id = ?2 AND kind != 'pool'"
             )
@@ -693,7 +707,10 @@ fn replace_earlier_hold(
     else {
         return Ok(None);
     };
-    let seats = hold_view(tx, &load_hold(tx, &earlier.id)?)?.seats;
+    let seats = claimed_seats(tx, ClaimsOf::Hold(&earlier.id))?
+        .into_iter()
+        .map(|s| s.label)
+        .collect();
     end_hold(tx, &earlier.id, "released", None, now)?;
     earlier.state = "released".into();
     earlier.claims = 0;
@@ -1666,9 +1683,7 @@ impl Store {
                     hold_claims!()
                 ))?
                 .query_row([&h.id], |r| r.get(0))?;
-            let currency: String = tx
-                .prepare_cached("SELECT currency FROM concerts WHERE id = ?1")?
-                .query_row([h.concert_id], |r| r.get(0))?;
+            let currency = concert_currency(tx, h.concert_id)?;
             if let Tender::Cash { tendered_cents } = tender
                 && *tendered_cents < amount
             {

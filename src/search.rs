@@ -146,11 +146,12 @@ fn tokenize(input: &str) -> Vec<String> {
 /// the concert's claims.
 macro_rules! run_out_claims {
     () => {
-        "FROM holds h CROSS JOIN json_each(h.seats) j
-         CROSS JOIN claims cl ON cl.concert_id = h.concert_id AND cl.seat_id = j.value ->> 0
-           AND cl.hold_id = h.id
-         WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id
-           AND cl.booking_id IS NULL AND cl.expires_at <= :now"
+        concat!(
+            "FROM holds h CROSS JOIN ",
+            crate::booking::held_by!(),
+            " WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id
+               AND cl.booking_id IS NULL AND cl.expires_at <= :now"
+        )
     };
 }
 

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -146,7 +146,8 @@ impl PaymentProcessor for SimulatedGateway {
             return Err(ProcessorError("the card gateway takes only cards".into()));
         };
         let conn = self.conn();
-        // One transaction, its statements from the cache (each charge parsed four before).
+        // One transaction, its statements from the cache (each charge parsed four before), as
+        // for refunds.
         crate::store::immediate(&conn, |tx| {
             // The same key never charges twice: it returns the first result.
             if let Some(first) = Self::stored(tx, req.idempotency_key)? {
@@ -194,53 +195,45 @@ impl PaymentProcessor for SimulatedGateway {
     }
 
     fn refund(&self, req: &RefundRequest<'_>) -> Result<String, ProcessorError> {
-        let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(gw_err)?;
-        if let Some(r) = tx
-            .query_row(
-                "SELECT reference FROM refunds WHERE idempotency_key = ?1",
-                [req.idempotency_key],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .map_err(gw_err)?
-        {
-            return Ok(r);
-        }
-        let left: Option<i64> = tx
-            .query_row(
-                "SELECT c.amount_cents - coalesce((SELECT sum(amount_cents) FROM refunds r WHERE r.charge_reference = c.reference), 0)
-                 FROM charges c WHERE c.reference = ?1 AND c.outcome = 'approved'",
-                [req.charge_reference],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(gw_err)?;
-        match left {
-            None => {
-                return Err(ProcessorError(format!(
-                    "no charge {} to refund",
-                    req.charge_reference
-                )));
+        let conn = self.conn();
+        crate::store::immediate(&conn, |tx| {
+            if let Some(r) = tx
+                .prepare_cached("SELECT reference FROM refunds WHERE idempotency_key = ?1")?
+                .query_row([req.idempotency_key], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                return Ok(Ok(r));
             }
-            Some(left) if left < req.amount_cents => {
-                return Err(ProcessorError(format!(
-                    "charge {} has only {left} cents left to refund",
-                    req.charge_reference
-                )));
+            let left: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT c.amount_cents - coalesce((SELECT sum(amount_cents) FROM refunds r WHERE r.charge_reference = c.reference), 0)
+                     FROM charges c WHERE c.reference = ?1 AND c.outcome = 'approved'",
+                )?
+                .query_row([req.charge_reference], |r| r.get(0))
+                .optional()?;
+            match left {
+                None => {
+                    return Ok(Err(ProcessorError(format!(
+                        "no charge {} to refund",
+                        req.charge_reference
+                    ))));
+                }
+                Some(left) if left < req.amount_cents => {
+                    return Ok(Err(ProcessorError(format!(
+                        "charge {} has only {left} cents left to refund",
+                        req.charge_reference
+                    ))));
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
-        }
-        let reference = reference("re");
-        tx.execute(
-            "INSERT INTO refunds (idempotency_key, reference, charge_reference, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![req.idempotency_key, reference, req.charge_reference, req.amount_cents, self.clock.now().timestamp()],
-        )
-        .map_err(gw_err)?;
-        tx.commit().map_err(gw_err)?;
-        Ok(reference)
+            let reference = reference("re");
+            tx.prepare_cached(
+                "INSERT INTO refunds (idempotency_key, reference, charge_reference, amount_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![req.idempotency_key, reference, req.charge_reference, req.amount_cents, self.clock.now().timestamp()])?;
+            Ok(Ok(reference))
+        })
+        .map_err(gw_err)?
     }
 
     fn lookup(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {

@@ -42,8 +42,8 @@ struct ShimFile {
     real: *mut ffi::sqlite3_file,
     /// A log file (only those gather writes).
     wal: bool,
-    /// For a main database file: the name SQLite opened it with, by which its log finds it.
-    main_name: usize,
+    /// A main database file (listed in [`MAINS`], by which its log finds it).
+    main: bool,
     /// For a main database file: its open log, whose gathered writes its shared-memory calls
     /// write out first. For a log: its main database file.
     peer: *mut ShimFile,
@@ -74,14 +74,6 @@ static BASE: OnceLock<usize> = OnceLock::new();
 /// Open main database files by the name they were opened with (a pointer SQLite keeps for the
 /// connection's life), so a log opened for one finds it: `(name, file)`.
 static MAINS: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
-/// `pwrite`s saved by gathering, since the process started.
-static SAVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// How many system calls this process saved by gathering log writes.
-pub fn writes_saved() -> u64 {
-    SAVED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 fn mains() -> std::sync::MutexGuard<'static, Vec<(usize, usize)>> {
     // The list stays consistent whatever panicked while it was held (each change is one push
     // or one swap_remove).
@@ -149,7 +141,7 @@ unsafe extern "C" fn shim_open(
                 base: ffi::sqlite3_file { pMethods: &METHODS },
                 real,
                 wal,
-                main_name: if main { name as usize } else { 0 },
+                main,
                 peer: std::ptr::null_mut(),
                 at: 0,
                 buf: Vec::new(),
@@ -258,9 +250,7 @@ unsafe extern "C" fn shim_write(
         let continues = !shim.buf.is_empty()
             && shim.at + shim.buf.len() as i64 == offset
             && shim.buf.len() + bytes.len() <= MAX_WRITE;
-        if continues {
-            SAVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        } else {
+        if !continues {
             let rc = flush_gathered(shim);
             if rc != ffi::SQLITE_OK {
                 return rc;
@@ -294,7 +284,7 @@ unsafe extern "C" fn shim_close(f: *mut ffi::sqlite3_file) -> c_int {
         if !shim.peer.is_null() {
             (*shim.peer).peer = std::ptr::null_mut();
         }
-        if shim.main_name != 0 {
+        if shim.main {
             let mut mains = mains();
             if let Some(i) = mains.iter().position(|&(_, m)| m == f as usize) {
                 mains.swap_remove(i);
