@@ -168,7 +168,7 @@ impl Identity {
 }
 
 /// A recorded customer's details (for a hold in their name: a waiting-list offer).
-pub(crate) fn customer_identity(tx: &rusqlite::Connection, customer_id: i64) -> Result<Identity> {
+pub(crate) fn customer_identity(tx: &crate::store::Db, customer_id: i64) -> Result<Identity> {
     Ok(tx
         .prepare_cached("SELECT email, name, phone FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| {
@@ -183,7 +183,7 @@ pub(crate) fn customer_identity(tx: &rusqlite::Connection, customer_id: i64) -> 
 /// Finds or creates the customer by email, recording a name or phone given for the first time
 /// or changed; returns the customer's id. A new customer takes one INSERT; a returning one is
 /// written only when a detail changed (an upsert with RETURNING builds a temporary table).
-pub(crate) fn record_customer(tx: &rusqlite::Connection, who: Identity) -> Result<i64> {
+pub(crate) fn record_customer(tx: &crate::store::Db, who: Identity) -> Result<i64> {
     let Identity { email, name, phone } = who;
     let inserted = tx
         .prepare_cached(
@@ -208,7 +208,7 @@ pub(crate) fn record_customer(tx: &rusqlite::Connection, who: Identity) -> Resul
 
 /// Turns a hold into a confirmed booking row with a fresh code; returns the booking's id.
 pub(crate) fn insert_booking(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     hold_id: &str,
     customer_id: i64,
     total_cents: i64,
@@ -259,7 +259,7 @@ macro_rules! hold_claims {
 /// stay). The one way a hold ends; what follows (an offer moving on, the waiting list) is the
 /// caller's.
 pub(crate) fn end_hold(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     hold_id: &str,
     state: &str,
     from: Option<&str>,
@@ -280,10 +280,7 @@ pub(crate) fn end_hold(
 
 /// Ends every live hold whose time is up: its seats are free again, an expired waiting-list
 /// offer moves on to the next person. Returns the holds ended.
-pub(crate) fn expire_holds_tx(
-    tx: &rusqlite::Connection,
-    now: DateTime<Utc>,
-) -> Result<Vec<String>> {
+pub(crate) fn expire_holds_tx(tx: &crate::store::Db, now: DateTime<Utc>) -> Result<Vec<String>> {
     let expired: Vec<(String, i64, String)> = {
         let mut st = tx.prepare_cached(
             "SELECT id, concert_id, kind FROM holds WHERE state = 'live' AND expires_at <= ?1",
@@ -319,7 +316,7 @@ struct HoldRow {
     gap_override: bool,
 }
 
-fn load_hold(conn: &rusqlite::Connection, id: &str) -> Result<HoldRow> {
+fn load_hold(conn: &crate::store::Db, id: &str) -> Result<HoldRow> {
     conn.prepare_cached("SELECT id, concert_id, email, name, phone, state, expires_at, created_at, kind, gap_override FROM holds
          WHERE id = ?1 AND kind != 'pool'")?.query_row([id.trim().to_ascii_uppercase()],
         |r| {
@@ -359,10 +356,7 @@ pub(crate) struct ClaimedSeat {
 }
 
 /// The seats a hold or a booking claims (or claimed: as the hold lists them), in layout order.
-pub(crate) fn claimed_seats(
-    conn: &rusqlite::Connection,
-    of: ClaimsOf<'_>,
-) -> Result<Vec<ClaimedSeat>> {
+pub(crate) fn claimed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result<Vec<ClaimedSeat>> {
     macro_rules! sql {
         ($from:literal, $by:literal) => {
             concat!(
@@ -399,13 +393,13 @@ pub(crate) fn claimed_seats(
 }
 
 /// The currency a concert sells in.
-fn concert_currency(conn: &rusqlite::Connection, concert_id: i64) -> Result<String> {
+fn concert_currency(conn: &crate::store::Db, concert_id: i64) -> Result<String> {
     Ok(conn
         .prepare_cached("SELECT currency FROM concerts WHERE id = ?1")?
         .query_row([concert_id], |r| r.get(0))?)
 }
 
-fn hold_view(conn: &rusqlite::Connection, h: &HoldRow) -> Result<Hold> {
+fn hold_view(conn: &crate::store::Db, h: &HoldRow) -> Result<Hold> {
     let seats = claimed_seats(conn, ClaimsOf::Hold(&h.id))?;
     let currency = concert_currency(conn, h.concert_id)?;
     Ok(Hold {
@@ -424,7 +418,7 @@ fn hold_view(conn: &rusqlite::Connection, h: &HoldRow) -> Result<Hold> {
     })
 }
 
-fn booking_code_for_hold(conn: &rusqlite::Connection, hold_id: &str) -> Result<String> {
+fn booking_code_for_hold(conn: &crate::store::Db, hold_id: &str) -> Result<String> {
     Ok(conn
         .query_row(
             "SELECT code FROM bookings WHERE hold_id = ?1",
@@ -436,7 +430,7 @@ fn booking_code_for_hold(conn: &rusqlite::Connection, hold_id: &str) -> Result<S
 }
 
 /// Refuses a hold that is not live, naming why.
-fn ensure_live(conn: &rusqlite::Connection, h: &HoldRow, now: DateTime<Utc>) -> Result<()> {
+fn ensure_live(conn: &crate::store::Db, h: &HoldRow, now: DateTime<Utc>) -> Result<()> {
     match h.state.as_str() {
         "live" if h.expires_at > now => Ok(()),
         "live" | "expired" => Err(Error::HoldExpired {
@@ -486,7 +480,7 @@ pub(crate) struct ConcertRules {
 
 /// A concert's rules and prices, in one statement (a hold needs both, and each statement is
 /// a visit to the statement cache).
-pub(crate) fn concert_rules(tx: &rusqlite::Connection, concert_id: i64) -> Result<ConcertRules> {
+pub(crate) fn concert_rules(tx: &crate::store::Db, concert_id: i64) -> Result<ConcertRules> {
     let mut st = tx.prepare_cached(
         "SELECT co.venue_id, co.on_sale_at, co.hold_minutes, co.offer_minutes, co.ticket_limit,
                 co.status, co.currency, p.category, p.price_cents
@@ -526,7 +520,7 @@ struct Resolved {
 /// concert's rules, read in the transaction); every unknown label (or one without a price) is
 /// named.
 fn resolve_seats(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     index: &mut SeatIndex,
     rules: &ConcertRules,
     wanted: &[String],
@@ -562,7 +556,7 @@ fn resolve_seats(
 
 /// Every customer who is the same person as `customer_id`: the same email, or the same phone
 /// (for the waiting list, whose entries are customers').
-pub(crate) fn same_person_ids(tx: &rusqlite::Connection, customer_id: i64) -> Result<Vec<i64>> {
+pub(crate) fn same_person_ids(tx: &crate::store::Db, customer_id: i64) -> Result<Vec<i64>> {
     let phone: Option<String> = tx
         .prepare_cached("SELECT phone FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| r.get(0))
@@ -603,7 +597,7 @@ pub(crate) struct Person {
 }
 
 impl Person {
-    pub(crate) fn of(tx: &rusqlite::Connection, who: &Identity) -> Result<Person> {
+    pub(crate) fn of(tx: &crate::store::Db, who: &Identity) -> Result<Person> {
         let phone = match &who.phone {
             Some(p) => Some(p.clone()),
             None => tx
@@ -646,7 +640,7 @@ pub(crate) struct PersonHold {
 /// of their emails and by their phone: an indexed look-up per identity, almost always one or
 /// two, each reading the person's few holds rather than the concert's many.
 pub(crate) fn person_holds(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     person: &Person,
 ) -> Result<Vec<PersonHold>> {
@@ -696,7 +690,7 @@ pub(crate) fn person_holds(
 /// One live hold per person per concert: an earlier one is released, and said so. Its seats
 /// no longer count among the person's.
 fn replace_earlier_hold(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     holds: &mut [PersonHold],
     now: DateTime<Utc>,
 ) -> Result<Option<ReplacedHold>> {
@@ -728,7 +722,7 @@ fn replace_earlier_hold(
 /// index over the seats' row window and this look-up, not a rolled-back write. The person is
 /// looked up (into `person`) only if a claim's hold could be theirs.
 fn refuse_claimed(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     seats: &[(i64, String, i64)],
     claimed: impl Fn(i64) -> bool,
@@ -862,7 +856,7 @@ static FREEDOM: LazyLock<String> = LazyLock::new(|| {
 /// Every seat of the concert's hall with its freedom, and the stage centre, for the fairness
 /// geometry ("best available", the waiting list's offers).
 pub(crate) fn load_geometry(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     venue_id: i64,
     rule: FreeRule,
@@ -904,7 +898,7 @@ pub(crate) fn load_geometry(
 }
 
 /// Grid positions `(id, line, column)` of seats, for the single-seat-gap rule.
-fn seat_positions(conn: &rusqlite::Connection, seat_ids: &[i64]) -> Result<Vec<(i64, i64, i64)>> {
+fn seat_positions(conn: &crate::store::Db, seat_ids: &[i64]) -> Result<Vec<(i64, i64, i64)>> {
     let mut st = conn.prepare_cached("SELECT grid_y, grid_x FROM seats WHERE id = ?1")?;
     seat_ids
         .iter()
@@ -916,7 +910,7 @@ fn seat_positions(conn: &rusqlite::Connection, seat_ids: &[i64]) -> Result<Vec<(
 /// stranded next to a newly taken one, and whether it is depends on the seat beyond it, so two
 /// columns either side of the selection in each row are enough. Takes `(id, line, column)`.
 fn gap_window(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     index: &mut SeatIndex,
     concert_id: i64,
     venue_id: i64,
@@ -999,7 +993,7 @@ fn gap_window(
 /// [`FreeRule::NoClaim`]) and for the seat map's advice (a read, with expired holds free).
 /// `near` is the selection's [`gap_window`].
 fn gap_verdict(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     concert_id: i64,
     venue_id: i64,
     seat_ids: &[i64],
@@ -1034,7 +1028,7 @@ fn gap_verdict(
 
 /// The seat map's advice for a selection (see [`gap_verdict`]).
 pub(crate) fn gap_advice(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     index: &mut SeatIndex,
     concert_id: i64,
     venue_id: i64,
@@ -1054,7 +1048,7 @@ pub(crate) fn gap_advice(
 /// Returns whether the selection strands a seat (allowed only with the clerk's override, or
 /// when no selection of the same size would avoid it).
 fn check_gap(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     venue_id: i64,
     seats: &[(i64, String, i64)],
@@ -1086,7 +1080,7 @@ fn check_gap(
 }
 
 fn pick_best(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     venue_id: i64,
     b: &BestRequest,
@@ -1160,7 +1154,7 @@ pub(crate) fn with_new_hold_id(
 /// unique index refuses means the seat was taken.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_hold(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     who: &Identity,
     kind: &str,
@@ -1186,7 +1180,7 @@ pub(crate) fn insert_hold(
 /// [`insert_hold`] with the ids to try, in order: one already taken is skipped.
 #[allow(clippy::too_many_arguments)]
 fn insert_hold_as(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     ids: &mut dyn FnMut() -> String,
     concert_id: i64,
     who: &Identity,
@@ -1294,7 +1288,7 @@ pub(crate) enum NewClaims {
 /// it once with the number of rows it inserted; later changes (release, booking, deletion) are
 /// counted by triggers. (A trigger per inserted row cost more than the row.)
 pub(crate) fn count_new_claims(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     n: usize,
     what: NewClaims,
@@ -1320,7 +1314,7 @@ pub(crate) fn count_new_claims(
 /// never refunds twice), and the customer is told. Returns the seats. The refunds go to the
 /// processors after the commit.
 pub(crate) fn cancel_booking_tx(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     id: i64,
     reason: Option<&str>,
     now: DateTime<Utc>,
@@ -1388,7 +1382,7 @@ impl Store {
              LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id
              WHERE co.id = :id ORDER BY s.grid_y, s.grid_x"
         );
-        let mut st = self.conn().prepare_cached(&sql)?;
+        let mut st = self.conn().conn().prepare_cached(&sql)?;
         let seats: Vec<SeatInfo> = st
             .query_map(
                 named_params! {":now": ts(self.now()), ":id": concert_id},
@@ -1529,7 +1523,7 @@ impl Store {
             }
             // Seats named by label: the seats around them with their claims (the named ones
             // among them); those someone else holds are refused before anything is written.
-            let window = |tx: &rusqlite::Connection, index: &mut SeatIndex| {
+            let window = |tx: &crate::store::Db, index: &mut SeatIndex| {
                 gap_window(
                     tx,
                     index,

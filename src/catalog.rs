@@ -240,7 +240,7 @@ pub struct NewConcert {
     pub hold_minutes: i64,
 }
 
-pub(crate) fn add_venue(tx: &rusqlite::Connection, slug: &str, text: &str) -> Result<i64> {
+pub(crate) fn add_venue(tx: &crate::store::Db, slug: &str, text: &str) -> Result<i64> {
     let layout = parse_layout(text)?;
     tx.execute(
         "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity, width) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -295,7 +295,7 @@ impl VenueStart {
     }
 }
 
-pub(crate) fn add_concert(tx: &rusqlite::Connection, c: &NewConcert) -> Result<i64> {
+pub(crate) fn add_concert(tx: &crate::store::Db, c: &NewConcert) -> Result<i64> {
     let (venue_id, tz): (i64, String) = tx
         .query_row(
             "SELECT id, timezone FROM venues WHERE slug = ?1",
@@ -592,12 +592,7 @@ fn demo_concerts(today: NaiveDate) -> Result<Vec<(NewConcert, u32)>> {
 }
 
 /// Books roughly `pct` percent of a demo concert's seats, in small parties, deterministically.
-fn seed_sales(
-    tx: &rusqlite::Connection,
-    concert_id: i64,
-    pct: u32,
-    now: DateTime<Utc>,
-) -> Result<()> {
+fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Utc>) -> Result<()> {
     let seats: Vec<(i64, i64)> = {
         let mut st = tx.prepare(
             "SELECT s.id, p.price_cents FROM seats s

@@ -32,7 +32,7 @@ pub struct ConcertCancelReport {
 /// every ticket holder is told, with a calendar entry that replaces the old one. Returns the new
 /// start and how many bookings were told.
 pub(crate) fn move_start(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     local_start: NaiveDateTime,
     now: DateTime<Utc>,
@@ -71,7 +71,7 @@ pub(crate) fn move_start(
 }
 
 /// Refuses a change to a concert that was called off (or does not exist).
-fn ensure_not_cancelled(tx: &rusqlite::Connection, concert_id: i64) -> Result<()> {
+fn ensure_not_cancelled(tx: &crate::store::Db, concert_id: i64) -> Result<()> {
     if crate::booking::concert_rules(tx, concert_id)?.status == "cancelled" {
         return Err(Error::ConcertCancelled(concert_id.to_string()));
     }

@@ -178,7 +178,7 @@ pub(crate) const SUMMARY_SQL: &str = concat!(
 /// Summaries of these concerts, in the order of `ids`. (No ORDER BY in SQL: it would tempt the
 /// planner to walk the start-time index over the whole season instead of looking up the ids.)
 pub(crate) fn summaries(
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Db,
     ids: &[i64],
     now: i64,
 ) -> Result<Vec<ConcertSummary>> {
@@ -367,7 +367,8 @@ impl Store {
             let o = args.bind(q.offset as i64);
             sql.push_str(&format!(" LIMIT -1 OFFSET {o}"));
         }
-        let mut st = self.conn().prepare_cached(&sql)?;
+        // Built per query: rusqlite's cache, by text.
+        let mut st = self.conn().conn().prepare_cached(&sql)?;
         let ids: Vec<i64> = st
             .query_map(args.as_params().as_slice(), |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;

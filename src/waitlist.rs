@@ -31,7 +31,7 @@ fn pool_id(concert_id: i64) -> String {
 /// Marks the waiting-list entry of an offer hold as ended (`booked`, `expired` or `left`);
 /// an expired offer is told to its customer.
 pub(crate) fn end_offer(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     hold_id: &str,
     state: &str,
     now: DateTime<Utc>,
@@ -79,7 +79,7 @@ struct ConcertWords {
     currency: String,
 }
 
-fn concert_words(tx: &rusqlite::Connection, concert_id: i64) -> Result<ConcertWords> {
+fn concert_words(tx: &crate::store::Db, concert_id: i64) -> Result<ConcertWords> {
     Ok(tx.prepare_cached("SELECT co.artist, co.title, co.starts_at, co.utc_offset, v.name, co.currency FROM concerts co
          JOIN venues v ON v.id = co.venue_id WHERE co.id = ?1")?.query_row([concert_id],
         |r| {
@@ -100,7 +100,7 @@ fn concert_words(tx: &rusqlite::Connection, concert_id: i64) -> Result<ConcertWo
 /// Called in every transaction that frees seats of a concert. Keeps free seats for the
 /// waiting list while anyone waits, and makes offers in join order.
 pub(crate) fn seats_freed(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -210,7 +210,7 @@ pub(crate) fn seats_freed(
     Ok(())
 }
 
-fn ensure_pool(tx: &rusqlite::Connection, concert_id: i64, now: DateTime<Utc>) -> Result<()> {
+fn ensure_pool(tx: &crate::store::Db, concert_id: i64, now: DateTime<Utc>) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO holds (id, concert_id, email, name, created_at, expires_at, state, kind)
          VALUES (?1, ?2, ?3, 'Waiting list', ?4, 253402300799, 'live', 'pool')
@@ -226,7 +226,7 @@ fn ensure_pool(tx: &rusqlite::Connection, concert_id: i64, now: DateTime<Utc>) -
 }
 
 fn offer_notice(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     concert_id: i64,
     hold_id: &str,
     seats: &[(i64, String, i64)],
@@ -290,7 +290,7 @@ fn offer_notice(
     })
 }
 
-fn entry_view(tx: &rusqlite::Connection, id: i64) -> Result<WaitlistEntry> {
+fn entry_view(tx: &crate::store::Db, id: i64) -> Result<WaitlistEntry> {
     let mut entry = tx.prepare_cached("SELECT cu.email, w.party, w.category, w.state, w.joined_at, w.hold_id, w.offer_expires_at,
                 CASE WHEN w.state IN ('waiting', 'offered') THEN
                     (SELECT count(*) FROM waitlist o WHERE o.concert_id = w.concert_id
@@ -383,6 +383,7 @@ impl Store {
             }
             // Free by the one seat-status rule the seat map and the counts use.
             let free: i64 = tx
+                .conn()
                 .prepare_cached(&format!(
                     "SELECT count(*) FROM concerts co JOIN seats s ON s.venue_id = co.venue_id
                      LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id

@@ -23,7 +23,7 @@ pub(crate) struct Notice {
 
 /// Queues `notice` for a customer: an email always, an SMS if they gave a phone number.
 pub(crate) fn queue(
-    tx: &rusqlite::Connection,
+    tx: &crate::store::Db,
     customer_id: i64,
     notice: &Notice,
     now: DateTime<Utc>,
@@ -81,7 +81,7 @@ pub(crate) struct BookingFacts {
     pub sequence: u32,
 }
 
-pub(crate) fn booking_facts(tx: &rusqlite::Connection, booking_id: i64) -> Result<BookingFacts> {
+pub(crate) fn booking_facts(tx: &crate::store::Db, booking_id: i64) -> Result<BookingFacts> {
     let mut facts = tx.prepare_cached("SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, co.utc_offset,
                 b.total_cents, b.currency,
                 coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'), b.method),

@@ -28,7 +28,7 @@ pub const CARD_INSUFFICIENT_FUNDS: &str = "4000000000009995";
 pub const CARD_GATEWAY_ERROR: &str = "4000000000000119";
 
 pub struct SimulatedGateway {
-    conn: Mutex<Connection>,
+    conn: Mutex<crate::store::Db>,
     clock: Arc<dyn Clock>,
 }
 
@@ -83,12 +83,12 @@ impl SimulatedGateway {
         )
         .map_err(Error::from)?;
         Ok(SimulatedGateway {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(crate::store::Db::new(conn)),
             clock,
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    fn conn(&self) -> std::sync::MutexGuard<'_, crate::store::Db> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -112,7 +112,7 @@ impl SimulatedGateway {
         })
     }
 
-    fn stored(conn: &Connection, key: &str) -> rusqlite::Result<Option<ChargeOutcome>> {
+    fn stored(conn: &crate::store::Db, key: &str) -> rusqlite::Result<Option<ChargeOutcome>> {
         conn.prepare_cached(
             "SELECT reference, outcome, card FROM charges WHERE idempotency_key = ?1",
         )?

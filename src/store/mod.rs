@@ -1,6 +1,7 @@
 //! The SQLite store: one `Store::open` that sets every pragma and permission, migrations keyed on
 //! `PRAGMA user_version`, and the write-transaction helpers every mutation goes through.
 
+pub(crate) mod db;
 pub(crate) mod schema;
 pub(crate) mod seat_index;
 pub mod vfs;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use db::Db;
 pub use schema::SCHEMA_VERSION;
 
 /// How long a writer waits for another terminal's transaction before saying "busy".
@@ -99,7 +101,7 @@ pub(crate) fn write_ahead_log(conn: &Connection) -> rusqlite::Result<String> {
 }
 
 pub struct Store {
-    conn: Connection,
+    conn: Db,
     clock: Arc<dyn Clock>,
     path: PathBuf,
     /// Seats this connection has read (they never change once written).
@@ -170,7 +172,7 @@ impl Store {
              PRAGMA synchronous = NORMAL;",
         )?;
         let mut store = Store {
-            conn,
+            conn: Db::new(conn),
             clock,
             path,
             seat_index: Default::default(),
@@ -179,9 +181,9 @@ impl Store {
         // checks the version again under it); an up-to-date one opens without waiting for a
         // terminal that is writing.
         if found < SCHEMA_VERSION {
-            schema::migrate(&mut store.conn, SCHEMA_VERSION)?;
+            schema::migrate(store.conn.conn_mut(), SCHEMA_VERSION)?;
         }
-        checkpoint_in_background(&mut store.conn, &store.path)?;
+        checkpoint_in_background(store.conn.conn_mut(), &store.path)?;
         Ok(store)
     }
 
@@ -197,7 +199,7 @@ impl Store {
         self.clock.clone()
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
+    pub(crate) fn conn(&self) -> &Db {
         &self.conn
     }
 
@@ -227,7 +229,7 @@ impl Store {
     /// for another (see [`immediate`]).
     pub(crate) fn write<T>(
         &mut self,
-        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
+        f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
         let clock = &self.clock;
         immediate(&self.conn, |tx| f(tx, clock.now()))
@@ -238,11 +240,11 @@ impl Store {
     /// a power cut.
     pub(crate) fn write_durable<T>(
         &mut self,
-        f: impl FnOnce(&Connection, DateTime<Utc>) -> Result<T>,
+        f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
         // Cached like every hot statement: parsing the two settings cost a payment more than
         // its own updates.
-        let set = |conn: &Connection, sql: &str| -> Result<()> {
+        let set = |conn: &Db, sql: &'static str| -> Result<()> {
             conn.prepare_cached(sql)?.execute([])?;
             Ok(())
         };
@@ -260,10 +262,10 @@ impl Store {
 /// `COMMIT` and `ROLLBACK` come from the statement cache: parsing them on every hold cost more
 /// than inserting a claim.
 pub(crate) fn immediate<T, E: From<rusqlite::Error>>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    conn: &Db,
+    f: impl FnOnce(&Db) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
-    struct Open<'a>(&'a Connection);
+    struct Open<'a>(&'a Db);
     impl Drop for Open<'_> {
         fn drop(&mut self) {
             if self.0.is_autocommit() {
