@@ -936,8 +936,8 @@ fn gap_window(
         seats.extend(row.iter().filter(|s| (x0..=x1).contains(&s.x)).map(|s| {
             crate::fairness::SeatPos {
                 id: s.id,
-                label: String::from(&*s.label),
-                category: String::from(&*s.category),
+                label: s.label.clone(),
+                category: s.category.clone(),
                 price_cents: 0,
                 x: s.x,
                 y,
@@ -1090,7 +1090,7 @@ fn pick_best(
     let category = b.category.as_ref().map(|c| c.to_ascii_uppercase());
     let pick = geo
         .best(b.count, |s| {
-            category.as_ref().is_none_or(|c| *c == s.category)
+            category.as_ref().is_none_or(|c| **c == *s.category)
                 && b.max_price_cents.is_none_or(|m| s.price_cents <= m)
         })
         .ok_or_else(|| {
@@ -2065,7 +2065,7 @@ impl Store {
         let geo = crate::fairness::Geometry::new(&seats, centre);
         let category = best.category.as_ref().map(|c| c.to_ascii_uppercase());
         geo.best(best.count, |s| {
-            category.as_ref().is_none_or(|c| *c == s.category)
+            category.as_ref().is_none_or(|c| **c == *s.category)
                 && best.max_price_cents.is_none_or(|m| s.price_cents <= m)
         })
         .ok_or_else(|| Error::NotEnoughSeats(format!("fewer than {} seats are free", best.count)))

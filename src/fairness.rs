@@ -6,12 +6,16 @@
 //! taken (or are the block's end): nobody buying two tickets will ever take it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+/// A seat for the geometry. Label and category are shared with the connection's seat index:
+/// the seats around a hold are built for every attempt, and copying two strings a seat was
+/// most of that.
 #[derive(Debug, Clone)]
 pub struct SeatPos {
     pub id: i64,
-    pub label: String,
-    pub category: String,
+    pub label: Arc<str>,
+    pub category: Arc<str>,
     pub price_cents: i64,
     pub x: i64,
     pub y: i64,
@@ -102,7 +106,7 @@ impl<'a> Geometry<'a> {
             let before = self.singles(b, &[]);
             for i in self.singles(b, taken) {
                 if !before.contains(&i) {
-                    out.push(self.seats[i].label.clone());
+                    out.push(self.seats[i].label.to_string());
                 }
             }
         }
@@ -120,7 +124,10 @@ impl<'a> Geometry<'a> {
     fn pick(&self, idx: Vec<usize>, together: bool) -> Pick {
         let gap_free = self.new_gaps(&idx).is_empty();
         Pick {
-            labels: idx.iter().map(|i| self.seats[*i].label.clone()).collect(),
+            labels: idx
+                .iter()
+                .map(|i| self.seats[*i].label.to_string())
+                .collect(),
             ids: idx.iter().map(|i| self.seats[*i].id).collect(),
             together,
             gap_free,
@@ -186,7 +193,7 @@ mod tests {
                 n += 1;
                 out.push(SeatPos {
                     id: (y * 100 + n) as i64,
-                    label: format!("{}{n}", (b'A' + y as u8) as char),
+                    label: format!("{}{n}", (b'A' + y as u8) as char).into(),
                     category: "S".into(),
                     price_cents: 1000,
                     x: x as i64,
@@ -201,7 +208,7 @@ mod tests {
     fn sel(g: &Geometry, labels: &[&str]) -> Vec<usize> {
         labels
             .iter()
-            .map(|l| g.seats.iter().position(|s| s.label == *l).unwrap())
+            .map(|l| g.seats.iter().position(|s| &*s.label == *l).unwrap())
             .collect()
     }
 

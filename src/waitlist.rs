@@ -153,7 +153,7 @@ pub(crate) fn seats_freed(
     for (entry_id, customer_id, party, category) in &waiting {
         let geo = crate::fairness::Geometry::new(&seats, centre);
         let Some(pick) = geo.best(*party as usize, |s| {
-            category.as_ref().is_none_or(|c| *c == s.category)
+            category.as_ref().is_none_or(|c| **c == *s.category)
         }) else {
             continue; // keeps its place until enough seats free up
         };
