@@ -275,8 +275,7 @@ pub(crate) fn each_claim(
     else {
         return Ok(0);
     };
-    let seats: Vec<(i64, i64)> = serde_json::from_str(&listed)
-        .map_err(|e| Error::Corrupt(format!("hold {hold_id} lists its seats unreadably ({e})")))?;
+    let seats = seat_list_of(hold_id, &listed)?;
     let mut st = tx.prepare_cached(sql)?;
     let mut changed = 0;
     let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(3 + extra.len());
@@ -395,40 +394,54 @@ pub(crate) struct ClaimedSeat {
 }
 
 /// The seats a hold or a booking claims (or claimed: as the hold lists them), in layout order.
+/// The list is read once and each seat by its key: joined through `json_each`, with SQLite
+/// sorting the rows, this was a tenth of a booking's confirmation.
 pub(crate) fn claimed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result<Vec<ClaimedSeat>> {
-    macro_rules! sql {
-        ($from:literal, $by:literal) => {
-            concat!(
-                "SELECT s.label, s.category, coalesce(k.name, s.category), j.value ->> 1 FROM ",
-                $from,
-                " CROSS JOIN json_each(h.seats) j
-                 CROSS JOIN seats s ON s.id = j.value ->> 0
-                 LEFT JOIN categories k ON k.venue_id = s.venue_id AND k.code = s.category
-                 WHERE ",
-                $by,
-                " = ?1 ORDER BY s.grid_y, s.grid_x"
-            )
-        };
-    }
-    let map = |r: &rusqlite::Row<'_>| {
-        Ok(ClaimedSeat {
-            label: r.get(0)?,
-            category: r.get(1)?,
-            category_name: r.get(2)?,
-            price_cents: r.get(3)?,
-        })
-    };
-    let rows = match of {
+    let listed: Option<(String, String)> = match of {
         ClaimsOf::Hold(id) => conn
-            .prepare_cached(sql!("holds h", "h.id"))?
-            .query_map([id], map)?
-            .collect::<rusqlite::Result<_>>()?,
+            .prepare_cached("SELECT id, seats FROM holds WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
         ClaimsOf::Booking(id) => conn
-            .prepare_cached(sql!("bookings b JOIN holds h ON h.id = b.hold_id", "b.id"))?
-            .query_map([id], map)?
-            .collect::<rusqlite::Result<_>>()?,
+            .prepare_cached(
+                "SELECT h.id, h.seats FROM bookings b JOIN holds h ON h.id = b.hold_id WHERE b.id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
     };
-    Ok(rows)
+    let Some((hold_id, listed)) = listed else {
+        return Ok(Vec::new());
+    };
+    let mut st = conn.prepare_cached(
+        "SELECT s.label, s.category, coalesce(k.name, s.category), s.grid_y, s.grid_x
+         FROM seats s LEFT JOIN categories k ON k.venue_id = s.venue_id AND k.code = s.category
+         WHERE s.id = ?1",
+    )?;
+    let mut seats: Vec<((i64, i64), ClaimedSeat)> = Vec::new();
+    for (seat_id, price_cents) in seat_list_of(&hold_id, &listed)? {
+        let found = st
+            .query_row([seat_id], |r| {
+                Ok((
+                    (r.get(3)?, r.get(4)?),
+                    ClaimedSeat {
+                        label: r.get(0)?,
+                        category: r.get(1)?,
+                        category_name: r.get(2)?,
+                        price_cents,
+                    },
+                ))
+            })
+            .optional()?;
+        seats.extend(found);
+    }
+    seats.sort_by_key(|s| s.0);
+    Ok(seats.into_iter().map(|s| s.1).collect())
+}
+
+/// Reads a hold's `seats` ([`seat_list`]): `(seat id, price in cents)` pairs.
+fn seat_list_of(hold_id: &str, listed: &str) -> Result<Vec<(i64, i64)>> {
+    serde_json::from_str(listed)
+        .map_err(|e| Error::Corrupt(format!("hold {hold_id} lists its seats unreadably ({e})")))
 }
 
 /// The currency a concert sells in.
@@ -2191,7 +2204,7 @@ mod tests {
         store
             .add_venue(
                 "hall",
-                "venue Hall\ncity Town\ntimezone Europe/Vienna\ncategory S Standard\nsection A Main\n 1 |SSSS|\n",
+                "venue Hall\ncity Town\ntimezone Europe/Vienna\ncategory S Standard\nsection A Main\n 1 |SSSSSS|\n",
             )
             .unwrap();
         let concert = store
@@ -2232,6 +2245,16 @@ mod tests {
                 &who("bob@example.com"),
             )
             .unwrap();
+        // A hold names its seats in layout order, whatever order they were asked in.
+        let cy = store
+            .hold_seats(
+                concert,
+                &labels(&["A-1-6", "A-1-5"]),
+                &who("cy@example.com"),
+            )
+            .unwrap();
+        assert_eq!(store.hold(&cy.hold_id).unwrap().seats, ["A-1-5", "A-1-6"]);
+        store.release_hold(&cy.hold_id).unwrap();
         let db = store.conn();
         // One of the seats Ann's hold lists is no longer claimed (as after it was released).
         db.execute(
