@@ -288,3 +288,34 @@ fn a_live_hold_from_before_version_11_is_still_its_persons() {
         .unwrap();
     assert_eq!(h.replaced.map(|r| r.hold_id).as_deref(), Some("HOLDLIVE1"));
 }
+
+#[test]
+fn payments_are_indexed_by_booking_only_once_they_have_one() {
+    // Version 14: a pending charge (no booking yet) is not in the booking index, and a
+    // booking's payments are still found through it, on an upgraded file as on a new one.
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v13.db");
+    create_at_version(&old, 13).unwrap();
+    for path in [old, dir.path().join("new.db")] {
+        let store = Store::open(&path, clock()).unwrap();
+        drop(store);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'payments_by_booking'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.ends_with("WHERE booking_id IS NOT NULL"), "{sql}");
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT coalesce(sum(amount_cents), 0) FROM payments
+                 WHERE booking_id = ?1 AND kind = 'refund'",
+                [1],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("payments_by_booking"), "{plan}");
+    }
+}
