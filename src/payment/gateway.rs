@@ -18,7 +18,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -55,7 +55,12 @@ impl SimulatedGateway {
     pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<SimulatedGateway> {
         let path = path.as_ref();
         crate::store::create_private_file(path)?;
-        let mut conn = Connection::open(path)?;
+        let mut conn = crate::store::open_connection(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         conn.busy_handler(Some(crate::store::busy_wait))?;
         crate::store::write_ahead_log(&conn)?;
         // Under the write lock: two terminals creating the tables at once would otherwise
@@ -82,6 +87,7 @@ impl SimulatedGateway {
              COMMIT;",
         )
         .map_err(Error::from)?;
+        crate::store::checkpoint_in_background(&mut conn, path)?;
         Ok(SimulatedGateway {
             conn: Mutex::new(crate::store::Db::new(conn)),
             clock,
