@@ -269,7 +269,7 @@ fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figur
 }
 
 /// Runs of each kind per figure (see `main`).
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 /// The run with the median rate.
 fn median(mut runs: Vec<Figures>) -> Figures {
