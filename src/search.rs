@@ -156,7 +156,8 @@ macro_rules! run_out_claims {
 }
 
 /// The columns and counts every concert listing shows, for the concerts whose ids are the JSON
-/// array `:ids`; `:now` must be bound. The counts are the concert's own (kept as claims change,
+/// array `:ids` (distinct); `:now` must be bound. Joined from the array: `c.id IN (SELECT value
+/// FROM json_each(:ids))` made SQLite build a temporary table of the ids for every page. The counts are the concert's own (kept as claims change,
 /// see `booking::count_new_claims`), less its `run_out_claims!`.
 pub(crate) const SUMMARY_SQL: &str = concat!(
     "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
@@ -171,8 +172,7 @@ pub(crate) const SUMMARY_SQL: &str = concat!(
         (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
         c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
         (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered'))
-     FROM concerts c JOIN venues v ON v.id = c.venue_id
-     WHERE c.id IN (SELECT value FROM json_each(:ids))"
+     FROM json_each(:ids) j CROSS JOIN concerts c ON c.id = j.value JOIN venues v ON v.id = c.venue_id"
 );
 
 /// Summaries of these concerts, in the order of `ids`. (No ORDER BY in SQL: it would tempt the
