@@ -122,6 +122,10 @@ impl std::fmt::Debug for Db {
 }
 
 /// A statement in use; it goes back to its [`Db`] when dropped, its parameters cleared.
+///
+/// Never move the statement out of the guard (`mem::swap` or `mem::replace` through
+/// `DerefMut`): a statement of one connection put back into another's `Db` would outlive its
+/// connection. That is why `Db` is not public.
 pub struct Prepared<'db> {
     stmt: Option<Statement<'static>>,
     key: Key,

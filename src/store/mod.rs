@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use db::Db;
+pub(crate) use db::Db;
 pub use schema::SCHEMA_VERSION;
 
 /// How long a writer waits for another terminal's transaction before saying "busy".
