@@ -266,16 +266,12 @@ pub(crate) fn each_claim(
     sql: &'static str,
     extra: &[&dyn rusqlite::ToSql],
 ) -> Result<usize> {
-    let Some((concert_id, listed)) = tx
-        .prepare_cached("SELECT concert_id, seats FROM holds WHERE id = ?1")?
-        .query_row([hold_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })
-        .optional()?
+    let Some(Listed {
+        concert_id, seats, ..
+    }) = listed_seats(tx, ClaimsOf::Hold(hold_id))?
     else {
         return Ok(0);
     };
-    let seats = seat_list_of(hold_id, &listed)?;
     let mut st = tx.prepare_cached(sql)?;
     let mut changed = 0;
     let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(3 + extra.len());
@@ -397,19 +393,7 @@ pub(crate) struct ClaimedSeat {
 /// The list is read once and each seat by its key: joined through `json_each`, with SQLite
 /// sorting the rows, this was a tenth of a booking's confirmation.
 pub(crate) fn claimed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result<Vec<ClaimedSeat>> {
-    let listed: Option<(String, String)> = match of {
-        ClaimsOf::Hold(id) => conn
-            .prepare_cached("SELECT id, seats FROM holds WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?,
-        ClaimsOf::Booking(id) => conn
-            .prepare_cached(
-                "SELECT h.id, h.seats FROM bookings b JOIN holds h ON h.id = b.hold_id WHERE b.id = ?1",
-            )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?,
-    };
-    let Some((hold_id, listed)) = listed else {
+    let Some(listed) = listed_seats(conn, of)? else {
         return Ok(Vec::new());
     };
     let mut st = conn.prepare_cached(
@@ -418,7 +402,7 @@ pub(crate) fn claimed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result
          WHERE s.id = ?1",
     )?;
     let mut seats: Vec<((i64, i64), ClaimedSeat)> = Vec::new();
-    for (seat_id, price_cents) in seat_list_of(&hold_id, &listed)? {
+    for (seat_id, price_cents) in listed.seats {
         let found = st
             .query_row([seat_id], |r| {
                 Ok((
@@ -438,10 +422,38 @@ pub(crate) fn claimed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result
     Ok(seats.into_iter().map(|s| s.1).collect())
 }
 
-/// Reads a hold's `seats` ([`seat_list`]): `(seat id, price in cents)` pairs.
-fn seat_list_of(hold_id: &str, listed: &str) -> Result<Vec<(i64, i64)>> {
-    serde_json::from_str(listed)
-        .map_err(|e| Error::Corrupt(format!("hold {hold_id} lists its seats unreadably ({e})")))
+/// A hold's concert and the seats it lists (`holds.seats`, [`seat_list`]).
+struct Listed {
+    concert_id: i64,
+    /// `(seat id, price in cents)`, as the hold was made.
+    seats: Vec<(i64, i64)>,
+}
+
+/// The seats a hold lists, or a booking's hold; `None` if there is no such hold or booking.
+/// The one reader of `holds.seats` outside SQL ([`held_by`] is the one inside).
+fn listed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result<Option<Listed>> {
+    let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, i64, String)> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    };
+    let found = match of {
+        ClaimsOf::Hold(id) => conn
+            .prepare_cached("SELECT id, concert_id, seats FROM holds WHERE id = ?1")?
+            .query_row([id], row)
+            .optional()?,
+        ClaimsOf::Booking(id) => conn
+            .prepare_cached(
+                "SELECT h.id, h.concert_id, h.seats FROM bookings b JOIN holds h ON h.id = b.hold_id
+                 WHERE b.id = ?1",
+            )?
+            .query_row([id], row)
+            .optional()?,
+    };
+    let Some((hold_id, concert_id, listed)) = found else {
+        return Ok(None);
+    };
+    let seats = serde_json::from_str(&listed)
+        .map_err(|e| Error::Corrupt(format!("hold {hold_id} lists its seats unreadably ({e})")))?;
+    Ok(Some(Listed { concert_id, seats }))
 }
 
 /// The currency a concert sells in.

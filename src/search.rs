@@ -157,8 +157,9 @@ macro_rules! run_out_claims {
 
 /// The columns and counts every concert listing shows, for the concerts whose ids are the JSON
 /// array `:ids` (distinct); `:now` must be bound. Joined from the array: `c.id IN (SELECT value
-/// FROM json_each(:ids))` made SQLite build a temporary table of the ids for every page. The counts are the concert's own (kept as claims change,
-/// see `booking::count_new_claims`), less its `run_out_claims!`.
+/// FROM json_each(:ids))` made SQLite build a temporary table of the ids for every page. The
+/// counts are the concert's own (kept as claims change, see `booking::count_new_claims`), less
+/// its `run_out_claims!`.
 pub(crate) const SUMMARY_SQL: &str = concat!(
     "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
         c.booked,

@@ -11,41 +11,18 @@
 
 use rusqlite::{Connection, PrepFlags, Statement};
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 
 /// A `'static` SQL text's address and length.
 type Key = (usize, usize);
 
-/// Mixes the two words of a [`Key`] (addresses are already well spread; a multiply is enough).
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
 /// A connection and its prepared statements. Derefs to the connection for everything else.
 pub struct Db {
     /// Finalized before the connection closes ([`Drop`]). The `'static` stands for "as long as
     /// `conn`": the statements refer to the connection, which lives on the heap at a fixed
     /// address and is freed only after them.
-    statements: RefCell<HashMap<Key, Statement<'static>, BuildHasherDefault<KeyHasher>>>,
+    statements: RefCell<super::hash::FastMap<Key, Statement<'static>>>,
     conn: NonNull<Connection>,
 }
 

@@ -2,6 +2,7 @@
 //! `PRAGMA user_version`, and the write-transaction helpers every mutation goes through.
 
 pub(crate) mod db;
+pub(crate) mod hash;
 pub(crate) mod schema;
 pub(crate) mod seat_index;
 pub mod vfs;

@@ -12,9 +12,8 @@
 //! selling all over an arena reads most of its rows.
 
 use crate::error::Result;
+use crate::store::hash::FastMap;
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 /// One seat as the hold and the single-seat-gap rule need it. Label and category are shared
@@ -28,41 +27,15 @@ pub(crate) struct IndexedSeat {
     pub x: i64,
 }
 
-/// FNV-1a: labels are short and not chosen by an attacker who could flood one bucket (they
-/// come from the venue's own layout), so the standard library's SipHash, made for that, was
-/// most of the cost of reading a row of seats.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-
 /// Rows of seats by (venue, layout line), and where each label is. Bounded: past
 /// [`MAX_ROWS`] rows it starts again (a box office sells a few venues at a time).
 #[derive(Default)]
 pub(crate) struct SeatIndex {
-    rows: FnvMap<(i64, i64), Arc<[IndexedSeat]>>,
-    labels: FnvMap<i64, FnvMap<Arc<str>, (i64, usize)>>,
+    rows: FastMap<(i64, i64), Arc<[IndexedSeat]>>,
+    labels: FastMap<i64, FastMap<Arc<str>, (i64, usize)>>,
     /// The venue each concert was last seen at (a hint for [`SeatIndex::warm`]; a concert
     /// can move to another venue).
-    venues: FnvMap<i64, i64>,
+    venues: FastMap<i64, i64>,
 }
 
 /// Rows kept before the index starts again: 20,000-seat arenas have 100 to 200 rows.
@@ -103,7 +76,7 @@ impl SeatIndex {
                     .query_row([venue_id], |r| r.get(0))
                     .optional()?
                     .unwrap_or(0);
-                e.insert(FnvMap::with_capacity_and_hasher(
+                e.insert(FastMap::with_capacity_and_hasher(
                     capacity.clamp(0, 1 << 20) as usize,
                     Default::default(),
                 ))
