@@ -1,7 +1,9 @@
 //! Contention: P processes (1, 2, 4, 8) holding 2 seats at a time on one 20,000-seat concert,
 //! spread out and then all fighting over the same 200 seats; hold + pay + confirm with cash and
 //! a test card; and the bare limit: the same number of minimal hold-shaped write transactions
-//! (BEGIN IMMEDIATE; one conditional UPDATE; one INSERT; COMMIT) with the same pragmas.
+//! (BEGIN IMMEDIATE; one conditional UPDATE; one INSERT; COMMIT) with the same pragmas. Each
+//! line also says how many pages a connection read again per operation and what share of the
+//! run the write lock was held (`store::vfs` counts each connection's time with it).
 //!
 //! `cargo bench --bench contention` (workers are this binary, re-run as child processes).
 //! Prints figures; asserts only that no seat was claimed twice.
@@ -98,7 +100,7 @@ fn worker(args: &[String]) {
             .as_micros()
     };
     let mut window = (0u128, 0u128);
-    let reads;
+    let (reads, locked);
     match mode {
         "hold" | "pay-cash" | "pay-card" => {
             let mut store = Store::open(&db, clock.clone()).unwrap();
@@ -133,6 +135,7 @@ fn worker(args: &[String]) {
                 lat.push(t.elapsed().as_micros() as u64);
             }
             reads = store.page_reads();
+            locked = store.write_lock_held();
         }
         _ => {
             // The bare limit: a minimal hold-shaped transaction, same pragmas (and for pay,
@@ -196,13 +199,15 @@ fn worker(args: &[String]) {
                 lat.push(t.elapsed().as_micros() as u64);
             }
             reads = boxoffice::store::page_reads(&conn);
+            locked = boxoffice::store::vfs::write_lock_held(&conn);
         }
     }
     window.1 = epoch_us();
     println!(
-        "{} {} {refused} {reads} {}",
+        "{} {} {refused} {reads} {} {}",
         window.0,
         window.1,
+        locked.as_micros(),
         lat.iter()
             .map(|l| l.to_string())
             .collect::<Vec<_>>()
@@ -218,6 +223,9 @@ struct Figures {
     /// Pages read from the file system per operation (SQLite's page-cache misses: another
     /// terminal's commit empties a connection's cache).
     reads: f64,
+    /// The share of the run some process held the write lock (the lock is the limit when
+    /// this is near 100 %; idle lock time shows as less).
+    locked: f64,
 }
 
 fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figures {
@@ -242,17 +250,19 @@ fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figur
     let mut lat: Vec<u64> = Vec::new();
     let mut refused = 0usize;
     let mut reads = 0i64;
+    let mut locked_us = 0u128;
     let (mut first, mut last) = (u128::MAX, 0u128);
     for c in children {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "worker failed");
         let text = String::from_utf8(out.stdout).unwrap();
-        let f: Vec<&str> = text.trim().splitn(5, ' ').collect();
+        let f: Vec<&str> = text.trim().splitn(6, ' ').collect();
         first = first.min(f[0].parse().unwrap());
         last = last.max(f[1].parse().unwrap());
         refused += f[2].parse::<usize>().unwrap();
         reads += f[3].parse::<i64>().unwrap();
-        lat.extend(f[4].split(',').map(|x| x.parse::<u64>().unwrap()));
+        locked_us += f[4].parse::<u128>().unwrap();
+        lat.extend(f[5].split(',').map(|x| x.parse::<u64>().unwrap()));
     }
     // From the first worker's first operation to the last one's last: process start-up is not
     // part of the rate.
@@ -265,6 +275,7 @@ fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figur
         p99_ms: pct(0.99),
         refused: refused as f64 / lat.len() as f64,
         reads: reads as f64 / lat.len() as f64,
+        locked: locked_us as f64 / (last - first) as f64,
     }
 }
 
@@ -306,12 +317,13 @@ fn line(label: &str, f: &Figures, bare: Option<&Figures>) {
         .map(|b| format!("{:>5.0}%", 100.0 * f.per_sec / b.per_sec))
         .unwrap_or_default();
     println!(
-        "{label:<34} {:>8.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  refused {:>5.1}%  reads {:>5.1}  {ratio}",
+        "{label:<34} {:>8.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  refused {:>5.1}%  reads {:>5.1}  lock {:>3.0}%  {ratio}",
         f.per_sec,
         f.p50_ms,
         f.p99_ms,
         100.0 * f.refused,
-        f.reads
+        f.reads,
+        100.0 * f.locked
     );
 }
 
@@ -345,8 +357,8 @@ fn main() {
         ops()
     );
     println!(
-        "{:<34} {:>10}  {:>12}  {:>12}  {:>13}  {:>11}  vs bare",
-        "run", "rate", "", "", "", "page reads"
+        "{:<34} {:>10}  {:>12}  {:>12}  {:>13}  {:>11}  {:>9}  vs bare",
+        "run", "rate", "", "", "", "page reads", "lock held"
     );
     let mut tag = 0;
     for contended in [false, true] {

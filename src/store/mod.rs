@@ -210,6 +210,12 @@ impl Store {
         page_reads(&self.conn)
     }
 
+    /// How long this store's connection has held the database's write lock since it opened,
+    /// in all (the contention benchmark prints the share of a run the lock was held).
+    pub fn write_lock_held(&self) -> Duration {
+        vfs::write_lock_held(&self.conn)
+    }
+
     /// Changes whenever another connection commits: a cheap "has anything changed?" probe.
     pub fn data_version(&self) -> Result<i64> {
         Ok(self
