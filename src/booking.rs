@@ -1743,13 +1743,8 @@ impl Store {
                 ))?
                 .query_row([&h.id], |r| r.get(0))?;
             let currency = concert_currency(tx, h.concert_id)?;
-            if let Tender::Cash { tendered_cents } = tender
-                && *tendered_cents < amount
-            {
-                return Err(Error::InsufficientCash {
-                    due: Money::new(amount, &currency).to_string(),
-                    tendered: Money::new(*tendered_cents, &currency).to_string(),
-                });
+            if let Tender::Cash { tendered_cents } = tender {
+                crate::payment::check_cash(*tendered_cents, amount, &currency)?;
             }
             let attempt: i64 = tx.prepare_cached("SELECT count(*) + 1 FROM payments WHERE hold_id = ?1 AND kind = 'charge'")?.query_row([&h.id],
                 |r| r.get(0),

@@ -186,6 +186,27 @@ fn bad_input_is_refused_and_changes_nothing() {
         Err(Error::InsufficientCash { .. })
     ));
     assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "live");
+    // A card number typed into the cash field (or a run of extra digits): refused before any
+    // change is counted out, with the most it takes; nothing recorded, the hold still live.
+    match f.store.pay(&hold.hold_id, &cash(4_242_424_242_424_242), &p) {
+        Err(Error::Invalid(msg)) => assert!(
+            msg.contains("EUR 50.00 due") && msg.contains("more than EUR 10000.00"),
+            "{msg}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let recorded: i64 = rusqlite::Connection::open(f.store.path())
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM payments WHERE hold_id = ?1",
+            [&hold.hold_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(recorded, 0);
+    assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "live");
+    // The most it takes is taken: a large note for a small ticket.
+    assert_eq!(boxoffice::payment::most_cash_for(5_000), 1_000_000);
     let receipt = f.store.pay(&hold.hold_id, &cash(5_000), &p).unwrap();
     assert_eq!(receipt.change_cents, 0);
     // Paying twice.

@@ -146,6 +146,10 @@ fn exit_statuses_tell_usage_unavailable_and_other_apart() {
     // Too little cash is neither usage nor a taken seat.
     assert_eq!(code(&["pay", id, "--cash", "1"]), 1);
     assert_eq!(code(&["pay", id, "--cash", "12.50"]), 2);
+    // A card number given as cash is bad input, said as such; the hold is still there.
+    let typo = run(&db, &["pay", id, "--cash", "4242424242424242"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("check the amount tendered"));
     // The hold runs out after five minutes.
     let late = bin(&db)
         .env("BOXOFFICE_NOW", "2026-11-25T12:05:00Z")

@@ -85,6 +85,41 @@ pub trait PaymentProcessor: Send + Sync {
     fn lookup(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError>;
 }
 
+/// The most cash that can be tendered for `due_cents`: a hundred times the round amount (a
+/// power of ten, in whole units) at or above what is due, so EUR 10,000.00 for EUR 35.00. A
+/// large note for a small ticket is taken; a card number or a run of extra digits typed into
+/// the cash field is not, before anyone counts out the change.
+pub fn most_cash_for(due_cents: i64) -> i64 {
+    let mut round: i64 = 100;
+    while round < due_cents && round < i64::MAX / 1000 {
+        round *= 10;
+    }
+    round.saturating_mul(100)
+}
+
+/// Whether `tendered_cents` of cash pays `due_cents`: enough, and not more than
+/// [`most_cash_for`] (the clerk is asked to check the amount). The one rule for the store, the
+/// app and the command line.
+pub fn check_cash(tendered_cents: i64, due_cents: i64, currency: &str) -> crate::Result<()> {
+    let money = |c| crate::model::Money::new(c, currency).to_string();
+    if tendered_cents < due_cents {
+        return Err(crate::Error::InsufficientCash {
+            due: money(due_cents),
+            tendered: money(tendered_cents),
+        });
+    }
+    let most = most_cash_for(due_cents);
+    if tendered_cents > most {
+        return Err(crate::Error::invalid(format!(
+            "{} tendered for {} due is more than {}: check the amount tendered",
+            money(tendered_cents),
+            money(due_cents),
+            money(most)
+        )));
+    }
+    Ok(())
+}
+
 /// The box office's cash drawer: approves when enough is tendered and says the change due.
 /// It keeps no ledger of its own, so a charge interrupted by a crash is treated as never
 /// taken (the clerk hands the cash back) and its seats are released.
@@ -160,5 +195,36 @@ impl fmt::Debug for Processors {
         f.debug_list()
             .entries(self.list.iter().map(|p| p.name()))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cash_is_enough_and_not_a_typo() {
+        // A hundred times the round amount at or above what is due.
+        assert_eq!(most_cash_for(0), 10_000);
+        assert_eq!(most_cash_for(100), 10_000);
+        assert_eq!(most_cash_for(101), 100_000);
+        assert_eq!(most_cash_for(3_500), 1_000_000);
+        assert_eq!(most_cash_for(12_900), 10_000_000);
+        assert!(most_cash_for(i64::MAX) > 0);
+        assert!(check_cash(3_500, 3_500, "EUR").is_ok());
+        assert!(check_cash(50_000, 3_500, "EUR").is_ok()); // a 500 note
+        assert!(check_cash(1_000_000, 3_500, "EUR").is_ok());
+        assert!(matches!(
+            check_cash(3_499, 3_500, "EUR"),
+            Err(crate::Error::InsufficientCash { .. })
+        ));
+        match check_cash(1_000_001, 3_500, "EUR") {
+            Err(crate::Error::Invalid(m)) => assert_eq!(
+                m,
+                "EUR 10000.01 tendered for EUR 35.00 due is more than EUR 10000.00: \
+                 check the amount tendered"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 }

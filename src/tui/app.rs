@@ -971,10 +971,15 @@ impl App {
         let Some(hold) = c.hold.clone() else { return };
         let tender = match c.method {
             Method::Cash => match parse_cents(&c.tendered) {
-                Some(t) if t >= c.total_cents => Tender::Cash { tendered_cents: t },
-                Some(_) => {
-                    self.say(Level::Error, "not enough cash tendered");
-                    return;
+                Some(t) => {
+                    match boxoffice::payment::check_cash(t, c.total_cents, &c.concert.currency) {
+                        Ok(()) => Tender::Cash { tendered_cents: t },
+                        Err(e) => {
+                            // The hold stays; the clerk retypes the amount.
+                            self.fail(&e);
+                            return;
+                        }
+                    }
                 }
                 None => {
                     self.say(Level::Error, "type the cash tendered, e.g. 50 or 50.00");

@@ -350,6 +350,25 @@ fn cash_shows_the_change_and_a_hold_that_runs_out_goes_back_to_the_map() {
     fill_customer(&mut r.app);
     press(&mut r.app, KeyCode::Left); // cash
     press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "424242424242");
+    // A card number in the cash field: said at once, refused on Enter, the hold kept.
+    assert!(screen_text(&r.app, 80, 24).contains("More than EUR 10000.00: check the amount"));
+    press(&mut r.app, KeyCode::Enter);
+    r.app.poll_payment(Some(std::time::Duration::from_secs(5)));
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("check the amount tendered")
+    );
+    let c = r.app.checkout.as_ref().unwrap();
+    assert_eq!(c.step, Step::Payment);
+    assert!(c.hold.is_some());
+    for _ in 0..12 {
+        press(&mut r.app, KeyCode::Backspace);
+    }
     typ(&mut r.app, "50");
     assert!(screen_text(&r.app, 80, 24).contains("Change due EUR 16.00"));
     r.clock.advance(Duration::minutes(5));

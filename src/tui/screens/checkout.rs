@@ -125,7 +125,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             match c.method {
                 Method::Cash => {
                     lines.extend(field(app, "Tendered", &c.tendered, c.focus == 1, None));
+                    let most = boxoffice::payment::most_cash_for(c.total_cents);
                     let change = match parse_cents(&c.tendered) {
+                        Some(v) if v > most => Line::styled(
+                            format!(
+                                "More than {}: check the amount",
+                                Money::new(most, &c.concert.currency)
+                            ),
+                            t.error,
+                        ),
                         Some(v) if v >= c.total_cents => Line::styled(
                             format!(
                                 "Change due {}",
