@@ -352,7 +352,12 @@ fn cash_shows_the_change_and_a_hold_that_runs_out_goes_back_to_the_map() {
     press(&mut r.app, KeyCode::Tab);
     typ(&mut r.app, "424242424242");
     // A card number in the cash field: said at once, refused on Enter, the hold kept.
-    assert!(screen_text(&r.app, 80, 24).contains("More than EUR 10000.00: check the amount"));
+    let screen = screen_text(&r.app, 80, 24);
+    assert!(
+        screen.contains("! more than EUR 10000.00: check the amount"),
+        "{screen}"
+    );
+    assert!(!screen.contains("│          ok"), "{screen}");
     press(&mut r.app, KeyCode::Enter);
     r.app.poll_payment(Some(std::time::Duration::from_secs(5)));
     assert!(

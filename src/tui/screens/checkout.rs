@@ -124,32 +124,38 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             lines.push(Line::raw(""));
             match c.method {
                 Method::Cash => {
-                    lines.extend(field(app, "Tendered", &c.tendered, c.focus == 1, None));
+                    let money = |cents| Money::new(cents, &c.concert.currency).to_string();
                     let most = boxoffice::payment::most_cash_for(c.total_cents);
-                    let change = match parse_cents(&c.tendered) {
-                        Some(v) if v > most => Line::styled(
-                            format!(
-                                "More than {}: check the amount",
-                                Money::new(most, &c.concert.currency)
-                            ),
-                            t.error,
+                    // What is wrong with the amount goes under the field; the change below it.
+                    let (problem, change) = match parse_cents(&c.tendered) {
+                        _ if c.tendered.is_empty() => (
+                            None,
+                            Line::styled("Type the cash handed over, e.g. 50 or 50.00", t.dim),
                         ),
-                        Some(v) if v >= c.total_cents => Line::styled(
-                            format!(
-                                "Change due {}",
-                                Money::new(v - c.total_cents, &c.concert.currency)
-                            ),
-                            t.ok,
+                        Some(v) if v > most => (
+                            Some(format!("more than {}: check the amount", money(most))),
+                            Line::raw(""),
                         ),
-                        Some(v) => Line::styled(
-                            format!(
-                                "{} short",
-                                Money::new(c.total_cents - v, &c.concert.currency)
-                            ),
-                            t.error,
+                        Some(v) if v >= c.total_cents => (
+                            None,
+                            Line::styled(format!("Change due {}", money(v - c.total_cents)), t.ok),
                         ),
-                        None => Line::styled("Type the cash handed over, e.g. 50 or 50.00", t.dim),
+                        Some(v) => (
+                            Some(format!("{} short", money(c.total_cents - v))),
+                            Line::raw(""),
+                        ),
+                        None => (
+                            Some("type an amount, e.g. 50 or 50.00".to_string()),
+                            Line::raw(""),
+                        ),
                     };
+                    lines.extend(field(
+                        app,
+                        "Tendered",
+                        &c.tendered,
+                        c.focus == 1,
+                        problem.as_deref(),
+                    ));
                     lines.push(change);
                 }
                 Method::Card => {
