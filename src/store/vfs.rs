@@ -457,29 +457,37 @@ unsafe extern "C" fn shim_shm_lock(
     }
 }
 
-/// How long `conn` has held its main database's write lock since it opened, in all; zero for
-/// a connection that did not open through this layer.
-pub fn write_lock_held(conn: &rusqlite::Connection) -> std::time::Duration {
+/// The file SQLite's file control `op` gives for `conn`'s main database
+/// (`SQLITE_FCNTL_FILE_POINTER`: the database file; `SQLITE_FCNTL_JOURNAL_POINTER`: its log),
+/// if this layer opened it.
+fn shim_file(conn: &rusqlite::Connection, op: c_int) -> Option<&ShimFile> {
     let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
-    // SAFETY: SQLITE_FCNTL_FILE_POINTER writes the main database's open file to `file`; it is
+    // SAFETY: both controls write an open file of the connection (or null) to `file`; it is
     // this layer's only if its methods are this layer's, and then it is a ShimFile. The
-    // connection is borrowed, so nothing closes the file meanwhile.
+    // connection is borrowed for as long as the reference, so nothing closes the file.
     unsafe {
         let rc = ffi::sqlite3_file_control(
             conn.handle(),
             c"main".as_ptr(),
-            ffi::SQLITE_FCNTL_FILE_POINTER,
+            op,
             &mut file as *mut _ as *mut c_void,
         );
         if rc != ffi::SQLITE_OK || file.is_null() || !std::ptr::eq((*file).pMethods, &METHODS) {
-            return std::time::Duration::ZERO;
+            return None;
         }
-        let shim = &*(file as *const ShimFile);
+        Some(&*(file as *const ShimFile))
+    }
+}
+
+/// How long `conn` has held its main database's write lock since it opened, in all; zero for
+/// a connection that did not open through this layer.
+pub fn write_lock_held(conn: &rusqlite::Connection) -> std::time::Duration {
+    shim_file(conn, ffi::SQLITE_FCNTL_FILE_POINTER).map_or(std::time::Duration::ZERO, |shim| {
         shim.locked
             + shim
                 .locked_at
                 .map_or(std::time::Duration::ZERO, |t| t.elapsed())
-    }
+    })
 }
 
 unsafe extern "C" fn shim_shm_barrier(f: *mut ffi::sqlite3_file) {
@@ -586,20 +594,9 @@ mod tests {
 
     /// The writes this layer handed to the `unix` layer for the connection's log.
     fn log_writes(conn: &Connection) -> u64 {
-        let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
-        // SAFETY: SQLITE_FCNTL_JOURNAL_POINTER writes the main database's log file (opened by
-        // this layer, so a ShimFile) to `file`; the connection is open and idle.
-        unsafe {
-            let rc = ffi::sqlite3_file_control(
-                conn.handle(),
-                c"main".as_ptr(),
-                ffi::SQLITE_FCNTL_JOURNAL_POINTER,
-                &mut file as *mut _ as *mut c_void,
-            );
-            assert_eq!(rc, ffi::SQLITE_OK);
-            assert!(!file.is_null());
-            (*(file as *mut ShimFile)).writes
-        }
+        shim_file(conn, ffi::SQLITE_FCNTL_JOURNAL_POINTER)
+            .expect("a log opened by this layer")
+            .writes
     }
 
     fn check(c: &Connection) -> (i64, String) {
