@@ -530,6 +530,18 @@ pub struct BestRequest {
     pub allow_split: bool,
 }
 
+impl BestRequest {
+    /// Whether a seat is one this request may get: of its category (in any case) and at most
+    /// its price. The one rule for a best-available hold and the seat map's preview of it.
+    fn accepts(&self) -> impl Fn(&crate::fairness::SeatPos) -> bool + '_ {
+        let category = self.category.as_ref().map(|c| c.to_ascii_uppercase());
+        move |s| {
+            category.as_deref().is_none_or(|c| c == &*s.category)
+                && self.max_price_cents.is_none_or(|m| s.price_cents <= m)
+        }
+    }
+}
+
 pub(crate) struct ConcertRules {
     pub venue_id: i64,
     pub currency: String,
@@ -1151,25 +1163,19 @@ fn pick_best(
 ) -> Result<Vec<(i64, String, i64)>> {
     let (all, centre) = load_geometry(tx, concert_id, venue_id, FreeRule::NoClaim)?;
     let geo = crate::fairness::Geometry::new(&all, centre);
-    let category = b.category.as_ref().map(|c| c.to_ascii_uppercase());
-    let pick = geo
-        .best(b.count, |s| {
-            category.as_ref().is_none_or(|c| **c == *s.category)
-                && b.max_price_cents.is_none_or(|m| s.price_cents <= m)
-        })
-        .ok_or_else(|| {
-            Error::NotEnoughSeats(format!(
-                "fewer than {} seats{}{} are free",
-                b.count,
-                category
-                    .as_deref()
-                    .map(|c| format!(" of category {c}"))
-                    .unwrap_or_default(),
-                b.max_price_cents
-                    .map(|m| format!(" at {} or less", Money::new(m, "")))
-                    .unwrap_or_default()
-            ))
-        })?;
+    let pick = geo.best(b.count, b.accepts()).ok_or_else(|| {
+        Error::NotEnoughSeats(format!(
+            "fewer than {} seats{}{} are free",
+            b.count,
+            b.category
+                .as_deref()
+                .map(|c| format!(" of category {}", c.to_ascii_uppercase()))
+                .unwrap_or_default(),
+            b.max_price_cents
+                .map(|m| format!(" at {} or less", Money::new(m, "")))
+                .unwrap_or_default()
+        ))
+    })?;
     if !pick.together && !b.allow_split {
         return Err(Error::NotTogether {
             n: b.count,
@@ -2122,12 +2128,9 @@ impl Store {
     ) -> Result<crate::fairness::Pick> {
         let (seats, centre) = self.geometry_now(concert_id)?;
         let geo = crate::fairness::Geometry::new(&seats, centre);
-        let category = best.category.as_ref().map(|c| c.to_ascii_uppercase());
-        geo.best(best.count, |s| {
-            category.as_ref().is_none_or(|c| **c == *s.category)
-                && best.max_price_cents.is_none_or(|m| s.price_cents <= m)
+        geo.best(best.count, best.accepts()).ok_or_else(|| {
+            Error::NotEnoughSeats(format!("fewer than {} seats are free", best.count))
         })
-        .ok_or_else(|| Error::NotEnoughSeats(format!("fewer than {} seats are free", best.count)))
     }
 
     /// Whether holding `seat_ids` would strand a single seat, and what to pick instead.
