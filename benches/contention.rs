@@ -1,9 +1,8 @@
 //! Contention: P processes (1, 2, 4, 8) holding 2 seats at a time on one 20,000-seat concert,
 //! spread out and then all fighting over the same 200 seats; hold + pay + confirm with cash and
 //! a test card; and the bare limit: the same number of minimal hold-shaped write transactions
-//! (BEGIN IMMEDIATE; one conditional UPDATE; one INSERT; COMMIT) with the same pragmas. Each
-//! line also says how many pages a connection read again per operation and what share of the
-//! run the write lock was held (`store::vfs` counts each connection's time with it).
+//! (BEGIN IMMEDIATE; one conditional UPDATE; one INSERT; COMMIT) with the same pragmas,
+//! through the same file layer (SQLite's own).
 //!
 //! `cargo bench --bench contention` (workers are this binary, re-run as child processes).
 //! Prints figures; asserts only that no seat was claimed twice.
@@ -100,7 +99,6 @@ fn worker(args: &[String]) {
             .as_micros()
     };
     let mut window = (0u128, 0u128);
-    let (reads, locked);
     match mode {
         "hold" | "pay-cash" | "pay-card" => {
             let mut store = Store::open(&db, clock.clone()).unwrap();
@@ -134,13 +132,11 @@ fn worker(args: &[String]) {
                 }
                 lat.push(t.elapsed().as_micros() as u64);
             }
-            reads = store.page_reads();
-            locked = store.write_lock_held();
         }
         _ => {
             // The bare limit: a minimal hold-shaped transaction, same pragmas (and for pay,
             // two more durable commits, plus one for the gateway with a card).
-            // The same file system layer as the store's connections (see store::vfs).
+            // Opened as the store opens its connections (SQLite's own file layer).
             let mut conn =
                 boxoffice::store::open_connection(&db, rusqlite::OpenFlags::default()).unwrap();
             // The same waiting for the write lock as the store's connection.
@@ -198,16 +194,13 @@ fn worker(args: &[String]) {
                 }
                 lat.push(t.elapsed().as_micros() as u64);
             }
-            reads = boxoffice::store::page_reads(&conn);
-            locked = boxoffice::store::vfs::write_lock_held(&conn);
         }
     }
     window.1 = epoch_us();
     println!(
-        "{} {} {refused} {reads} {} {}",
+        "{} {} {refused} {}",
         window.0,
         window.1,
-        locked.as_micros(),
         lat.iter()
             .map(|l| l.to_string())
             .collect::<Vec<_>>()
@@ -220,12 +213,6 @@ struct Figures {
     p50_ms: f64,
     p99_ms: f64,
     refused: f64,
-    /// Pages read from the file system per operation (SQLite's page-cache misses: another
-    /// terminal's commit empties a connection's cache).
-    reads: f64,
-    /// The share of the run some process held the write lock (the lock is the limit when
-    /// this is near 100 %; idle lock time shows as less).
-    locked: f64,
 }
 
 fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figures {
@@ -249,20 +236,16 @@ fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figur
         .collect();
     let mut lat: Vec<u64> = Vec::new();
     let mut refused = 0usize;
-    let mut reads = 0i64;
-    let mut locked_us = 0u128;
     let (mut first, mut last) = (u128::MAX, 0u128);
     for c in children {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "worker failed");
         let text = String::from_utf8(out.stdout).unwrap();
-        let f: Vec<&str> = text.trim().splitn(6, ' ').collect();
+        let f: Vec<&str> = text.trim().splitn(4, ' ').collect();
         first = first.min(f[0].parse().unwrap());
         last = last.max(f[1].parse().unwrap());
         refused += f[2].parse::<usize>().unwrap();
-        reads += f[3].parse::<i64>().unwrap();
-        locked_us += f[4].parse::<u128>().unwrap();
-        lat.extend(f[5].split(',').map(|x| x.parse::<u64>().unwrap()));
+        lat.extend(f[3].split(',').map(|x| x.parse::<u64>().unwrap()));
     }
     // From the first worker's first operation to the last one's last: process start-up is not
     // part of the rate.
@@ -274,8 +257,6 @@ fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figur
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
         refused: refused as f64 / lat.len() as f64,
-        reads: reads as f64 / lat.len() as f64,
-        locked: locked_us as f64 / (last - first) as f64,
     }
 }
 
@@ -317,13 +298,11 @@ fn line(label: &str, f: &Figures, bare: Option<&Figures>) {
         .map(|b| format!("{:>5.0}%", 100.0 * f.per_sec / b.per_sec))
         .unwrap_or_default();
     println!(
-        "{label:<34} {:>8.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  refused {:>5.1}%  reads {:>5.1}  lock {:>3.0}%  {ratio}",
+        "{label:<34} {:>8.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  refused {:>5.1}%  {ratio}",
         f.per_sec,
         f.p50_ms,
         f.p99_ms,
         100.0 * f.refused,
-        f.reads,
-        100.0 * f.locked
     );
 }
 
@@ -357,8 +336,8 @@ fn main() {
         ops()
     );
     println!(
-        "{:<34} {:>10}  {:>12}  {:>12}  {:>13}  {:>11}  {:>9}  vs bare",
-        "run", "rate", "", "", "", "page reads", "lock held"
+        "{:<34} {:>10}  {:>12}  {:>12}  {:>13}  vs bare",
+        "run", "rate", "", "", ""
     );
     let mut tag = 0;
     for contended in [false, true] {

@@ -3,6 +3,8 @@
 //! This crate knows nothing of terminals: the CLI and the terminal app in `main.rs` drive it,
 //! and everything they show comes from here. It never prints.
 
+#![forbid(unsafe_code)]
+
 pub mod booking;
 pub mod catalog;
 pub mod changes;

@@ -5,7 +5,6 @@ pub(crate) mod db;
 pub(crate) mod hash;
 pub(crate) mod schema;
 pub(crate) mod seat_index;
-pub mod vfs;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -53,34 +52,11 @@ pub fn busy_wait(attempt: i32) -> bool {
     true
 }
 
-/// Opens a connection to a box-office database through the [`vfs`] layer (one system call per
-/// log page), or SQLite's default where the layer is not available.
+/// Opens a connection to a box-office database (the store's, the card gateway's, the
+/// checkpoint thread's) through SQLite's own file layer: its error handling covers every path,
+/// a full disk included, so a failed write is always reported and the database stays intact.
 pub fn open_connection(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
-    if vfs::register() {
-        Connection::open_with_flags_and_vfs(path, flags, vfs::VFS_NAME)
-    } else {
-        Connection::open_with_flags(path, flags)
-    }
-}
-
-/// Pages `conn` has read from the file system since it opened (SQLite's page-cache misses).
-pub fn page_reads(conn: &Connection) -> i64 {
-    let (mut current, mut highest) = (0, 0);
-    // SAFETY: the handle is the open connection's; sqlite3_db_status only reads its counters.
-    let rc = unsafe {
-        rusqlite::ffi::sqlite3_db_status(
-            conn.handle(),
-            rusqlite::ffi::SQLITE_DBSTATUS_CACHE_MISS,
-            &mut current,
-            &mut highest,
-            0,
-        )
-    };
-    if rc == rusqlite::ffi::SQLITE_OK {
-        i64::from(current)
-    } else {
-        0
-    }
+    Connection::open_with_flags(path, flags)
 }
 
 /// Switches a connection to write-ahead logging and returns the journal mode now in force.
@@ -145,10 +121,8 @@ impl Store {
             )));
         }
         conn.busy_handler(Some(busy_wait))?;
-        // Every hot statement stays prepared (the default keeps only 16), and stays compiled:
-        // with the planner's stability guarantee SQLite does not re-prepare a statement because
-        // a bound value changed (that cost half of a hold's time).
-        conn.set_prepared_statement_cache_capacity(256);
+        // Statements stay compiled: with the planner's stability guarantee SQLite does not
+        // re-prepare a statement because a bound value changed (that cost half of a hold's time).
         conn.set_db_config(
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
             true,
@@ -202,18 +176,6 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Db {
         &self.conn
-    }
-
-    /// Pages this store's connection has read from the file system since it opened (SQLite's
-    /// page-cache misses): the contention benchmark prints them per operation.
-    pub fn page_reads(&self) -> i64 {
-        page_reads(&self.conn)
-    }
-
-    /// How long this store's connection has held the database's write lock since it opened,
-    /// in all (the contention benchmark prints the share of a run the lock was held).
-    pub fn write_lock_held(&self) -> Duration {
-        vfs::write_lock_held(&self.conn)
     }
 
     /// Changes whenever another connection commits: a cheap "has anything changed?" probe.
