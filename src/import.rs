@@ -15,7 +15,7 @@
 
 use crate::catalog::{NewConcert, add_concert};
 use crate::error::{Error, Result, RowError};
-use crate::model::parse_cents;
+use crate::model::parse_money;
 use crate::store::{Store, from_ts, ts};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -320,11 +320,9 @@ impl Store {
                     ));
                     continue;
                 }
-                match parse_cents(value) {
-                    Some(cents) => prices.push((code, cents)),
-                    None => {
-                        problems.push(format!("price_{code} `{value}` is not money (e.g. 45.00)"))
-                    }
+                match parse_money(value) {
+                    Ok(cents) => prices.push((code, cents)),
+                    Err(why) => problems.push(format!("price_{code}: {why}")),
                 }
             }
             if let Some(v) = venue {

@@ -20,6 +20,15 @@ impl Money {
     }
 }
 
+impl Money {
+    /// The amount without its currency, `1234.50`.
+    pub fn plain(&self) -> String {
+        let sign = if self.cents < 0 { "-" } else { "" };
+        let abs = self.cents.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.cents < 0 { "-" } else { "" };
@@ -28,37 +37,108 @@ impl fmt::Display for Money {
     }
 }
 
-/// Parses an amount typed by a person: `45`, `45.5`, `45.50`, `1,234.00` (never a float).
-pub fn parse_cents(text: &str) -> Option<i64> {
-    let t: String = text
-        .trim()
+/// The most a single amount typed by a person may be: EUR 100,000.00 (a seat's price, cash
+/// tendered). Anything above it is a typo, and far below where sums of it could overflow.
+pub const MOST_MONEY_CENTS: i64 = 100_000 * 100;
+
+/// Parses an amount typed by a person, in any of the ways people type one: `45`, `45.5`,
+/// `45.50`, `200,00` (a decimal comma means the same as a decimal point), `,50`. Never a float.
+///
+/// Anything that could be read two ways is refused with what was understood, never guessed:
+/// `1,234.50` and `1.234,50` (a thousands separator), `1,234` (three digits after the mark: a
+/// thousands separator, or a third decimal?), more than two decimals, a sign, spaces inside,
+/// more than [`MOST_MONEY_CENTS`].
+pub fn parse_money(text: &str) -> Result<i64, MoneyError> {
+    let t = text.trim();
+    let unclear = |why: String| Err(MoneyError::Unclear(why));
+    if t.is_empty() {
+        return unclear("no amount typed (e.g. 45.00 or 45,00)".into());
+    }
+    // More digits than any amount can have: extra digits, or a card number typed into the
+    // wrong field, which is never repeated back.
+    if t.chars().filter(char::is_ascii_digit).count() > 10 {
+        return Err(MoneyError::TooMuch);
+    }
+    if t.starts_with('-') || t.starts_with('+') {
+        return unclear(format!("`{t}`: an amount has no sign"));
+    }
+    let separator =
+        || format!("`{t}` has a thousands separator: type the digits without it (e.g. 1234.50)");
+    if let Some(c) = t
         .chars()
-        .filter(|c| *c != ',' && *c != '_')
+        .find(|c| !c.is_ascii_digit() && *c != '.' && *c != ',')
+    {
+        return unclear(if c.is_whitespace() || c == '\'' || c == '_' {
+            separator()
+        } else {
+            format!("`{t}` is not money: only digits and one decimal comma or point")
+        });
+    }
+    let marks: Vec<usize> = t
+        .char_indices()
+        .filter(|(_, c)| *c == '.' || *c == ',')
+        .map(|(at, _)| at)
         .collect();
-    if t.is_empty() || t.starts_with('-') {
-        return None;
-    }
-    let (whole, frac) = match t.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (t.as_str(), ""),
+    let (whole, frac) = match marks.as_slice() {
+        [] => (t, ""),
+        [at] => (&t[..*at], &t[*at + 1..]),
+        _ => return unclear(separator()),
     };
-    if whole.is_empty() && frac.is_empty() || frac.len() > 2 {
-        return None;
+    if whole.is_empty() && frac.is_empty() {
+        return unclear(format!("`{t}` is not an amount"));
     }
-    if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
+    if !marks.is_empty() && frac.is_empty() {
+        return unclear(format!("`{t}`: nothing after the decimal mark"));
     }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
+    if frac.len() == 3 && !whole.is_empty() {
+        return unclear(format!(
+            "`{t}` could be {whole}{frac} (a thousands separator) or {whole}.{frac} (three \
+             decimals): type {whole}{frac} or at most two decimals"
+        ));
+    }
+    if frac.len() > 2 {
+        return unclear(format!("`{t}` has more than two decimals"));
+    }
+    // At most ten digits: no overflow below.
+    let number = |s: &str| s.parse::<i64>().unwrap_or(0);
+    let frac = match frac.len() {
+        1 => number(frac) * 10,
+        _ => number(frac),
     };
-    let frac: i64 = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().ok()? * 10,
-        _ => frac.parse().ok()?,
-    };
-    whole.checked_mul(100)?.checked_add(frac)
+    let cents = number(whole) * 100 + frac;
+    if cents > MOST_MONEY_CENTS {
+        return Err(MoneyError::TooMuch);
+    }
+    Ok(cents)
+}
+
+/// Why a typed amount was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoneyError {
+    /// More than [`MOST_MONEY_CENTS`]; what was typed is not repeated (it may be a card number).
+    TooMuch,
+    /// Not an amount, or one that could be read two ways: what was understood.
+    Unclear(String),
+}
+
+impl fmt::Display for MoneyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MoneyError::TooMuch => write!(
+                f,
+                "more than {} (no amount can be): check the amount",
+                Money::new(MOST_MONEY_CENTS, "").plain()
+            ),
+            MoneyError::Unclear(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for MoneyError {}
+
+/// [`parse_money`] without the reason.
+pub fn parse_cents(text: &str) -> Option<i64> {
+    parse_money(text).ok()
 }
 
 /// What a seat is doing for one concert. Computed in one place (`store::SEAT_STATUS_SQL`).
@@ -309,10 +389,52 @@ mod tests {
     fn amounts_typed_by_people_parse_to_cents() {
         assert_eq!(parse_cents("45"), Some(4500));
         assert_eq!(parse_cents("45.5"), Some(4550));
-        assert_eq!(parse_cents("1,234.05"), Some(123405));
         assert_eq!(parse_cents(".5"), Some(50));
-        for bad in ["", "-3", "4.555", "abc", "1.2.3", "."] {
+        assert_eq!(parse_cents(" 12.34 "), Some(1234));
+        for bad in ["", "-3", "4.555", "abc", "1.2.3", ".", "45.", "+5"] {
             assert_eq!(parse_cents(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_decimal_comma_means_the_same_as_a_decimal_point() {
+        assert_eq!(parse_money("200,00"), Ok(20_000));
+        assert_eq!(parse_money("200.00"), Ok(20_000));
+        assert_eq!(parse_money("39,00"), Ok(3_900));
+        assert_eq!(parse_money("39,5"), Ok(3_950));
+        assert_eq!(parse_money(",50"), Ok(50));
+        assert_eq!(parse_money("1234,50"), Ok(123_450));
+    }
+
+    #[test]
+    fn an_amount_that_could_be_read_two_ways_is_refused_with_what_was_understood() {
+        for (typed, says) in [
+            ("1,234.50", "thousands separator"),
+            ("1.234,50", "thousands separator"),
+            ("1 234", "thousands separator"),
+            ("1,234", "could be 1234 (a thousands separator) or 1.234"),
+            ("1.234", "could be 1234 (a thousands separator) or 1.234"),
+            ("4.5555", "more than two decimals"),
+            ("12,", "nothing after the decimal mark"),
+            ("-3", "no sign"),
+            ("EUR 5", "not money"),
+            ("100000.01", "more than 100000.00"),
+            ("99999999999999999999", "more than 100000.00"),
+        ] {
+            match parse_money(typed) {
+                Err(m) => assert!(m.to_string().contains(says), "{typed}: {m}"),
+                Ok(v) => panic!("{typed} was read as {v}"),
+            }
+        }
+        assert_eq!(parse_money("100000"), Ok(MOST_MONEY_CENTS));
+        // A card number typed as an amount is never repeated back.
+        for card in [
+            "4242424242424242",
+            "4242 4242 4242 4242",
+            "4242-4242-4242-4242",
+        ] {
+            let said = parse_money(card).unwrap_err().to_string();
+            assert!(!said.contains("4242"), "{said}");
         }
     }
 }

@@ -147,6 +147,45 @@ b-8,Missing,Price,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Euro
 }
 
 #[test]
+fn prices_are_read_with_a_decimal_comma_and_never_guessed() {
+    let mut f = fixture();
+    let before = count(&f);
+    // A decimal comma (quoted, as a spreadsheet writes it) means the same as a point; `39,00`
+    // was once EUR 3,900.00.
+    let season = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S
+c-1,Comma,Prices,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,\"39,00\",\"20,5\"
+";
+    f.store.import_concerts(season, &mut no_progress()).unwrap();
+    let c = f
+        .store
+        .export_catalog()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.external_id == "c-1")
+        .unwrap();
+    assert_eq!((c.prices["P"], c.prices["S"]), (3_900, 2_050));
+    // Read two ways, or past any sane price: refused with what was understood, nothing added.
+    let bad = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S
+d-1,Thousands,Mixed,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,\"1.234,50\",20
+d-2,Three,Decimals,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,\"1,234\",20
+d-3,Too,Dear,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,250000,20
+";
+    let err = f
+        .store
+        .import_concerts(bad, &mut no_progress())
+        .unwrap_err();
+    let text = err.to_string();
+    for needle in [
+        "price_P: `1.234,50` has a thousands separator",
+        "price_P: `1,234` could be 1234 (a thousands separator) or 1.234",
+        "price_P: more than 100000.00",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    assert_eq!(count(&f), before + 1, "all or nothing");
+}
+
+#[test]
 fn export_then_import_into_another_box_office_gives_the_same_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(t("2026-11-25T12:00:00Z")));

@@ -108,16 +108,21 @@ pub fn check_cash(tendered_cents: i64, due_cents: i64, currency: &str) -> crate:
             tendered: money(tendered_cents),
         });
     }
-    let most = most_cash_for(due_cents);
-    if tendered_cents > most {
-        // Without the amount typed (the clerk has it in front of them): one line at 80 columns.
-        return Err(crate::Error::invalid(format!(
-            "more than {} in cash for {} due: check the amount tendered",
-            money(most),
-            money(due_cents)
-        )));
+    if tendered_cents > most_cash_for(due_cents) {
+        return Err(too_much_cash(due_cents, currency));
     }
     Ok(())
+}
+
+/// The refusal of more cash than [`most_cash_for`] `due_cents`: without the amount typed (the
+/// clerk has it in front of them, and it may be a card number), one line at 80 columns.
+pub fn too_much_cash(due_cents: i64, currency: &str) -> crate::Error {
+    let money = |c| crate::model::Money::new(c, currency).to_string();
+    crate::Error::invalid(format!(
+        "more than {} in cash for {} due: check the amount tendered",
+        money(most_cash_for(due_cents)),
+        money(due_cents)
+    ))
 }
 
 /// The box office's cash drawer: approves when enough is tendered and says the change due.
@@ -143,7 +148,11 @@ impl PaymentProcessor for CashProcessor {
         Ok(ChargeOutcome::Approved {
             reference: format!("cash-{}", req.idempotency_key),
             change_cents: tendered_cents - req.amount_cents,
-            detail: format!("cash, tendered {tendered_cents}"),
+            // Shown to the customer in the confirmation: money as money.
+            detail: format!(
+                "cash, tendered {}",
+                crate::model::Money::new(tendered_cents, req.currency)
+            ),
         })
     }
 

@@ -9,7 +9,7 @@ use boxoffice::catalog::Layout;
 use boxoffice::notify::spool::DeliveredFile;
 use boxoffice::{
     Booking, Card, ConcertQuery, ConcertSummary, CustomerInfo, Error, Hold, Processors, Receipt,
-    SeatMap, SeatStatus, Spool, Store, Tender, WaitlistEntry, model::parse_cents,
+    SeatMap, SeatStatus, Spool, Store, Tender, WaitlistEntry, model::parse_money,
 };
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -970,8 +970,8 @@ impl App {
         let Some(c) = &mut self.checkout else { return };
         let Some(hold) = c.hold.clone() else { return };
         let tender = match c.method {
-            Method::Cash => match parse_cents(&c.tendered) {
-                Some(t) => {
+            Method::Cash => match parse_money(&c.tendered) {
+                Ok(t) => {
                     match boxoffice::payment::check_cash(t, c.total_cents, &c.concert.currency) {
                         Ok(()) => Tender::Cash { tendered_cents: t },
                         Err(e) => {
@@ -981,8 +981,14 @@ impl App {
                         }
                     }
                 }
-                None => {
-                    self.say(Level::Error, "type the cash tendered, e.g. 50 or 50.00");
+                Err(boxoffice::model::MoneyError::TooMuch) => {
+                    // As for an amount past what this sale can take: the hold stays.
+                    let e = boxoffice::payment::too_much_cash(c.total_cents, &c.concert.currency);
+                    self.fail(&e);
+                    return;
+                }
+                Err(why) => {
+                    self.say(Level::Error, format!("cash tendered: {why}"));
                     return;
                 }
             },

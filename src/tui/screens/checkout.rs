@@ -4,7 +4,7 @@
 use crate::tui::app::{App, Method, Step};
 use crate::tui::ui::{field, safe};
 use boxoffice::Money;
-use boxoffice::model::parse_cents;
+use boxoffice::model::parse_money;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -127,27 +127,28 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     let money = |cents| Money::new(cents, &c.concert.currency).to_string();
                     let most = boxoffice::payment::most_cash_for(c.total_cents);
                     // What is wrong with the amount goes under the field; the change below it.
-                    let (problem, change) = match parse_cents(&c.tendered) {
+                    let (problem, change) = match parse_money(&c.tendered) {
                         _ if c.tendered.is_empty() => (
                             None,
                             Line::styled("Type the cash handed over, e.g. 50 or 50.00", t.dim),
                         ),
-                        Some(v) if v > most => (
+                        Err(boxoffice::model::MoneyError::TooMuch) => (
                             Some(format!("more than {}: check the amount", money(most))),
                             Line::raw(""),
                         ),
-                        Some(v) if v >= c.total_cents => (
+                        Ok(v) if v > most => (
+                            Some(format!("more than {}: check the amount", money(most))),
+                            Line::raw(""),
+                        ),
+                        Ok(v) if v >= c.total_cents => (
                             None,
                             Line::styled(format!("Change due {}", money(v - c.total_cents)), t.ok),
                         ),
-                        Some(v) => (
+                        Ok(v) => (
                             Some(format!("{} short", money(c.total_cents - v))),
                             Line::raw(""),
                         ),
-                        None => (
-                            Some("type an amount, e.g. 50 or 50.00".to_string()),
-                            Line::raw(""),
-                        ),
+                        Err(why) => (Some(why.to_string()), Line::raw("")),
                     };
                     lines.extend(field(
                         app,
