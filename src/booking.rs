@@ -312,6 +312,38 @@ pub(crate) fn end_hold(
     Ok(())
 }
 
+/// Records a charge that arrived for a hold that can no longer be paid (it ended, or its payment
+/// was given up), queues its refund under a key derived from the charge's, and tells the
+/// person: the money is never kept without a booking.
+fn refund_late_charge(
+    tx: &crate::store::Db,
+    key: &str,
+    h: &HoldRow,
+    reference: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (processor, amount, currency): (String, i64, String) = tx
+        .prepare_cached(
+            "SELECT processor, amount_cents, currency FROM payments WHERE idempotency_key = ?1",
+        )?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    tx.prepare_cached("UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, updated_at = ?4 WHERE idempotency_key = ?1")?
+        .execute(params![key, reference, detail, ts(now)])?;
+    tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
+         VALUES ('refund', 'refund-' || ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?7)")?
+        .execute(params![key, h.id, processor, amount, currency, reference, ts(now)])?;
+    let customer = record_customer(tx, h.who.clone())?;
+    let notice = crate::notify::late_charge_refunded(
+        tx,
+        &h.id,
+        h.who.name.as_deref(),
+        &Money::new(amount, &currency),
+        detail,
+    )?;
+    crate::notify::queue(tx, customer, &notice, now)
+}
+
 /// Ends every live hold whose time is up: its seats are free again, an expired waiting-list
 /// offer moves on to the next person. Returns the holds ended.
 pub(crate) fn expire_holds_tx(tx: &crate::store::Db, now: DateTime<Utc>) -> Result<Vec<String>> {
@@ -1737,6 +1769,11 @@ impl Store {
         let processor = processors.get(tender.processor()).ok_or_else(|| {
             Error::invalid(format!("no {} processor is configured", tender.processor()))
         })?;
+        // An earlier charge of this hold with no answer may have been taken: it is settled
+        // first, and never charged again under a new key until its processor has answered.
+        if let Some(receipt) = self.settle_unanswered(hold_id, processors)? {
+            return Ok(receipt);
+        }
         self.expire_holds()?;
         let (key, amount, currency, h) = self.write_durable(|tx, now| {
             let h = load_hold(tx, hold_id)?;
@@ -1775,12 +1812,23 @@ impl Store {
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
-                // Unknown to us whether it went through: ask by key before giving the hold back.
-                match processor.lookup(&key) {
+                // Unknown to us whether it went through: ask by key, fencing it, before giving
+                // the hold back.
+                match processor.fence(&key) {
                     Ok(Some(o)) => o,
-                    _ => {
+                    Ok(None) => {
                         self.fail_payment(&key, &h.id, &e.0)?;
                         return Err(Error::Processor(e.0));
+                    }
+                    Err(lost) => {
+                        // Neither the charge nor the look-up answered: the processor may have
+                        // taken it. The hold stays frozen and the key open until it answers.
+                        self.write_durable(|tx, now| {
+                            tx.prepare_cached("UPDATE payments SET state = 'unanswered', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1 AND state = 'pending'")?
+                                .execute(params![key, lost.0, ts(now)])?;
+                            Ok(())
+                        })?;
+                        return Err(Error::Unanswered(e.0));
                     }
                 }
             }
@@ -1795,11 +1843,48 @@ impl Store {
         receipt
     }
 
+    /// Settles a charge of `hold_id` whose outcome is unknown (its charge and its look-up both
+    /// failed), before anything new is charged: the processor is asked again, fencing the key.
+    /// Taken: the booking it paid for (`Some`). Never seen: the key is fenced and the hold is
+    /// live again for a new attempt (`None`). Still no answer: [`Error::Unanswered`].
+    fn settle_unanswered(
+        &mut self,
+        hold_id: &str,
+        processors: &Processors,
+    ) -> Result<Option<Receipt>> {
+        let unanswered: Option<(String, String)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT idempotency_key, processor FROM payments
+                 WHERE hold_id = ?1 AND kind = 'charge' AND state = 'unanswered' ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([hold_id.trim().to_ascii_uppercase()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let Some((key, name)) = unanswered else {
+            return Ok(None);
+        };
+        let processor = processors.get(&name).ok_or_else(|| {
+            Error::Unanswered(format!("no {name} processor is configured to ask"))
+        })?;
+        match processor.fence(&key) {
+            Ok(Some(outcome)) => self
+                .finish_payment(&key, outcome, None, processors)
+                .map(Some),
+            Ok(None) => {
+                self.fail_payment(&key, hold_id, "the processor never saw it")?;
+                Ok(None)
+            }
+            Err(e) => Err(Error::Unanswered(e.0)),
+        }
+    }
+
     /// Records a processor failure: nothing was charged, the hold is live again for a minute at
     /// least so the clerk can retry.
     fn fail_payment(&mut self, key: &str, hold_id: &str, why: &str) -> Result<()> {
         self.write_durable(|tx, now| {
-            tx.prepare_cached("UPDATE payments SET state = 'failed', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1")?.execute(params![key, why, ts(now)],
+            tx.prepare_cached("UPDATE payments SET state = 'failed', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1 AND state IN ('pending', 'unanswered')")?.execute(params![key, why, ts(now)],
             )?;
             let expires = tx
                 .query_row("SELECT expires_at FROM holds WHERE id = ?1", [hold_id], |r| {
@@ -1828,10 +1913,18 @@ impl Store {
                 tx.prepare_cached("SELECT hold_id, amount_cents, currency, processor, state FROM payments WHERE idempotency_key = ?1")?.query_row([key],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )?;
-            if state != "pending" {
+            let h = load_hold(tx, &hold_id)?;
+            if state == "failed" {
+                // Given up at another terminal while this charge was out (its key fenced, so
+                // the processor refused it; one that cannot fence may have taken it).
+                if let ChargeOutcome::Approved { reference, detail, .. } = outcome {
+                    refund_late_charge(tx, key, &h, &reference, &detail, now)?;
+                }
+                return Ok(Err(Error::PaymentAbandoned(h.id)));
+            }
+            if state != "pending" && state != "unanswered" {
                 return Err(Error::PaymentInProgress(hold_id));
             }
-            let h = load_hold(tx, &hold_id)?;
             match outcome {
                 ChargeOutcome::Approved { reference, change_cents, detail } if h.state == "paying" => {
                     // The person becomes a customer with their first booking.
@@ -1869,11 +1962,7 @@ impl Store {
                 }
                 ChargeOutcome::Approved { reference, detail, .. } => {
                     // Captured, but the hold is gone: the money goes straight back.
-                    tx.prepare_cached("UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, updated_at = ?4 WHERE idempotency_key = ?1")?.execute(params![key, reference, detail, ts(now)],
-                    )?;
-                    tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
-                         VALUES ('refund', 'refund-' || ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?7)")?.execute(params![key, h.id, processor, amount, currency, reference, ts(now)],
-                    )?;
+                    refund_late_charge(tx, key, &h, &reference, &detail, now)?;
                     Ok(Err(Error::HoldNotLive { id: h.id, state: h.state }))
                 }
                 ChargeOutcome::Declined { reason } => {
@@ -1894,28 +1983,35 @@ impl Store {
                 }
             }
         })?;
-        if matches!(result, Err(Error::HoldNotLive { .. })) {
+        if matches!(
+            result,
+            Err(Error::HoldNotLive { .. } | Error::PaymentAbandoned(_))
+        ) {
             self.run_pending_refunds(None, processors)?;
         }
         result
     }
 
     /// Finishes what a crash interrupted. Pending charges older than [`PAYMENT_LEASE`] (younger
-    /// ones may be in flight at another terminal) are looked up at their processor by key: a
-    /// captured one becomes its booking (or a refund), a declined or unknown one releases its
-    /// seats. Pending refunds are retried under their keys, so nobody is refunded twice.
+    /// ones may be in flight at another terminal), and unanswered ones of any age, are asked
+    /// for at their processor by key, fencing it: a captured one becomes its booking (or a
+    /// refund), a declined one releases its seats, and one the processor never saw releases
+    /// its seats and can no longer be charged (a late charge under it is refused, or refunded by
+    /// [`Store::finish_payment`] where the processor cannot refuse it). Pending refunds are
+    /// retried under their keys, so nobody is refunded twice.
     pub fn reconcile(&mut self, processors: &Processors) -> Result<ReconcileReport> {
         let now = self.now();
         let mut report = ReconcileReport::default();
-        let pending: Vec<(String, String, i64)> = {
+        let pending: Vec<(String, String, i64, String)> = {
             let mut st = self.conn().prepare(
-                "SELECT idempotency_key, processor, created_at FROM payments WHERE kind = 'charge' AND state = 'pending' ORDER BY id",
+                "SELECT idempotency_key, processor, created_at, state FROM payments
+                 WHERE kind = 'charge' AND state IN ('pending', 'unanswered') ORDER BY id",
             )?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
-        for (key, name, created) in pending {
-            if created > ts(now - PAYMENT_LEASE) {
+        for (key, name, created, state) in pending {
+            if state == "pending" && created > ts(now - PAYMENT_LEASE) {
                 report.in_flight += 1;
                 continue;
             }
@@ -1923,11 +2019,15 @@ impl Store {
                 report.unreachable += 1;
                 continue;
             };
-            match processor.lookup(&key) {
+            match processor.fence(&key) {
                 Ok(Some(outcome)) => match self.finish_payment(&key, outcome, None, processors) {
                     Ok(receipt) => report.confirmed.push(receipt.booking_code),
                     Err(Error::Declined { .. }) => report.released += 1,
-                    Err(Error::HoldNotLive { .. }) => report.refunded += 1,
+                    Err(Error::HoldNotLive { .. } | Error::PaymentAbandoned(_)) => {
+                        report.refunded += 1
+                    }
+                    // Finished meanwhile by the terminal that was waiting for it.
+                    Err(Error::PaymentInProgress(_)) => {}
                     Err(e) => return Err(e),
                 },
                 Ok(None) => {
@@ -1941,14 +2041,15 @@ impl Store {
         Ok(report)
     }
 
-    /// A charge the processor never saw: nothing was taken, the seats go back.
+    /// A charge the processor never saw (and, fenced, never will): nothing was taken, the seats
+    /// go back.
     fn abandon_payment(&mut self, key: &str) -> Result<()> {
         self.write_durable(|tx, now| {
             let hold_id: String = tx.prepare_cached("SELECT hold_id FROM payments WHERE idempotency_key = ?1")?.query_row([key],
                 |r| r.get(0),
             )?;
             tx.prepare_cached("UPDATE payments SET state = 'failed', detail = 'interrupted; the processor never saw it', updated_at = ?2
-                 WHERE idempotency_key = ?1 AND state = 'pending'")?.execute(params![key, ts(now)],
+                 WHERE idempotency_key = ?1 AND state IN ('pending', 'unanswered')")?.execute(params![key, ts(now)],
             )?;
             end_hold(tx, &hold_id, "released", Some("paying"), now)?;
             let (concert_id, kind): (i64, String) = tx.prepare_cached("SELECT concert_id, kind FROM holds WHERE id = ?1")?.query_row([&hold_id],

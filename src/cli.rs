@@ -210,6 +210,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The day's money check: the processors' books against the bookings (exit 1 if anything
+    /// does not match)
+    Audit {
+        #[arg(long)]
+        json: bool,
+    },
     /// Outgoing email and SMS
     Spool {
         #[command(subcommand)]
@@ -460,6 +466,8 @@ struct Ctx {
     gateway: PathBuf,
     spool: Spool,
     log: Log,
+    /// What start-up's reconcile did (`reconcile` reports it with its own).
+    started: ReconcileReport,
 }
 
 impl Ctx {
@@ -524,6 +532,7 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
         gateway,
         spool,
         log,
+        started: ReconcileReport::default(),
     };
     // Move the waiting list along: holds and offers whose time is up end now.
     if let Err(e) = ctx.store.expire_holds() {
@@ -539,8 +548,9 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
             } =>
         {
             ctx.log.write(&format!("reconciled at start: {r:?}"));
+            ctx.started = r;
         }
-        Ok(_) => {}
+        Ok(r) => ctx.started = r,
         Err(e) => ctx.log.write(&format!("reconcile at start failed: {e}")),
     }
     ctx.deliver();
@@ -1142,8 +1152,11 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         }
         Command::Reconcile { json } => {
             let mut ctx = open_ctx(&cli)?;
-            let report = ctx.store.reconcile(&ctx.processors)?;
-            ctx.log.write(&format!("reconcile: {report:?}"));
+            let again = ctx.store.reconcile(&ctx.processors)?;
+            ctx.log.write(&format!("reconcile: {again:?}"));
+            // Start-up has just done the work: what it did is this command's answer too.
+            let mut report = std::mem::take(&mut ctx.started);
+            report.absorb(again);
             ctx.deliver();
             if *json {
                 return print_json(out, &report);
@@ -1159,6 +1172,74 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 report.in_flight,
                 report.unreachable
             );
+        }
+        Command::Audit { json } => {
+            let mut ctx = open_ctx(&cli)?;
+            let audit = ctx.store.audit(&ctx.processors)?;
+            ctx.log.write(&format!(
+                "audit: {} unmatched, charges {} refunds {} bookings {}",
+                audit.unmatched.len(),
+                audit.charges_cents,
+                audit.refunds_cents,
+                audit.bookings_cents
+            ));
+            if *json {
+                print_json(out, &audit)?;
+            } else {
+                let money = |c| Money::new(c, "EUR").plain();
+                outln!(
+                    out,
+                    "{:<10} {:>14} {:>14} {:>14}",
+                    "method",
+                    "charges",
+                    "refunds",
+                    "bookings"
+                );
+                for m in &audit.by_method {
+                    outln!(
+                        out,
+                        "{:<10} {:>14} {:>14} {:>14}",
+                        m.method,
+                        money(m.charges_cents),
+                        money(m.refunds_cents),
+                        money(m.bookings_cents)
+                    );
+                }
+                outln!(
+                    out,
+                    "{:<10} {:>14} {:>14} {:>14}",
+                    "total",
+                    money(audit.charges_cents),
+                    money(audit.refunds_cents),
+                    money(audit.bookings_cents)
+                );
+                if audit.is_clean() {
+                    outln!(out, "every charge has its booking or its refund");
+                }
+                for u in &audit.unmatched {
+                    outln!(
+                        out,
+                        "unmatched {} {}: {}",
+                        printable(&u.reference),
+                        money(u.amount_cents),
+                        u.why
+                    );
+                }
+            }
+            if !audit.is_clean() {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "{} {} not match",
+                        audit.unmatched.len(),
+                        if audit.unmatched.len() == 1 {
+                            "entry does"
+                        } else {
+                            "entries do"
+                        }
+                    ),
+                });
+            }
         }
         Command::Spool { action } => {
             let mut ctx = open_ctx(&cli)?;

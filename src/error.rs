@@ -47,6 +47,14 @@ pub enum Error {
         "a payment for hold {0} is already in progress; wait for it or run `boxoffice reconcile`"
     )]
     PaymentInProgress(String),
+    #[error(
+        "the payment for hold {0} took too long and was given up at another terminal; nothing was kept (a late charge is refunded); hold the seats again"
+    )]
+    PaymentAbandoned(String),
+    #[error(
+        "the payment processor did not answer ({0}) and could not say whether it charged; the seats stay held and nothing is charged again until it answers: try the payment again in a moment"
+    )]
+    Unanswered(String),
     #[error("booking {0} is already cancelled")]
     AlreadyCancelled(String),
     #[error("concert {0} is cancelled")]
@@ -72,6 +80,8 @@ pub enum Error {
     Layout { line: usize, message: String },
     #[error("the database is busy (another terminal is writing); try again in a moment")]
     Busy,
+    #[error("the disk is full ({0}); nothing was changed: free some space and try again")]
+    DiskFull(String),
     #[error("the database is read-only: {0}")]
     ReadOnly(String),
     #[error("the database file is damaged or not a boxoffice database: {0}")]
@@ -130,6 +140,7 @@ impl Error {
             | HoldNotLive { .. }
             | AlreadyPaid { .. }
             | PaymentInProgress(_)
+            | PaymentAbandoned(_)
             | ConcertCancelled(_)
             | NotOnSale(_) => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
@@ -155,6 +166,7 @@ impl From<rusqlite::Error> for Error {
             let detail = msg.clone().unwrap_or_else(|| f.to_string());
             match f.code {
                 DatabaseBusy | DatabaseLocked => return Error::Busy,
+                DiskFull => return Error::DiskFull(detail),
                 ReadOnly => return Error::ReadOnly(detail),
                 DatabaseCorrupt | NotADatabase => return Error::Corrupt(detail),
                 _ => {}

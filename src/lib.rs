@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod booking;
 pub mod catalog;
 pub mod changes;

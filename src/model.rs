@@ -374,6 +374,19 @@ pub struct ReconcileReport {
     pub unreachable: usize,
 }
 
+impl ReconcileReport {
+    /// Adds what a later run did to what an earlier one did (start-up, then the command):
+    /// payments still in flight or unreachable are those of the later run.
+    pub fn absorb(&mut self, later: ReconcileReport) {
+        self.confirmed.extend(later.confirmed);
+        self.released += later.released;
+        self.refunded += later.refunded;
+        self.refunds_completed += later.refunds_completed;
+        self.in_flight = later.in_flight;
+        self.unreachable = later.unreachable;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -402,3 +402,42 @@ fn the_waiting_list_and_fairness_from_the_command_line() {
         (Some(2), Some(10))
     );
 }
+
+#[test]
+fn audit_is_clean_on_a_fresh_box_office_and_exits_1_on_planted_damage() {
+    let (dir, db) = demo_db();
+    let clean = json(&db, &["audit", "--json"]);
+    assert_eq!(clean["unmatched"], serde_json::json!([]));
+    for key in [
+        "charges_cents",
+        "refunds_cents",
+        "bookings_cents",
+        "by_method",
+    ] {
+        assert!(clean.get(key).is_some(), "audit --json lacks {key}");
+    }
+    assert_eq!(clean["charges_cents"], clean["bookings_cents"]);
+    // A charge in the gateway's books that no booking or refund accounts for.
+    rusqlite::Connection::open(dir.path().join("gateway.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO charges (idempotency_key, reference, amount_cents, currency, outcome, card, created_at)
+             VALUES ('charge-planted', 'ch_planted', 999, 'EUR', 'approved', 'Visa 4242', 0)",
+            [],
+        )
+        .unwrap();
+    let out = run(&db, &["audit", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let damaged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unmatched = damaged["unmatched"].as_array().unwrap();
+    assert_eq!(unmatched.len(), 1, "{damaged}");
+    assert_eq!(unmatched[0]["reference"], "ch_planted");
+    assert_eq!(unmatched[0]["amount_cents"], 999);
+    assert!(
+        unmatched[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("unknown to the box office")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 entry does not match"));
+}

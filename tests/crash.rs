@@ -84,6 +84,13 @@ impl Box {
             )
             .unwrap();
         assert_eq!(rows, delivered, "every notice delivered");
+        // The day's money check agrees: every charge has its booking or its refund.
+        let audit = self.run(LATER, None, &["audit", "--json"]);
+        assert!(
+            audit.status.success(),
+            "audit: {}",
+            String::from_utf8_lossy(&audit.stdout)
+        );
         assert_eq!(
             spool_files(&self.root.join("spool")) as i64,
             rows,
@@ -144,6 +151,15 @@ fn a_kill_at_any_step_of_a_card_payment_is_recovered() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // It says what it did, though start-up did it before the command ran.
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        match fp {
+            "pay:after-record" => assert_eq!(report["released"], 1, "{report}"),
+            "pay:after-charge" => {
+                assert_eq!(report["confirmed"].as_array().unwrap().len(), 1, "{report}")
+            }
+            _ => assert_eq!(report["released"], 0, "{report}"),
+        }
         b.run(LATER, None, &["spool", "flush"]);
         b.check();
         let bookings = b.sql("SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id WHERE h.email = 'crash@example.com'");

@@ -290,3 +290,53 @@ pub(crate) fn cancellation(
         booking_code: Some(f.code.clone()),
     }
 }
+
+/// A charge that arrived after its hold had ended (the processor answered too late, or the
+/// payment was given up at another terminal): the money is refunded in full, and the customer
+/// is told why, so a charge on their statement is never a mystery.
+pub(crate) fn late_charge_refunded(
+    tx: &crate::store::Db,
+    hold_id: &str,
+    name: Option<&str>,
+    amount: &Money,
+    paid_with: &str,
+) -> Result<Notice> {
+    let (artist, title, starts_at, offset): (String, String, i64, i32) = tx
+        .prepare_cached(
+            "SELECT co.artist, co.title, co.starts_at, co.utc_offset FROM holds h
+             JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?1",
+        )?
+        .query_row([hold_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    let local = FixedOffset::east_opt(offset)
+        .unwrap_or(FixedOffset::east_opt(0).expect("utc"))
+        .from_utc_datetime(&from_ts(starts_at).naive_utc());
+    let greeting = match name {
+        Some(n) => format!("Dear {n},"),
+        None => "Hello,".to_string(),
+    };
+    let body = format!(
+        "{greeting}\n\nyour payment of {amount} ({paid_with}) for {artist} - {title} on \
+         {when} reached us after your seats had been released, so no booking was made.\n\
+         The full amount has been refunded to you; there is nothing you need to do.\n\n\
+         We are sorry for the trouble. If you still want to go, the box office will be glad to\n\
+         help you find seats.\n\nboxoffice\n",
+        when = local.format("%a %-d %B %Y, %H:%M"),
+    );
+    let sms = sms_text(
+        format!(
+            "Your payment of {amount} for {artist}, {} came after the seats were released: refunded in full. No booking was made.",
+            local.format("%a %d %b %H:%M")
+        ),
+        format!("Your payment of {amount} came after the seats were released: refunded in full."),
+    );
+    Ok(Notice {
+        kind: "refund",
+        subject: format!("Refunded: your payment for {artist} - {title}"),
+        body,
+        sms,
+        calendar: None,
+        booking_code: None,
+    })
+}

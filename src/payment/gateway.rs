@@ -77,6 +77,12 @@ impl SimulatedGateway {
                  card        TEXT NOT NULL,   -- brand and last four only
                  created_at  INTEGER NOT NULL
              );
+             -- Keys the box office gave up on before the gateway saw them: a charge arriving
+             -- later under one is refused, never captured.
+             CREATE TABLE IF NOT EXISTS fences (
+                 idempotency_key TEXT PRIMARY KEY,
+                 created_at  INTEGER NOT NULL
+             );
              CREATE TABLE IF NOT EXISTS refunds (
                  idempotency_key TEXT PRIMARY KEY,
                  reference   TEXT NOT NULL UNIQUE,
@@ -138,6 +144,16 @@ impl SimulatedGateway {
     }
 }
 
+impl SimulatedGateway {
+    fn fenced(conn: &crate::store::Db, key: &str) -> rusqlite::Result<bool> {
+        Ok(conn
+            .prepare_cached("SELECT 1 FROM fences WHERE idempotency_key = ?1")?
+            .query_row([key], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+}
+
 fn reference(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
@@ -158,6 +174,11 @@ impl PaymentProcessor for SimulatedGateway {
             // The same key never charges twice: it returns the first result.
             if let Some(first) = Self::stored(tx, req.idempotency_key)? {
                 return Ok(Ok(first));
+            }
+            if Self::fenced(tx, req.idempotency_key)? {
+                return Ok(Ok(ChargeOutcome::Declined {
+                    reason: FENCED.to_string(),
+                }));
             }
             let outcome = match card.number() {
                 CARD_GATEWAY_ERROR => {
@@ -245,4 +266,55 @@ impl PaymentProcessor for SimulatedGateway {
     fn lookup(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {
         Self::stored(&self.conn(), idempotency_key).map_err(gw_err)
     }
+
+    fn fence(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {
+        let conn = self.conn();
+        // In the same transaction as the look-up: a charge either landed before (its outcome)
+        // or is refused after.
+        crate::store::immediate(&conn, |tx| {
+            if let Some(outcome) = Self::stored(tx, idempotency_key)? {
+                return Ok(Some(outcome));
+            }
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO fences (idempotency_key, created_at) VALUES (?1, ?2)",
+            )?
+            .execute(params![idempotency_key, self.clock.now().timestamp()])?;
+            Ok(None)
+        })
+        .map_err(gw_err)
+    }
+
+    fn ledger(&self) -> Result<Option<Vec<super::LedgerEntry>>, ProcessorError> {
+        use super::{LedgerEntry, LedgerKind};
+        let conn = self.conn();
+        let mut st = conn
+            .prepare(
+                "SELECT 'charge', idempotency_key, reference, NULL, amount_cents FROM charges WHERE outcome = 'approved'
+                 UNION ALL
+                 SELECT 'refund', idempotency_key, reference, charge_reference, amount_cents FROM refunds
+                 ORDER BY 1, 3",
+            )
+            .map_err(gw_err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(LedgerEntry {
+                    kind: if r.get::<_, String>(0)? == "charge" {
+                        LedgerKind::Charge
+                    } else {
+                        LedgerKind::Refund
+                    },
+                    idempotency_key: r.get(1)?,
+                    reference: r.get(2)?,
+                    charge_reference: r.get(3)?,
+                    amount_cents: r.get(4)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(gw_err)?;
+        Ok(Some(rows))
+    }
 }
+
+/// Why a charge under a key the box office gave up on was refused.
+pub const FENCED: &str =
+    "the payment was given up before the card gateway saw it; nothing was charged";

@@ -83,6 +83,36 @@ pub trait PaymentProcessor: Send + Sync {
     fn refund(&self, req: &RefundRequest<'_>) -> Result<String, ProcessorError>;
     /// The outcome of an earlier charge by its idempotency key, if the processor saw it.
     fn lookup(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError>;
+    /// Gives up on a charge: the outcome under `idempotency_key` if the processor has one, and
+    /// otherwise a promise that a charge arriving later under it is refused (a real gateway
+    /// voids it). This default only looks the key up: a processor that cannot fence may still
+    /// capture a late charge, which the store then refunds.
+    fn fence(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {
+        self.lookup(idempotency_key)
+    }
+    /// Every charge and refund in the processor's own books, for `audit`; `None` for one that
+    /// keeps none (the cash drawer, which the store's own records stand for).
+    fn ledger(&self) -> Result<Option<Vec<LedgerEntry>>, ProcessorError> {
+        Ok(None)
+    }
+}
+
+/// One movement of money in a processor's own books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub kind: LedgerKind,
+    pub idempotency_key: String,
+    pub reference: String,
+    /// For a refund: the charge it gives money back from.
+    pub charge_reference: Option<String>,
+    pub amount_cents: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerKind {
+    /// Money taken (only approved charges are listed).
+    Charge,
+    Refund,
 }
 
 /// The most cash that can be tendered for `due_cents`: a hundred times the round amount (a
@@ -189,6 +219,11 @@ impl Processors {
             Box::new(CashProcessor),
             Box::new(SimulatedGateway::open(gateway_path, clock)?),
         ]))
+    }
+
+    /// Every processor configured.
+    pub fn all(&self) -> impl Iterator<Item = &dyn PaymentProcessor> {
+        self.list.iter().map(|b| b.as_ref())
     }
 
     pub fn get(&self, name: &str) -> Option<&dyn PaymentProcessor> {

@@ -363,9 +363,18 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
         .deliver_outbox(&Spool::new(dir.join("spool")), true)
         .unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let audit = store.audit(&processors).unwrap();
     drop(store);
 
     let mut problems = super::common::violations(&dir.join("box.db"), &dir.join("gateway.db"));
+    // The day's money check: every charge in the gateway's books and the cash drawer's has
+    // its booking or its refund, and every booking was paid.
+    problems.extend(
+        audit
+            .unmatched
+            .iter()
+            .map(|u| format!("audit: {} {} {}", u.reference, u.amount_cents, u.why)),
+    );
     let conn = rusqlite::Connection::open(dir.join("box.db")).unwrap();
     let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     // No customer over the limit on any concert.

@@ -1,0 +1,268 @@
+//! The money check a manager runs at the end of a day: every charge and refund in each
+//! processor's own books against the box office's records and its bookings.
+//!
+//! The rule it checks is the one the payment flow promises: money taken has either a booking
+//! (still confirmed, or cancelled and refunded) or a refund, and every booking was paid. A
+//! processor that keeps no books of its own (the cash drawer) is checked through the store's
+//! records of it. A refund is linked to its charge by key (`refund-` and the charge's key).
+
+use crate::error::Result;
+use crate::payment::{LedgerKind, Processors};
+use crate::store::Store;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Totals of one payment method.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MethodTotals {
+    pub method: String,
+    /// Money taken (charges approved, in the processor's books where it keeps them).
+    pub charges_cents: i64,
+    /// Money given back.
+    pub refunds_cents: i64,
+    /// What the bookings paid with it cost (confirmed and cancelled alike).
+    pub bookings_cents: i64,
+}
+
+/// Something that does not add up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unmatched {
+    /// The processor's reference, a booking code, or the payment's key where there is neither.
+    pub reference: String,
+    pub amount_cents: i64,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Audit {
+    pub charges_cents: i64,
+    pub refunds_cents: i64,
+    pub bookings_cents: i64,
+    pub by_method: Vec<MethodTotals>,
+    pub unmatched: Vec<Unmatched>,
+}
+
+impl Audit {
+    pub fn is_clean(&self) -> bool {
+        self.unmatched.is_empty()
+    }
+}
+
+/// A payment as the store recorded it.
+struct Recorded {
+    kind: String,
+    key: String,
+    processor: String,
+    amount: i64,
+    state: String,
+    reference: Option<String>,
+    booking: Option<(String, String, i64)>,
+}
+
+impl Store {
+    /// Checks every processor's books against the store's (see the module's description).
+    /// A processor that cannot be asked is listed as unmatched, never skipped silently.
+    pub fn audit(&self, processors: &Processors) -> Result<Audit> {
+        let recorded: Vec<Recorded> = {
+            let mut st = self.conn().prepare(
+                "SELECT p.kind, p.idempotency_key, p.processor, p.amount_cents, p.state, p.reference,
+                        b.code, b.state, b.total_cents
+                 FROM payments p LEFT JOIN bookings b ON b.id = p.booking_id ORDER BY p.id",
+            )?;
+            st.query_map([], |r| {
+                Ok(Recorded {
+                    kind: r.get(0)?,
+                    key: r.get(1)?,
+                    processor: r.get(2)?,
+                    amount: r.get(3)?,
+                    state: r.get(4)?,
+                    reference: r.get(5)?,
+                    booking: match r.get::<_, Option<String>>(6)? {
+                        Some(code) => Some((code, r.get(7)?, r.get(8)?)),
+                        None => None,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let by_key: HashMap<&str, &Recorded> =
+            recorded.iter().map(|p| (p.key.as_str(), p)).collect();
+        let mut audit = Audit::default();
+        let mut totals: HashMap<String, MethodTotals> = HashMap::new();
+        let mut unmatched = |reference: &str, amount_cents: i64, why: String| {
+            audit.unmatched.push(Unmatched {
+                reference: reference.to_string(),
+                amount_cents,
+                why,
+            })
+        };
+
+        // What the processors' own books say was taken and given back, by key; for one
+        // without books, what the store recorded as done.
+        // Every processor configured (a charge nobody recorded is still money taken), and every
+        // one the records name.
+        let mut names: Vec<&str> = recorded
+            .iter()
+            .map(|p| p.processor.as_str())
+            .chain(processors.all().map(|p| p.name()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut taken: HashMap<String, (String, i64)> = HashMap::new();
+        let mut given: HashMap<String, i64> = HashMap::new();
+        for name in names {
+            let Some(processor) = processors.get(name) else {
+                unmatched(
+                    name,
+                    0,
+                    format!("no {name} processor is configured to check"),
+                );
+                continue;
+            };
+            let method = totals
+                .entry(name.to_string())
+                .or_insert_with(|| MethodTotals {
+                    method: name.to_string(),
+                    ..Default::default()
+                });
+            match processor.ledger() {
+                Ok(Some(entries)) => {
+                    for e in entries {
+                        match e.kind {
+                            LedgerKind::Charge => {
+                                method.charges_cents += e.amount_cents;
+                                taken.insert(e.idempotency_key, (e.reference, e.amount_cents));
+                            }
+                            LedgerKind::Refund => {
+                                method.refunds_cents += e.amount_cents;
+                                given.insert(e.idempotency_key, e.amount_cents);
+                            }
+                        }
+                    }
+                }
+                Ok(None) => {
+                    for p in recorded
+                        .iter()
+                        .filter(|p| p.processor == name && p.state == "captured")
+                    {
+                        if p.kind == "charge" {
+                            method.charges_cents += p.amount;
+                            let reference = p.reference.clone().unwrap_or_else(|| p.key.clone());
+                            taken.insert(p.key.clone(), (reference, p.amount));
+                        } else {
+                            method.refunds_cents += p.amount;
+                            given.insert(p.key.clone(), p.amount);
+                        }
+                    }
+                }
+                Err(e) => unmatched(name, 0, format!("its books could not be read: {}", e.0)),
+            }
+        }
+
+        // Every charge taken: known here, recorded as taken, with a booking or a refund.
+        let mut taken_sorted: Vec<(&String, &(String, i64))> = taken.iter().collect();
+        taken_sorted.sort();
+        for (key, (reference, amount)) in taken_sorted {
+            let refunded = given.get(&format!("refund-{key}")).copied().unwrap_or(0);
+            let Some(p) = by_key.get(key.as_str()) else {
+                unmatched(
+                    reference,
+                    *amount,
+                    "charged at the processor, unknown to the box office".into(),
+                );
+                continue;
+            };
+            if p.state != "captured" {
+                unmatched(
+                    reference,
+                    *amount,
+                    format!("charged at the processor, recorded here as {}", p.state),
+                );
+                continue;
+            }
+            if p.amount != *amount {
+                unmatched(
+                    reference,
+                    *amount,
+                    format!("charged {amount} cents, recorded as {} cents", p.amount),
+                );
+                continue;
+            }
+            let why = match &p.booking {
+                None if refunded == *amount => None,
+                None if refunded > 0 => Some("no booking, and refunded only in part"),
+                None => Some("no booking and no refund"),
+                Some((_, state, _)) if state == "cancelled" && refunded != *amount => {
+                    Some("its booking was cancelled and it is not refunded")
+                }
+                Some(_) if refunded > *amount => Some("refunded more than was taken"),
+                Some(_) => None,
+            };
+            if let Some(why) = why {
+                unmatched(reference, *amount, why.to_string());
+            }
+        }
+        // Everything the store says was done happened at the processor.
+        for p in &recorded {
+            let done = match p.kind.as_str() {
+                "charge" => taken.contains_key(&p.key),
+                _ => given.contains_key(&p.key),
+            };
+            let reference = p.reference.as_deref().unwrap_or(&p.key);
+            match (p.kind.as_str(), p.state.as_str()) {
+                ("charge", "captured") | ("refund", "captured") if !done => unmatched(
+                    reference,
+                    p.amount,
+                    format!("recorded as a {} here, unknown to the processor", p.kind),
+                ),
+                ("refund", "pending") => unmatched(
+                    reference,
+                    p.amount,
+                    "refund not made yet (`reconcile` retries it)".into(),
+                ),
+                ("charge", "pending") | ("charge", "unanswered") => unmatched(
+                    reference,
+                    p.amount,
+                    "payment still waiting for its processor's answer".into(),
+                ),
+                _ => {}
+            }
+        }
+        // Every booking was paid, once, its total.
+        let bookings: Vec<(String, String, i64, i64, i64)> = {
+            let mut st = self.conn().prepare(
+                "SELECT b.code, b.method, b.total_cents,
+                        (SELECT count(*) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'),
+                        (SELECT coalesce(sum(amount_cents), 0) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured')
+                 FROM bookings b ORDER BY b.id",
+            )?;
+            st.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        for (code, method, total, charges, paid) in bookings {
+            totals
+                .entry(method.clone())
+                .or_insert_with(|| MethodTotals {
+                    method: method.clone(),
+                    ..Default::default()
+                })
+                .bookings_cents += total;
+            if charges != 1 || paid != total {
+                unmatched(
+                    &code,
+                    total,
+                    format!("booking paid by {charges} captured charges of {paid} cents in all"),
+                );
+            }
+        }
+        let mut by_method: Vec<MethodTotals> = totals.into_values().collect();
+        by_method.sort_by(|a, b| a.method.cmp(&b.method));
+        audit.charges_cents = by_method.iter().map(|m| m.charges_cents).sum();
+        audit.refunds_cents = by_method.iter().map(|m| m.refunds_cents).sum();
+        audit.bookings_cents = by_method.iter().map(|m| m.bookings_cents).sum();
+        audit.by_method = by_method;
+        Ok(audit)
+    }
+}
