@@ -190,16 +190,18 @@ enum Command {
     /// Pay a hold (cash or card) and confirm the booking
     Pay {
         hold: String,
-        /// Cash tendered, in cents
+        /// Cash tendered, in whole cents (5000 for 50.00)
         #[arg(long, value_name = "CENTS", conflicts_with = "card")]
         cash: Option<String>,
-        /// Card number, or `-` to read it from standard input (keeps it out of shell history)
-        #[arg(long, value_name = "NUMBER", requires_all = ["exp", "cvc"])]
+        /// `-`: read the card number, then the expiry and the CVC (those not given as flags),
+        /// one a line from standard input, or at a prompt that does not echo them. A number
+        /// given here is visible to other users of the machine.
+        #[arg(long, value_name = "-|NUMBER")]
         card: Option<String>,
         /// Card expiry, MM/YY
         #[arg(long, value_name = "MM/YY")]
         exp: Option<String>,
-        /// Card security code
+        /// Card security code (visible to other users of the machine: prefer --card -)
         #[arg(long, value_name = "CVC")]
         cvc: Option<String>,
         #[arg(long)]
@@ -595,15 +597,127 @@ impl Progress {
     }
 }
 
-/// Reads a card number from standard input (`--card -`), so it stays out of shell history.
-fn card_from_stdin() -> Result<zeroize::Zeroizing<String>, Failure> {
-    let mut line = zeroize::Zeroizing::new(String::new());
-    std::io::stdin().read_line(&mut line).map_err(|e| {
-        usage(format!(
-            "cannot read the card number from standard input: {e}"
-        ))
-    })?;
-    Ok(zeroize::Zeroizing::new(line.trim().to_string()))
+type Secret = zeroize::Zeroizing<String>;
+
+/// The card's number, expiry and CVC for `pay`. With `--card -` whatever the flags do not give
+/// comes from standard input, one a line (the number, the expiry, the CVC), or from a prompt
+/// that does not echo the number or the CVC when standard input is a terminal: then neither
+/// appears in the process's arguments, where other users of the machine can read them.
+fn card_details(
+    card: &str,
+    exp: Option<&str>,
+    cvc: Option<&str>,
+) -> Result<(Secret, String, Secret), Failure> {
+    let warn = |what: &str| {
+        eprintln!(
+            "boxoffice: warning: {what} on the command line is visible to other users of this \
+             machine and stays in the shell's history; use --card - to type it"
+        )
+    };
+    if cvc.is_some() {
+        warn("a CVC");
+    }
+    if card != "-" {
+        warn("a card number");
+        let (Some(exp), Some(cvc)) = (exp, cvc) else {
+            return Err(usage(
+                "with --card NUMBER give --exp MM/YY and --cvc CVC too (or use --card -)",
+            ));
+        };
+        return Ok((
+            Secret::new(card.to_string()),
+            exp.to_string(),
+            Secret::new(cvc.to_string()),
+        ));
+    }
+    let mut input = CardInput::new();
+    let number = input.next("Card number", true)?;
+    let exp = match exp {
+        Some(e) => e.to_string(),
+        None => input.next("Expiry (MM/YY)", false)?.to_string(),
+    };
+    let cvc = match cvc {
+        Some(c) => Secret::new(c.to_string()),
+        None => input.next("CVC", true)?,
+    };
+    Ok((number, exp, cvc))
+}
+
+/// Where `--card -` reads from: a prompt on a terminal, otherwise standard input's lines.
+enum CardInput {
+    Prompt,
+    Lines(std::vec::IntoIter<Secret>),
+}
+
+impl CardInput {
+    fn new() -> CardInput {
+        if std::io::stdin().is_terminal() {
+            return CardInput::Prompt;
+        }
+        // A card's details are a few dozen characters: read no more than a page.
+        let mut text = Secret::new(String::new());
+        let _ = std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::io::stdin().lock(), 4096),
+            &mut text,
+        );
+        let lines: Vec<Secret> = text
+            .lines()
+            .map(|l| Secret::new(l.trim().to_string()))
+            .filter(|l| !l.is_empty())
+            .collect();
+        CardInput::Lines(lines.into_iter())
+    }
+
+    fn next(&mut self, what: &str, hidden: bool) -> Result<Secret, Failure> {
+        match self {
+            CardInput::Lines(lines) => lines.next().ok_or_else(|| {
+                usage(format!(
+                    "--card -: standard input ended before the {} (one a line: number, expiry, CVC)",
+                    what.to_lowercase()
+                ))
+            }),
+            CardInput::Prompt if hidden => read_hidden(&format!("{what} (not shown): ")),
+            CardInput::Prompt => {
+                eprint!("{what}: ");
+                let mut line = Secret::new(String::new());
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| usage(format!("cannot read the {what}: {e}")))?;
+                Ok(Secret::new(line.trim().to_string()))
+            }
+        }
+    }
+}
+
+/// Reads a line from the terminal without echoing it (the terminal's raw mode), for a card
+/// number or a CVC. Ctrl-C cancels.
+fn read_hidden(prompt: &str) -> Result<Secret, Failure> {
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    ratatui::crossterm::terminal::enable_raw_mode()
+        .map_err(|e| usage(format!("cannot read from the terminal: {e}")))?;
+    let mut typed = Secret::new(String::new());
+    let outcome = loop {
+        match ratatui::crossterm::event::read() {
+            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
+                KeyCode::Enter => break Ok(()),
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Err(usage("cancelled; nothing was charged"));
+                }
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                KeyCode::Char(c) => typed.push(c),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => break Err(usage(format!("cannot read from the terminal: {e}"))),
+        }
+    };
+    let _ = ratatui::crossterm::terminal::disable_raw_mode();
+    eprintln!();
+    outcome.map(|()| Secret::new(typed.trim().to_string()))
 }
 
 fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Failure> {
@@ -1074,23 +1188,21 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                         .ok()
                         .filter(|c: &i64| *c >= 0)
                         .ok_or_else(|| {
+                            // A card number typed here is never repeated back.
+                            let digits = cash.chars().filter(char::is_ascii_digit).count();
+                            let got = if digits > 10 || cash.chars().count() > 14 {
+                                format!("{} characters", cash.chars().count())
+                            } else {
+                                format!("`{cash}`")
+                            };
                             usage(format!(
-                                "--cash takes whole cents, e.g. 5000 for 50.00 (got `{cash}`)"
+                                "--cash takes whole cents, e.g. 5000 for 50.00 (got {got})"
                             ))
                         })?,
                 },
                 (None, Some(card)) => {
-                    let number = if card == "-" {
-                        card_from_stdin()?
-                    } else {
-                        zeroize::Zeroizing::new(card.clone())
-                    };
-                    Tender::Card(Card::parse(
-                        &number,
-                        exp.as_deref().unwrap_or_default(),
-                        cvc.as_deref().unwrap_or_default(),
-                        ctx.store.now(),
-                    )?)
+                    let (number, exp, cvc) = card_details(card, exp.as_deref(), cvc.as_deref())?;
+                    Tender::Card(Card::parse(&number, &exp, &cvc, ctx.store.now())?)
                 }
                 _ => {
                     return Err(usage(
@@ -1268,6 +1380,18 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 status.pending,
                 status.failed
             );
+            if status.missing > 0 {
+                outln!(
+                    out,
+                    "{} delivered {} no longer in the spool (moved or deleted since)",
+                    status.missing,
+                    if status.missing == 1 {
+                        "message is"
+                    } else {
+                        "messages are"
+                    }
+                );
+            }
             for w in &status.waiting {
                 outln!(
                     out,

@@ -441,3 +441,131 @@ fn audit_is_clean_on_a_fresh_box_office_and_exits_1_on_planted_damage() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 entry does not match"));
 }
+
+/// Holds `seat` at the demo's Velvet Room night (demo-13) and returns the hold's id.
+fn hold_one(db: &Path, seat: &str, email: &str) -> String {
+    json(
+        db,
+        &["hold", "demo-13", seat, "--customer", email, "--json"],
+    )["hold_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn pay_with_stdin(db: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = bin(db)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_card_is_read_from_standard_input_and_never_from_the_arguments_without_a_warning() {
+    let (_dir, db) = demo_db();
+    // Number, expiry and CVC one a line: nothing of the card in the process's arguments.
+    let hold = hold_one(&db, "FLR-A-1", "stdin@example.com");
+    let out = pay_with_stdin(
+        &db,
+        &["pay", &hold, "--card", "-", "--json"],
+        "4242 4242 4242 4242\n12/28\n123\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let paid: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(paid["method"], "card");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // As before: the number from standard input, the expiry and CVC as flags (with a warning
+    // for the CVC).
+    let hold = hold_one(&db, "FLR-A-2", "stdin2@example.com");
+    let out = pay_with_stdin(
+        &db,
+        &[
+            "pay", &hold, "--card", "-", "--exp", "12/28", "--cvc", "123",
+        ],
+        "4242424242424242\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warned.contains("warning: a CVC on the command line is visible"),
+        "{warned}"
+    );
+    // A number as an argument still works, and says so.
+    let hold = hold_one(&db, "FLR-A-3", "args@example.com");
+    let out = run(
+        &db,
+        &[
+            "pay",
+            &hold,
+            "--card",
+            "4242424242424242",
+            "--exp",
+            "12/28",
+            "--cvc",
+            "123",
+        ],
+    );
+    assert!(out.status.success());
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warned.contains("warning: a card number on the command line"),
+        "{warned}"
+    );
+    // Standard input that stops short changes nothing.
+    let hold = hold_one(&db, "FLR-B-5", "short@example.com");
+    let out = pay_with_stdin(
+        &db,
+        &["pay", &hold, "--card", "-"],
+        "4242424242424242\n12/28\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ended before the cvc"));
+    assert_eq!(
+        json(&db, &["seats", "demo-13", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["seat"] == "FLR-B-5")
+            .unwrap()["status"],
+        "held"
+    );
+}
+
+#[test]
+fn a_card_number_typed_into_cash_is_not_echoed_back() {
+    let (_dir, db) = demo_db();
+    let hold = hold_one(&db, "FLR-B-1", "cash@example.com");
+    for typed in ["4242424242424242", "4242 4242 4242 4242"] {
+        let out = run(&db, &["pay", &hold, "--cash", typed]);
+        assert_eq!(out.status.code(), Some(2));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!said.contains("4242"), "{said}");
+        assert!(
+            said.contains("whole cents") || said.contains("check the amount"),
+            "{said}"
+        );
+    }
+}

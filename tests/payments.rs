@@ -389,3 +389,105 @@ fn terminals_starting_together_on_a_new_box_office_all_open_the_gateway() {
         SimulatedGateway::open(path, std::sync::Arc::new(boxoffice::SystemClock)).map(|_| ())
     });
 }
+
+/// Pays a one-seat cash hold for `email` (with a phone, so an SMS goes too).
+fn sell(f: &mut Fixture, seat: &str, email: &str) -> String {
+    let p = processors(f);
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&[seat]), &with_phone(email))
+        .unwrap();
+    f.store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 5_000,
+            },
+            &p,
+        )
+        .unwrap()
+        .booking_code
+}
+
+#[test]
+fn two_box_offices_sharing_one_spool_never_give_two_messages_one_name() {
+    // Two databases, made alike: their first messages have the same row ids and times.
+    let mut a = fixture();
+    let mut b = fixture();
+    let shared = tempfile::tempdir().unwrap();
+    let spool = Spool::new(shared.path());
+    sell(&mut a, "A-1-1", "a@example.com");
+    sell(&mut b, "A-1-1", "b@example.com");
+    let from_a = a.store.deliver_outbox(&spool, false).unwrap();
+    let from_b = b.store.deliver_outbox(&spool, false).unwrap();
+    assert_eq!((from_a.delivered.len(), from_b.delivered.len()), (2, 2));
+    assert!(from_b.errors.is_empty(), "{:?}", from_b.errors);
+    let emails = std::fs::read_dir(shared.path().join("email/new"))
+        .unwrap()
+        .count();
+    let sms = std::fs::read_dir(shared.path().join("sms"))
+        .unwrap()
+        .count();
+    assert_eq!((emails, sms), (2, 2), "every message its own file");
+    // Status counts what is really there: a message deleted from the spool is not delivered.
+    std::fs::remove_file(&from_b.delivered[1].path).unwrap();
+    let status = b.store.outbox_status().unwrap();
+    assert_eq!((status.delivered, status.missing), (1, 1));
+    assert_eq!(a.store.outbox_status().unwrap().delivered, 2);
+}
+
+#[test]
+fn the_spool_never_writes_through_a_symbolic_link_or_over_a_file_it_did_not_write() {
+    let mut f = fixture();
+    let outside = tempfile::tempdir().unwrap();
+    let root = f.dir.path().join("spool");
+    std::fs::create_dir_all(root.join("email")).unwrap();
+    // Someone made the SMS folder a link to somewhere else.
+    std::os::unix::fs::symlink(outside.path(), root.join("sms")).unwrap();
+    sell(&mut f, "A-1-1", "a@example.com");
+    let spool = Spool::new(&root);
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    assert!(report.delivered.is_empty());
+    assert!(
+        report.errors[0].contains("not a directory"),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert_eq!(f.store.outbox_status().unwrap().pending, 2);
+    // With a real folder, the messages go out; a file planted under a message's name is kept
+    // as it was, and that message waits instead.
+    std::fs::remove_file(root.join("sms")).unwrap();
+    std::fs::create_dir(root.join("sms")).unwrap();
+    f.clock.advance(chrono::Duration::hours(1));
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    assert_eq!(report.delivered.len(), 2);
+    sell(&mut f, "A-1-2", "b@example.com");
+    let box_office: String = rusqlite::Connection::open(f.db_path())
+        .unwrap()
+        .query_row(
+            "SELECT (SELECT id FROM box_office) || '-' || max(id) || ' ' || max(created_at) FROM outbox WHERE channel = 'sms'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (name, created) = box_office.split_once(' ').unwrap();
+    let planted = root.join("sms").join(format!("{created}-{name}.txt"));
+    std::fs::write(&planted, "not ours").unwrap();
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    assert_eq!(report.delivered.len(), 1, "the email");
+    assert!(
+        report.errors[0].contains("not written by boxoffice"),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(std::fs::read_to_string(&planted).unwrap(), "not ours");
+    // No temporary file is left behind by any of it.
+    let leftovers = std::fs::read_dir(root.join("email/tmp")).unwrap().count()
+        + std::fs::read_dir(root.join("sms"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .count();
+    assert_eq!(leftovers, 0);
+}

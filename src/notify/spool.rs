@@ -5,8 +5,14 @@
 //! <spool>/sms/                   one message per file: recipient and text
 //! ```
 //!
-//! A file is written under a temporary name, synced, then renamed into place; its name comes
-//! from the outbox row, so a retry after a crash finds it and never writes a second copy.
+//! A file is written under a temporary name of its own (unique to the writing process), synced,
+//! then linked into place; its name comes from the box office's id and the outbox row, so a
+//! retry after a crash finds it and never writes a second copy, and two box offices sharing
+//! one spool never name two messages alike. Nothing is written through a symbolic link, and
+//! nothing is written over a file the spooler did not write: temporary files are created
+//! exclusively (`O_CREAT|O_EXCL` fails on any existing name, a dangling symbolic link
+//! included), a file is put in place with `link(2)` (which never replaces an existing name),
+//! and every spool directory must be a real directory.
 //! A spool that cannot be written never blocks or undoes a booking: the row stays pending and
 //! is retried with backoff, then marked failed with the reason.
 
@@ -64,6 +70,9 @@ pub struct OutboxStatus {
     pub delivered: i64,
     /// Every row not yet delivered.
     pub waiting: Vec<OutboxRow>,
+    /// Delivered rows whose file is no longer in the spool (moved or deleted since): not
+    /// counted as delivered.
+    pub missing: i64,
 }
 
 fn private_dir(path: &Path) -> std::io::Result<()> {
@@ -102,79 +111,131 @@ impl Spool {
         self.root.join("sms")
     }
 
+    /// Creates the spool's directories, and refuses any that is not a real directory (a
+    /// symbolic link put there would send messages, and personal data, somewhere else).
     fn ensure(&self) -> std::io::Result<()> {
         for sub in ["tmp", "new", "cur"] {
             private_dir(&self.email_dir().join(sub))?;
         }
-        private_dir(&self.sms_dir())
+        private_dir(&self.sms_dir())?;
+        for dir in [
+            self.email_dir(),
+            self.email_dir().join("tmp"),
+            self.email_dir().join("new"),
+            self.email_dir().join("cur"),
+            self.sms_dir(),
+        ] {
+            if !std::fs::symlink_metadata(&dir)?.file_type().is_dir() {
+                return Err(std::io::Error::other(format!(
+                    "{} is not a directory (a symbolic link?); nothing is written through it",
+                    dir.display()
+                )));
+            }
+        }
+        Ok(())
     }
 
-    /// Where a row's file ends up: its name derives from the row alone.
+    /// Where a row's file ends up: its name derives from the box office and the row alone.
     fn final_path(&self, row: &Row) -> PathBuf {
         match row.channel.as_str() {
-            "sms" => self
-                .sms_dir()
-                .join(format!("{}-{}.txt", row.created_at, row.id)),
-            _ => self
-                .email_dir()
-                .join("new")
-                .join(format!("{}.boxoffice-{}.localhost", row.created_at, row.id)),
+            "sms" => self.sms_dir().join(format!(
+                "{}-{}-{}.txt",
+                row.created_at, row.box_office, row.id
+            )),
+            _ => self.email_dir().join("new").join(format!(
+                "{}.boxoffice-{}-{}.localhost",
+                row.created_at, row.box_office, row.id
+            )),
         }
     }
 
+    /// A temporary name no other process (and no other attempt) uses.
     fn tmp_path(&self, row: &Row) -> PathBuf {
+        let unique = format!(
+            "{}.{}.{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple(),
+            row.id
+        );
         match row.channel.as_str() {
-            "sms" => self
-                .sms_dir()
-                .join(format!(".{}-{}.tmp", row.created_at, row.id)),
-            _ => self
-                .email_dir()
-                .join("tmp")
-                .join(format!("{}.boxoffice-{}.localhost", row.created_at, row.id)),
+            "sms" => self.sms_dir().join(format!(".{unique}.tmp")),
+            _ => self.email_dir().join("tmp").join(unique),
         }
     }
 
-    /// True if the row's file is already in place (a crash after the rename, before the row was
-    /// marked). A mail client may have moved it to `cur/` with flags appended.
-    fn already_delivered(&self, row: &Row, final_path: &Path) -> bool {
-        if final_path.exists() {
-            return true;
+    /// Whether the row's file is already in place (a crash after it was linked, before the row
+    /// was marked; or another terminal delivering the same row at the same moment): a regular
+    /// file with exactly these bytes. A mail client may have moved it to `cur/` with flags
+    /// appended. Anything else under its name was not written by the spooler, and is left alone.
+    fn already_delivered(
+        &self,
+        row: &Row,
+        final_path: &Path,
+        bytes: &[u8],
+    ) -> std::io::Result<bool> {
+        match std::fs::symlink_metadata(final_path) {
+            Ok(meta) if meta.file_type().is_file() && std::fs::read(final_path)? == bytes => {
+                return Ok(true);
+            }
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "{} exists and was not written by boxoffice; it is left alone",
+                    final_path.display()
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
         }
         if row.channel == "email"
             && let Some(name) = final_path.file_name().and_then(|n| n.to_str())
             && let Ok(entries) = std::fs::read_dir(self.email_dir().join("cur"))
         {
-            return entries
-                .flatten()
-                .any(|e| e.file_name().to_string_lossy().starts_with(name));
+            return Ok(entries.flatten().any(|e| {
+                e.file_name().to_string_lossy().starts_with(name)
+                    && e.file_type().is_ok_and(|t| t.is_file())
+            }));
         }
-        false
+        Ok(false)
     }
 
     fn write_row(&self, row: &Row) -> std::io::Result<PathBuf> {
         self.ensure()?;
         let final_path = self.final_path(row);
-        if self.already_delivered(row, &final_path) {
-            return Ok(final_path);
-        }
         let bytes = match row.channel.as_str() {
             "sms" => format!("To: {}\n\n{}\n", row.recipient, row.body).into_bytes(),
             _ => render_email(row).map_err(std::io::Error::other)?,
         };
+        if self.already_delivered(row, &final_path, &bytes)? {
+            return Ok(final_path);
+        }
         let tmp = self.tmp_path(row);
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
         let mut file = options.open(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
+        let written = file.write_all(&bytes).and_then(|_| file.sync_all());
         drop(file);
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         crate::failpoint::hit("spool:before-rename");
-        std::fs::rename(&tmp, &final_path)?;
+        let placed = std::fs::hard_link(&tmp, &final_path);
+        let _ = std::fs::remove_file(&tmp);
+        match placed {
+            Ok(()) => {}
+            // Delivered by another terminal meanwhile, or something else took the name.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if !self.already_delivered(row, &final_path, &bytes)? {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
         sync_dir(final_path.parent().unwrap_or(&self.root))?;
         crate::failpoint::hit("spool:after-rename");
         Ok(final_path)
@@ -192,6 +253,8 @@ struct Row {
     booking_code: Option<String>,
     created_at: i64,
     attempts: i64,
+    /// The box office's id: part of the file's name.
+    box_office: std::rc::Rc<str>,
 }
 
 /// Builds the RFC 5322 message with lettre: a plain-text body, and the calendar entry as an
@@ -250,6 +313,10 @@ impl Store {
     /// row that cannot be written is rescheduled and the reason kept.
     pub fn deliver_outbox(&mut self, spool: &Spool, include_failed: bool) -> Result<SpoolReport> {
         let now = self.now();
+        let box_office: std::rc::Rc<str> = self
+            .conn()
+            .query_row("SELECT id FROM box_office", [], |r| r.get::<_, String>(0))?
+            .into();
         let rows: Vec<Row> = {
             let mut st = self.conn().prepare(
                 "SELECT o.id, o.channel, o.recipient, cu.name, o.subject, o.body, o.calendar, o.booking_code, o.created_at, o.attempts
@@ -270,6 +337,7 @@ impl Store {
                     booking_code: r.get(7)?,
                     created_at: r.get(8)?,
                     attempts: r.get(9)?,
+                    box_office: box_office.clone(),
                 })
             })?
             .collect::<rusqlite::Result<_>>()?
@@ -316,15 +384,61 @@ impl Store {
 
     pub fn outbox_status(&self) -> Result<OutboxStatus> {
         let mut status = OutboxStatus::default();
-        let mut st = self
-            .conn()
-            .prepare("SELECT state, count(*) FROM outbox GROUP BY state")?;
+        let mut st = self.conn().prepare(
+            "SELECT state, count(*) FROM outbox WHERE state != 'delivered' GROUP BY state",
+        )?;
         for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (state, n) = row?;
             match state.as_str() {
                 "pending" => status.pending = n,
-                "failed" => status.failed = n,
-                _ => status.delivered = n,
+                _ => status.failed += n,
+            }
+        }
+        // Delivered is what is really on disk: each directory listed once, a message a mail
+        // client moved to `cur/` (with flags after its name) included.
+        let files: Vec<Option<String>> = self
+            .conn()
+            .prepare("SELECT file FROM outbox WHERE state = 'delivered'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut listed: std::collections::HashMap<PathBuf, std::collections::HashSet<String>> =
+            Default::default();
+        for dir in files.iter().flatten().filter_map(|f| Path::new(f).parent()) {
+            for dir in [dir.to_path_buf(), dir.with_file_name("cur")] {
+                listed.entry(dir).or_insert_with_key(|dir| {
+                    std::fs::read_dir(dir)
+                        .map(|entries| {
+                            entries
+                                .flatten()
+                                .map(|e| {
+                                    let name = e.file_name().to_string_lossy().to_string();
+                                    match name.split_once(":2,") {
+                                        Some((base, _)) => base.to_string(),
+                                        None => name,
+                                    }
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                });
+            }
+        }
+        let present = |dir: &Path, name: &str| listed.get(dir).is_some_and(|n| n.contains(name));
+        for file in &files {
+            let on_disk = file.as_deref().is_some_and(|f| {
+                let path = Path::new(f);
+                let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+                    return false;
+                };
+                let name = name.to_string_lossy();
+                present(dir, &name)
+                    || dir.file_name().is_some_and(|d| d == "new")
+                        && present(&dir.with_file_name("cur"), &name)
+            });
+            if on_disk {
+                status.delivered += 1;
+            } else {
+                status.missing += 1;
             }
         }
         let mut st = self.conn().prepare(
