@@ -174,7 +174,10 @@ impl Spool {
         bytes: &[u8],
     ) -> std::io::Result<bool> {
         match std::fs::symlink_metadata(final_path) {
-            Ok(meta) if meta.file_type().is_file() && std::fs::read(final_path)? == bytes => {
+            Ok(meta)
+                if meta.file_type().is_file()
+                    && row.written_as(&std::fs::read(final_path)?, bytes) =>
+            {
                 return Ok(true);
             }
             Ok(_) => {
@@ -257,6 +260,33 @@ struct Row {
     box_office: std::rc::Rc<str>,
 }
 
+impl Row {
+    /// The email's `Message-ID`: the same for every attempt at this row, and unique to the box
+    /// office.
+    fn message_id(&self) -> String {
+        format!(
+            "<outbox-{}-{}.{}@boxoffice.localhost>",
+            self.box_office,
+            self.id,
+            self.booking_code.as_deref().unwrap_or("notice")
+        )
+    }
+
+    /// Whether `existing` is this row's message as the spooler wrote it: the same bytes (an
+    /// SMS), or an email with this row's `Message-ID` (a multipart email's boundaries differ
+    /// from one rendering to the next).
+    fn written_as(&self, existing: &[u8], bytes: &[u8]) -> bool {
+        if existing == bytes {
+            return true;
+        }
+        let header = format!("Message-ID: {}\r\n", self.message_id());
+        self.channel == "email"
+            && existing
+                .windows(header.len())
+                .any(|w| w.eq_ignore_ascii_case(header.as_bytes()))
+    }
+}
+
 /// Builds the RFC 5322 message with lettre: a plain-text body, and the calendar entry as an
 /// `.ics` attachment where there is one. Header values are encoded by lettre; a name or
 /// address with CR/LF never gets this far (input validation), and is stripped here anyway.
@@ -275,11 +305,7 @@ fn render_email(row: &Row) -> std::result::Result<Vec<u8>, String> {
         .to(to)
         .subject(strip(&row.subject))
         .date(from_ts(row.created_at).into())
-        .message_id(Some(format!(
-            "<outbox-{}.{}@boxoffice.localhost>",
-            row.id,
-            row.booking_code.as_deref().unwrap_or("notice")
-        )));
+        .message_id(Some(row.message_id()));
     let message = match &row.calendar {
         Some(ics) => {
             let method = if ics.contains("METHOD:CANCEL") {
