@@ -20,6 +20,10 @@ use std::sync::LazyLock;
 /// gateway answers (or times out) well within this.
 pub const PAYMENT_LEASE: Duration = Duration::minutes(2);
 
+/// The most seats one hold may ask for (a ticket limit is far lower; this refuses a runaway
+/// list before any work is done for it).
+pub const MAX_SEATS_PER_HOLD: usize = 500;
+
 /// Booking codes avoid letters and digits that read alike (0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 const CODE_LEN: usize = 6;
@@ -89,7 +93,11 @@ pub fn normalize_email(raw: &str) -> Result<String> {
             raw.trim().chars().take(80).collect::<String>()
         ))
     };
-    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if email.len() > 254
+        || email
+            .chars()
+            .any(|c| c.is_whitespace() || crate::text::is_hidden_or_control(c))
+    {
         return Err(bad());
     }
     let (local, domain) = email.split_once('@').ok_or_else(bad)?;
@@ -135,6 +143,7 @@ pub fn clean_name(raw: &str) -> Result<Option<String>> {
             "a name cannot contain line breaks or control characters",
         ));
     }
+    crate::text::check_line("the name", &name).map_err(Error::invalid)?;
     if name.chars().count() > 200 {
         return Err(Error::invalid("a name is at most 200 characters"));
     }
@@ -1576,13 +1585,29 @@ impl Store {
         customer: &CustomerInfo,
     ) -> Result<Hold> {
         let mut wanted: Vec<String> = Vec::new();
+        let asked = match &selection {
+            Selection::Seats(labels, _) => labels.len(),
+            Selection::Best(b) => b.count,
+        };
+        if asked > MAX_SEATS_PER_HOLD {
+            return Err(Error::invalid(format!(
+                "{asked} seats in one hold: a hold is at most {MAX_SEATS_PER_HOLD} seats"
+            )));
+        }
         if let Selection::Seats(labels, _) = &selection {
+            let mut seen = std::collections::HashSet::with_capacity(labels.len());
             for l in labels.iter() {
                 let l = l.trim().to_ascii_uppercase();
                 if l.is_empty() {
                     continue;
                 }
-                if wanted.contains(&l) {
+                if l.chars().count() > 40 {
+                    return Err(Error::UnknownSeats(vec![format!(
+                        "{}…",
+                        l.chars().take(20).collect::<String>()
+                    )]));
+                }
+                if !seen.insert(l.clone()) {
                     return Err(Error::invalid(format!("seat {l} is listed twice")));
                 }
                 wanted.push(l);

@@ -74,6 +74,15 @@ fn is_code(s: &str) -> bool {
 }
 
 /// Parses a layout file. Every problem names its line.
+/// The largest layout file read: the 10,480-seat arena's is 13 KiB.
+pub const MAX_LAYOUT_BYTES: usize = 512 * 1024;
+/// The widest row of a layout, in columns (seats and aisles).
+pub const MAX_LAYOUT_WIDTH: usize = 1_000;
+/// The most rows a layout draws (sections' gaps included).
+pub const MAX_LAYOUT_ROWS: usize = 2_000;
+/// The most seats a venue has: a stadium's worth.
+pub const MAX_LAYOUT_SEATS: usize = 100_000;
+
 pub fn parse_layout(text: &str) -> Result<Layout> {
     let mut layout = Layout {
         name: String::new(),
@@ -87,8 +96,21 @@ pub fn parse_layout(text: &str) -> Result<Layout> {
     };
     let mut y: i64 = 0;
     let mut rows_in_section = std::collections::HashSet::new();
+    if text.len() > MAX_LAYOUT_BYTES {
+        return Err(layout_err(
+            0,
+            format!(
+                "the layout is {} KiB; a layout file is at most {} KiB",
+                text.len() / 1024,
+                MAX_LAYOUT_BYTES / 1024
+            ),
+        ));
+    }
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
+        // Names and labels end up on screens and in emails (a tab is only a space here).
+        crate::text::check_line("the line", &raw.replace('\t', " "))
+            .map_err(|e| layout_err(n, e))?;
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
@@ -147,6 +169,20 @@ pub fn parse_layout(text: &str) -> Result<Layout> {
             }
             layout.width = layout.width.max(grid.chars().count());
             y += 1;
+            if layout.width > MAX_LAYOUT_WIDTH || y as usize > MAX_LAYOUT_ROWS {
+                return Err(layout_err(
+                    n,
+                    format!(
+                        "a layout is at most {MAX_LAYOUT_WIDTH} columns wide and {MAX_LAYOUT_ROWS} rows long"
+                    ),
+                ));
+            }
+            if layout.seats.len() > MAX_LAYOUT_SEATS {
+                return Err(layout_err(
+                    n,
+                    format!("a venue has at most {MAX_LAYOUT_SEATS} seats"),
+                ));
+            }
             continue;
         }
         let (key, rest) = line
@@ -425,11 +461,15 @@ impl Store {
         if let Some(c) = city.map(str::trim).filter(|c| !c.is_empty()) {
             layout.city = c.to_string();
         }
-        for v in [&layout.name, &layout.city] {
-            if v.chars().any(char::is_control) || v.chars().count() > 200 {
-                return Err(Error::invalid(
-                    "a venue name or city is one line of at most 200 characters",
-                ));
+        for (field, v) in [
+            ("the venue's name", &layout.name),
+            ("the city", &layout.city),
+        ] {
+            crate::text::check_line(field, v).map_err(Error::invalid)?;
+            if v.chars().count() > 200 {
+                return Err(Error::invalid(format!(
+                    "{field} is one line of at most 200 characters"
+                )));
             }
         }
         let slug = slug.map(slugify).unwrap_or_else(|| slugify(&layout.name));

@@ -107,7 +107,9 @@ impl Store {
         processors: &Processors,
     ) -> Result<ConcertCancelReport> {
         let reason = reason.trim();
-        if reason.is_empty() || reason.chars().any(char::is_control) || reason.chars().count() > 300
+        if reason.is_empty()
+            || reason.chars().any(crate::text::is_hidden_or_control)
+            || reason.chars().count() > 300
         {
             return Err(Error::invalid(
                 "give a reason on one line (at most 300 characters): customers are told it",

@@ -118,15 +118,11 @@ pub fn parse_zoned(
 }
 
 fn clean(field: &str, value: &str, max: usize) -> std::result::Result<String, String> {
-    let v = value.trim();
+    let v = crate::text::from_spreadsheet_cell(value.trim());
     if v.is_empty() {
         return Err(format!("{field} is empty"));
     }
-    if v.chars().any(char::is_control) {
-        return Err(format!(
-            "{field} contains a line break or control character"
-        ));
-    }
+    crate::text::check_line(field, v)?;
     if v.chars().count() > max {
         return Err(format!("{field} is longer than {max} characters"));
     }
@@ -545,11 +541,13 @@ impl Store {
         w.write_record(&header).map_err(csv_err)?;
         for r in rows {
             let money = |c: i64| format!("{}.{:02}", c / 100, c % 100);
+            // Names a spreadsheet would run as formulas are quoted (import reads them back).
+            let cell = |v: String| crate::text::spreadsheet_cell(&v);
             let mut rec = vec![
-                r.external_id,
-                r.artist,
-                r.title,
-                r.venue,
+                cell(r.external_id),
+                cell(r.artist),
+                cell(r.title),
+                cell(r.venue),
                 r.starts_at,
                 r.on_sale_at,
                 r.currency,

@@ -19,6 +19,7 @@ pub mod notify;
 pub mod payment;
 pub mod search;
 pub mod store;
+pub mod text;
 pub mod waitlist;
 
 pub use clock::{Clock, ManualClock, SystemClock};

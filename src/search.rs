@@ -48,11 +48,20 @@ pub fn parse_time(s: &str) -> Result<NaiveTime> {
     })
 }
 
+/// The longest search a person types (the longest artist and title in a season are far
+/// shorter); anything longer is refused before it reaches the index.
+pub const MAX_QUERY_CHARS: usize = 200;
+
 impl ConcertQuery {
     /// Parses what a person types into the search box: free words match artist, title, venue
     /// or city; `artist:`, `venue:`, `city:`, `date:FROM..TO` (or one day), `from:`, `to:`,
     /// `after:HH:MM`, `before:HH:MM` and `free` narrow it. Values may be quoted.
     pub fn parse(input: &str) -> Result<ConcertQuery> {
+        if input.chars().count() > MAX_QUERY_CHARS {
+            return Err(Error::invalid(format!(
+                "a search is at most {MAX_QUERY_CHARS} characters"
+            )));
+        }
         let mut q = ConcertQuery::default();
         let mut words: Vec<String> = Vec::new();
         for token in tokenize(input) {
@@ -99,6 +108,20 @@ impl ConcertQuery {
     }
 
     pub fn validate(&self) -> Result<()> {
+        for (field, value) in [
+            ("the search", &self.text),
+            ("--artist", &self.artist),
+            ("--venue", &self.venue),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() > MAX_QUERY_CHARS)
+            {
+                return Err(Error::invalid(format!(
+                    "{field} is at most {MAX_QUERY_CHARS} characters"
+                )));
+            }
+        }
         if let (Some(from), Some(to)) = (self.from, self.to)
             && from > to
         {

@@ -106,7 +106,9 @@ fn nasty_names_are_stored_as_text_and_refused_where_they_could_do_harm() {
             ][i]]),
             &who,
         );
-        let has_control = name.chars().any(char::is_control);
+        // Control characters, and characters that reorder or hide text (a right-to-left
+        // override makes `\u{202e}gnp.exe` read as `exe.png`), are refused.
+        let has_control = name.chars().any(boxoffice::text::is_hidden_or_control);
         match r {
             Ok(h) => {
                 assert!(!has_control, "{name:?} held");
@@ -161,7 +163,21 @@ fn nasty_names_are_stored_as_text_and_refused_where_they_could_do_harm() {
             )
             .is_err()
     );
-    assert!(ConcertQuery::parse(&long).is_ok());
+    // A search longer than anyone types is refused before it reaches the index.
+    let e = ConcertQuery::parse(&long).unwrap_err();
+    assert!(e.to_string().contains("at most 200 characters"), "{e}");
+    // So is a runaway seat list, at once.
+    let many: Vec<String> = (0..100_000).map(|i| format!("A-{i}-1")).collect();
+    let started = std::time::Instant::now();
+    let e = f
+        .store
+        .hold_seats(f.concert, &many, &customer("a@example.com"))
+        .unwrap_err();
+    assert!(e.to_string().contains("at most 500 seats"), "{e}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "refused before any work"
+    );
 }
 
 fn bin(db: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -179,10 +195,13 @@ fn hostile_arguments_get_a_clear_refusal_and_never_reach_the_terminal_raw() {
     let db = dir.path().join("box.db");
     let long = "9".repeat(10_000);
     let escape = "2026-12-01\u{1b}[2J\u{1b}]0;pwned\u{7}";
-    assert!(
-        bin(&db, &["concerts", "--artist", &long]).status.success(),
-        "a long search finds nothing, calmly"
+    let out = bin(&db, &["concerts", "--artist", &long]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a long search is refused, calmly"
     );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--artist is at most 200 characters"));
     for args in [
         vec!["concerts", "--from", escape],
         vec!["concerts", "--frobnicate", escape],
@@ -337,5 +356,102 @@ fn every_file_written_is_readable_by_its_owner_only() {
     assert!(
         checked >= 5,
         "database, gateway, log, email and SMS: {checked}"
+    );
+}
+
+#[test]
+fn text_that_reorders_or_hides_itself_is_refused_in_layouts_imports_and_details() {
+    // A layout's names end up on every clerk's screen.
+    let layout = "venue X\ncity Y\ntimezone Europe/Vienna\ncategory S Std\u{202E}dradnats\nsection A B\nA |SS|\n";
+    match parse_layout(layout) {
+        Err(Error::Layout { line: 4, message }) => {
+            assert!(message.contains("U+202E"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let zero_width = "venue X\ncity Y\ntimezone Europe/Vienna\ncategory S Std\nstage ST\u{200B}AGE\nsection A B\nA |SS|\n";
+    assert!(matches!(
+        parse_layout(zero_width),
+        Err(Error::Layout { line: 5, .. })
+    ));
+    // So are imports' names, with their line.
+    let mut f = fixture();
+    let csv = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S
+x-1,Band\u{2067}Name,Live,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50,30
+";
+    let e = f.store.import_concerts(csv, &mut |_, _, _| {}).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("line 2: artist contains an invisible character (U+2067)"),
+        "{e}"
+    );
+    // And what a clerk types.
+    let e = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1"]),
+            &CustomerInfo {
+                email: "ann\u{200B}@example.com".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::Invalid(_)), "{e:?}");
+}
+
+#[test]
+fn layouts_too_large_to_be_venues_are_refused_before_they_take_memory() {
+    let head = "venue X\ncity Y\ntimezone Europe/Vienna\ncategory S Std\nsection A B\n";
+    let wide = format!("{head}A |{}|\n", "S".repeat(5_000));
+    let e = parse_layout(&wide).unwrap_err();
+    assert!(e.to_string().contains("at most 1000 columns"), "{e}");
+    let long: String = (0..3_000).map(|i| format!("R{i} |S|\n")).collect();
+    let e = parse_layout(&format!("{head}{long}")).unwrap_err();
+    assert!(e.to_string().contains("2000 rows"), "{e}");
+    let huge = format!("{head}{}", "# padding\n".repeat(60_000));
+    let e = parse_layout(&huge).unwrap_err();
+    assert!(e.to_string().contains("at most 512 KiB"), "{e}");
+}
+
+#[test]
+fn export_quotes_names_a_spreadsheet_would_run_and_import_reads_them_back() {
+    let mut f = fixture();
+    let csv = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S
+f-1,=HYPERLINK(\"http://x\"),@Live,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50,30
+f-2,-M-,+Live,test-hall,2027-01-11 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50,30
+";
+    f.store.import_concerts(csv, &mut |_, _, _| {}).unwrap();
+    let exported = f.store.export_csv().unwrap();
+    assert!(exported.contains("'=HYPERLINK"), "{exported}");
+    assert!(
+        exported.contains(",'@Live,") && exported.contains(",'-M-,'+Live,"),
+        "{exported}"
+    );
+    for line in exported.lines().skip(1) {
+        for cell in line.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "{line}");
+        }
+    }
+    // Another box office importing the export gets the same names.
+    let mut g = fixture();
+    g.store
+        .import_concerts(&exported, &mut |_, _, _| {})
+        .unwrap();
+    let names: Vec<(String, String)> = g
+        .store
+        .export_catalog()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.external_id.starts_with("f-"))
+        .map(|c| (c.artist, c.title))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("=HYPERLINK(\"http://x\")".to_string(), "@Live".to_string()),
+            ("-M-".to_string(), "+Live".to_string())
+        ]
     );
 }

@@ -1,0 +1,101 @@
+//! Text that reaches a terminal or a customer: one rule for what may be in it.
+//!
+//! A name, a title or a layout's labels end up on clerks' screens, in emails and in SMS. Control
+//! characters can drive a terminal; bidirectional overrides and isolates reorder what a reader
+//! sees (a seat label or a price can be made to read backwards); zero-width characters make
+//! two different strings look the same. None of them belongs in a one-line name, so they are
+//! refused where text comes in (typed, imported, from a layout file), never silently changed.
+
+/// Whether `c` changes how the text around it shows, or is invisible.
+pub fn is_hidden_or_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Bidirectional embeddings, overrides, isolates and marks.
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+            // Zero-width characters and the byte-order mark inside text.
+            | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+            // Line and paragraph separators.
+            | '\u{2028}' | '\u{2029}'
+        )
+}
+
+/// What is wrong with `value` as one line of text for `field`, if anything.
+pub fn check_line(field: &str, value: &str) -> Result<(), String> {
+    match value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| is_hidden_or_control(*c))
+    {
+        None => Ok(()),
+        Some((_, c)) if c.is_control() => Err(format!(
+            "{field} contains a line break or control character"
+        )),
+        Some((at, c)) => Err(format!(
+            "{field} contains an invisible character (U+{:04X}) at position {}; retype it without",
+            c as u32,
+            at + 1
+        )),
+    }
+}
+
+/// For a CSV cell a spreadsheet will open: text starting with `=`, `+`, `-` or `@` is read as
+/// a formula, so it is written with a leading `'`, the way spreadsheets expect.
+/// [`from_spreadsheet_cell`] takes it off again.
+pub fn spreadsheet_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// The text of a cell written by [`spreadsheet_cell`].
+pub fn from_spreadsheet_cell(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_bidi_overrides_and_zero_width_characters_are_refused_by_name() {
+        assert_eq!(check_line("artist", "Björk & Sigur Rós — Live"), Ok(()));
+        assert_eq!(check_line("artist", "שלום 123 عربي"), Ok(()));
+        assert!(
+            check_line("artist", "a\nb")
+                .unwrap_err()
+                .contains("control")
+        );
+        assert!(
+            check_line("artist", "a\u{1b}[31m")
+                .unwrap_err()
+                .contains("control")
+        );
+        for (c, code) in [
+            ('\u{202E}', "U+202E"),
+            ('\u{2067}', "U+2067"),
+            ('\u{200B}', "U+200B"),
+            ('\u{FEFF}', "U+FEFF"),
+            ('\u{2028}', "U+2028"),
+        ] {
+            let said = check_line("title", &format!("ab{c}cd")).unwrap_err();
+            assert!(said.contains(code) && said.contains("position 3"), "{said}");
+        }
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_as_formulas_are_quoted_and_read_back() {
+        for v in ["=HYPERLINK(\"x\")", "+1", "-M-", "@SUM(A1)"] {
+            let cell = spreadsheet_cell(v);
+            assert!(cell.starts_with('\''), "{cell}");
+            assert_eq!(from_spreadsheet_cell(&cell), v);
+        }
+        assert_eq!(spreadsheet_cell("Aurora"), "Aurora");
+        assert_eq!(from_spreadsheet_cell("'quoted'"), "'quoted'");
+    }
+}
