@@ -167,6 +167,11 @@ impl From<rusqlite::Error> for Error {
             match f.code {
                 DatabaseBusy | DatabaseLocked => return Error::Busy,
                 DiskFull => return Error::DiskFull(detail),
+                // The shared-memory file beside a WAL database could not grow: on a full disk
+                // this is how opening it fails.
+                SystemIoFailure if f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE => {
+                    return Error::DiskFull("cannot grow the database's shared-memory file".into());
+                }
                 ReadOnly => return Error::ReadOnly(detail),
                 DatabaseCorrupt | NotADatabase => return Error::Corrupt(detail),
                 _ => {}

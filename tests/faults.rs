@@ -197,3 +197,125 @@ fn a_full_spool_disk_never_stops_a_booking_and_the_messages_follow_later() {
     assert_eq!(flushed["delivered"], 2, "{flushed}");
     assert_eq!(files, 1);
 }
+
+/// Leaves about `free_kb` of space on the file system at `dir`: a reserve of that size, then a
+/// filler until the disk is full, then the reserve is given back.
+fn leave_free(dir: &Path, free_kb: usize) {
+    use std::io::Write;
+    std::fs::write(dir.join("reserve"), vec![1u8; free_kb * 1024]).unwrap();
+    let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
+    let block = vec![1u8; 64 * 1024];
+    while filler.write_all(&block).is_ok() {}
+    let small = vec![1u8; 1024];
+    while filler.write_all(&small).is_ok() {}
+    drop(filler);
+    std::fs::remove_file(dir.join("reserve")).unwrap();
+}
+
+fn integrity(db: &Path) -> String {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A season of `n` concerts at the Velvet Room from February 2027.
+fn season(n: usize) -> String {
+    let mut csv =
+        String::from("external_id,artist,title,venue,starts_at,on_sale_at,price_S,price_P\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2027, 2, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    for i in 0..n {
+        // Ten a day between noon and 22:00: never in the hour a clock change skips.
+        let at = start
+            + chrono::Duration::days(i as i64 / 10)
+            + chrono::Duration::hours(12 + i as i64 % 10);
+        csv.push_str(&format!(
+            "full-{i},Artist Number {i} and the Long Named Orchestra,Season Night {i},velvet-room,{} Europe/Vienna,2026-11-01 09:00 Europe/Vienna,20,30\n",
+            at.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    csv
+}
+
+#[test]
+fn a_full_disk_fails_an_import_or_a_payment_cleanly_and_the_box_office_works_once_there_is_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("small");
+    if !mount_tmpfs(&mnt, 24 * 1024) {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    let db = mnt.join("box.db");
+    let out = bin(&db, &["concerts"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = dir.path().join("season.csv");
+    std::fs::write(&csv, season(3_000)).unwrap();
+    let concerts = count(&db, "SELECT count(*) FROM concerts");
+    let hold = bin(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-B-1",
+            "FLR-B-2",
+            "--customer",
+            "full@example.com",
+            "--json",
+        ],
+    );
+    assert!(hold.status.success(), "{}", stderr(&hold));
+    let hold: serde_json::Value = serde_json::from_slice(&hold.stdout).unwrap();
+    let hold = hold["hold_id"].as_str().unwrap().to_string();
+
+    // Room to open the box office, not for the season: the import fails part-way through.
+    leave_free(&mnt, 256);
+    let import = bin(&db, &["import", csv.to_str().unwrap()]);
+    std::fs::remove_file(mnt.join("filler")).unwrap();
+    // No room at all: the payment fails before anything is recorded.
+    leave_free(&mnt, 0);
+    let pay = bin(&db, &["pay", &hold, "--cash", "10000"]);
+    // Room again: the database is intact, nothing was half done, and everything works.
+    std::fs::remove_file(mnt.join("filler")).unwrap();
+    let checked = integrity(&db);
+    let after_import = count(&db, "SELECT count(*) FROM concerts");
+    let booked = count(
+        &db,
+        "SELECT count(*) FROM bookings WHERE hold_id = (SELECT id FROM holds WHERE email = 'full@example.com')",
+    );
+    let import_again = bin(&db, &["import", csv.to_str().unwrap()]);
+    let pay_again = bin(&db, &["pay", &hold, "--cash", "10000", "--json"]);
+    let finally = count(&db, "SELECT count(*) FROM concerts");
+    let checked_again = integrity(&db);
+    umount(&mnt);
+
+    assert_eq!(import.status.code(), Some(1), "{}", stderr(&import));
+    assert!(
+        stderr(&import).contains("the disk is full"),
+        "{}",
+        stderr(&import)
+    );
+    assert!(!String::from_utf8_lossy(&import.stdout).contains("added"));
+    assert_eq!(pay.status.code(), Some(1), "{}", stderr(&pay));
+    assert!(
+        stderr(&pay).contains("the disk is full"),
+        "{}",
+        stderr(&pay)
+    );
+    assert_eq!(checked, "ok");
+    assert_eq!(after_import, concerts, "no half import");
+    assert_eq!(booked, 0, "nothing half paid");
+    assert!(import_again.status.success(), "{}", stderr(&import_again));
+    assert_eq!(finally, concerts + 3_000);
+    assert!(pay_again.status.success(), "{}", stderr(&pay_again));
+    assert_eq!(checked_again, "ok");
+}
