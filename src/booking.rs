@@ -601,7 +601,8 @@ pub(crate) fn concert_rules(tx: &crate::store::Db, concert_id: i64) -> Result<Co
     let mut st = tx.prepare_cached(
         "SELECT co.venue_id, co.on_sale_at, co.hold_minutes, co.offer_minutes, co.ticket_limit,
                 co.status, co.currency, p.category, p.price_cents
-         FROM concerts co LEFT JOIN prices p ON p.concert_id = co.id WHERE co.id = ?1",
+         FROM concerts co LEFT JOIN prices p ON p.concert_id = co.id
+         WHERE co.id = ?1 AND co.import_batch IS NULL",
     )?;
     let mut rows = st.query([concert_id])?;
     let Some(r) = rows.next()? else {
@@ -1468,7 +1469,8 @@ impl Store {
         let found: Option<i64> = self
             .conn()
             .query_row(
-                "SELECT id FROM concerts WHERE id = ?1 OR external_id = ?2 ORDER BY id = ?1 DESC LIMIT 1",
+                "SELECT id FROM concerts WHERE (id = ?1 OR external_id = ?2) AND import_batch IS NULL
+                 ORDER BY id = ?1 DESC LIMIT 1",
                 params![key.parse::<i64>().unwrap_or(-1), key],
                 |r| r.get(0),
             )

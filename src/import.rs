@@ -56,6 +56,21 @@ struct VenueInfo {
     categories: Vec<String>,
 }
 
+/// New concerts are written this many to a transaction (a few milliseconds of the write lock
+/// each), invisible until the import's last transaction: a 100,000-row import never keeps a
+/// terminal waiting to sell.
+const IMPORT_CHUNK: usize = 250;
+
+/// An import that has not written for this long died (its rows are removed by the next one).
+const IMPORT_LEASE_SECS: i64 = 600;
+
+/// This machine's name, to tell whose imports' processes can be checked here.
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
 /// A concert as stored, to compare with an imported row.
 struct StoredConcert {
     artist: String,
@@ -69,6 +84,8 @@ struct StoredConcert {
     claimed: bool,
     /// Called off: its bookings were refunded, so it keeps its date.
     cancelled: bool,
+    /// The import adding it, while that import is under way.
+    importing: Option<String>,
 }
 
 /// A validated row, ready to write.
@@ -370,18 +387,72 @@ impl Store {
     ) -> Result<ImportReport> {
         let rows = self.check_rows(csv_text, progress)?;
         let total = rows.len();
+        self.remove_abandoned_imports()?;
+        let batch = uuid::Uuid::new_v4().simple().to_string();
+        let out = self.import_staged(&rows, &batch, progress);
+        if out.is_err() {
+            // Best effort (the disk may be full): what is left is removed by the next import.
+            let _ = self.remove_import(&batch);
+        }
+        progress("writing", total, total);
+        out
+    }
+
+    /// Writes the rows as [`Store::import_concerts`] describes: new concerts a chunk at a
+    /// time under `batch` (invisible), then one transaction with the updates that shows them.
+    fn import_staged(
+        &mut self,
+        rows: &[Ready],
+        batch: &str,
+        progress: &mut dyn FnMut(&str, usize, usize),
+    ) -> Result<ImportReport> {
+        let total = rows.len();
+        let (host, pid) = (this_host(), std::process::id());
+        self.write(|tx, now| {
+            tx.execute(
+                "INSERT INTO imports (id, host, pid, started_at, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![batch, host, pid, ts(now)],
+            )?;
+            Ok(())
+        })?;
+        let mut existing_rows: Vec<&Ready> = Vec::new();
+        for (n, chunk) in rows.chunks(IMPORT_CHUNK).enumerate() {
+            progress("writing", n * IMPORT_CHUNK, total);
+            let existing = self.write(|tx, now| {
+                let mut existing = Vec::new();
+                for row in chunk {
+                    let c = &row.concert;
+                    let known = tx
+                        .prepare_cached("SELECT 1 FROM concerts WHERE external_id = ?1")?
+                        .query_row([c.external_id.as_deref().unwrap_or_default()], |_| Ok(()))
+                        .optional()?
+                        .is_some();
+                    if known {
+                        existing.push(row);
+                        continue;
+                    }
+                    let id = add_concert(tx, c)?;
+                    tx.prepare_cached(
+                        "UPDATE concerts SET offer_minutes = ?2, import_batch = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![id, row.offer_minutes, batch])?;
+                }
+                tx.prepare_cached("UPDATE imports SET heartbeat_at = ?2 WHERE id = ?1")?
+                    .execute(params![batch, ts(now)])?;
+                Ok(existing)
+            })?;
+            existing_rows.extend(existing);
+            crate::failpoint::hit("import:staged");
+        }
         self.write(|tx, now| {
             let mut report = ImportReport::default();
             let mut conflicts = Vec::new();
-            for (i, row) in rows.iter().enumerate() {
-                if i % 1000 == 0 {
-                    progress("writing", i, total);
-                }
+            for row in existing_rows {
                 let c = &row.concert;
                 let existing: Option<(i64, StoredConcert)> = tx
                     .prepare_cached(
                         "SELECT id, artist, title, venue_id, starts_at, on_sale_at, currency, ticket_limit, hold_minutes, offer_minutes, claimed > 0,
-                                status = 'cancelled'
+                                status = 'cancelled', import_batch
                          FROM concerts WHERE external_id = ?1",
                     )?
                     .query_row(
@@ -399,17 +470,31 @@ impl Store {
                                     limits: (r.get(7)?, r.get(8)?, r.get(9)?),
                                     claimed: r.get(10)?,
                                     cancelled: r.get(11)?,
+                                    importing: r.get(12)?,
                                 },
                             ))
                         },
                     )
                     .optional()?;
-                let Some((id, StoredConcert { artist, title, venue_id, starts_at, on_sale_at, currency, limits, claimed, cancelled })) = existing else {
-                    let id = add_concert(tx, c)?;
-                    tx.prepare_cached("UPDATE concerts SET offer_minutes = ?2 WHERE id = ?1")?.execute(params![id, row.offer_minutes])?;
-                    report.added += 1;
+                let Some((id, StoredConcert { artist, title, venue_id, starts_at, on_sale_at, currency, limits, claimed, cancelled, importing })) = existing else {
+                    // Gone since the staging look-up: another import's, given up meanwhile.
+                    conflicts.push(RowError {
+                        line: row.line,
+                        message: "another import was adding this concert at the same moment; run it again".into(),
+                    });
                     continue;
                 };
+                if importing.is_some_and(|b| b != batch) {
+                    conflicts.push(RowError {
+                        line: row.line,
+                        message: format!(
+                            "{} is being added by another import right now; run this one again once it has finished",
+                            c.external_id.as_deref().unwrap_or_default()
+                        ),
+                    });
+                    continue;
+                }
+
                 let old_prices: BTreeMap<String, i64> = {
                     let mut st = tx.prepare_cached("SELECT category, price_cents FROM prices WHERE concert_id = ?1")?;
                     st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
@@ -468,9 +553,61 @@ impl Store {
             if !conflicts.is_empty() {
                 return Err(Error::ImportRejected(conflicts));
             }
-            progress("writing", total, total);
+            // Every new concert at once.
+            report.added = tx
+                .prepare_cached("UPDATE concerts SET import_batch = NULL WHERE import_batch = ?1")?
+                .execute([batch])?;
+            tx.prepare_cached("DELETE FROM imports WHERE id = ?1")?.execute([batch])?;
             Ok(report)
         })
+    }
+
+    /// Removes an import's staged concerts, a chunk at a time, and the import itself.
+    fn remove_import(&mut self, batch: &str) -> Result<()> {
+        loop {
+            let removed = self.write(|tx, _| {
+                let ids: Vec<i64> = tx
+                    .prepare_cached("SELECT id FROM concerts WHERE import_batch = ?1 LIMIT 500")?
+                    .query_map([batch], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for id in &ids {
+                    tx.prepare_cached("DELETE FROM prices WHERE concert_id = ?1")?
+                        .execute([id])?;
+                    tx.prepare_cached("DELETE FROM concerts WHERE id = ?1")?
+                        .execute([id])?;
+                }
+                if ids.is_empty() {
+                    tx.prepare_cached("DELETE FROM imports WHERE id = ?1")?
+                        .execute([batch])?;
+                }
+                Ok(ids.len())
+            })?;
+            if removed == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Removes what imports that died left behind: those whose process on this machine is
+    /// gone, or that have not written for [`IMPORT_LEASE_SECS`].
+    fn remove_abandoned_imports(&mut self) -> Result<()> {
+        let host = this_host();
+        let stale = ts(self.now()) - IMPORT_LEASE_SECS;
+        let imports: Vec<(String, String, i64, i64)> = self
+            .conn()
+            .prepare("SELECT id, host, pid, heartbeat_at FROM imports")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, their_host, pid, heartbeat) in imports {
+            let gone = !host.is_empty()
+                && their_host == host
+                && std::path::Path::new("/proc/self").exists()
+                && !std::path::Path::new(&format!("/proc/{pid}")).exists();
+            if gone || heartbeat < stale {
+                self.remove_import(&id)?;
+            }
+        }
+        Ok(())
     }
 
     /// The whole catalog in the import format, in start order.
@@ -478,7 +615,8 @@ impl Store {
         let mut st = self.conn().prepare(
             "SELECT c.id, c.external_id, c.artist, c.title, v.slug, v.timezone, c.starts_at, c.on_sale_at, c.currency,
                     c.ticket_limit, c.hold_minutes, c.offer_minutes
-             FROM concerts c JOIN venues v ON v.id = c.venue_id ORDER BY c.starts_at, c.id",
+             FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.import_batch IS NULL
+             ORDER BY c.starts_at, c.id",
         )?;
         let rows: Vec<(i64, CatalogRow)> = st
             .query_map([], |r| {

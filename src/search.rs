@@ -376,12 +376,12 @@ impl Store {
             );
         }
         // First the page's ids, which the indexes answer; then what the page shows about them.
+        // Concerts of an import still under way are not in the catalog yet.
+        clauses.push("c.import_batch IS NULL".into());
         let mut sql =
             String::from("SELECT c.id FROM concerts c JOIN venues v ON v.id = c.venue_id");
-        if !clauses.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&clauses.join(" AND "));
-        }
+        sql.push_str(" WHERE ");
+        sql.push_str(&clauses.join(" AND "));
         sql.push_str(" ORDER BY c.starts_at, c.id");
         if let Some(limit) = q.limit {
             let l = args.bind(limit as i64);

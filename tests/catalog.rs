@@ -571,3 +571,97 @@ fn an_import_does_not_move_a_called_off_concert() {
     let second = f.store.resolve_concert("s-2").unwrap();
     assert_eq!(f.store.concert(second).unwrap().title, "Matinee");
 }
+
+/// `n` new concerts at Test Hall, ids `big-0` on, from February 2027 (never in a clock change).
+fn big_season(n: usize) -> String {
+    let mut csv =
+        String::from("external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "big-{i},Band {i},Night,test-hall,2027-02-{:02} {}:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50,30\n",
+            1 + i % 28,
+            12 + (i / 28) % 10
+        ));
+    }
+    csv
+}
+
+#[test]
+fn a_large_import_lets_other_terminals_sell_meanwhile_and_stays_all_or_nothing() {
+    let mut f = fixture();
+    let p = Processors::with_gateway(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap();
+    // One concert of this season is already here and was called off.
+    f.store
+        .import_concerts(
+            "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S
+off-1,Called,Off,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50,30
+",
+            &mut no_progress(),
+        )
+        .unwrap();
+    let off = f.store.resolve_concert("off-1").unwrap();
+    f.store
+        .cancel_concert(off, "the hall is flooded", &p)
+        .unwrap();
+    let visible = count(&f);
+    let raw = |f: &Fixture| -> i64 {
+        rusqlite::Connection::open(f.db_path())
+            .unwrap()
+            .query_row("SELECT count(*) FROM concerts", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = raw(&f);
+    // A season whose last row moves the called-off concert: refused, after every new concert
+    // was written.
+    let mut season = big_season(1_000);
+    season.push_str(
+        "off-1,Called,Off,test-hall,2027-01-11 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50,30\n",
+    );
+    // Another terminal, between the import's transactions: it sells, and sees none of it.
+    let mut other = f.reopen();
+    let mut seen: Vec<(usize, usize, bool)> = Vec::new();
+    let mut n = 0;
+    let err = f
+        .store
+        .import_concerts(&season, &mut |phase, done, _| {
+            if phase != "writing" || done == 0 {
+                return;
+            }
+            n += 1;
+            // A walk-up holds a seat (and gives it back for the next one).
+            let held = other
+                .hold_seats(
+                    other.resolve_concert("1").unwrap(),
+                    &seats(&["A-1-1"]),
+                    &customer(&format!("walk-up-{n}@example.com")),
+                )
+                .and_then(|h| other.release_hold(&h.hold_id))
+                .is_ok();
+            let shown = other.export_catalog().unwrap().len();
+            let staged_found = other.resolve_concert("big-0").is_ok();
+            seen.push((done, shown, held && !staged_found));
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("was called off"), "{err}");
+    assert!(seen.len() >= 3, "{seen:?}");
+    for (done, shown, ok) in &seen {
+        assert_eq!(
+            *shown, visible,
+            "after {done} rows, the import is not in the catalog yet"
+        );
+        assert!(
+            ok,
+            "after {done} rows a walk-up was sold seats, and no new concert showed"
+        );
+    }
+    assert_eq!(count(&f), visible, "all or nothing");
+    assert_eq!(raw(&f), before, "nothing staged is left behind");
+    // The same season without the bad row: every concert at once.
+    let report = f
+        .store
+        .import_concerts(&big_season(1_000), &mut no_progress())
+        .unwrap();
+    assert_eq!(report.added, 1_000);
+    assert_eq!(count(&f), visible + 1_000);
+    assert!(f.store.resolve_concert("big-999").is_ok());
+}

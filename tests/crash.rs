@@ -495,3 +495,59 @@ fn which_python() -> Result<&'static str, ()> {
     }
     Err(())
 }
+
+#[test]
+fn an_import_killed_half_way_shows_nothing_and_the_next_import_clears_it_away() {
+    let b = Box::new();
+    b.ok(&["concerts", "--json"]);
+    let visible = b.sql("SELECT count(*) FROM concerts");
+    let feb = || {
+        b.ok(&[
+            "concerts",
+            "--from",
+            "2027-02-01",
+            "--to",
+            "2027-02-28",
+            "--json",
+        ])
+        .as_array()
+        .unwrap()
+        .len()
+    };
+    let in_february = feb();
+    let mut csv =
+        String::from("external_id,artist,title,venue,starts_at,on_sale_at,price_S,price_P\n");
+    for i in 0..600 {
+        csv.push_str(&format!(
+            "k-{i},Band {i},Night,velvet-room,2027-02-{:02} {}:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,20,30\n",
+            1 + i % 28,
+            12 + (i / 28) % 10
+        ));
+    }
+    let file = b.root.join("season.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = b.run(
+        NOW,
+        Some("import:staged"),
+        &["import", file.to_str().unwrap()],
+    );
+    assert!(killed(&out), "{:?}", out.status);
+    // Its first rows are written, and nobody sees them.
+    assert!(b.sql("SELECT count(*) FROM concerts WHERE import_batch IS NOT NULL") > 0);
+    assert_eq!(feb(), in_february);
+    assert_eq!(b.run(NOW, None, &["seats", "k-0"]).status.code(), Some(2));
+    // The next import removes what the dead one left and adds the season once.
+    let out = b.run(NOW, None, &["import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        b.sql("SELECT count(*) FROM concerts WHERE import_batch IS NOT NULL"),
+        0
+    );
+    assert_eq!(b.sql("SELECT count(*) FROM imports"), 0);
+    assert_eq!(b.sql("SELECT count(*) FROM concerts"), visible + 600);
+    assert_eq!(feb(), in_february + 600);
+}

@@ -547,6 +547,21 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO box_office (id) VALUES (lower(hex(randomblob(8))));
     "#,
+    // 16: a large import writes its new concerts a few hundred to a transaction, so the counter
+    // keeps selling meanwhile; they carry the import's id and stay invisible until its last
+    // transaction clears it, so the import is still all or nothing. An import that died is
+    // found by its lease (or its process gone) and its rows removed.
+    r#"
+    ALTER TABLE concerts ADD COLUMN import_batch TEXT;
+    CREATE INDEX concerts_importing ON concerts (import_batch) WHERE import_batch IS NOT NULL;
+    CREATE TABLE imports (
+        id           TEXT PRIMARY KEY,
+        host         TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        started_at   INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
