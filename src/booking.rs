@@ -598,12 +598,13 @@ pub(crate) struct ConcertRules {
 /// A concert's rules and prices, in one statement (a hold needs both, and each statement is
 /// a visit to the statement cache).
 pub(crate) fn concert_rules(tx: &crate::store::Db, concert_id: i64) -> Result<ConcertRules> {
-    let mut st = tx.prepare_cached(
+    let mut st = tx.prepare_cached(concat!(
         "SELECT co.venue_id, co.on_sale_at, co.hold_minutes, co.offer_minutes, co.ticket_limit,
                 co.status, co.currency, p.category, p.price_cents
-         FROM concerts co LEFT JOIN prices p ON p.concert_id = co.id
-         WHERE co.id = ?1 AND co.import_batch IS NULL",
-    )?;
+             FROM concerts co LEFT JOIN prices p ON p.concert_id = co.id
+             WHERE co.id = ?1 AND ",
+        crate::in_catalog!("co")
+    ))?;
     let mut rows = st.query([concert_id])?;
     let Some(r) = rows.next()? else {
         return Err(Error::ConcertNotFound(concert_id.to_string()));
@@ -1469,8 +1470,11 @@ impl Store {
         let found: Option<i64> = self
             .conn()
             .query_row(
-                "SELECT id FROM concerts WHERE (id = ?1 OR external_id = ?2) AND import_batch IS NULL
-                 ORDER BY id = ?1 DESC LIMIT 1",
+                concat!(
+                    "SELECT id FROM concerts c WHERE (id = ?1 OR external_id = ?2) AND ",
+                    crate::in_catalog!("c"),
+                    " ORDER BY id = ?1 DESC LIMIT 1"
+                ),
                 params![key.parse::<i64>().unwrap_or(-1), key],
                 |r| r.get(0),
             )

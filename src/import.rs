@@ -61,6 +61,12 @@ struct VenueInfo {
 /// terminal waiting to sell.
 const IMPORT_CHUNK: usize = 250;
 
+/// Between an import's transactions: long enough for a terminal waiting for the write lock to
+/// take it (the busy handler looks every 2 ms), so a long import never starves a sale.
+fn let_others_write() {
+    std::thread::sleep(std::time::Duration::from_millis(3));
+}
+
 /// An import that has not written for this long died (its rows are removed by the next one).
 const IMPORT_LEASE_SECS: i64 = 600;
 
@@ -416,8 +422,10 @@ impl Store {
             Ok(())
         })?;
         let mut existing_rows: Vec<&Ready> = Vec::new();
+        let mut added = 0;
         for (n, chunk) in rows.chunks(IMPORT_CHUNK).enumerate() {
             progress("writing", n * IMPORT_CHUNK, total);
+            let mut staged = 0;
             let existing = self.write(|tx, now| {
                 let mut existing = Vec::new();
                 for row in chunk {
@@ -436,15 +444,18 @@ impl Store {
                         "UPDATE concerts SET offer_minutes = ?2, import_batch = ?3 WHERE id = ?1",
                     )?
                     .execute(params![id, row.offer_minutes, batch])?;
+                    staged += 1;
                 }
                 tx.prepare_cached("UPDATE imports SET heartbeat_at = ?2 WHERE id = ?1")?
                     .execute(params![batch, ts(now)])?;
                 Ok(existing)
             })?;
             existing_rows.extend(existing);
+            added += staged;
             crate::failpoint::hit("import:staged");
+            let_others_write();
         }
-        self.write(|tx, now| {
+        let report = self.write(|tx, now| {
             let mut report = ImportReport::default();
             let mut conflicts = Vec::new();
             for row in existing_rows {
@@ -553,19 +564,55 @@ impl Store {
             if !conflicts.is_empty() {
                 return Err(Error::ImportRejected(conflicts));
             }
-            // Every new concert at once.
-            report.added = tx
-                .prepare_cached("UPDATE concerts SET import_batch = NULL WHERE import_batch = ?1")?
+            // Every new concert at once: one row changes.
+            tx.prepare_cached("UPDATE imports SET done = 1 WHERE id = ?1")?
                 .execute([batch])?;
-            tx.prepare_cached("DELETE FROM imports WHERE id = ?1")?.execute([batch])?;
+            report.added = added;
             Ok(report)
-        })
+        })?;
+        crate::failpoint::hit("import:done");
+        // The import is in: clearing its id is housekeeping that the next import finishes if
+        // it is cut short here.
+        let _ = self.clear_import(batch);
+        Ok(report)
+    }
+
+    /// Takes a done import's id off its concerts, a chunk at a time, then forgets the import.
+    fn clear_import(&mut self, batch: &str) -> Result<()> {
+        loop {
+            let cleared = self.write(|tx, _| {
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE concerts SET import_batch = NULL WHERE id IN
+                         (SELECT id FROM concerts WHERE import_batch = ?1 LIMIT 2000)",
+                    )?
+                    .execute([batch])?;
+                if n == 0 {
+                    tx.prepare_cached("DELETE FROM imports WHERE id = ?1")?
+                        .execute([batch])?;
+                }
+                Ok(n)
+            })?;
+            if cleared == 0 {
+                return Ok(());
+            }
+            let_others_write();
+        }
     }
 
     /// Removes an import's staged concerts, a chunk at a time, and the import itself.
     fn remove_import(&mut self, batch: &str) -> Result<()> {
         loop {
             let removed = self.write(|tx, _| {
+                let done: bool = tx
+                    .prepare_cached("SELECT done FROM imports WHERE id = ?1")?
+                    .query_row([batch], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(false);
+                if done {
+                    // In the catalog already: nothing of it is removed.
+                    return Ok(0);
+                }
                 let ids: Vec<i64> = tx
                     .prepare_cached("SELECT id FROM concerts WHERE import_batch = ?1 LIMIT 500")?
                     .query_map([batch], |r| r.get(0))?
@@ -577,7 +624,7 @@ impl Store {
                         .execute([id])?;
                 }
                 if ids.is_empty() {
-                    tx.prepare_cached("DELETE FROM imports WHERE id = ?1")?
+                    tx.prepare_cached("DELETE FROM imports WHERE id = ?1 AND done = 0")?
                         .execute([batch])?;
                 }
                 Ok(ids.len())
@@ -585,6 +632,7 @@ impl Store {
             if removed == 0 {
                 return Ok(());
             }
+            let_others_write();
         }
     }
 
@@ -593,17 +641,22 @@ impl Store {
     fn remove_abandoned_imports(&mut self) -> Result<()> {
         let host = this_host();
         let stale = ts(self.now()) - IMPORT_LEASE_SECS;
-        let imports: Vec<(String, String, i64, i64)> = self
+        let imports: Vec<(String, String, i64, i64, bool)> = self
             .conn()
-            .prepare("SELECT id, host, pid, heartbeat_at FROM imports")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .prepare("SELECT id, host, pid, heartbeat_at, done FROM imports")?
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
-        for (id, their_host, pid, heartbeat) in imports {
+        for (id, their_host, pid, heartbeat, done) in imports {
             let gone = !host.is_empty()
                 && their_host == host
                 && std::path::Path::new("/proc/self").exists()
                 && !std::path::Path::new(&format!("/proc/{pid}")).exists();
-            if gone || heartbeat < stale {
+            if done {
+                // Its concerts are in the catalog; only the clearing was cut short.
+                self.clear_import(&id)?;
+            } else if gone || heartbeat < stale {
                 self.remove_import(&id)?;
             }
         }
@@ -612,12 +665,13 @@ impl Store {
 
     /// The whole catalog in the import format, in start order.
     pub fn export_catalog(&self) -> Result<Vec<CatalogRow>> {
-        let mut st = self.conn().prepare(
+        let mut st = self.conn().prepare(concat!(
             "SELECT c.id, c.external_id, c.artist, c.title, v.slug, v.timezone, c.starts_at, c.on_sale_at, c.currency,
                     c.ticket_limit, c.hold_minutes, c.offer_minutes
-             FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.import_batch IS NULL
-             ORDER BY c.starts_at, c.id",
-        )?;
+             FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE ",
+            crate::in_catalog!("c"),
+            " ORDER BY c.starts_at, c.id"
+        ))?;
         let rows: Vec<(i64, CatalogRow)> = st
             .query_map([], |r| {
                 let tz: String = r.get(5)?;

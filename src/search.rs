@@ -377,7 +377,7 @@ impl Store {
         }
         // First the page's ids, which the indexes answer; then what the page shows about them.
         // Concerts of an import still under way are not in the catalog yet.
-        clauses.push("c.import_batch IS NULL".into());
+        clauses.push(crate::in_catalog!("c").into());
         let mut sql =
             String::from("SELECT c.id FROM concerts c JOIN venues v ON v.id = c.venue_id");
         sql.push_str(" WHERE ");

@@ -550,4 +550,35 @@ fn an_import_killed_half_way_shows_nothing_and_the_next_import_clears_it_away() 
     assert_eq!(b.sql("SELECT count(*) FROM imports"), 0);
     assert_eq!(b.sql("SELECT count(*) FROM concerts"), visible + 600);
     assert_eq!(feb(), in_february + 600);
+    // Killed after the import is in, before its concerts' marks are cleared: they are in the
+    // catalog, and the next import clears the marks and removes nothing.
+    let more = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("k-", "m-")
+        .replace("2027-02-", "2027-03-");
+    std::fs::write(&file, more).unwrap();
+    let out = b.run(
+        NOW,
+        Some("import:done"),
+        &["import", file.to_str().unwrap()],
+    );
+    assert!(killed(&out), "{:?}", out.status);
+    assert!(b.sql("SELECT count(*) FROM concerts WHERE import_batch IS NOT NULL") > 0);
+    assert!(b.run(NOW, None, &["seats", "m-599"]).status.success());
+    let out = b.run(NOW, None, &["import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("unchanged 600"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        b.sql("SELECT count(*) FROM concerts WHERE import_batch IS NOT NULL"),
+        0
+    );
+    assert_eq!(b.sql("SELECT count(*) FROM concerts"), visible + 1_200);
 }

@@ -30,6 +30,22 @@ pub(crate) const SEAT_STATUS_SQL: &str = "CASE \
     WHEN cl.reserved = 1 THEN 'reserved' \
     ELSE 'held' END";
 
+/// Whether the concert aliased `$c` is in the catalog: not one of an import still under way
+/// (its rows carry the import's id until the import is done; see `import.rs`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! in_catalog {
+    ($c:literal) => {
+        concat!(
+            "(",
+            $c,
+            ".import_batch IS NULL OR ",
+            $c,
+            ".import_batch IN (SELECT id FROM imports WHERE done = 1))"
+        )
+    };
+}
+
 /// Waits for another terminal's transaction: 1 ms, then 2 ms at a time, up to [`BUSY_TIMEOUT`]
 /// in all. Both bounds were measured (see BENCHMARKS.md):
 /// - shorter sleeps (50 µs steps) made terminals take turns transaction by transaction, so
