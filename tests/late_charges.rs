@@ -386,9 +386,7 @@ fn audit_finds_a_charge_nobody_booked_and_a_booking_nobody_paid() {
         "{whys:?}"
     );
     assert!(
-        whys.contains(&format!(
-            "5000 booking paid by 0 captured charges of 0 cents in all"
-        )),
+        whys.contains(&"5000 booking paid by 0 captured charges of 0 cents in all".to_string()),
         "{whys:?}"
     );
     assert_eq!(

@@ -254,3 +254,47 @@ fn q_quits_a_tiny_terminal_says_so_and_a_kiosk_needs_ctrl_q() {
     );
     kiosk.quit();
 }
+
+#[test]
+fn pay_card_dash_on_a_terminal_asks_without_echoing_the_number_or_the_cvc() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+        .env("BOXOFFICE_DB", dir.path().join("box.db"))
+        .args([
+            "hold",
+            "demo-13",
+            "FLR-C-1",
+            "--customer",
+            "tty@example.com",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let hold: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hold = hold["hold_id"].as_str().unwrap();
+    let mut app = PtyApp::spawn(dir.path(), &["pay", hold, "--card", "-"]);
+    app.wait_for("Card number (not shown): ");
+    app.send(b"4242 4242 4242 4242\r");
+    app.wait_for("Expiry (MM/YY): ");
+    app.send(b"12/28\r");
+    app.wait_for("CVC (not shown): ");
+    app.send(b"737\r");
+    let screen = app.wait_for("booked");
+    assert!(screen.contains("Expiry (MM/YY): 12/28"), "{screen}");
+    assert!(
+        !screen.contains("4242 4242") && !screen.contains("4242424242"),
+        "{screen}"
+    );
+    assert!(!screen.contains("737"), "{screen}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = app.child.try_wait() {
+            assert!(status.success(), "{status:?}\n{screen}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("pay did not finish:\n{}", app.screen());
+}
