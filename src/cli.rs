@@ -46,6 +46,29 @@ pub struct Cli {
     #[arg(long, env = "BOXOFFICE_GATEWAY", global = true, value_name = "FILE")]
     gateway: Option<PathBuf>,
 
+    /// The settings file [default: boxoffice.toml in the user's config directory]
+    #[arg(long, env = "BOXOFFICE_CONFIG", global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Send email through this mail relay: smtp://USER@HOST:587 (STARTTLS),
+    /// smtps://USER@HOST:465 or smtp://HOST:25; the password from BOXOFFICE_SMTP_PASSWORD
+    #[arg(long, env = "BOXOFFICE_SMTP", global = true, value_name = "URL")]
+    smtp: Option<String>,
+
+    /// Send SMS through this HTTP gateway (a JSON POST); the token from BOXOFFICE_SMS_TOKEN
+    #[arg(long, env = "BOXOFFICE_SMS_GATEWAY", global = true, value_name = "URL")]
+    sms_gateway: Option<String>,
+
+    /// The sender of every email, e.g. '"Odeon Box Office" <tickets@odeon.example>' (given
+    /// before the command: `concerts --from` is a date)
+    #[arg(
+        long = "from",
+        id = "sender",
+        env = "BOXOFFICE_FROM",
+        value_name = "ADDRESS"
+    )]
+    from: Option<String>,
+
     /// Run as if it were this moment (RFC 3339). For tests and rehearsals.
     #[arg(long, env = "BOXOFFICE_NOW", global = true, hide = true)]
     now: Option<String>,
@@ -58,17 +81,123 @@ pub struct Cli {
     #[arg(long)]
     kiosk: bool,
 
-    /// Kiosk mode: seconds without a key before customer details are cleared
-    #[arg(
-        long,
-        env = "BOXOFFICE_IDLE",
-        default_value_t = 120,
-        value_name = "SECONDS"
-    )]
-    idle: u64,
+    /// Kiosk mode: seconds without a key before customer details are cleared [default: 120]
+    #[arg(long, env = "BOXOFFICE_IDLE", global = true, value_name = "SECONDS")]
+    idle: Option<u64>,
 
     #[command(subcommand)]
     command: Option<Command>,
+
+    /// The secrets, from the environment or the settings file (never a flag).
+    #[arg(skip)]
+    smtp_password: Option<String>,
+    #[arg(skip)]
+    sms_token: Option<String>,
+    /// Each setting in force: its name, its value (secrets masked) and where it came from.
+    #[arg(skip)]
+    in_force: Vec<(&'static str, Option<String>, crate::settings::Source)>,
+}
+
+/// Fills what the flags and the environment left open from the settings file, then the
+/// defaults, and notes where each setting came from.
+fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failure> {
+    use crate::settings::Source;
+    let path = crate::settings::path(cli.config.as_deref()).map_err(usage)?;
+    let file = match &path {
+        Some(p) => crate::settings::read(p).map_err(usage)?,
+        None => Default::default(),
+    };
+    let given = |id: &str, env: &'static str| match matches.value_source(id) {
+        Some(clap::parser::ValueSource::CommandLine) => Some(Source::Flag),
+        Some(clap::parser::ValueSource::EnvVariable) => Some(Source::Env(env)),
+        _ => None,
+    };
+    let from_file = || Source::File(path.clone().unwrap_or_default());
+    macro_rules! setting {
+        ($field:ident, $key:literal, $env:literal, $show:expr) => {{
+            let source = match given($key, $env) {
+                Some(s) => s,
+                None if file.$field.is_some() => {
+                    cli.$field = file.$field.clone();
+                    from_file()
+                }
+                None => Source::Default,
+            };
+            let shown = cli.$field.as_ref().map($show);
+            cli.in_force.push(($key, shown, source));
+        }};
+    }
+    let path_shown = |p: &PathBuf| p.display().to_string();
+    setting!(db, "db", "BOXOFFICE_DB", path_shown);
+    setting!(spool, "spool", "BOXOFFICE_SPOOL", path_shown);
+    setting!(gateway, "gateway", "BOXOFFICE_GATEWAY", path_shown);
+    setting!(smtp, "smtp", "BOXOFFICE_SMTP", String::clone);
+    setting!(
+        sms_gateway,
+        "sms_gateway",
+        "BOXOFFICE_SMS_GATEWAY",
+        String::clone
+    );
+    let source = match given("sender", "BOXOFFICE_FROM") {
+        Some(s) => s,
+        None if file.from.is_some() => {
+            cli.from = file.from.clone();
+            from_file()
+        }
+        None => Source::Default,
+    };
+    cli.in_force.push(("from", cli.from.clone(), source));
+    setting!(idle, "idle", "BOXOFFICE_IDLE", u64::to_string);
+    if cli.idle.is_none() {
+        cli.idle = Some(120);
+        if let Some(last) = cli.in_force.last_mut() {
+            last.1 = Some("120".into());
+        }
+    }
+    for (key, env, from_file, target) in [
+        (
+            "smtp_password",
+            "BOXOFFICE_SMTP_PASSWORD",
+            file.smtp_password.clone(),
+            &mut cli.smtp_password,
+        ),
+        (
+            "sms_token",
+            "BOXOFFICE_SMS_TOKEN",
+            file.sms_token.clone(),
+            &mut cli.sms_token,
+        ),
+    ] {
+        let source = match std::env::var(env).ok().filter(|v| !v.is_empty()) {
+            Some(v) => {
+                *target = Some(v);
+                Source::Env(env)
+            }
+            None if from_file.is_some() => {
+                *target = from_file;
+                Source::File(path.clone().unwrap_or_default())
+            }
+            None => Source::Default,
+        };
+        let shown = crate::settings::masked(target);
+        cli.in_force.push((key, shown, source));
+    }
+    if let Some(p) = &path {
+        // The file may hold a password: readable by its owner only, as the database is.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if (file.smtp_password.is_some() || file.sms_token.is_some())
+                && std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+            {
+                eprintln!(
+                    "boxoffice: warning: {} holds a secret and other users can read it (chmod 600 it)",
+                    p.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +302,11 @@ enum Command {
         frames: usize,
         #[arg(long)]
         first_frame_only: bool,
+    },
+    /// The settings in force and where each came from (secrets masked)
+    Config {
+        #[arg(long)]
+        json: bool,
     },
     /// Write the catalog in the import format (CSV unless --json)
     Export {
@@ -406,8 +540,18 @@ fn printable(message: &str) -> String {
 }
 
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let cli = match parsed {
+        Ok((mut cli, matches)) => {
+            if let Err(f) = apply_settings(&mut cli, &matches) {
+                eprintln!("boxoffice: {}", printable(&f.message));
+                return ExitCode::from(f.code);
+            }
+            cli
+        }
         Err(e) => {
             let text = printable(&e.render().to_string());
             if e.use_stderr() {
@@ -526,7 +670,20 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
         .clone()
         .unwrap_or_else(|| dir.join("gateway.db"));
     let processors = Processors::with_gateway(&gateway, clock)?;
-    let spool = Spool::new(cli.spool.clone().unwrap_or_else(|| dir.join("spool")));
+    let mut spool = Spool::new(cli.spool.clone().unwrap_or_else(|| dir.join("spool")))
+        .with_from(cli.from.as_deref().unwrap_or(&default_sender()))?;
+    if let Some(url) = &cli.smtp {
+        spool = spool.with_mail_relay(
+            boxoffice::notify::relay::MailRelay::new(url, cli.smtp_password.as_deref())
+                .map_err(usage)?,
+        );
+    }
+    if let Some(url) = &cli.sms_gateway {
+        spool = spool.with_sms_gateway(
+            boxoffice::notify::relay::SmsGateway::new(url, cli.sms_token.as_deref())
+                .map_err(usage)?,
+        );
+    }
     let log = Log::open(&dir.join("boxoffice.log"));
     let mut ctx = Ctx {
         store,
@@ -727,11 +884,62 @@ fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), 
     Ok(())
 }
 
+/// The sender when none is set: the box office's machine, so a customer can tell which box
+/// office wrote (`"Box office kiosk-2" <boxoffice@kiosk-2.localdomain>`).
+fn default_sender() -> String {
+    let host: String = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .collect();
+    let host = if host.is_empty() {
+        "localhost".to_string()
+    } else {
+        host
+    };
+    let domain = if host.contains('.') {
+        host.clone()
+    } else {
+        format!("{host}.localdomain")
+    };
+    format!("\"Box office {host}\" <boxoffice@{domain}>")
+}
+
 fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
     let Some(command) = &cli.command else {
         return run_app(&cli);
     };
     match command {
+        Command::Config { json } => {
+            #[derive(Serialize)]
+            struct Shown<'a> {
+                key: &'a str,
+                value: Option<&'a str>,
+                source: String,
+            }
+            let shown: Vec<Shown> = cli
+                .in_force
+                .iter()
+                .map(|(key, value, source)| Shown {
+                    key,
+                    value: value.as_deref(),
+                    source: source.to_string(),
+                })
+                .collect();
+            if *json {
+                return print_json(out, &shown);
+            }
+            for s in &shown {
+                outln!(
+                    out,
+                    "{:<14} {:<44} {}",
+                    s.key,
+                    printable(s.value.unwrap_or("-")),
+                    s.source
+                );
+            }
+        }
         Command::Concerts {
             artist,
             venue,
@@ -1380,6 +1588,12 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 status.pending,
                 status.failed
             );
+            let (email_to, sms_to) = ctx.spool.routes();
+            outln!(out, "email to {email_to}");
+            outln!(out, "sms to   {sms_to}");
+            for r in &status.by_route {
+                outln!(out, "{:<12} {} delivered", r.via, r.delivered);
+            }
             if status.missing > 0 {
                 outln!(
                     out,
@@ -1479,9 +1693,9 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
 fn app_options(cli: &Cli, ctx: &Ctx) -> crate::tui::app::Options {
     crate::tui::app::Options {
         kiosk: cli.kiosk,
-        idle: std::time::Duration::from_secs(cli.idle.max(5)),
+        idle: std::time::Duration::from_secs(cli.idle.unwrap_or(120).max(5)),
         gateway: ctx.gateway.clone(),
-        spool: ctx.spool.root().to_path_buf(),
+        spool: ctx.spool.clone(),
         db: ctx.store.path().to_path_buf(),
         utc_offset: *chrono::Local::now().offset(),
     }

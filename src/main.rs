@@ -2,6 +2,7 @@
 
 mod applog;
 mod cli;
+mod settings;
 mod tui;
 
 use std::process::ExitCode;

@@ -2,6 +2,7 @@
 //! reports; the spooler ([`spool`]) turns rows into files after commit.
 
 pub mod ics;
+pub mod relay;
 pub mod spool;
 
 use crate::error::Result;

@@ -31,10 +31,20 @@ pub const MAX_ATTEMPTS: i64 = 6;
 
 pub const FROM: &str = "boxoffice <boxoffice@localhost>";
 
+/// Where outgoing messages go: files in the spool directory, or, when configured, a mail relay
+/// for email and an SMS gateway for SMS (the spool directory still holds what the other takes).
 #[derive(Debug, Clone)]
 pub struct Spool {
     root: PathBuf,
+    relay: Option<super::relay::MailRelay>,
+    sms_gateway: Option<super::relay::SmsGateway>,
+    from: String,
 }
+
+/// How long a terminal sending a message keeps others from sending the same one: longer than
+/// a relay's time-out, so a message is sent twice only when its sender died after sending and
+/// before recording it (then once more, with the same `Message-ID`).
+const SEND_LEASE_SECS: i64 = 60;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveredFile {
@@ -73,6 +83,15 @@ pub struct OutboxStatus {
     /// Delivered rows whose file is no longer in the spool (moved or deleted since): not
     /// counted as delivered.
     pub missing: i64,
+    /// Delivered messages by where they went: `spool` (files), `smtp` (the mail relay),
+    /// `sms-gateway`.
+    pub by_route: Vec<RouteCount>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RouteCount {
+    pub via: String,
+    pub delivered: i64,
 }
 
 fn private_dir(path: &Path) -> std::io::Result<()> {
@@ -96,7 +115,53 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 impl Spool {
     pub fn new(root: impl Into<PathBuf>) -> Spool {
-        Spool { root: root.into() }
+        Spool {
+            root: root.into(),
+            relay: None,
+            sms_gateway: None,
+            from: FROM.to_string(),
+        }
+    }
+
+    /// Email goes through this relay instead of into the Maildir.
+    pub fn with_mail_relay(mut self, relay: super::relay::MailRelay) -> Spool {
+        self.relay = Some(relay);
+        self
+    }
+
+    /// SMS go through this gateway instead of into `sms/`.
+    pub fn with_sms_gateway(mut self, gateway: super::relay::SmsGateway) -> Spool {
+        self.sms_gateway = Some(gateway);
+        self
+    }
+
+    /// The sender of every email: `"Odeon Box Office" <tickets@odeon.example>`.
+    pub fn with_from(mut self, from: &str) -> Result<Spool> {
+        let mailbox: Mailbox = from
+            .trim()
+            .parse()
+            .map_err(|e| Error::invalid(format!("--from `{from}` is not a sender address: {e}")))?;
+        self.from = mailbox.to_string();
+        Ok(self)
+    }
+
+    /// The sender of every email.
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+
+    /// Where email and SMS go, for `spool status`: (email, sms).
+    pub fn routes(&self) -> (String, String) {
+        (
+            self.relay
+                .as_ref()
+                .map(|r| r.shown().to_string())
+                .unwrap_or_else(|| self.email_dir().display().to_string()),
+            self.sms_gateway
+                .as_ref()
+                .map(|g| g.shown().to_string())
+                .unwrap_or_else(|| self.sms_dir().display().to_string()),
+        )
     }
 
     pub fn root(&self) -> &Path {
@@ -201,12 +266,63 @@ impl Spool {
         Ok(false)
     }
 
+    /// Whether the row leaves through a relay or gateway (not into a file).
+    fn sends_away(&self, row: &Row) -> bool {
+        match row.channel.as_str() {
+            "email" => self.relay.is_some(),
+            _ => self.sms_gateway.is_some(),
+        }
+    }
+
+    /// Sends one row where it goes: the relay or gateway if one is configured for its
+    /// channel, else a file in the spool.
+    fn deliver_row(&self, row: &Row) -> Outcome {
+        use super::relay::Sent;
+        let sent = match (row.channel.as_str(), &self.relay, &self.sms_gateway) {
+            ("email", Some(relay), _) => {
+                let message = match render_email(row, &self.from) {
+                    Ok(m) => m,
+                    Err(e) => return Outcome::Refused(e),
+                };
+                let from = self
+                    .from
+                    .parse::<Mailbox>()
+                    .map(|m| m.email.to_string())
+                    .unwrap_or_default();
+                (
+                    relay.send(&from, &ascii_address(&row.recipient), &message),
+                    "smtp",
+                )
+            }
+            ("sms", _, Some(gateway)) => (
+                gateway.send(&row.recipient, &row.body, &row.reference()),
+                "sms-gateway",
+            ),
+            _ => {
+                return match self.write_row(row) {
+                    Ok(path) => Outcome::Done {
+                        via: "spool",
+                        to: path.to_string_lossy().to_string(),
+                    },
+                    Err(e) => {
+                        Outcome::Later(format!("cannot write to {}: {e}", self.root.display()))
+                    }
+                };
+            }
+        };
+        match sent {
+            (Sent::Accepted(to), via) => Outcome::Done { via, to },
+            (Sent::Refused(why), _) => Outcome::Refused(why),
+            (Sent::Later(why), _) => Outcome::Later(why),
+        }
+    }
+
     fn write_row(&self, row: &Row) -> std::io::Result<PathBuf> {
         self.ensure()?;
         let final_path = self.final_path(row);
         let bytes = match row.channel.as_str() {
             "sms" => format!("To: {}\n\n{}\n", row.recipient, row.body).into_bytes(),
-            _ => render_email(row).map_err(std::io::Error::other)?,
+            _ => render_email(row, &self.from).map_err(std::io::Error::other)?,
         };
         if self.already_delivered(row, &final_path, &bytes)? {
             return Ok(final_path);
@@ -260,7 +376,35 @@ struct Row {
     box_office: std::rc::Rc<str>,
 }
 
+/// What became of one message.
+enum Outcome {
+    /// Delivered: `via` spool, smtp or sms-gateway; `to` the file, or the server and its answer.
+    Done { via: &'static str, to: String },
+    /// Refused for good (the server's words): marked failed at once.
+    Refused(String),
+    /// Not now: retried with backoff.
+    Later(String),
+}
+
+/// An address with its domain in ASCII (IDNA), as a relay takes it: `anna@müller.at` is sent
+/// to `anna@xn--mller-kva.at`.
+pub fn ascii_address(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => match idna::domain_to_ascii(domain) {
+            Ok(ascii) => format!("{local}@{ascii}"),
+            Err(_) => address.to_string(),
+        },
+        None => address.to_string(),
+    }
+}
+
 impl Row {
+    /// The same for every attempt at this message, unique to the box office: an SMS gateway's
+    /// `reference`.
+    fn reference(&self) -> String {
+        format!("boxoffice-{}-{}", self.box_office, self.id)
+    }
+
     /// The email's `Message-ID`: the same for every attempt at this row, and unique to the box
     /// office.
     fn message_id(&self) -> String {
@@ -290,13 +434,13 @@ impl Row {
 /// Builds the RFC 5322 message with lettre: a plain-text body, and the calendar entry as an
 /// `.ics` attachment where there is one. Header values are encoded by lettre; a name or
 /// address with CR/LF never gets this far (input validation), and is stripped here anyway.
-fn render_email(row: &Row) -> std::result::Result<Vec<u8>, String> {
+fn render_email(row: &Row, from: &str) -> std::result::Result<Vec<u8>, String> {
     let strip = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).collect() };
-    let address = strip(&row.recipient)
+    let address = ascii_address(&strip(&row.recipient))
         .parse()
         .map_err(|e| format!("bad recipient address: {e}"))?;
     let to = Mailbox::new(row.name.as_deref().map(strip), address);
-    let from: Mailbox = FROM.parse().map_err(|e| format!("{e}"))?;
+    let from: Mailbox = from.parse().map_err(|e| format!("{e}"))?;
     let text = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
         .body(row.body.clone());
@@ -370,25 +514,55 @@ impl Store {
         };
         let mut report = SpoolReport::default();
         for row in rows {
-            match spool.write_row(&row) {
-                Ok(path) => {
-                    let file = path.to_string_lossy().to_string();
+            // Taken for the time it takes to send: another terminal delivering at the same
+            // moment leaves it alone. (A file in the spool needs no lease: it is linked into
+            // place under its one name, and a second writer finds it there.)
+            let taken = if !spool.sends_away(&row) {
+                1
+            } else {
+                self.write(|tx, now| {
+                    Ok(tx
+                    .prepare_cached(
+                        "UPDATE outbox SET lease_until = ?2 WHERE id = ?1 AND state != 'delivered'
+                         AND (lease_until IS NULL OR lease_until <= ?3)",
+                    )?
+                    .execute(params![row.id, ts(now) + SEND_LEASE_SECS, ts(now)])?)
+                })?
+            };
+            if taken == 0 {
+                continue;
+            }
+            let outcome = spool.deliver_row(&row);
+            crate::failpoint::hit("relay:after-send");
+            match outcome {
+                Outcome::Done { via, to } => {
                     self.write(|tx, _| {
                         tx.execute(
-                            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, file = ?3, last_error = NULL WHERE id = ?1",
-                            params![row.id, ts(now), file],
+                            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, file = ?3, via = ?4,
+                                 last_error = NULL, lease_until = NULL WHERE id = ?1",
+                            params![row.id, ts(now), to, via],
                         )?;
                         Ok(())
                     })?;
                     report.delivered.push(DeliveredFile {
                         channel: row.channel.clone(),
                         recipient: row.recipient.clone(),
-                        path,
+                        path: PathBuf::from(to),
                     });
                 }
-                Err(e) => {
+                Outcome::Refused(why) => {
+                    self.write(|tx, _| {
+                        tx.execute(
+                            "UPDATE outbox SET attempts = attempts + 1, state = 'failed', last_error = ?2,
+                                 lease_until = NULL WHERE id = ?1",
+                            params![row.id, why],
+                        )?;
+                        Ok(())
+                    })?;
+                    report.errors.push(why);
+                }
+                Outcome::Later(why) => {
                     let attempts = row.attempts + 1;
-                    let why = format!("cannot write to {}: {e}", spool.root().display());
                     let state = if attempts >= MAX_ATTEMPTS {
                         "failed"
                     } else {
@@ -396,7 +570,8 @@ impl Store {
                     };
                     self.write(|tx, _| {
                         tx.execute(
-                            "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_at = ?4, last_error = ?5 WHERE id = ?1",
+                            "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_at = ?4, last_error = ?5,
+                                 lease_until = NULL WHERE id = ?1",
                             params![row.id, attempts, state, ts(now + backoff(attempts)), why],
                         )?;
                         Ok(())
@@ -424,7 +599,9 @@ impl Store {
         // client moved to `cur/` (with flags after its name) included.
         let files: Vec<Option<String>> = self
             .conn()
-            .prepare("SELECT file FROM outbox WHERE state = 'delivered'")?
+            .prepare(
+                "SELECT file FROM outbox WHERE state = 'delivered' AND coalesce(via, 'spool') = 'spool'",
+            )?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let mut listed: std::collections::HashMap<PathBuf, std::collections::HashSet<String>> =
@@ -466,6 +643,26 @@ impl Store {
             } else {
                 status.missing += 1;
             }
+        }
+        // What left through a relay or gateway: counted by where it went.
+        let mut st = self.conn().prepare(
+            "SELECT via, count(*) FROM outbox WHERE state = 'delivered' AND via IN ('smtp', 'sms-gateway')
+             GROUP BY via ORDER BY via",
+        )?;
+        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (via, n) = row?;
+            status.delivered += n;
+            status.by_route.push(RouteCount { via, delivered: n });
+        }
+        let on_disk = status.delivered - status.by_route.iter().map(|r| r.delivered).sum::<i64>();
+        if on_disk > 0 || status.by_route.is_empty() {
+            status.by_route.insert(
+                0,
+                RouteCount {
+                    via: "spool".into(),
+                    delivered: on_disk,
+                },
+            );
         }
         let mut st = self.conn().prepare(
             "SELECT id, kind, channel, recipient, state, attempts, next_attempt_at, last_error, file

@@ -31,7 +31,8 @@ pub struct Options {
     pub idle: Duration,
     pub db: PathBuf,
     pub gateway: PathBuf,
-    pub spool: PathBuf,
+    /// Where messages go (the spool, or a relay and gateway).
+    pub spool: Spool,
     /// The clerk's time zone, for times not tied to a venue (the clock, deadlines).
     pub utc_offset: chrono::FixedOffset,
 }
@@ -242,7 +243,7 @@ impl App {
                 .map(|d| d.join("boxoffice.log"))
                 .unwrap_or_else(|| PathBuf::from("boxoffice.log")),
         );
-        let spool = Spool::new(&opts.spool);
+        let spool = opts.spool.clone();
         let now = Instant::now();
         let mut app = App {
             data_version: store.data_version().unwrap_or(0),

@@ -34,7 +34,7 @@ pub fn rig_with(kiosk: bool) -> Rig {
         idle: std::time::Duration::from_secs(60),
         db,
         gateway,
-        spool: dir.path().join("spool"),
+        spool: boxoffice::Spool::new(dir.path().join("spool")),
         utc_offset: FixedOffset::east_opt(3600).unwrap(),
     };
     let app = App::new(store, processors, opts, Theme::new(false));

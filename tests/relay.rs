@@ -1,0 +1,316 @@
+//! Sending for real: a day's confirmations through a real SMTP server and a real HTTP SMS
+//! gateway on the loopback address (`tests/support/servers.py`: Python's aiosmtpd and
+//! http.server), the sender killed half way, and every message arriving once (at most one
+//! duplicate, with the same Message-ID, after the kill). Refusals for good (550, HTTP 400) mark
+//! a message failed with the server's words; 451 is tried again. Skipped, with a note, where
+//! python3 or aiosmtpd is missing (`.ci/run` installs them).
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const NOW: &str = "2026-11-25T12:00:00Z";
+const LATER: &str = "2026-11-25T12:02:00Z";
+const TOKEN: &str = "t0ken-for-tests";
+
+struct Servers {
+    child: Child,
+    out: PathBuf,
+    smtp: u16,
+    http: u16,
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn servers(dir: &Path) -> Option<Servers> {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: python3 with aiosmtpd is not installed (pip install aiosmtpd)");
+        return None;
+    }
+    let out = dir.join("received");
+    let (smtp, http) = (free_port(), free_port());
+    let child = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/servers.py"))
+        .args([
+            &smtp.to_string(),
+            &http.to_string(),
+            out.to_str().unwrap(),
+            TOKEN,
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let servers = Servers {
+        child,
+        out,
+        smtp,
+        http,
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !servers.out.join("ready").exists() {
+        assert!(Instant::now() < deadline, "the test servers did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(servers)
+}
+
+struct Office<'a> {
+    db: PathBuf,
+    servers: &'a Servers,
+}
+
+impl Office<'_> {
+    fn run(&self, now: &str, failpoint: Option<&str>, args: &[&str]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_boxoffice"));
+        c.env("BOXOFFICE_DB", &self.db)
+            .env("BOXOFFICE_NOW", now)
+            .env(
+                "BOXOFFICE_SMTP",
+                format!("smtp://127.0.0.1:{}?tls=none", self.servers.smtp),
+            )
+            .env(
+                "BOXOFFICE_SMS_GATEWAY",
+                format!("http://127.0.0.1:{}/sms", self.servers.http),
+            )
+            .env("BOXOFFICE_SMS_TOKEN", TOKEN)
+            .env(
+                "BOXOFFICE_FROM",
+                "\"Odeon Box Office\" <tickets@odeon.example>",
+            )
+            .env_remove("BOXOFFICE_SPOOL")
+            .env_remove("BOXOFFICE_GATEWAY")
+            .env_remove("BOXOFFICE_CONFIG")
+            .env_remove("BOXOFFICE_FAILPOINT")
+            .args(args)
+            .stdin(Stdio::null());
+        if let Some(fp) = failpoint {
+            c.env("BOXOFFICE_FAILPOINT", fp);
+        }
+        c.output().unwrap()
+    }
+
+    fn json(&self, now: &str, args: &[&str]) -> Value {
+        let out = self.run(now, None, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// A booking of the best two seats for `email`, paid in cash.
+    fn sell(&self, email: &str, phone: &str, failpoint: Option<&str>) -> Output {
+        let hold = self.json(
+            NOW,
+            &[
+                "hold",
+                "demo-13",
+                "--best",
+                "2",
+                "--customer",
+                email,
+                "--phone",
+                phone,
+                "--json",
+            ],
+        );
+        self.run(
+            NOW,
+            failpoint,
+            &["pay", hold["hold_id"].as_str().unwrap(), "--cash", "20000"],
+        )
+    }
+
+    fn sql<T: rusqlite::types::FromSql>(&self, q: &str) -> Vec<T> {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        let mut st = conn.prepare(q).unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+}
+
+/// Message-ID → how many times it arrived.
+fn received_mail(out: &Path) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for e in std::fs::read_dir(out.join("smtp")).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "eml") {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            let id = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Message-ID: "))
+                .expect("every message has a Message-ID")
+                .trim()
+                .to_string();
+            *seen.entry(id).or_default() += 1;
+        }
+    }
+    seen
+}
+
+/// SMS reference → how many times it arrived, and the texts.
+fn received_sms(out: &Path) -> (HashMap<String, usize>, Vec<Value>) {
+    let text = std::fs::read_to_string(out.join("sms.jsonl")).unwrap_or_default();
+    let all: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut seen = HashMap::new();
+    for s in &all {
+        *seen
+            .entry(s["reference"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    (seen, all)
+}
+
+#[test]
+fn a_days_messages_go_through_a_real_relay_and_gateway_once_even_when_the_sender_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(servers) = servers(dir.path()) else {
+        return;
+    };
+    let office = Office {
+        db: dir.path().join("box.db"),
+        servers: &servers,
+    };
+    assert!(office.run(NOW, None, &["concerts"]).status.success());
+    for i in 0..6 {
+        // The fourth sale's terminal dies right after the relay took its first message, before
+        // it could record that.
+        let fp = (i == 3).then_some("relay:after-send");
+        let out = office.sell(
+            &format!("guest{i}@example.com"),
+            &format!("+43 660 12345{i}{i}"),
+            fp,
+        );
+        if fp.is_some() {
+            assert!(!out.status.success(), "killed");
+        } else {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    // A refusal for good and a "try again later", for email and for SMS.
+    assert!(
+        office
+            .sell("reject@example.com", "+43 660 111 400", None)
+            .status
+            .success()
+    );
+    assert!(
+        office
+            .sell("later@example.com", "+43 660 111 503", None)
+            .status
+            .success()
+    );
+    // The next start, after the killed terminal's lease on its message ran out, sends the rest.
+    office.json(LATER, &["spool", "flush", "--json"]);
+
+    let status = office.json(LATER, &["spool", "status", "--json"]);
+    let routes: HashMap<String, i64> = status["by_route"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["via"].as_str().unwrap().to_string(),
+                r["delivered"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(routes.get("smtp"), Some(&6), "{status}");
+    assert_eq!(routes.get("sms-gateway"), Some(&6), "{status}");
+    assert_eq!(status["failed"], 2, "{status}");
+    let waiting = status["waiting"].as_array().unwrap();
+    let why = |recipient: &str| -> String {
+        waiting
+            .iter()
+            .find(|w| w["recipient"].as_str().unwrap().contains(recipient))
+            .map(|w| format!("{} {}", w["state"], w["last_error"]))
+            .unwrap_or_default()
+    };
+    assert!(
+        why("reject@").contains("failed") && why("reject@").contains("550"),
+        "{status}"
+    );
+    assert!(
+        why("111400").contains("failed") && why("111400").contains("400"),
+        "{status}"
+    );
+    assert!(
+        why("later@").contains("pending") && why("later@").contains("451"),
+        "{status}"
+    );
+    assert!(
+        why("111503").contains("pending") && why("111503").contains("503"),
+        "{status}"
+    );
+
+    // Every delivered email arrived, by its Message-ID; one at most twice (the killed one).
+    let box_id: String = office.sql("SELECT id FROM box_office").remove(0);
+    let delivered: Vec<String> = office.sql(
+        "SELECT id || '.' || coalesce(booking_code, 'notice') FROM outbox WHERE channel = 'email' AND state = 'delivered'",
+    );
+    let mail = received_mail(&servers.out);
+    for row in &delivered {
+        let id = format!("<outbox-{box_id}-{row}@boxoffice.localhost>");
+        assert!(mail.contains_key(&id), "{id} never arrived: {mail:?}");
+    }
+    assert_eq!(
+        mail.len(),
+        delivered.len(),
+        "nothing else arrived: {mail:?}"
+    );
+    let twice: Vec<_> = mail.values().filter(|n| **n > 1).collect();
+    assert!(
+        twice.len() <= 1 && twice.iter().all(|n| **n == 2),
+        "{mail:?}"
+    );
+    // And every SMS, by its reference, each once (the killed terminal had sent only its email).
+    let (sms, texts) = received_sms(&servers.out);
+    assert_eq!(sms.len(), 6, "{sms:?}");
+    assert!(sms.values().all(|n| *n == 1), "{sms:?}");
+    assert!(
+        texts
+            .iter()
+            .all(|t| t["to"].as_str().unwrap().starts_with("+43"))
+    );
+
+    // The relay saw the sender the box office is configured with.
+    let one = std::fs::read_dir(servers.out.join("smtp"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .unwrap();
+    let text = std::fs::read_to_string(one.path()).unwrap();
+    assert!(
+        text.contains("From: \"Odeon Box Office\" <tickets@odeon.example>"),
+        "{text}"
+    );
+}
