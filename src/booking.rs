@@ -113,26 +113,39 @@ pub fn normalize_email(raw: &str) -> Result<String> {
     Ok(email)
 }
 
-/// Normalises a phone number to `+` and digits; rejects anything else.
-pub fn normalize_phone(raw: &str) -> Result<String> {
+/// Normalises a phone number to its international form (E.164, `+436641234567`), the one
+/// form it is stored, matched and sent in: `0664 1234567` at a venue in `country` AT, `+43 (0)
+/// 664 1234567` and `0043 664 1234567` are all the same number (libphonenumber's rules,
+/// through the `phonenumber` crate). Without a country, a number needs its `+` and code.
+pub fn normalize_phone(raw: &str, country: Option<&str>) -> Result<String> {
     let t = raw.trim();
-    let bad = || Error::invalid("a phone number has 6 to 15 digits, optionally starting with +");
+    let bad = || {
+        Error::invalid(
+            "a phone number is digits, with its country code (+43 660 1234567) or as dialled in the venue's country",
+        )
+    };
     if !t
         .chars()
         .all(|c| c.is_ascii_digit() || " +-()/.".contains(c))
         || t[1.min(t.len())..].contains('+')
+        || t.chars().filter(char::is_ascii_digit).count() > 17
     {
         return Err(bad());
     }
-    let digits: String = t.chars().filter(|c| c.is_ascii_digit()).collect();
-    if !(6..=15).contains(&digits.len()) {
-        return Err(bad());
+    let region = country.and_then(|c| c.parse::<phonenumber::country::Id>().ok());
+    if region.is_none() && !t.starts_with('+') && !t.starts_with("00") {
+        return Err(Error::invalid(
+            "give the number with its country code, e.g. +43 660 1234567",
+        ));
     }
-    Ok(if t.starts_with('+') {
-        format!("+{digits}")
-    } else {
-        digits
-    })
+    let number = phonenumber::parse(region, t).map_err(|_| bad())?;
+    if !phonenumber::is_valid(&number) {
+        return Err(Error::invalid(format!(
+            "{} is not a phone number there: check the digits",
+            t.chars().take(24).collect::<String>()
+        )));
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// A name as a person gave it, without control characters (no CR/LF into email headers).
@@ -161,7 +174,8 @@ pub(crate) struct Identity {
 }
 
 impl Identity {
-    pub(crate) fn of(c: &CustomerInfo) -> Result<Identity> {
+    /// `country` decides a phone number given without a country code (the venue's).
+    pub(crate) fn of(c: &CustomerInfo, country: Option<&str>) -> Result<Identity> {
         Ok(Identity {
             email: normalize_email(&c.email)?,
             name: match &c.name {
@@ -169,7 +183,7 @@ impl Identity {
                 None => None,
             },
             phone: match c.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-                Some(p) => Some(normalize_phone(p)?),
+                Some(p) => Some(normalize_phone(p, country)?),
                 None => None,
             },
         })
@@ -1670,7 +1684,10 @@ impl Store {
                 near.iter().any(|n| n.id == id && !n.free)
             };
             let mut near = window(tx, &mut index)?;
-            let who = Identity::of(customer)?;
+            let who = Identity::of(
+                customer,
+                crate::catalog::venue_country(tx, concert_id)?.as_deref(),
+            )?;
             let mut person: Option<Person> = None;
             refuse_claimed(
                 tx,
@@ -2503,7 +2520,7 @@ mod tests {
                     tx,
                     &mut || tries.pop().unwrap(),
                     concert,
-                    &Identity::of(&who)?,
+                    &Identity::of(&who, None)?,
                     "sale",
                     now,
                     now + Duration::minutes(5),

@@ -43,6 +43,8 @@ pub struct Layout {
     pub name: String,
     pub city: String,
     pub timezone: String,
+    /// The country (ISO 3166 code, `country AT`), if the layout says; else the time zone's.
+    pub country: Option<String>,
     pub stage: String,
     pub categories: Vec<(String, String)>,
     pub sections: Vec<(String, String)>,
@@ -88,6 +90,7 @@ pub fn parse_layout(text: &str) -> Result<Layout> {
         name: String::new(),
         city: String::new(),
         timezone: String::new(),
+        country: None,
         stage: "STAGE".into(),
         categories: Vec::new(),
         sections: Vec::new(),
@@ -202,6 +205,16 @@ pub fn parse_layout(text: &str) -> Result<Layout> {
                 layout.timezone = rest.to_string();
             }
             "stage" => layout.stage = rest.to_string(),
+            "country" => {
+                let code = rest.to_ascii_uppercase();
+                if code.parse::<phonenumber::country::Id>().is_err() {
+                    return Err(layout_err(
+                        n,
+                        format!("`{rest}` is not a country code (two letters: AT, DE, CH)"),
+                    ));
+                }
+                layout.country = Some(code);
+            }
             "category" => {
                 let (code, name) = rest.split_once(char::is_whitespace).unwrap_or((rest, rest));
                 if code.chars().count() != 1 || !code.chars().all(|c| c.is_ascii_uppercase()) {
@@ -279,8 +292,8 @@ pub struct NewConcert {
 pub(crate) fn add_venue(tx: &crate::store::Db, slug: &str, text: &str) -> Result<i64> {
     let layout = parse_layout(text)?;
     tx.execute(
-        "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity, width) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![slug, layout.name, layout.city, layout.timezone, layout.stage, text, layout.seats.len() as i64, layout.width as i64],
+        "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity, width, country) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![slug, layout.name, layout.city, layout.timezone, layout.stage, text, layout.seats.len() as i64, layout.width as i64, layout.country],
     )?;
     let venue_id = tx.last_insert_rowid();
     for (code, name) in &layout.categories {
@@ -387,12 +400,60 @@ pub(crate) fn add_concert(tx: &crate::store::Db, c: &NewConcert) -> Result<i64> 
     Ok(concert_id)
 }
 
+/// The country of an IANA time zone that lies in one country, for a venue whose layout names
+/// none: it decides phone numbers typed without a country code.
+pub fn country_of_zone(timezone: &str) -> Option<&'static str> {
+    Some(match timezone {
+        "Europe/Vienna" => "AT",
+        "Europe/Berlin" | "Europe/Busingen" => "DE",
+        "Europe/Zurich" => "CH",
+        "Europe/London" => "GB",
+        "Europe/Dublin" => "IE",
+        "Europe/Paris" => "FR",
+        "Europe/Brussels" => "BE",
+        "Europe/Amsterdam" => "NL",
+        "Europe/Luxembourg" => "LU",
+        "Europe/Rome" => "IT",
+        "Europe/Madrid" => "ES",
+        "Europe/Lisbon" => "PT",
+        "Europe/Prague" => "CZ",
+        "Europe/Bratislava" => "SK",
+        "Europe/Budapest" => "HU",
+        "Europe/Ljubljana" => "SI",
+        "Europe/Zagreb" => "HR",
+        "Europe/Warsaw" => "PL",
+        "Europe/Copenhagen" => "DK",
+        "Europe/Stockholm" => "SE",
+        "Europe/Oslo" => "NO",
+        "Europe/Helsinki" => "FI",
+        "Europe/Athens" => "GR",
+        _ => return None,
+    })
+}
+
+/// The country whose numbers a venue's customers type without a country code.
+pub(crate) fn venue_country(conn: &crate::store::Db, concert_id: i64) -> Result<Option<String>> {
+    let found: Option<(Option<String>, String)> = conn
+        .prepare_cached(
+            "SELECT v.country, v.timezone FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.id = ?1",
+        )?
+        .query_row([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(
+        found
+            .and_then(|(country, tz)| country.or_else(|| country_of_zone(&tz).map(str::to_string))),
+    )
+}
+
 /// Writes a layout back as the text grid it was read from (canonical form: no comments).
 pub fn render_layout(l: &Layout) -> String {
     let mut out = format!(
         "venue    {}\ncity     {}\ntimezone {}\n",
         l.name, l.city, l.timezone
     );
+    if let Some(country) = &l.country {
+        out.push_str(&format!("country  {country}\n"));
+    }
     for (code, name) in &l.categories {
         out.push_str(&format!("category {code} {name}\n"));
     }
@@ -659,11 +720,14 @@ fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Ut
         if take {
             party_no += 1;
             let email = format!("guest{concert_id:02}-{party_no:04}@demo.boxoffice.test");
-            let who = crate::booking::Identity::of(&crate::model::CustomerInfo {
-                email,
-                name: Some(format!("Demo Guest {concert_id}-{party_no}")),
-                phone: None,
-            })?;
+            let who = crate::booking::Identity::of(
+                &crate::model::CustomerInfo {
+                    email,
+                    name: Some(format!("Demo Guest {concert_id}-{party_no}")),
+                    phone: None,
+                },
+                None,
+            )?;
             let customer_id = crate::booking::record_customer(tx, who.clone())?;
             let listed = crate::booking::seat_list(seats[i..end].iter().copied());
             let hold_id = crate::booking::with_new_hold_id(

@@ -203,6 +203,10 @@ pub struct ConcertSummary {
     pub venue: String,
     pub venue_slug: String,
     pub city: String,
+    /// The venue's time zone (IANA name, `Europe/Vienna`).
+    pub timezone: String,
+    /// The venue's country (ISO 3166 code), which decides phone numbers typed without one.
+    pub country: Option<String>,
     /// UTC, RFC 3339.
     pub starts_at: DateTime<Utc>,
     /// The start at the venue, with its UTC offset.

@@ -195,7 +195,8 @@ pub(crate) const SUMMARY_SQL: &str = concat!(
         (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
         (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
         c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
-        (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered'))
+        (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered')),
+        v.timezone, v.country
      FROM json_each(:ids) j CROSS JOIN concerts c ON c.id = j.value JOIN venues v ON v.id = c.venue_id"
 );
 
@@ -229,7 +230,11 @@ pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> 
     let reserved: i64 = r.get(12)?;
     let free = (capacity - booked - held - reserved).max(0);
     let status: String = r.get(19)?;
+    let timezone: String = r.get(21)?;
+    let country: Option<String> = r.get(22)?;
     Ok(ConcertSummary {
+        country: country.or_else(|| crate::catalog::country_of_zone(&timezone).map(str::to_string)),
+        timezone,
         id: r.get(0)?,
         artist: r.get(1)?,
         title: r.get(2)?,

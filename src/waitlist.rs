@@ -350,7 +350,7 @@ impl Store {
                     return Err(Error::invalid(format!("this concert has no seat category {c}")));
                 }
             }
-            let who = Identity::of(customer)?;
+            let who = Identity::of(customer, crate::catalog::venue_country(tx, concert_id)?.as_deref())?;
             let customer_id = record_customer(tx, who.clone())?;
             let same = same_person_ids(tx, customer_id)?;
             let booked: i64 = person_holds(tx, concert_id, &Person::of(tx, &who)?)?

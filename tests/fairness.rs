@@ -317,3 +317,55 @@ fn the_persons_own_held_seats_can_be_held_again_and_others_are_refused_without_a
         .unwrap();
     assert!(c.replaced.is_none());
 }
+
+#[test]
+fn a_phone_number_is_one_person_however_it_is_typed() {
+    let mut f = fixture();
+    let typed = |email: &str, phone: &str| boxoffice::CustomerInfo {
+        email: email.into(),
+        name: None,
+        phone: Some(phone.into()),
+    };
+    // At a Vienna venue, 0664 … is an Austrian number: stored as +43 … (E.164).
+    let first = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1"]),
+            &typed("ann@example.com", "0664 1111111"),
+        )
+        .unwrap();
+    // The same number in international form, under another email, is the same person: their
+    // earlier hold is replaced (one live hold per person), not sidestepped.
+    let second = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-2-1"]),
+            &typed("ann.lee@example.com", "+43 (0) 664 111 1111"),
+        )
+        .unwrap();
+    assert_eq!(
+        second.replaced.map(|r| r.hold_id),
+        Some(first.hold_id.clone())
+    );
+    let stored: String = rusqlite::Connection::open(f.db_path())
+        .unwrap()
+        .query_row(
+            "SELECT phone FROM holds WHERE id = ?1",
+            [&first.hold_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, "+436641111111");
+    // Not a phone number there: refused with a clear message, nothing held.
+    let e = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-2-6"]),
+            &typed("bo@example.com", "0664 12"),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("not a phone number"), "{e}");
+}

@@ -254,7 +254,7 @@ fn a_live_hold_from_before_version_11_is_still_its_persons() {
              INSERT INTO concerts (id, external_id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at, claimed)
                  VALUES (1, 'old-1', 'Legacy Band', 'Reunion', 1, 1893456000, 3600, '2030-01-01', '01:00', 0, 5);
              INSERT INTO prices VALUES (1, 'S', 4500);
-             INSERT INTO customers (id, email, name, phone) VALUES (1, 'old@example.com', 'Old Customer', '+4366099');
+             INSERT INTO customers (id, email, name, phone) VALUES (1, 'old@example.com', 'Old Customer', '+436609912345');
              INSERT INTO holds (id, concert_id, customer_id, created_at, expires_at, state, kind)
                  VALUES ('HOLDLIVE1', 1, 1, 1796112000, 1896112000, 'live', 'sale');
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5)
@@ -272,7 +272,7 @@ fn a_live_hold_from_before_version_11_is_still_its_persons() {
     let same_phone = boxoffice::CustomerInfo {
         email: "someone.else@example.com".into(),
         name: None,
-        phone: Some("+4366099".into()),
+        phone: Some("+43 660 99 12345".into()),
     };
     // Somebody else cannot take its seats; the same person (by phone, under another email)
     // replaces it, as one live hold per person per concert says.

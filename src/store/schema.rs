@@ -572,6 +572,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
     UPDATE outbox SET via = 'spool' WHERE state = 'delivered';
     "#,
+    // 18: a venue's country (ISO 3166 code), which decides a phone number typed without one;
+    // NULL: from the venue's time zone (`catalog::country_of_zone`).
+    r#"
+    ALTER TABLE venues ADD COLUMN country TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -807,7 +807,9 @@ impl App {
         let phone = if c.phone.trim().is_empty() {
             None
         } else {
-            normalize_phone(&c.phone).err().map(|e| e.to_string())
+            normalize_phone(&c.phone, c.concert.country.as_deref())
+                .err()
+                .map(|e| e.to_string())
         };
         [name, email, phone]
     }
