@@ -342,9 +342,45 @@ impl VenueStart {
             local_time: local.format("%H:%M").to_string(),
         })
     }
+
+    /// The instant `at` at a venue in time zone `tz`: in the hour a clock change repeats, the
+    /// one the instant names, not the earlier.
+    pub(crate) fn of_instant(tz: &str, at: DateTime<Utc>) -> Result<VenueStart> {
+        let zone: chrono_tz::Tz = tz
+            .parse()
+            .map_err(|_| Error::invalid(format!("the venue has an unknown time zone `{tz}`")))?;
+        let local = at.with_timezone(&zone);
+        Ok(VenueStart {
+            starts_at: at.timestamp(),
+            utc_offset: local.offset().fix().local_minus_utc() as i64,
+            local_date: local.format("%Y-%m-%d").to_string(),
+            local_time: local.format("%H:%M").to_string(),
+        })
+    }
+
+    /// A start as given: a wall time at the venue, or an exact instant.
+    pub(crate) fn of(tz: &str, start: StartAt) -> Result<VenueStart> {
+        match start {
+            StartAt::Local(local) => VenueStart::at(tz, local),
+            StartAt::Instant(at) => VenueStart::of_instant(tz, at),
+        }
+    }
+}
+
+/// When a concert starts, as given: the venue's wall time (typed by a clerk), or an exact
+/// instant (an import row with its offset, which keeps a time in a repeated hour).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StartAt {
+    Local(NaiveDateTime),
+    Instant(DateTime<Utc>),
 }
 
 pub(crate) fn add_concert(tx: &crate::store::Db, c: &NewConcert) -> Result<i64> {
+    add_concert_at(tx, c, StartAt::Local(c.local_start))
+}
+
+/// [`add_concert`], starting at `start` (`c.local_start` is not read).
+pub(crate) fn add_concert_at(tx: &crate::store::Db, c: &NewConcert, start: StartAt) -> Result<i64> {
     let (venue_id, tz): (i64, String) = tx
         .query_row(
             "SELECT id, timezone FROM venues WHERE slug = ?1",
@@ -353,7 +389,7 @@ pub(crate) fn add_concert(tx: &crate::store::Db, c: &NewConcert) -> Result<i64> 
         )
         .optional()?
         .ok_or_else(|| Error::VenueNotFound(c.venue_slug.clone()))?;
-    let start = VenueStart::at(&tz, c.local_start)?;
+    let start = VenueStart::of(&tz, start)?;
     let mut cats = tx.prepare("SELECT code FROM categories WHERE venue_id = ?1")?;
     let venue_cats: Vec<String> = cats
         .query_map([venue_id], |r| r.get(0))?

@@ -34,7 +34,7 @@ pub struct ConcertCancelReport {
 pub(crate) fn move_start(
     tx: &crate::store::Db,
     concert_id: i64,
-    local_start: NaiveDateTime,
+    start: crate::catalog::StartAt,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, usize)> {
     let tz: String = tx
@@ -42,7 +42,7 @@ pub(crate) fn move_start(
             "SELECT v.timezone FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE c.id = ?1",
         )?
         .query_row([concert_id], |r| r.get(0))?;
-    let start = VenueStart::at(&tz, local_start)?;
+    let start = VenueStart::of(&tz, start)?;
     tx.prepare_cached("UPDATE concerts SET starts_at = ?2, utc_offset = ?3, local_date = ?4, local_time = ?5, sequence = sequence + 1 WHERE id = ?1")?.execute(params![
             concert_id,
             start.starts_at,
@@ -87,7 +87,12 @@ impl Store {
     ) -> Result<RescheduleReport> {
         let (starts_at, notified) = self.write_durable(|tx, now| {
             ensure_not_cancelled(tx, concert_id)?;
-            move_start(tx, concert_id, local_start, now)
+            move_start(
+                tx,
+                concert_id,
+                crate::catalog::StartAt::Local(local_start),
+                now,
+            )
         })?;
         Ok(RescheduleReport {
             concert_id,

@@ -314,6 +314,9 @@ enum Command {
         csv: bool,
         #[arg(long)]
         json: bool,
+        /// Start the CSV with a byte-order mark, so spreadsheets read it as UTF-8
+        #[arg(long, conflicts_with = "json")]
+        bom: bool,
     },
     /// Give held seats back before they expire
     Release {
@@ -1265,10 +1268,13 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 *first_frame_only,
             ));
         }
-        Command::Export { csv: _, json } => {
+        Command::Export { csv: _, json, bom } => {
             let ctx = open_ctx(&cli)?;
             if *json {
                 return print_json(out, &ctx.store.export_catalog()?);
+            }
+            if *bom {
+                out.push('\u{feff}');
             }
             out.push_str(&ctx.store.export_csv()?);
         }

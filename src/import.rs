@@ -13,7 +13,7 @@
 //! a changed row updates its concert (a new start time is a reschedule, and ticket holders are
 //! told). A price change never alters what existing bookings paid.
 
-use crate::catalog::{NewConcert, add_concert};
+use crate::catalog::{NewConcert, add_concert_at};
 use crate::error::{Error, Result, RowError};
 use crate::model::parse_money;
 use crate::store::{Store, from_ts, ts};
@@ -45,6 +45,8 @@ pub struct CatalogRow {
     pub ticket_limit: i64,
     pub hold_minutes: i64,
     pub offer_minutes: i64,
+    /// `scheduled` or `cancelled` (called off): an import elsewhere keeps it so.
+    pub status: String,
     /// Cents per category code.
     pub prices: BTreeMap<String, i64>,
 }
@@ -97,6 +99,8 @@ struct StoredConcert {
 /// A validated row, ready to write.
 struct Ready {
     line: usize,
+    /// The row's `status`: `Some(true)` cancelled, `Some(false)` scheduled, `None` not said.
+    cancelled: Option<bool>,
     concert: NewConcert,
     starts_at: DateTime<Utc>,
     offer_minutes: i64,
@@ -111,7 +115,13 @@ const REQUIRED: [&str; 6] = [
     "starts_at",
     "on_sale_at",
 ];
-const OPTIONAL: [&str; 4] = ["currency", "ticket_limit", "hold_minutes", "offer_minutes"];
+const OPTIONAL: [&str; 5] = [
+    "currency",
+    "ticket_limit",
+    "hold_minutes",
+    "offer_minutes",
+    "status",
+];
 
 /// `2026-12-01 19:30 Europe/Vienna`, `2026-12-01 19:30` (the venue's zone) or RFC 3339.
 pub fn parse_zoned(
@@ -134,10 +144,17 @@ pub fn parse_zoned(
     };
     let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M")
         .map_err(|_| format!("`{t}` is not a date and time (YYYY-MM-DD HH:MM Area/City)"))?;
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .map(|d| d.with_timezone(&Utc))
-        .ok_or_else(|| format!("{local} does not exist in {tz} (the clocks skip it)"))
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(d) => Ok(d.with_timezone(&Utc)),
+        chrono::LocalResult::Ambiguous(first, second) => Err(format!(
+            "{local} happens twice in {tz} (the clocks go back): write it with its offset, {} (the first) or {} (the second)",
+            first.fixed_offset().format("%Y-%m-%dT%H:%M:%S%:z"),
+            second.fixed_offset().format("%Y-%m-%dT%H:%M:%S%:z"),
+        )),
+        chrono::LocalResult::None => Err(format!(
+            "{local} does not exist in {tz} (the clocks skip it)"
+        )),
+    }
 }
 
 fn clean(field: &str, value: &str, max: usize) -> std::result::Result<String, String> {
@@ -187,6 +204,8 @@ impl Store {
         progress: &mut dyn FnMut(&str, usize, usize),
     ) -> Result<Vec<Ready>> {
         let venues = self.venue_infos()?;
+        // A spreadsheet's byte-order mark (`export --bom` writes one) is not part of a header.
+        let csv_text = csv_text.strip_prefix('\u{feff}').unwrap_or(csv_text);
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .trim(csv::Trim::All)
@@ -293,6 +312,15 @@ impl Store {
             let ticket_limit = number("ticket_limit", 6, &mut problems);
             let hold_minutes = number("hold_minutes", 5, &mut problems);
             let offer_minutes = number("offer_minutes", 120, &mut problems);
+            let cancelled = match get("status").trim().to_ascii_lowercase().as_str() {
+                "" => None,
+                "scheduled" => Some(false),
+                "cancelled" | "canceled" => Some(true),
+                other => {
+                    problems.push(format!("status `{other}` is scheduled or cancelled"));
+                    None
+                }
+            };
             let currency = match get("currency").trim() {
                 "" => "EUR".to_string(),
                 c if c.len() == 3 && c.chars().all(|x| x.is_ascii_uppercase()) => c.to_string(),
@@ -356,6 +384,7 @@ impl Store {
                     && let (Some(starts_at), Some(on_sale_at)) = (starts, on_sale)
                 {
                     ready.push(Ready {
+                        cancelled,
                         line,
                         starts_at,
                         offer_minutes,
@@ -439,11 +468,21 @@ impl Store {
                         existing.push(row);
                         continue;
                     }
-                    let id = add_concert(tx, c)?;
+                    let id =
+                        add_concert_at(tx, c, crate::catalog::StartAt::Instant(row.starts_at))?;
+                    // A concert called off where the file came from arrives called off (it has
+                    // no bookings here to refund).
                     tx.prepare_cached(
-                        "UPDATE concerts SET offer_minutes = ?2, import_batch = ?3 WHERE id = ?1",
+                        "UPDATE concerts SET offer_minutes = ?2, import_batch = ?3,
+                             status = CASE WHEN ?4 THEN 'cancelled' ELSE status END
+                         WHERE id = ?1",
                     )?
-                    .execute(params![id, row.offer_minutes, batch])?;
+                    .execute(params![
+                        id,
+                        row.offer_minutes,
+                        batch,
+                        row.cancelled == Some(true)
+                    ])?;
                     staged += 1;
                 }
                 tx.prepare_cached("UPDATE imports SET heartbeat_at = ?2 WHERE id = ?1")?
@@ -511,6 +550,17 @@ impl Store {
                     st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
                 };
                 let new_prices: BTreeMap<String, i64> = c.prices.iter().cloned().collect();
+                if row.cancelled.is_some_and(|asked| asked != cancelled) {
+                    conflicts.push(RowError {
+                        line: row.line,
+                        message: if cancelled {
+                            format!("{} was called off (its bookings were refunded): it cannot go back on sale", c.external_id.as_deref().unwrap_or_default())
+                        } else {
+                            format!("{} is on sale here: calling it off refunds its bookings and tells its holders, so it is done as its own step, not by an import", c.external_id.as_deref().unwrap_or_default())
+                        },
+                    });
+                    continue;
+                }
                 let same = artist == c.artist
                     && title == c.title
                     && venue_id == row.venue_id
@@ -556,7 +606,12 @@ impl Store {
                         .execute(params![id, code, cents])?;
                 }
                 if starts_at != ts(row.starts_at) {
-                    crate::changes::move_start(tx, id, c.local_start, now)?;
+                    crate::changes::move_start(
+                        tx,
+                        id,
+                        crate::catalog::StartAt::Instant(row.starts_at),
+                        now,
+                    )?;
                     report.rescheduled += 1;
                 }
                 report.updated += 1;
@@ -667,7 +722,7 @@ impl Store {
     pub fn export_catalog(&self) -> Result<Vec<CatalogRow>> {
         let mut st = self.conn().prepare(concat!(
             "SELECT c.id, c.external_id, c.artist, c.title, v.slug, v.timezone, c.starts_at, c.on_sale_at, c.currency,
-                    c.ticket_limit, c.hold_minutes, c.offer_minutes
+                    c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status
              FROM concerts c JOIN venues v ON v.id = c.venue_id WHERE ",
             crate::in_catalog!("c"),
             " ORDER BY c.starts_at, c.id"
@@ -677,11 +732,17 @@ impl Store {
                 let tz: String = r.get(5)?;
                 let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
                 let fmt = |t: i64| {
-                    format!(
-                        "{} {}",
-                        from_ts(t).with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-                        tz.name()
-                    )
+                    let local = from_ts(t).with_timezone(&tz);
+                    // In the hour a clock change repeats, the local time alone names two
+                    // moments: that one is written with its offset, which keeps the instant.
+                    if tz
+                        .from_local_datetime(&local.naive_local())
+                        .single()
+                        .is_none()
+                    {
+                        return local.fixed_offset().to_rfc3339();
+                    }
+                    format!("{} {}", local.format("%Y-%m-%d %H:%M"), tz.name())
                 };
                 let id: i64 = r.get(0)?;
                 Ok((
@@ -699,6 +760,7 @@ impl Store {
                         ticket_limit: r.get(9)?,
                         hold_minutes: r.get(10)?,
                         offer_minutes: r.get(11)?,
+                        status: r.get(12)?,
                         prices: BTreeMap::new(),
                     },
                 ))
@@ -746,6 +808,7 @@ impl Store {
                 r.ticket_limit.to_string(),
                 r.hold_minutes.to_string(),
                 r.offer_minutes.to_string(),
+                r.status,
             ];
             rec.extend(
                 codes

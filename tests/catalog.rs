@@ -665,3 +665,65 @@ off-1,Called,Off,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europ
     assert_eq!(count(&f), visible + 1_000);
     assert!(f.store.resolve_concert("big-999").is_ok());
 }
+
+#[test]
+fn export_keeps_a_called_off_concert_called_off_and_a_repeated_hour_its_instant() {
+    let mut f = fixture();
+    let p = Processors::with_gateway(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap();
+    // A time the clocks show twice (Vienna goes back an hour on 2027-10-31) is refused as
+    // ambiguous, with the two choices; with its offset it keeps its instant.
+    let ambiguous = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S
+dst-1,Late,Night,test-hall,2027-10-31 02:30 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50,30
+";
+    let e = f
+        .store
+        .import_concerts(ambiguous, &mut no_progress())
+        .unwrap_err();
+    let said = e.to_string();
+    assert!(said.contains("happens twice in Europe/Vienna"), "{said}");
+    assert!(
+        said.contains("2027-10-31T02:30:00+02:00 (the first)")
+            && said.contains("2027-10-31T02:30:00+01:00 (the second)"),
+        "{said}"
+    );
+    let season = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S
+dst-1,Late,Night,test-hall,2027-10-31T02:30:00+01:00,2026-11-01 09:00 Europe/Vienna,50,30
+off-2,Called,Off,test-hall,2027-01-12 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50,30
+";
+    f.store.import_concerts(season, &mut no_progress()).unwrap();
+    let off = f.store.resolve_concert("off-2").unwrap();
+    f.store
+        .cancel_concert(off, "the hall is flooded", &p)
+        .unwrap();
+    let exported = f.store.export_csv().unwrap();
+    assert!(
+        exported.lines().next().unwrap().contains(",status,"),
+        "{exported}"
+    );
+    assert!(exported.contains("2027-10-31T02:30:00+01:00"), "{exported}");
+    // Another box office gets the same catalog: the called-off concert called off, the late
+    // night at the same instant.
+    let mut g = fixture();
+    g.store
+        .import_concerts(&exported, &mut no_progress())
+        .unwrap();
+    let there = g.store.resolve_concert("off-2").unwrap();
+    assert_eq!(g.store.concert(there).unwrap().status, "cancelled");
+    let late = |s: &Store| {
+        let id = s.resolve_concert("dst-1").unwrap();
+        s.concert(id).unwrap().starts_at
+    };
+    assert_eq!(late(&g.store), late(&f.store));
+    // Importing it again changes nothing; putting the concert back on sale is refused.
+    let again = g
+        .store
+        .import_concerts(&exported, &mut no_progress())
+        .unwrap();
+    assert_eq!(again.updated, 0);
+    let back = exported.replace(",cancelled", ",scheduled");
+    let e = g
+        .store
+        .import_concerts(&back, &mut no_progress())
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot go back on sale"), "{e}");
+}

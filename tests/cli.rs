@@ -569,3 +569,26 @@ fn a_card_number_typed_into_cash_is_not_echoed_back() {
         );
     }
 }
+
+#[test]
+fn export_bom_writes_a_byte_order_mark_that_import_reads_past() {
+    let (dir, db) = demo_db();
+    let out = run(&db, &["export", "--bom"]);
+    assert!(out.status.success());
+    assert!(out.stdout.starts_with("\u{feff}external_id,".as_bytes()));
+    assert!(
+        !run(&db, &["export"])
+            .stdout
+            .starts_with("\u{feff}".as_bytes())
+    );
+    let file = dir.path().join("season.csv");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let other = dir.path().join("other.db");
+    assert!(run(&other, &["concerts"]).status.success());
+    let again = run(&other, &["import", file.to_str().unwrap()]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
