@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::model::{CustomerInfo, Money, WaitlistEntry};
 use crate::notify::{self, Notice};
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, params};
 
 /// Freed seats kept for the waiting list are claimed by one pool hold per concert, made out to
@@ -75,21 +75,23 @@ struct ConcertWords {
     name: String,
     when: String,
     short_when: String,
+    /// The venue's time zone (deadlines are told in it).
+    timezone: String,
     venue: String,
     currency: String,
 }
 
 fn concert_words(tx: &crate::store::Db, concert_id: i64) -> Result<ConcertWords> {
-    Ok(tx.prepare_cached("SELECT co.artist, co.title, co.starts_at, co.utc_offset, v.name, co.currency FROM concerts co
+    Ok(tx.prepare_cached("SELECT co.artist, co.title, co.starts_at, v.timezone, v.name, co.currency FROM concerts co
          JOIN venues v ON v.id = co.venue_id WHERE co.id = ?1")?.query_row([concert_id],
         |r| {
-            let start = from_ts(r.get(2)?);
-            let offset = FixedOffset::east_opt(r.get(3)?).unwrap_or(FixedOffset::east_opt(0).expect("utc"));
-            let local = offset.from_utc_datetime(&start.naive_utc());
+            let timezone: String = r.get(3)?;
+            let when = crate::notify::at_venue(from_ts(r.get(2)?), &timezone);
             Ok(ConcertWords {
                 name: format!("{} - {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-                when: local.format("%a %-d %B %Y, %H:%M").to_string(),
-                short_when: local.format("%a %d %b %H:%M").to_string(),
+                when: when.long,
+                short_when: when.short,
+                timezone,
                 venue: r.get(4)?,
                 currency: r.get(5)?,
             })
@@ -234,13 +236,7 @@ fn offer_notice(
 ) -> Result<Notice> {
     let c = concert_words(tx, concert_id)?;
     let total: i64 = seats.iter().map(|s| s.2).sum();
-    let offset: i32 = tx
-        .prepare_cached("SELECT utc_offset FROM concerts WHERE id = ?1")?
-        .query_row([concert_id], |r| r.get(0))?;
-    let local_deadline = FixedOffset::east_opt(offset)
-        .unwrap_or(FixedOffset::east_opt(0).expect("utc"))
-        .from_utc_datetime(&deadline.naive_utc())
-        .format("%a %-d %B, %H:%M");
+    let local_deadline = crate::notify::at_venue(deadline, &c.timezone).long;
     let labels: Vec<&str> = seats.iter().map(|s| s.1.as_str()).collect();
     let lines: Vec<String> = seats
         .iter()

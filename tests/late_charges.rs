@@ -229,6 +229,9 @@ fn a_late_charge_a_processor_could_not_refuse_is_refunded_and_the_customer_told(
     );
     assert!(email.contains("EUR 60.00"), "{email}");
     assert!(email.contains("refunded to you"), "{email}");
+    // The concert's time is the venue's, with its zone named; sentences start as sentences.
+    assert!(email.contains("20:00 (CET, Vienna time)"), "{email}");
+    assert!(email.contains("Your payment of EUR 60.00"), "{email}");
     let sms = texts.iter().find(|t| t.starts_with("To: +43")).unwrap();
     assert!(sms.contains("refunded in full"), "{sms}");
 }

@@ -165,7 +165,7 @@ mod tests {
 #[cfg(test)]
 mod golden {
     use super::*;
-    use chrono::{FixedOffset, TimeZone};
+    use chrono::TimeZone;
 
     fn facts() -> BookingFacts {
         let starts_at = Utc.with_ymd_and_hms(2026, 12, 27, 18, 0, 0).unwrap();
@@ -178,9 +178,7 @@ mod golden {
             venue: "Salle Pleyel".into(),
             city: "Paris".into(),
             starts_at,
-            local_start: FixedOffset::east_opt(3600)
-                .unwrap()
-                .from_utc_datetime(&starts_at.naive_utc()),
+            timezone: "Europe/Paris".into(),
             seats: (1..=14)
                 .map(|n| (format!("PAR-É-{n}"), "Parterre".to_string(), 9900))
                 .collect(),

@@ -8,7 +8,7 @@ pub mod spool;
 use crate::error::Result;
 use crate::model::Money;
 use crate::store::{from_ts, ts};
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 /// What a customer is told.
@@ -63,6 +63,34 @@ pub(crate) fn queue(
     Ok(())
 }
 
+/// A moment at the venue as a customer reads it: the wall time there, with the zone's
+/// abbreviation and name, so nobody has to guess whose 20:00 it is.
+pub(crate) struct VenueTime {
+    /// `Sun 20 December 2026, 20:00 (CET, Vienna time)`
+    pub long: String,
+    /// `Sun 20 Dec 20:00 CET`, for an SMS.
+    pub short: String,
+}
+
+pub(crate) fn at_venue(at: DateTime<Utc>, timezone: &str) -> VenueTime {
+    let zone: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    let local = at.with_timezone(&zone);
+    let place = zone
+        .name()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .replace('_', " ");
+    VenueTime {
+        long: format!(
+            "{} ({}, {place} time)",
+            local.format("%a %-d %B %Y, %H:%M"),
+            local.format("%Z")
+        ),
+        short: local.format("%a %d %b %H:%M %Z").to_string(),
+    }
+}
+
 /// A booking as the notices describe it.
 pub(crate) struct BookingFacts {
     pub code: String,
@@ -73,7 +101,8 @@ pub(crate) struct BookingFacts {
     pub venue: String,
     pub city: String,
     pub starts_at: DateTime<Utc>,
-    pub local_start: DateTime<FixedOffset>,
+    /// The venue's time zone (IANA name).
+    pub timezone: String,
     pub seats: Vec<(String, String, i64)>,
     pub total_cents: i64,
     pub currency: String,
@@ -86,13 +115,12 @@ pub(crate) fn booking_facts(tx: &crate::store::Db, booking_id: i64) -> Result<Bo
     let mut facts = tx.prepare_cached("SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, co.utc_offset,
                 b.total_cents, b.currency,
                 coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'), b.method),
-                co.sequence
+                co.sequence, v.timezone
          FROM bookings b JOIN customers cu ON cu.id = b.customer_id
          JOIN concerts co ON co.id = b.concert_id JOIN venues v ON v.id = co.venue_id
          WHERE b.id = ?1")?.query_row([booking_id],
         |r| {
             let starts_at = from_ts(r.get(7)?);
-            let offset = FixedOffset::east_opt(r.get(8)?).unwrap_or(FixedOffset::east_opt(0).expect("utc"));
             Ok(BookingFacts {
                 code: r.get(0)?,
                 customer_id: r.get(1)?,
@@ -102,12 +130,12 @@ pub(crate) fn booking_facts(tx: &crate::store::Db, booking_id: i64) -> Result<Bo
                 venue: r.get(5)?,
                 city: r.get(6)?,
                 starts_at,
-                local_start: offset.from_utc_datetime(&starts_at.naive_utc()),
                 seats: Vec::new(),
                 total_cents: r.get(9)?,
                 currency: r.get(10)?,
                 paid_with: r.get(11)?,
                 sequence: r.get(12)?,
+                timezone: r.get(13)?,
             })
         },
     )?;
@@ -120,11 +148,11 @@ pub(crate) fn booking_facts(tx: &crate::store::Db, booking_id: i64) -> Result<Bo
 
 impl BookingFacts {
     fn when(&self) -> String {
-        self.local_start.format("%a %-d %B %Y, %H:%M").to_string()
+        at_venue(self.starts_at, &self.timezone).long
     }
 
     fn short_when(&self) -> String {
-        self.local_start.format("%a %d %b %H:%M").to_string()
+        at_venue(self.starts_at, &self.timezone).short
     }
 
     fn seat_lines(&self) -> String {
@@ -169,7 +197,7 @@ fn sms_text(full: String, without_seats: String) -> String {
 pub(crate) fn confirmation(f: &BookingFacts, now: DateTime<Utc>) -> Notice {
     let total = Money::new(f.total_cents, &f.currency);
     let body = format!(
-        "{greeting}\n\nyour booking is confirmed.\n\n\
+        "{greeting}\n\nYour booking is confirmed.\n\n\
          Booking code    {code}\n\
          Concert         {artist} - {title}\n\
          Date            {when}\n\
@@ -251,11 +279,11 @@ pub(crate) fn cancellation(
 ) -> Notice {
     let refund = Money::new(refund_cents, &f.currency);
     let why = match reason {
-        Some(r) => format!("The concert has been cancelled: {r}\nWe are sorry. "),
+        Some(r) => format!("The concert has been cancelled: {r}\nWe are sorry.\n\n"),
         None => String::new(),
     };
     let body = format!(
-        "{greeting}\n\n{why}your booking {code} is cancelled.\n\n\
+        "{greeting}\n\n{why}Your booking {code} is cancelled.\n\n\
          Concert         {artist} - {title}\n\
          Date            {when}\n\
          Seats           {seats}\n\
@@ -302,33 +330,32 @@ pub(crate) fn late_charge_refunded(
     amount: &Money,
     paid_with: &str,
 ) -> Result<Notice> {
-    let (artist, title, starts_at, offset): (String, String, i64, i32) = tx
+    let (artist, title, starts_at, timezone): (String, String, i64, String) = tx
         .prepare_cached(
-            "SELECT co.artist, co.title, co.starts_at, co.utc_offset FROM holds h
-             JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?1",
+            "SELECT co.artist, co.title, co.starts_at, v.timezone FROM holds h
+             JOIN concerts co ON co.id = h.concert_id JOIN venues v ON v.id = co.venue_id
+             WHERE h.id = ?1",
         )?
         .query_row([hold_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
-    let local = FixedOffset::east_opt(offset)
-        .unwrap_or(FixedOffset::east_opt(0).expect("utc"))
-        .from_utc_datetime(&from_ts(starts_at).naive_utc());
+    let when = at_venue(from_ts(starts_at), &timezone);
     let greeting = match name {
         Some(n) => format!("Dear {n},"),
         None => "Hello,".to_string(),
     };
     let body = format!(
-        "{greeting}\n\nyour payment of {amount} ({paid_with}) for {artist} - {title} on \
+        "{greeting}\n\nYour payment of {amount} ({paid_with}) for {artist} - {title} on \
          {when} reached us after your seats had been released, so no booking was made.\n\
          The full amount has been refunded to you; there is nothing you need to do.\n\n\
          We are sorry for the trouble. If you still want to go, the box office will be glad to\n\
          help you find seats.\n\nboxoffice\n",
-        when = local.format("%a %-d %B %Y, %H:%M"),
+        when = when.long,
     );
     let sms = sms_text(
         format!(
             "Your payment of {amount} for {artist}, {} came after the seats were released: refunded in full. No booking was made.",
-            local.format("%a %d %b %H:%M")
+            when.short
         ),
         format!("Your payment of {amount} came after the seats were released: refunded in full."),
     );
