@@ -101,6 +101,11 @@ pub fn normalize_email(raw: &str) -> Result<String> {
         return Err(bad());
     }
     let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+    // What a relay can send: a plain-ASCII name part, and a domain with an ASCII form (IDNA:
+    // `müller.at` goes out as `xn--mller-kva.at`).
+    if !local.is_ascii() || idna::domain_to_ascii(domain).is_err() {
+        return Err(bad());
+    }
     if local.is_empty()
         || domain.contains('@')
         || !domain.contains('.')

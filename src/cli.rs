@@ -853,10 +853,11 @@ impl CardInput {
 /// number or a CVC. Ctrl-C cancels.
 fn read_hidden(prompt: &str) -> Result<Secret, Failure> {
     use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
+    // Echo off before the prompt shows, so nothing typed ahead of it is echoed either.
     ratatui::crossterm::terminal::enable_raw_mode()
         .map_err(|e| usage(format!("cannot read from the terminal: {e}")))?;
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
     let mut typed = Secret::new(String::new());
     let outcome = loop {
         match ratatui::crossterm::event::read() {

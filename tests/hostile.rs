@@ -455,3 +455,38 @@ f-2,-M-,+Live,test-hall,2027-01-11 20:00 Europe/Vienna,2026-11-01 09:00 Europe/V
         ]
     );
 }
+
+#[test]
+fn an_address_that_cannot_be_sent_is_refused_when_typed_and_a_unicode_domain_goes_out_as_ascii() {
+    let mut f = fixture();
+    let who = |email: &str| CustomerInfo {
+        email: email.into(),
+        ..Default::default()
+    };
+    let e = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &who("jürgen@example.com"))
+        .unwrap_err();
+    assert!(matches!(e, Error::Invalid(_)), "{e:?}");
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &who("anna@müller.at"))
+        .unwrap();
+    f.store
+        .pay(
+            &hold.hold_id,
+            &boxoffice::Tender::Cash {
+                tendered_cents: 10_000,
+            },
+            &boxoffice::Processors::cash_only(),
+        )
+        .unwrap();
+    let spool = boxoffice::Spool::new(f.dir.path().join("spool"));
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    let email = std::fs::read_to_string(&report.delivered[0].path).unwrap();
+    assert!(email.contains("To: anna@xn--mller-kva.at"), "{email}");
+    assert_eq!(
+        boxoffice::notify::spool::ascii_address("anna@müller.at"),
+        "anna@xn--mller-kva.at"
+    );
+}

@@ -312,5 +312,9 @@ fn a_days_messages_go_through_a_real_relay_and_gateway_once_even_when_the_sender
     assert!(
         text.contains("From: \"Odeon Box Office\" <tickets@odeon.example>"),
         "{text}"
+    ); // The calendar entry names its organizer, as REQUEST and CANCEL need.
+    assert!(
+        text.contains("ORGANIZER;CN=\"Odeon Box Office\":mailto:tickets@odeon.example"),
+        "{text}"
     );
 }

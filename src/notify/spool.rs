@@ -431,6 +431,43 @@ impl Row {
     }
 }
 
+/// The calendar entry with its `ORGANIZER` (the box office that sent it), which `METHOD:REQUEST`
+/// and `CANCEL` need for a calendar to accept an update. Added as the message is rendered, since
+/// the sender is the sending terminal's setting.
+fn with_organizer(ics: &str, from: &Mailbox) -> String {
+    let name: String = from
+        .name
+        .as_deref()
+        .unwrap_or("boxoffice")
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | ':' | ','))
+        .take(40)
+        .collect();
+    let line = format!(
+        "ORGANIZER;CN=\"{name}\":mailto:{}\r\n",
+        ascii_address(from.email.as_ref())
+    );
+    // A content line is at most 75 octets; longer ones fold with CRLF and a space.
+    let mut folded = String::new();
+    let mut width = 0;
+    for c in line.trim_end().chars() {
+        if width + c.len_utf8() > 75 {
+            folded.push_str("\r\n ");
+            width = 1;
+        }
+        folded.push(c);
+        width += c.len_utf8();
+    }
+    folded.push_str("\r\n");
+    match ics.find("BEGIN:VEVENT\r\n") {
+        Some(at) if !ics.contains("\r\nORGANIZER") => {
+            let at = at + "BEGIN:VEVENT\r\n".len();
+            format!("{}{folded}{}", &ics[..at], &ics[at..])
+        }
+        _ => ics.to_string(),
+    }
+}
+
 /// Builds the RFC 5322 message with lettre: a plain-text body, and the calendar entry as an
 /// `.ics` attachment where there is one. Header values are encoded by lettre; a name or
 /// address with CR/LF never gets this far (input validation), and is stripped here anyway.
@@ -441,11 +478,12 @@ fn render_email(row: &Row, from: &str) -> std::result::Result<Vec<u8>, String> {
         .map_err(|e| format!("bad recipient address: {e}"))?;
     let to = Mailbox::new(row.name.as_deref().map(strip), address);
     let from: Mailbox = from.parse().map_err(|e| format!("{e}"))?;
+    let organizer = from.clone();
     let text = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
         .body(row.body.clone());
     let builder = lettre::Message::builder()
-        .from(from)
+        .from(organizer.clone())
         .to(to)
         .subject(strip(&row.subject))
         .date(from_ts(row.created_at).into())
@@ -461,10 +499,11 @@ fn render_email(row: &Row, from: &str) -> std::result::Result<Vec<u8>, String> {
                 ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
                     .map_err(|e| e.to_string())?;
             let name = format!("{}.ics", row.booking_code.as_deref().unwrap_or("event"));
+            let ics = with_organizer(ics, &from);
             builder.multipart(
                 MultiPart::mixed()
                     .singlepart(text)
-                    .singlepart(Attachment::new(name).body(ics.clone(), kind)),
+                    .singlepart(Attachment::new(name).body(ics, kind)),
             )
         }
         None => builder.singlepart(text),
