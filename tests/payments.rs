@@ -491,3 +491,62 @@ fn the_spool_never_writes_through_a_symbolic_link_or_over_a_file_it_did_not_writ
             .count();
     assert_eq!(leftovers, 0);
 }
+
+#[test]
+fn names_beyond_ascii_are_encoded_a_whole_word_at_a_time_and_parse_back() {
+    use base64::Engine;
+    let mut f = fixture();
+    let p = processors(&f);
+    let name = "Anna Großschädl Zoë Ångström";
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1"]),
+            &boxoffice::CustomerInfo {
+                email: "anna@example.com".into(),
+                name: Some(name.into()),
+                phone: None,
+            },
+        )
+        .unwrap();
+    f.store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 5_000,
+            },
+            &p,
+        )
+        .unwrap();
+    let spool = Spool::new(f.dir.path().join("spool"));
+    let report = f.store.deliver_outbox(&spool, false).unwrap();
+    let email = std::fs::read_to_string(&report.delivered[0].path).unwrap();
+    let word = |w: &str| {
+        format!(
+            "=?utf-8?b?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(w)
+        )
+    };
+    // The words beyond ASCII as one encoded run (it fits), never cut inside a word.
+    let expected = format!(
+        "To: Anna {} <anna@example.com>",
+        word("Großschädl Zoë Ångström")
+    );
+    let unfolded = email.replace("\r\n ", " ");
+    assert!(unfolded.contains(&expected), "{expected}\n{email}");
+    // A real mail parser reads the name back exactly.
+    let parsed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys,email,email.policy;m=email.message_from_bytes(open(sys.argv[1],'rb').read(),policy=email.policy.default);print(m['To'].addresses[0].display_name)",
+        ])
+        .arg(&report.delivered[0].path)
+        .output();
+    match parsed {
+        Ok(out) if out.status.success() => {
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), name)
+        }
+        _ => eprintln!("skipped the Python check: python3 is not installed"),
+    }
+}

@@ -468,6 +468,92 @@ fn with_organizer(ics: &str, from: &Mailbox) -> String {
     }
 }
 
+fn pre_encoded(
+    name: &'static str,
+    raw: String,
+    encoded: String,
+) -> lettre::message::header::HeaderValue {
+    lettre::message::header::HeaderValue::dangerous_new_pre_encoded(
+        lettre::message::header::HeaderName::new_from_ascii_str(name),
+        raw,
+        encoded,
+    )
+}
+
+/// `text` as RFC 2047 encoded words, one per word (a word longer than fits one is cut at a
+/// character boundary), the space between two encoded words carried inside the first, lines
+/// folded before 76 columns. Only ASCII comes out, so nothing can break the header.
+pub(crate) fn encoded_words(text: &str, first_line_used: usize) -> String {
+    use base64::Engine;
+    let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    let plain = |w: &str| {
+        w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-!#$%&*+/=?^_`{|}~".contains(c))
+    };
+    // (text, encode it): a plain word stays as it is; a run of other words is encoded as one
+    // (readers disagree on the space between two encoded words), cut into pieces of at most 42
+    // bytes (56 base64 characters, 68 with the markers) between words where it can be, the
+    // space kept inside the earlier piece.
+    let mut tokens: Vec<(String, bool)> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    let flush = |run: &mut Vec<&str>, tokens: &mut Vec<(String, bool)>| {
+        let mut chunk = String::new();
+        for (i, word) in run.iter().enumerate() {
+            let piece = if i + 1 < run.len() {
+                format!("{word} ")
+            } else {
+                word.to_string()
+            };
+            if !chunk.is_empty() && chunk.len() + piece.len() > 42 {
+                tokens.push((std::mem::take(&mut chunk), true));
+            }
+            for c in piece.chars() {
+                if chunk.len() + c.len_utf8() > 42 {
+                    tokens.push((std::mem::take(&mut chunk), true));
+                }
+                chunk.push(c);
+            }
+        }
+        if !chunk.is_empty() {
+            tokens.push((chunk, true));
+        }
+        run.clear();
+    };
+    for word in &words {
+        if plain(word) {
+            flush(&mut run, &mut tokens);
+            tokens.push((word.to_string(), false));
+        } else {
+            run.push(word);
+        }
+    }
+    flush(&mut run, &mut tokens);
+    let mut out = String::new();
+    let mut column = first_line_used;
+    for (i, (token, encode)) in tokens.iter().enumerate() {
+        let piece = if *encode {
+            format!(
+                "=?utf-8?b?{}?=",
+                base64::engine::general_purpose::STANDARD.encode(token.as_bytes())
+            )
+        } else {
+            token.clone()
+        };
+        if i > 0 {
+            if column + 1 + piece.len() > 76 {
+                out.push_str("\r\n ");
+                column = 1;
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+        }
+        column += piece.len();
+        out.push_str(&piece);
+    }
+    out
+}
+
 /// Builds the RFC 5322 message with lettre: a plain-text body, and the calendar entry as an
 /// `.ics` attachment where there is one. Header values are encoded by lettre; a name or
 /// address with CR/LF never gets this far (input validation), and is stripped here anyway.
@@ -482,10 +568,26 @@ fn render_email(row: &Row, from: &str) -> std::result::Result<Vec<u8>, String> {
     let text = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
         .body(row.body.clone());
-    let builder = lettre::Message::builder()
-        .from(organizer.clone())
-        .to(to)
-        .subject(strip(&row.subject))
+    let subject = strip(&row.subject);
+    let mut builder = lettre::Message::builder().from(organizer.clone());
+    // Names and subjects with letters beyond ASCII are encoded a whole word at a time (lettre
+    // cuts one encoded run where the bytes run out, mid-word, which some mail clients show as
+    // "Großsch ädl").
+    builder = match to.name.as_deref().filter(|n| !n.is_ascii()) {
+        Some(name) => builder.raw_header(pre_encoded(
+            "To",
+            to.to_string(),
+            format!("{} <{}>", encoded_words(name, "To: ".len()), to.email),
+        )),
+        None => builder.to(to),
+    };
+    builder = if subject.is_ascii() {
+        builder.subject(subject)
+    } else {
+        let encoded = encoded_words(&subject, "Subject: ".len());
+        builder.raw_header(pre_encoded("Subject", subject, encoded))
+    };
+    let builder = builder
         .date(from_ts(row.created_at).into())
         .message_id(Some(row.message_id()));
     let message = match &row.calendar {
