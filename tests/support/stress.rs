@@ -405,6 +405,31 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
             "{rows} notices, {delivered} delivered, {files} files"
         ));
     }
+    // Every message parses in an outside mail parser, and every calendar entry in an outside
+    // calendar parser (Python's email and icalendar, where installed; `.ci/run` installs them).
+    let checker = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support/check_messages.py");
+    let has_icalendar = std::process::Command::new("python3")
+        .args(["-c", "import icalendar"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if has_icalendar {
+        let out = std::process::Command::new("python3")
+            .arg(&checker)
+            .arg(dir.join("spool"))
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            problems.push(format!(
+                "a message does not parse: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        println!("{}", String::from_utf8_lossy(&out.stdout).trim());
+    } else {
+        eprintln!("skipped parsing the messages: python3 with icalendar is not installed");
+    }
     assert!(problems.is_empty(), "invariants broken: {problems:?}");
     Outcome {
         operations: cfg.procs * cfg.ops + restarts as usize * (cfg.ops / 4),
