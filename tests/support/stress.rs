@@ -407,8 +407,8 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     }
     // Every message parses in an outside mail parser, and every calendar entry in an outside
     // calendar parser (Python's email and icalendar, where installed; `.ci/run` installs them).
-    let checker = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/support/check_messages.py");
+    let checker =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/check_messages.py");
     let has_icalendar = std::process::Command::new("python3")
         .args(["-c", "import icalendar"])
         .stderr(std::process::Stdio::null())
