@@ -340,6 +340,16 @@ pub(crate) fn end_hold(
     Ok(())
 }
 
+/// What settling a hold's unanswered charge came to.
+enum Settled {
+    /// The hold has no such charge (it is being paid elsewhere).
+    NothingUnanswered,
+    /// The charge had been taken: its booking.
+    Booked(Receipt),
+    /// The processor never saw it: fenced, and the hold is live again.
+    Released,
+}
+
 /// Records a charge that arrived for a hold that can no longer be paid (it ended, or its payment
 /// was given up), queues its refund under a key derived from the charge's, and tells the
 /// person: the money is never kept without a booking.
@@ -1819,14 +1829,31 @@ impl Store {
         tender: &Tender,
         processors: &Processors,
     ) -> Result<Receipt> {
+        match self.charge_hold(hold_id, tender, processors) {
+            // A hold being paid: if that is a charge nobody answered for, it is settled first
+            // (it may have been taken), and only then is anything charged again. Asked only
+            // here, so a payment's usual path reads nothing more.
+            Err(Error::PaymentInProgress(id)) => {
+                match self.settle_unanswered(hold_id, processors)? {
+                    Settled::Booked(receipt) => Ok(receipt),
+                    Settled::Released => self.charge_hold(hold_id, tender, processors),
+                    Settled::NothingUnanswered => Err(Error::PaymentInProgress(id)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// [`Store::pay`]'s work for a live hold: record, charge, confirm.
+    fn charge_hold(
+        &mut self,
+        hold_id: &str,
+        tender: &Tender,
+        processors: &Processors,
+    ) -> Result<Receipt> {
         let processor = processors.get(tender.processor()).ok_or_else(|| {
             Error::invalid(format!("no {} processor is configured", tender.processor()))
         })?;
-        // An earlier charge of this hold with no answer may have been taken: it is settled
-        // first, and never charged again under a new key until its processor has answered.
-        if let Some(receipt) = self.settle_unanswered(hold_id, processors)? {
-            return Ok(receipt);
-        }
         self.expire_holds()?;
         let (key, amount, currency, h) = self.write_durable(|tx, now| {
             let h = load_hold(tx, hold_id)?;
@@ -1898,13 +1925,9 @@ impl Store {
 
     /// Settles a charge of `hold_id` whose outcome is unknown (its charge and its look-up both
     /// failed), before anything new is charged: the processor is asked again, fencing the key.
-    /// Taken: the booking it paid for (`Some`). Never seen: the key is fenced and the hold is
-    /// live again for a new attempt (`None`). Still no answer: [`Error::Unanswered`].
-    fn settle_unanswered(
-        &mut self,
-        hold_id: &str,
-        processors: &Processors,
-    ) -> Result<Option<Receipt>> {
+    /// Taken: the booking it paid for. Never seen: the key is fenced and the hold is live again
+    /// for a new attempt. Still no answer: [`Error::Unanswered`].
+    fn settle_unanswered(&mut self, hold_id: &str, processors: &Processors) -> Result<Settled> {
         let unanswered: Option<(String, String)> = self
             .conn()
             .prepare_cached(
@@ -1916,7 +1939,7 @@ impl Store {
             })
             .optional()?;
         let Some((key, name)) = unanswered else {
-            return Ok(None);
+            return Ok(Settled::NothingUnanswered);
         };
         let processor = processors.get(&name).ok_or_else(|| {
             Error::Unanswered(format!("no {name} processor is configured to ask"))
@@ -1924,10 +1947,10 @@ impl Store {
         match processor.fence(&key) {
             Ok(Some(outcome)) => self
                 .finish_payment(&key, outcome, None, processors)
-                .map(Some),
+                .map(Settled::Booked),
             Ok(None) => {
                 self.fail_payment(&key, hold_id, "the processor never saw it")?;
-                Ok(None)
+                Ok(Settled::Released)
             }
             Err(e) => Err(Error::Unanswered(e.0)),
         }

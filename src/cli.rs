@@ -113,9 +113,14 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failu
         _ => None,
     };
     let from_file = || Source::File(path.clone().unwrap_or_default());
+    // `$id` is the flag's id where it differs from the key (`--from` is `sender`: `concerts
+    // --from` is a date).
     macro_rules! setting {
-        ($field:ident, $key:literal, $env:literal, $show:expr) => {{
-            let source = match given($key, $env) {
+        ($field:ident, $key:literal, $env:literal, $show:expr) => {
+            setting!($field, $key, $key, $env, $show)
+        };
+        ($field:ident, $key:literal, $id:literal, $env:literal, $show:expr) => {{
+            let source = match given($id, $env) {
                 Some(s) => s,
                 None if file.$field.is_some() => {
                     cli.$field = file.$field.clone();
@@ -138,15 +143,7 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failu
         "BOXOFFICE_SMS_GATEWAY",
         String::clone
     );
-    let source = match given("sender", "BOXOFFICE_FROM") {
-        Some(s) => s,
-        None if file.from.is_some() => {
-            cli.from = file.from.clone();
-            from_file()
-        }
-        None => Source::Default,
-    };
-    cli.in_force.push(("from", cli.from.clone(), source));
+    setting!(from, "from", "sender", "BOXOFFICE_FROM", String::clone);
     setting!(idle, "idle", "BOXOFFICE_IDLE", u64::to_string);
     if cli.idle.is_none() {
         cli.idle = Some(120);
@@ -836,7 +833,9 @@ impl CardInput {
                     what.to_lowercase()
                 ))
             }),
-            CardInput::Prompt if hidden => read_hidden(&format!("{what} (not shown): ")),
+            CardInput::Prompt if hidden => {
+                crate::tui::prompt::read_hidden(&format!("{what} (not shown): ")).map_err(usage)
+            }
             CardInput::Prompt => {
                 eprint!("{what}: ");
                 let mut line = Secret::new(String::new());
@@ -847,38 +846,6 @@ impl CardInput {
             }
         }
     }
-}
-
-/// Reads a line from the terminal without echoing it (the terminal's raw mode), for a card
-/// number or a CVC. Ctrl-C cancels.
-fn read_hidden(prompt: &str) -> Result<Secret, Failure> {
-    use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
-    // Echo off before the prompt shows, so nothing typed ahead of it is echoed either.
-    ratatui::crossterm::terminal::enable_raw_mode()
-        .map_err(|e| usage(format!("cannot read from the terminal: {e}")))?;
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
-    let mut typed = Secret::new(String::new());
-    let outcome = loop {
-        match ratatui::crossterm::event::read() {
-            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => match k.code {
-                KeyCode::Enter => break Ok(()),
-                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                    break Err(usage("cancelled; nothing was charged"));
-                }
-                KeyCode::Backspace => {
-                    typed.pop();
-                }
-                KeyCode::Char(c) => typed.push(c),
-                _ => {}
-            },
-            Ok(_) => {}
-            Err(e) => break Err(usage(format!("cannot read from the terminal: {e}"))),
-        }
-    };
-    let _ = ratatui::crossterm::terminal::disable_raw_mode();
-    eprintln!();
-    outcome.map(|()| Secret::new(typed.trim().to_string()))
 }
 
 fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Failure> {

@@ -112,10 +112,10 @@ pub(crate) struct BookingFacts {
 }
 
 pub(crate) fn booking_facts(tx: &crate::store::Db, booking_id: i64) -> Result<BookingFacts> {
-    let mut facts = tx.prepare_cached("SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, co.utc_offset,
+    let mut facts = tx.prepare_cached("SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, v.timezone,
                 b.total_cents, b.currency,
                 coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'), b.method),
-                co.sequence, v.timezone
+                co.sequence
          FROM bookings b JOIN customers cu ON cu.id = b.customer_id
          JOIN concerts co ON co.id = b.concert_id JOIN venues v ON v.id = co.venue_id
          WHERE b.id = ?1")?.query_row([booking_id],
@@ -135,7 +135,7 @@ pub(crate) fn booking_facts(tx: &crate::store::Db, booking_id: i64) -> Result<Bo
                 currency: r.get(10)?,
                 paid_with: r.get(11)?,
                 sequence: r.get(12)?,
-                timezone: r.get(13)?,
+                timezone: r.get(8)?,
             })
         },
     )?;

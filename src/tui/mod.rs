@@ -5,6 +5,7 @@
 pub mod app;
 pub mod bench;
 pub mod keys;
+pub mod prompt;
 pub mod screens;
 pub mod theme;
 pub mod ui;
