@@ -104,25 +104,12 @@ impl PaymentProcessor for FlakyLine {
     }
 }
 
-fn gateway(f: &Fixture) -> SimulatedGateway {
-    SimulatedGateway::open(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap()
-}
-
 fn card(f: &Fixture) -> Tender {
     Tender::Card(Card::parse(CARD_APPROVE, "12/28", "123", f.clock.now()).unwrap())
 }
 
 fn status(store: &Store, concert: i64, label: &str) -> SeatStatus {
-    let map = store.seat_map(concert).unwrap();
-    map.seats.iter().find(|s| s.seat == label).unwrap().status
-}
-
-fn with_phone(email: &str) -> boxoffice::CustomerInfo {
-    boxoffice::CustomerInfo {
-        email: email.into(),
-        name: Some("Ann Lee".into()),
-        phone: Some("+43 660 123 4567".into()),
-    }
+    seat_status(store, concert, label)
 }
 
 /// A payment at one terminal whose charge is held on a slow line while another terminal,

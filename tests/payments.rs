@@ -16,21 +16,8 @@ fn card(f: &Fixture, number: &str) -> Tender {
     Tender::Card(Card::parse(number, "12/28", "123", f.clock.now()).unwrap())
 }
 
-fn gateway(f: &Fixture) -> SimulatedGateway {
-    SimulatedGateway::open(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap()
-}
-
 fn status(f: &Fixture, label: &str) -> SeatStatus {
-    let map = f.store.seat_map(f.concert).unwrap();
-    map.seats.iter().find(|s| s.seat == label).unwrap().status
-}
-
-fn with_phone(email: &str) -> boxoffice::CustomerInfo {
-    boxoffice::CustomerInfo {
-        email: email.into(),
-        name: Some("Ann Lee".into()),
-        phone: Some("+43 660 123 4567".into()),
-    }
+    seat_status(&f.store, f.concert, label)
 }
 
 #[test]

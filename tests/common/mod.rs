@@ -237,3 +237,27 @@ pub fn open_together<E: std::fmt::Debug + Send + 'static>(
         }
     }
 }
+
+/// A customer with a name and an Austrian mobile number (so an SMS goes too).
+pub fn with_phone(email: &str) -> CustomerInfo {
+    CustomerInfo {
+        email: email.into(),
+        name: Some("Ann Lee".into()),
+        phone: Some("+43 660 123 4567".into()),
+    }
+}
+
+/// The status a concert's seat map shows for `label`.
+pub fn seat_status(store: &Store, concert: i64, label: &str) -> boxoffice::SeatStatus {
+    let map = store.seat_map(concert).unwrap();
+    map.seats.iter().find(|s| s.seat == label).unwrap().status
+}
+
+/// The card gateway's ledger beside a fixture's database.
+pub fn gateway(f: &Fixture) -> boxoffice::payment::gateway::SimulatedGateway {
+    boxoffice::payment::gateway::SimulatedGateway::open(
+        f.dir.path().join("gateway.db"),
+        f.clock.clone(),
+    )
+    .unwrap()
+}
