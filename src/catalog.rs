@@ -783,16 +783,17 @@ fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Ut
                  VALUES ('charge', 'demo-' || ?1, ?1, ?2, 'cash', ?3, 'EUR', 'captured', 'demo-' || ?1, 'cash (demo sale)', ?4, ?4)",
                 params![hold_id, booking_id, total, ts(now)],
             )?;
-            for (seat_id, price) in &seats[i..end] {
-                tx.execute(
-                    "INSERT INTO claims (concert_id, seat_id, hold_id, booking_id, price_cents, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
-                    params![concert_id, seat_id, hold_id, booking_id, price],
-                )?;
-            }
-            crate::booking::count_new_claims(
+            let sold: Vec<(i64, String, i64)> = seats[i..end]
+                .iter()
+                .map(|&(seat_id, price)| (seat_id, String::new(), price))
+                .collect();
+            crate::booking::claim(
                 tx,
                 concert_id,
-                end - i,
+                &hold_id,
+                &sold,
+                None,
+                Some(booking_id),
                 crate::booking::NewClaims::Booked,
             )?;
         }

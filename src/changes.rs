@@ -128,8 +128,7 @@ impl Store {
             // Holds end, including one being paid: its charge will be refunded when it lands.
             report.holds_released = tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE concert_id = ?1 AND state IN ('live', 'paying') AND kind != 'pool'")?.execute(params![concert_id, ts(now)],
             )?;
-            tx.prepare_cached("DELETE FROM claims WHERE concert_id = ?1 AND booking_id IS NULL")?
-                .execute([concert_id])?;
+            crate::booking::free_unbooked_of_concert(tx, concert_id)?;
             let waiting: Vec<(i64, i64)> = {
                 let mut st = tx.prepare(
                     "SELECT id, customer_id FROM waitlist WHERE concert_id = ?1 AND state IN ('waiting', 'offered')",

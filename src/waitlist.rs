@@ -21,9 +21,6 @@ use rusqlite::{OptionalExtension, params};
 /// this placeholder address, so the unique index guards them like any other claim.
 const POOL_OWNER: &str = "waiting-list@boxoffice.invalid";
 
-/// Gives back every seat the pool `?1` keeps (found through the index of kept claims).
-const KEPT_BY_POOL_DELETE: &str = "DELETE FROM claims WHERE hold_id = ?1 AND reserved = 1";
-
 fn pool_id(concert_id: i64) -> String {
     format!("POOL-{concert_id}")
 }
@@ -118,7 +115,7 @@ pub(crate) fn seats_freed(
     let pool = pool_id(concert_id);
     if waiting.is_empty() {
         // Nobody waits: kept seats go back on sale.
-        tx.prepare_cached(KEPT_BY_POOL_DELETE)?.execute([&pool])?;
+        crate::booking::give_back_kept(tx, &pool)?;
         return Ok(());
     }
     let rules = concert_rules(tx, concert_id)?;
@@ -129,25 +126,13 @@ pub(crate) fn seats_freed(
     // Keep every free seat some waiting entry could use.
     let any_category = waiting.iter().any(|w| w.3.is_none());
     let categories: Vec<String> = waiting.iter().filter_map(|w| w.3.clone()).collect();
-    let kept = tx.execute(
-        &format!(
-            "INSERT INTO claims (concert_id, seat_id, hold_id, price_cents, expires_at, reserved)
-             SELECT ?1, s.id, ?2, p.price_cents, NULL, 1 FROM seats s
-             JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
-             WHERE s.venue_id = ?3 {}
-               AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = ?1 AND cl.seat_id = s.id)",
-            if any_category {
-                String::new()
-            } else {
-                format!(
-                    "AND s.category IN ({})",
-                    categories.iter().map(|c| format!("'{}'", c.replace('\'', "''"))).collect::<Vec<_>>().join(",")
-                )
-            }
-        ),
-        params![concert_id, pool, rules.venue_id],
+    crate::booking::keep_for_waiting_list(
+        tx,
+        concert_id,
+        rules.venue_id,
+        &pool,
+        (!any_category).then_some(categories.as_slice()),
     )?;
-    crate::booking::count_new_claims(tx, concert_id, kept, crate::booking::NewClaims::Reserved)?;
     // Serve the queue in join order from the kept seats.
     let (mut seats, centre) =
         load_geometry(tx, concert_id, rules.venue_id, FreeRule::Pool(pool.clone()))?;
@@ -175,11 +160,7 @@ pub(crate) fn seats_freed(
                 )
             })
             .collect();
-        tx.prepare_cached(
-            "DELETE FROM claims WHERE concert_id = ?3 AND seat_id IN (SELECT value FROM json_each(?2))
-             AND hold_id = ?1",
-        )?
-        .execute(params![pool, json_ids(&pick.ids), concert_id])?;
+        crate::booking::take_from_pool(tx, concert_id, &pool, &pick.ids)?;
         let deadline = now + Duration::minutes(rules.offer_minutes);
         let hold_id = insert_hold(
             tx,
@@ -207,7 +188,7 @@ pub(crate) fn seats_freed(
         served += 1;
     }
     if served == waiting.len() {
-        tx.prepare_cached(KEPT_BY_POOL_DELETE)?.execute([&pool])?;
+        crate::booking::give_back_kept(tx, &pool)?;
     }
     Ok(())
 }

@@ -1,0 +1,86 @@
+//! Booking codes and hold ids: short, unambiguous, drawn from the system's random source.
+
+use super::*;
+
+/// Booking codes avoid letters and digits that read alike (0/O, 1/I/L).
+pub(super) const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+pub(super) const CODE_LEN: usize = 6;
+
+/// `len` characters of [`CODE_ALPHABET`], each equally likely. The bytes come from the system's
+/// random source a block at a time: one system call per few dozen codes instead of one per code
+/// (a hold cost one, about 2 % of its time).
+pub(super) fn random_code(len: usize) -> String {
+    use std::cell::RefCell;
+    // The largest multiple of the alphabet's size that fits a byte: bytes above it are skipped,
+    // so no character comes up more often than another.
+    const FAIR: usize = 256 - 256 % CODE_ALPHABET.len();
+    thread_local! {
+        static POOL: RefCell<([u8; 256], usize)> = const { RefCell::new(([0; 256], 256)) };
+    }
+    POOL.with_borrow_mut(|(bytes, used)| {
+        let mut code = String::with_capacity(len);
+        while code.len() < len {
+            if *used == bytes.len() {
+                getrandom::fill(bytes).expect("the system's random source failed");
+                *used = 0;
+            }
+            let b = bytes[*used] as usize;
+            *used += 1;
+            if b < FAIR {
+                code.push(CODE_ALPHABET[b % CODE_ALPHABET.len()] as char);
+            }
+        }
+        code
+    })
+}
+
+pub(super) fn new_booking_code() -> String {
+    random_code(CODE_LEN)
+}
+
+/// The letters of [`CODE_ALPHABET`] in byte order: written with these, a number's digits sort
+/// as the number does.
+pub(super) const ORDERED_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+/// Hold ids are short enough to read out at a counter: `H`, four letters for the tenth of a
+/// second the hold was made in (they come round every 25.6 hours), six random letters. Holds
+/// made close together sort together, so a new hold and its claims land beside the last ones
+/// in the tables keyed by hold id instead of on a random page of a season's worth of holds
+/// (with random ids a large database read a page from disk for most holds, BENCHMARKS.md).
+/// The six letters are 30 bits of chance per tenth of a second; a hold that draws an id
+/// already taken draws again ([`insert_hold`]).
+pub(crate) fn new_hold_id(now: DateTime<Utc>) -> String {
+    let n = ORDERED_ALPHABET.len() as i64;
+    let mut tick = now.timestamp_millis().div_euclid(100).rem_euclid(n.pow(4));
+    let mut id = [b'H'; 5];
+    for c in id[1..].iter_mut().rev() {
+        *c = ORDERED_ALPHABET[(tick % n) as usize];
+        tick /= n;
+    }
+    let mut id = String::from_utf8_lossy(&id).into_owned();
+    id.push_str(&random_code(6));
+    id
+}
+
+/// Runs `insert` (a hold's INSERT) with ids from `ids` until one is not taken, and returns it.
+/// Ids made in the same tenth of a second share their first five letters, and a bulk insert
+/// (the demo's sales) makes thousands in one: a repeat of the six random letters is rare, not
+/// impossible.
+pub(crate) fn with_new_hold_id(
+    ids: &mut dyn FnMut() -> String,
+    mut insert: impl FnMut(&str) -> rusqlite::Result<usize>,
+) -> Result<String> {
+    let mut tries = 0;
+    loop {
+        let id = ids();
+        match insert(&id) {
+            Ok(_) => return Ok(id),
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY && tries < 8 =>
+            {
+                tries += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Read models: a concert, its seat map, a booking, bookings found by code, email or phone.
+
+use super::*;
+
+impl Store {
+    /// A concert by its number or its external id (`demo-02`).
+    pub fn resolve_concert(&self, key: &str) -> Result<i64> {
+        let key = key.trim();
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                concat!(
+                    "SELECT id FROM concerts c WHERE (id = ?1 OR external_id = ?2) AND ",
+                    crate::in_catalog!("c"),
+                    " ORDER BY id = ?1 DESC LIMIT 1"
+                ),
+                params![key.parse::<i64>().unwrap_or(-1), key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        found.ok_or_else(|| Error::ConcertNotFound(key.to_string()))
+    }
+
+    pub fn concert(&self, concert_id: i64) -> Result<ConcertSummary> {
+        summaries(self.conn(), &[concert_id], ts(self.now()))?
+            .pop()
+            .ok_or_else(|| Error::ConcertNotFound(concert_id.to_string()))
+    }
+
+    /// Every seat of a concert with its category, price and status, in layout order.
+    pub fn seat_map(&self, concert_id: i64) -> Result<SeatMap> {
+        let concert = self.concert(concert_id)?;
+        let sql = format!(
+            "SELECT s.id, s.label, s.section, s.row_label, s.number, s.category, p.price_cents, {SEAT_STATUS_SQL}, s.grid_x, s.grid_y
+             FROM concerts co
+             JOIN seats s ON s.venue_id = co.venue_id
+             JOIN prices p ON p.concert_id = co.id AND p.category = s.category
+             LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id
+             WHERE co.id = :id ORDER BY s.grid_y, s.grid_x"
+        );
+        let mut st = self.conn().conn().prepare_cached(&sql)?;
+        let seats: Vec<SeatInfo> = st
+            .query_map(
+                named_params! {":now": ts(self.now()), ":id": concert_id},
+                |r| {
+                    Ok(SeatInfo {
+                        seat_id: r.get(0)?,
+                        seat: r.get(1)?,
+                        section: r.get(2)?,
+                        row: r.get(3)?,
+                        number: r.get(4)?,
+                        category: r.get(5)?,
+                        price_cents: r.get(6)?,
+                        status: SeatStatus::from_db(&r.get::<_, String>(7)?),
+                        x: r.get(8)?,
+                        y: r.get(9)?,
+                    })
+                },
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut counts = SeatCounts::default();
+        for s in &seats {
+            match s.status {
+                SeatStatus::Free => counts.free += 1,
+                SeatStatus::Held => counts.held += 1,
+                SeatStatus::Booked => counts.booked += 1,
+                SeatStatus::Reserved => counts.reserved += 1,
+            }
+        }
+        let mut st = self.conn().prepare_cached(
+            "SELECT k.code, k.name FROM categories k JOIN concerts co ON co.venue_id = k.venue_id
+             JOIN prices p ON p.concert_id = co.id AND p.category = k.code
+             WHERE co.id = ?1 ORDER BY p.price_cents DESC",
+        )?;
+        let categories = st
+            .query_map([concert_id], |r| {
+                Ok(Category {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(SeatMap {
+            concert,
+            categories,
+            seats,
+            counts,
+        })
+    }
+
+    /// A booking by its code (any case).
+    pub fn booking(&self, code: &str) -> Result<Booking> {
+        let code = code.trim().to_ascii_uppercase();
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT b.id, b.code, b.state, b.concert_id, b.total_cents, b.currency, b.method, b.created_at, b.cancelled_at,
+                        cu.email, cu.name, cu.phone
+                 FROM bookings b JOIN customers cu ON cu.id = b.customer_id WHERE b.code = ?1",
+                [&code],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, Option<i64>>(8)?,
+                        CustomerInfo { email: r.get(9)?, name: r.get(10)?, phone: r.get(11)? },
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::BookingNotFound(code.clone()))?;
+        let (id, code, state, concert_id, total, currency, method, created, cancelled, customer) =
+            row;
+        let seats = claimed_seats(self.conn(), ClaimsOf::Booking(id))?
+            .into_iter()
+            .map(|s| BookedSeat {
+                seat: s.label,
+                category: s.category,
+                price_cents: s.price_cents,
+            })
+            .collect();
+        let refunded: i64 = self.conn().query_row(
+            "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund' AND state = 'captured'",
+            [id],
+            |r| r.get(0),
+        )?;
+        Ok(Booking {
+            booking_code: code,
+            state,
+            concert: self.concert(concert_id)?,
+            customer,
+            seats,
+            total_cents: total,
+            currency,
+            method,
+            created_at: from_ts(created),
+            cancelled_at: cancelled.map(from_ts),
+            refunded_cents: refunded,
+        })
+    }
+
+    /// Bookings by code, email or phone (most recent first, at most 50).
+    pub fn find_bookings(&self, query: &str) -> Result<Vec<Booking>> {
+        let q = query.trim();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+        let mut st = self.conn().prepare_cached(
+            "SELECT b.code FROM bookings b JOIN customers cu ON cu.id = b.customer_id
+             WHERE b.code = upper(?1) OR cu.email = lower(?1) OR instr(cu.email, lower(?1)) > 0
+                OR (length(?2) >= 6 AND replace(cu.phone, '+', '') LIKE '%' || ?2 || '%')
+             ORDER BY b.id DESC LIMIT 50",
+        )?;
+        let codes: Vec<String> = st
+            .query_map(params![q, digits], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        codes.iter().map(|c| self.booking(c)).collect()
+    }
+}
