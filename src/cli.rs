@@ -617,23 +617,10 @@ struct Ctx {
 }
 
 impl Ctx {
-    /// Delivers queued notices after a change; a spool problem is reported, never fatal.
-    fn deliver(&mut self) -> SpoolReport {
-        match self.store.deliver_outbox(&self.spool, false) {
-            Ok(report) => {
-                for e in &report.errors {
-                    self.log.write(&format!("spool: {e}"));
-                    eprintln!(
-                        "boxoffice: warning: {e}; the message waits (`boxoffice spool status`)"
-                    );
-                }
-                report
-            }
-            Err(e) => {
-                self.log.write(&format!("spool: {e}"));
-                SpoolReport::default()
-            }
-        }
+    /// What delivering messages did since the last call (the store delivers after each
+    /// change; a message that could not leave was said as it happened, see `open_ctx`).
+    fn delivered(&mut self) -> SpoolReport {
+        self.store.take_delivery()
     }
 }
 
@@ -684,35 +671,37 @@ fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
                 .map_err(usage)?,
         );
     }
-    let log = Log::open(&dir.join("boxoffice.log"));
-    let mut ctx = Ctx {
+    let mut log = Log::open(&dir.join("boxoffice.log"));
+    store.set_spool(spool.clone());
+    let mut spool_log = Log::open(&dir.join("boxoffice.log"));
+    store.on_delivery(move |report| {
+        for e in &report.errors {
+            spool_log.write(&format!("spool: {e}"));
+            eprintln!("boxoffice: warning: {e}; the message waits (`boxoffice spool status`)");
+        }
+    });
+    // Finish whatever a crash interrupted, and move the waiting list along, before anything new.
+    let started = store.start_up(&processors);
+    for p in &started.problems {
+        log.write(&format!("at start: {p}"));
+    }
+    if started.expired > 0
+        || started.reconciled
+            != (ReconcileReport {
+                in_flight: started.reconciled.in_flight,
+                ..Default::default()
+            })
+    {
+        log.write(&format!("at start: {started:?}"));
+    }
+    let ctx = Ctx {
         store,
         processors,
         gateway,
         spool,
         log,
-        started: ReconcileReport::default(),
+        started: started.reconciled,
     };
-    // Move the waiting list along: holds and offers whose time is up end now.
-    if let Err(e) = ctx.store.expire_holds() {
-        ctx.log
-            .write(&format!("expiring holds at start failed: {e}"));
-    }
-    // Finish whatever a crash interrupted before doing anything new.
-    match ctx.store.reconcile(&ctx.processors) {
-        Ok(r)
-            if r != ReconcileReport {
-                in_flight: r.in_flight,
-                ..Default::default()
-            } =>
-        {
-            ctx.log.write(&format!("reconciled at start: {r:?}"));
-            ctx.started = r;
-        }
-        Ok(r) => ctx.started = r,
-        Err(e) => ctx.log.write(&format!("reconcile at start failed: {e}")),
-    }
-    ctx.deliver();
     Ok(ctx)
 }
 
@@ -1015,7 +1004,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                     hold.hold_id
                 ));
             }
-            ctx.deliver();
             if *json {
                 return print_json(out, &hold);
             }
@@ -1121,7 +1109,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                     outln!(out, "{} left the waiting list", entry.customer);
                 }
             }
-            ctx.deliver();
         }
         Command::Venue { action } => {
             let mut ctx = open_ctx(&cli)?;
@@ -1193,7 +1180,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             let report = report?;
             ctx.log
                 .write(&format!("import {}: {report:?}", file.display()));
-            ctx.deliver();
             if *json {
                 return print_json(out, &report);
             }
@@ -1259,7 +1245,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                     })?;
                     let r = ctx.store.reschedule_concert(id, when)?;
                     ctx.log.write(&format!("rescheduled concert {id} to {to}"));
-                    ctx.deliver();
                     if *json {
                         return print_json(out, &r);
                     }
@@ -1294,7 +1279,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                     }
                     let r = ctx.store.cancel_concert(id, reason, &ctx.processors)?;
                     ctx.log.write(&format!("cancelled concert {id}: {r:?}"));
-                    ctx.deliver();
                     if *json {
                         return print_json(out, &r);
                     }
@@ -1401,7 +1385,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                     customer,
                 }) => {
                     ctx.log.write(&format!("declined: hold {hold}: {reason}"));
-                    ctx.deliver();
                     return Err(Failure {
                         code: 1,
                         message: format!(
@@ -1416,7 +1399,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 "booked {} ({} {} by {})",
                 receipt.booking_code, receipt.total_cents, receipt.currency, receipt.method
             ));
-            let delivered = ctx.deliver();
+            let delivered = ctx.delivered();
             if *json {
                 return print_json(out, &receipt);
             }
@@ -1451,7 +1434,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
             // Start-up has just done the work: what it did is this command's answer too.
             let mut report = std::mem::take(&mut ctx.started);
             report.absorb(again);
-            ctx.deliver();
             if *json {
                 return print_json(out, &report);
             }
@@ -1635,7 +1617,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
                 "cancelled {} (refunded {}, pending {})",
                 c.booking_code, c.refunded_cents, c.refund_pending_cents
             ));
-            ctx.deliver();
             if *json {
                 return print_json(out, &c);
             }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod booking;
 pub mod catalog;
 pub mod changes;
+pub mod chores;
 pub mod clock;
 pub mod error;
 pub mod failpoint;

@@ -29,6 +29,7 @@ pub(crate) fn queue(
     notice: &Notice,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    tx.note_queued();
     let (email, phone): (String, Option<String>) = tx
         .prepare_cached("SELECT email, phone FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -17,12 +17,28 @@ const STATEMENT_CACHE: usize = 256;
 #[derive(Debug)]
 pub struct Db {
     conn: Connection,
+    /// A notice was queued in the transaction under way: the store delivers the outbox once it
+    /// commits (`Store::write`).
+    queued: std::cell::Cell<bool>,
 }
 
 impl Db {
     pub fn new(conn: Connection) -> Db {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Db { conn }
+        Db {
+            conn,
+            queued: Default::default(),
+        }
+    }
+
+    /// Marks the transaction under way as one that queued a notice (`notify::queue`).
+    pub fn note_queued(&self) {
+        self.queued.set(true);
+    }
+
+    /// Whether the transaction just ended queued a notice; clears the mark.
+    pub fn take_queued(&self) -> bool {
+        self.queued.replace(false)
     }
 
     pub fn conn(&self) -> &Connection {

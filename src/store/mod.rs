@@ -99,7 +99,15 @@ pub struct Store {
     path: PathBuf,
     /// Seats this connection has read (they never change once written).
     pub(crate) seat_index: std::cell::RefCell<seat_index::SeatIndex>,
+    /// Where notices go once the transaction that queued them commits (`chores.rs`).
+    pub(crate) spool: Option<crate::Spool>,
+    /// What delivering after commits did since a front end last asked (`take_delivery`).
+    pub(crate) delivery: crate::notify::spool::SpoolReport,
+    /// The front end's ear for each delivery (`Store::on_delivery`).
+    pub(crate) delivery_hook: Option<DeliveryHook>,
 }
+
+pub(crate) type DeliveryHook = Box<dyn FnMut(&crate::notify::spool::SpoolReport) + Send>;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -167,6 +175,9 @@ impl Store {
             clock,
             path,
             seat_index: Default::default(),
+            spool: None,
+            delivery: Default::default(),
+            delivery_hook: None,
         };
         // Only a database behind this build takes the write lock to migrate (and `migrate`
         // checks the version again under it); an up-to-date one opens without waiting for a
@@ -216,8 +227,21 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
+        let out = self.transaction(f);
+        self.after_commit(out.is_ok());
+        out
+    }
+
+    fn transaction<T>(&mut self, f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>) -> Result<T> {
         let clock = &self.clock;
         immediate(&self.conn, |tx| f(tx, clock.now()))
+    }
+
+    /// After a transaction: notices it queued leave now, if it committed (`chores.rs`).
+    fn after_commit(&mut self, committed: bool) {
+        if self.conn.take_queued() && committed {
+            self.deliver_queued();
+        }
     }
 
     /// Like [`Store::write`], but the commit is synced to disk before it returns
@@ -234,8 +258,9 @@ impl Store {
             Ok(())
         };
         set(&self.conn, "PRAGMA synchronous = FULL")?;
-        let out = self.write(f);
+        let out = self.transaction(f);
         let restore = set(&self.conn, "PRAGMA synchronous = NORMAL");
+        self.after_commit(out.is_ok());
         let out = out?;
         restore?;
         Ok(out)

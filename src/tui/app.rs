@@ -178,7 +178,6 @@ pub struct Sales {
 pub struct App {
     pub store: Store,
     pub processors: Processors,
-    pub spool: Spool,
     pub log: Log,
     pub opts: Options,
     pub theme: Theme,
@@ -198,7 +197,7 @@ pub struct App {
     pub last_sweep: Instant,
     pub data_version: i64,
     pub spinner: usize,
-    pub paying: Option<mpsc::Receiver<boxoffice::Result<Receipt>>>,
+    pub paying: Option<mpsc::Receiver<boxoffice::chores::PaymentResult>>,
 }
 
 /// Edits a text field with a key; returns true if the key was for the field.
@@ -243,13 +242,13 @@ impl App {
                 .map(|d| d.join("boxoffice.log"))
                 .unwrap_or_else(|| PathBuf::from("boxoffice.log")),
         );
-        let spool = opts.spool.clone();
+        let mut store = store;
+        store.set_spool(opts.spool.clone());
         let now = Instant::now();
         let mut app = App {
             data_version: store.data_version().unwrap_or(0),
             store,
             processors,
-            spool,
             log,
             opts,
             theme,
@@ -1006,21 +1005,9 @@ impl App {
         };
         c.step = Step::Paying;
         c.cvc = Zeroizing::new(String::new());
-        let (tx, rx) = mpsc::channel();
-        let (db, gateway, clock) = (
-            self.opts.db.clone(),
-            self.opts.gateway.clone(),
-            self.store.clock(),
-        );
-        std::thread::spawn(move || {
-            let result = (|| {
-                let mut store = Store::open(&db, clock.clone())?;
-                let processors = Processors::with_gateway(&gateway, clock)?;
-                store.pay(&hold.hold_id, &tender, &processors)
-            })();
-            drop(tender);
-            let _ = tx.send(result);
-        });
+        let rx =
+            self.store
+                .pay_in_background(hold.hold_id.clone(), tender, self.opts.gateway.clone());
         self.paying = Some(rx);
         self.say(Level::Info, "taking the payment");
     }
@@ -1032,8 +1019,9 @@ impl App {
             Some(d) => rx.recv_timeout(d).ok(),
             None => rx.try_recv().ok(),
         };
-        if let Some(result) = got {
+        if let Some((result, delivery)) = got {
             self.paying = None;
+            self.show_delivery(delivery);
             self.update(Action::Paid(Box::new(result)));
         }
     }
@@ -1045,7 +1033,6 @@ impl App {
                     "booked {} ({} cents, {})",
                     receipt.booking_code, receipt.total_cents, receipt.method
                 ));
-                self.deliver();
                 let booking = match self.store.booking(&receipt.booking_code) {
                     Ok(b) => b,
                     Err(e) => return self.fail(&e),
@@ -1067,7 +1054,6 @@ impl App {
             }
             Err(Error::Declined { reason, .. }) => {
                 self.log.write(&format!("declined: {reason}"));
-                self.deliver();
                 if let Some(c) = &mut self.checkout {
                     c.hold = None;
                     c.step = Step::Declined(reason.clone());
@@ -1096,16 +1082,13 @@ impl App {
         }
     }
 
-    /// Writes queued notices to the spool; a spool problem is shown, never fatal.
-    fn deliver(&mut self) {
-        match self.store.deliver_outbox(&self.spool, false) {
-            Ok(r) if !r.errors.is_empty() => {
-                let msg = format!("{}; messages wait (boxoffice spool status)", r.errors[0]);
-                self.log.write(&msg);
-                self.say(Level::Error, msg);
-            }
-            Ok(_) => {}
-            Err(e) => self.log.write(&format!("spool: {e}")),
+    /// Shows a message that could not leave (the store delivers after each change; the
+    /// message waits in the outbox); never fatal.
+    fn show_delivery(&mut self, report: boxoffice::notify::spool::SpoolReport) {
+        if let Some(e) = report.errors.first() {
+            let msg = format!("{e}; messages wait (boxoffice spool status)");
+            self.log.write(&msg);
+            self.say(Level::Error, msg);
         }
     }
 
@@ -1183,7 +1166,6 @@ impl App {
         match self.store.cancel_booking(&code, &self.processors) {
             Ok(c) => {
                 self.log.write(&format!("cancelled {code}"));
-                self.deliver();
                 let money = boxoffice::Money::new(c.refunded_cents, &c.currency);
                 let pending = if c.refund_pending_cents > 0 {
                     " (part of the refund is pending: reconcile retries it)"
@@ -1393,6 +1375,8 @@ impl App {
             self.say(Level::Info, "cleared after inactivity");
             self.last_input = now;
         }
+        let delivery = self.store.take_delivery();
+        self.show_delivery(delivery);
         // The hold ran out while the customer was deciding.
         if let Some(c) = &self.checkout
             && c.step == Step::Payment
@@ -1407,10 +1391,9 @@ impl App {
         // Move expired holds and waiting-list offers along now and then.
         if now.duration_since(self.last_sweep) >= Duration::from_secs(5) {
             self.last_sweep = now;
-            if let Err(e) = self.store.expire_holds() {
+            if let Err(e) = self.store.sweep() {
                 self.log.write(&format!("expire: {e}"));
             }
-            self.deliver();
         }
         // Another terminal changed something: reload what is on screen.
         let version = self.store.data_version().unwrap_or(self.data_version);
