@@ -1,0 +1,156 @@
+//! What every command opens: the store (with the start-up chores done), the processors, the
+//! spool and the log.
+
+use super::*;
+
+pub(super) fn clock(now: Option<&str>) -> Result<Arc<dyn Clock>, Failure> {
+    match now {
+        None => Ok(Arc::new(SystemClock)),
+        Some(t) => {
+            let t = chrono::DateTime::parse_from_rfc3339(t)
+                .map_err(|_| usage(format!("BOXOFFICE_NOW `{t}` is not an RFC 3339 time")))?;
+            Ok(Arc::new(ManualClock::new(t.with_timezone(&chrono::Utc))))
+        }
+    }
+}
+
+pub(super) fn default_db_path() -> anyhow::Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "boxoffice")
+        .context("cannot find a data directory for this user; pass --db FILE")?;
+    let dir = dirs.data_dir();
+    // The data directory holds personal data: the owner's only.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir.join("boxoffice.db"))
+}
+
+/// Everything a command works with: the store, the payment processors, the spool, the log.
+pub(super) struct Ctx {
+    pub(super) store: Store,
+    pub(super) processors: Processors,
+    /// The card gateway's ledger the processors use.
+    pub(super) gateway: PathBuf,
+    pub(super) spool: Spool,
+    pub(super) log: Log,
+    /// What start-up's reconcile did (`reconcile` reports it with its own).
+    pub(super) started: ReconcileReport,
+}
+
+impl Ctx {
+    /// What delivering messages did since the last call (the store delivers after each
+    /// change; a message that could not leave was said as it happened, see `open_ctx`).
+    pub(super) fn delivered(&mut self) -> SpoolReport {
+        self.store.take_delivery()
+    }
+}
+
+/// Where the database is: --db, or a fresh throwaway directory for --demo, or the default.
+pub(super) fn db_path(cli: &Cli) -> Result<PathBuf, Failure> {
+    Ok(match (&cli.db, cli.demo) {
+        (Some(p), _) => p.clone(),
+        (None, true) => {
+            let dir = std::env::temp_dir().join(format!(
+                "boxoffice-demo-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_millis()
+            ));
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
+            dir.join("boxoffice.db")
+        }
+        (None, false) => default_db_path()?,
+    })
+}
+
+pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
+    let path = db_path(cli)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let clock = clock(cli.now.as_deref())?;
+    let mut store = Store::open(&path, clock.clone())?;
+    store.seed_demo_if_empty()?;
+    let gateway = cli
+        .gateway
+        .clone()
+        .unwrap_or_else(|| dir.join("gateway.db"));
+    let processors = Processors::with_gateway(&gateway, clock)?;
+    let mut spool = Spool::new(cli.spool.clone().unwrap_or_else(|| dir.join("spool")))
+        .with_from(cli.from.as_deref().unwrap_or(&default_sender()))?;
+    if let Some(url) = &cli.smtp {
+        spool = spool.with_mail_relay(
+            boxoffice::notify::relay::MailRelay::new(url, cli.smtp_password.as_deref())
+                .map_err(usage)?,
+        );
+    }
+    if let Some(url) = &cli.sms_gateway {
+        spool = spool.with_sms_gateway(
+            boxoffice::notify::relay::SmsGateway::new(url, cli.sms_token.as_deref())
+                .map_err(usage)?,
+        );
+    }
+    let mut log = Log::open(&dir.join("boxoffice.log"));
+    store.set_spool(spool.clone());
+    let mut spool_log = Log::open(&dir.join("boxoffice.log"));
+    store.on_delivery(move |report| {
+        for e in &report.errors {
+            spool_log.write(&format!("spool: {e}"));
+            eprintln!("boxoffice: warning: {e}; the message waits (`boxoffice spool status`)");
+        }
+    });
+    // Finish whatever a crash interrupted, and move the waiting list along, before anything new.
+    let started = store.start_up(&processors);
+    for p in &started.problems {
+        log.write(&format!("at start: {p}"));
+    }
+    if started.expired > 0
+        || started.reconciled
+            != (ReconcileReport {
+                in_flight: started.reconciled.in_flight,
+                ..Default::default()
+            })
+    {
+        log.write(&format!("at start: {started:?}"));
+    }
+    let ctx = Ctx {
+        store,
+        processors,
+        gateway,
+        spool,
+        log,
+        started: started.reconciled,
+    };
+    Ok(ctx)
+}
+
+/// The sender when none is set: the box office's machine, so a customer can tell which box
+/// office wrote (`"Box office kiosk-2" <boxoffice@kiosk-2.localdomain>`).
+pub(super) fn default_sender() -> String {
+    let host: String = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .collect();
+    let host = if host.is_empty() {
+        "localhost".to_string()
+    } else {
+        host
+    };
+    let domain = if host.contains('.') {
+        host.clone()
+    } else {
+        format!("{host}.localdomain")
+    };
+    format!("\"Box office {host}\" <boxoffice@{domain}>")
+}

@@ -1,0 +1,400 @@
+//! The command line: subcommands that do what the terminal app does, headless and scriptable.
+//!
+//! Exit status: 0 success, 2 bad usage (including an unknown concert, seat, hold or booking),
+//! 3 a seat or hold not available (taken, expired, not on sale), 1 anything else.
+
+use crate::applog::Log;
+use anyhow::Context;
+use boxoffice::booking::BestRequest;
+use boxoffice::notify::spool::SpoolReport;
+use boxoffice::{
+    Card, Clock, ConcertQuery, ConcertSummary, CustomerInfo, Error, ErrorKind, ManualClock, Money,
+    Processors, ReconcileReport, Spool, Store, SystemClock, Tender, search,
+};
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+
+/// Appends a line to the output buffer (writing to a String cannot fail).
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+mod app;
+mod catalog;
+mod concerts;
+mod ctx;
+mod money;
+mod sales;
+mod waitlist;
+
+use app::*;
+use concerts::*;
+use ctx::*;
+use std::process::ExitCode;
+use std::sync::Arc;
+use unicode_width::UnicodeWidthStr;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "boxoffice",
+    version,
+    about = "A concert box office in the terminal"
+)]
+pub struct Cli {
+    /// The database file [default: boxoffice.db in the user's data directory]
+    #[arg(long, env = "BOXOFFICE_DB", global = true, value_name = "FILE")]
+    db: Option<PathBuf>,
+
+    /// The spool directory for outgoing email and SMS [default: spool/ beside the database]
+    #[arg(long, env = "BOXOFFICE_SPOOL", global = true, value_name = "DIR")]
+    spool: Option<PathBuf>,
+
+    /// The simulated card gateway's ledger [default: gateway.db beside the database]
+    #[arg(long, env = "BOXOFFICE_GATEWAY", global = true, value_name = "FILE")]
+    gateway: Option<PathBuf>,
+
+    /// The settings file [default: boxoffice.toml in the user's config directory]
+    #[arg(long, env = "BOXOFFICE_CONFIG", global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Send email through this mail relay: smtp://USER@HOST:587 (STARTTLS),
+    /// smtps://USER@HOST:465 or smtp://HOST:25; the password from BOXOFFICE_SMTP_PASSWORD
+    #[arg(long, env = "BOXOFFICE_SMTP", global = true, value_name = "URL")]
+    smtp: Option<String>,
+
+    /// Send SMS through this HTTP gateway (a JSON POST); the token from BOXOFFICE_SMS_TOKEN
+    #[arg(long, env = "BOXOFFICE_SMS_GATEWAY", global = true, value_name = "URL")]
+    sms_gateway: Option<String>,
+
+    /// The sender of every email, e.g. '"Odeon Box Office" <tickets@odeon.example>' (given
+    /// before the command: `concerts --from` is a date)
+    #[arg(
+        long = "from",
+        id = "sender",
+        env = "BOXOFFICE_FROM",
+        value_name = "ADDRESS"
+    )]
+    from: Option<String>,
+
+    /// Run as if it were this moment (RFC 3339). For tests and rehearsals.
+    #[arg(long, env = "BOXOFFICE_NOW", global = true, hide = true)]
+    now: Option<String>,
+
+    /// Open the app on a fresh throwaway copy of the demo catalog (with --db: share that copy)
+    #[arg(long)]
+    demo: bool,
+
+    /// Counter-terminal mode: q does not quit (Ctrl-Q does); idle screens clear themselves
+    #[arg(long)]
+    kiosk: bool,
+
+    /// Kiosk mode: seconds without a key before customer details are cleared [default: 120]
+    #[arg(long, env = "BOXOFFICE_IDLE", global = true, value_name = "SECONDS")]
+    idle: Option<u64>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// The secrets, from the environment or the settings file (never a flag).
+    #[arg(skip)]
+    smtp_password: Option<String>,
+    #[arg(skip)]
+    sms_token: Option<String>,
+    /// Each setting in force: its name, its value (secrets masked) and where it came from.
+    #[arg(skip)]
+    in_force: Vec<(&'static str, Option<String>, crate::settings::Source)>,
+}
+
+/// Fills what the flags and the environment left open from the settings file, then the
+/// defaults, and notes where each setting came from.
+fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failure> {
+    use crate::settings::Source;
+    let path = crate::settings::path(cli.config.as_deref()).map_err(usage)?;
+    let file = match &path {
+        Some(p) => crate::settings::read(p).map_err(usage)?,
+        None => Default::default(),
+    };
+    let given = |id: &str, env: &'static str| match matches.value_source(id) {
+        Some(clap::parser::ValueSource::CommandLine) => Some(Source::Flag),
+        Some(clap::parser::ValueSource::EnvVariable) => Some(Source::Env(env)),
+        _ => None,
+    };
+    let from_file = || Source::File(path.clone().unwrap_or_default());
+    // `$id` is the flag's id where it differs from the key (`--from` is `sender`: `concerts
+    // --from` is a date).
+    macro_rules! setting {
+        ($field:ident, $key:literal, $env:literal, $show:expr) => {
+            setting!($field, $key, $key, $env, $show)
+        };
+        ($field:ident, $key:literal, $id:literal, $env:literal, $show:expr) => {{
+            let source = match given($id, $env) {
+                Some(s) => s,
+                None if file.$field.is_some() => {
+                    cli.$field = file.$field.clone();
+                    from_file()
+                }
+                None => Source::Default,
+            };
+            let shown = cli.$field.as_ref().map($show);
+            cli.in_force.push(($key, shown, source));
+        }};
+    }
+    let path_shown = |p: &PathBuf| p.display().to_string();
+    setting!(db, "db", "BOXOFFICE_DB", path_shown);
+    setting!(spool, "spool", "BOXOFFICE_SPOOL", path_shown);
+    setting!(gateway, "gateway", "BOXOFFICE_GATEWAY", path_shown);
+    setting!(smtp, "smtp", "BOXOFFICE_SMTP", String::clone);
+    setting!(
+        sms_gateway,
+        "sms_gateway",
+        "BOXOFFICE_SMS_GATEWAY",
+        String::clone
+    );
+    setting!(from, "from", "sender", "BOXOFFICE_FROM", String::clone);
+    setting!(idle, "idle", "BOXOFFICE_IDLE", u64::to_string);
+    if cli.idle.is_none() {
+        cli.idle = Some(120);
+        if let Some(last) = cli.in_force.last_mut() {
+            last.1 = Some("120".into());
+        }
+    }
+    for (key, env, from_file, target) in [
+        (
+            "smtp_password",
+            "BOXOFFICE_SMTP_PASSWORD",
+            file.smtp_password.clone(),
+            &mut cli.smtp_password,
+        ),
+        (
+            "sms_token",
+            "BOXOFFICE_SMS_TOKEN",
+            file.sms_token.clone(),
+            &mut cli.sms_token,
+        ),
+    ] {
+        let source = match std::env::var(env).ok().filter(|v| !v.is_empty()) {
+            Some(v) => {
+                *target = Some(v);
+                Source::Env(env)
+            }
+            None if from_file.is_some() => {
+                *target = from_file;
+                Source::File(path.clone().unwrap_or_default())
+            }
+            None => Source::Default,
+        };
+        let shown = crate::settings::masked(target);
+        cli.in_force.push((key, shown, source));
+    }
+    if let Some(p) = &path {
+        // The file may hold a password: readable by its owner only, as the database is.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if (file.smtp_password.is_some() || file.sms_token.is_some())
+                && std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+            {
+                eprintln!(
+                    "boxoffice: warning: {} holds a secret and other users can read it (chmod 600 it)",
+                    p.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Search concerts (coming ones, in start order)
+    Concerts(concerts::ConcertsArgs),
+    /// Every seat of a concert with its category, price and status
+    Seats(concerts::SeatsArgs),
+    /// Hold seats for a customer while they pay
+    Hold(sales::HoldArgs),
+    /// The waiting list of a sold-out concert
+    Waitlist(waitlist::WaitlistArgs),
+    /// A concert's rules, a new date, or calling it off
+    Concert(catalog::ConcertArgs),
+    /// Venues and their seat layouts
+    Venue(catalog::VenueArgs),
+    /// Import concerts from a CSV file (all or nothing; re-importing changes nothing)
+    Import(catalog::ImportArgs),
+    /// Render timings for benches/render.rs
+    #[command(hide = true)]
+    BenchUi(app::BenchUiArgs),
+    /// The settings in force and where each came from (secrets masked)
+    Config(app::ConfigArgs),
+    /// Write the catalog in the import format (CSV unless --json)
+    Export(catalog::ExportArgs),
+    /// Give held seats back before they expire
+    Release(sales::ReleaseArgs),
+    /// Pay a hold (cash or card) and confirm the booking
+    Pay(sales::PayArgs),
+    /// Finish payments and refunds a crash interrupted
+    Reconcile(money::ReconcileArgs),
+    /// The day's money check: the processors' books against the bookings (exit 1 if anything
+    /// does not match)
+    Audit(money::AuditArgs),
+    /// Outgoing email and SMS
+    Spool(money::SpoolArgs),
+    /// Show a booking by its code
+    Booking(sales::BookingArgs),
+    /// Cancel a booking: seats free again, payment refunded
+    Cancel(sales::CancelArgs),
+}
+
+/// An error with the exit status it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match e.kind() {
+            ErrorKind::Usage => 2,
+            ErrorKind::Unavailable => 3,
+            ErrorKind::Other => 1,
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<Error>() {
+            Ok(e) => e.into(),
+            Err(e) => Failure {
+                code: 1,
+                message: format!("{e:#}"),
+            },
+        }
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: msg.into(),
+    }
+}
+
+/// A message for the terminal: whatever a person typed is echoed without its control
+/// characters, so a crafted argument cannot drive the terminal.
+fn printable(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+pub fn run() -> ExitCode {
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let cli = match parsed {
+        Ok((mut cli, matches)) => {
+            if let Err(f) = apply_settings(&mut cli, &matches) {
+                eprintln!("boxoffice: {}", printable(&f.message));
+                return ExitCode::from(f.code);
+            }
+            cli
+        }
+        Err(e) => {
+            let text = printable(&e.render().to_string());
+            if e.use_stderr() {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let mut out = String::new();
+    let result = execute(cli, &mut out);
+    // A closed pipe (`boxoffice seats 5 | head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("boxoffice: {}", printable(&f.message));
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| anyhow::anyhow!(e))?;
+    out.push_str(&text);
+    out.push('\n');
+    Ok(())
+}
+
+fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
+    let Some(command) = &cli.command else {
+        return run_app(&cli);
+    };
+    match command {
+        Command::Concerts(args) => concerts::concerts(&cli, args, out),
+        Command::Seats(args) => concerts::seats(&cli, args, out),
+        Command::Hold(args) => sales::hold(&cli, args, out),
+        Command::Waitlist(args) => waitlist::waitlist(&cli, args, out),
+        Command::Concert(args) => catalog::concert(&cli, args, out),
+        Command::Venue(args) => catalog::venue(&cli, args, out),
+        Command::Import(args) => catalog::import(&cli, args, out),
+        Command::BenchUi(args) => app::bench_ui(&cli, args, out),
+        Command::Config(args) => app::config(&cli, args, out),
+        Command::Export(args) => catalog::export(&cli, args, out),
+        Command::Release(args) => sales::release(&cli, args, out),
+        Command::Pay(args) => sales::pay(&cli, args, out),
+        Command::Reconcile(args) => money::reconcile(&cli, args, out),
+        Command::Audit(args) => money::audit(&cli, args, out),
+        Command::Spool(args) => money::spool(&cli, args, out),
+        Command::Booking(args) => sales::booking(&cli, args, out),
+        Command::Cancel(args) => sales::cancel(&cli, args, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, .. ProptestConfig::default() })]
+
+        /// Any arguments: parsed, or refused with a message; never a panic.
+        #[test]
+        fn any_arguments_parse_or_are_refused(args in proptest::collection::vec(
+            "concerts|seats|hold|pay|booking|cancel|waitlist|join|list|spool|flush|import|export|venue|concert|--json|--cash|--card|--best|--from|--to|--after|-|--|[0-9]{1,4}|\\PC{0,12}",
+            0..8,
+        )) {
+            let mut argv = vec!["boxoffice".to_string()];
+            argv.extend(args);
+            match Cli::try_parse_from(&argv) {
+                Ok(_) => {}
+                Err(e) => prop_assert!(!e.render().to_string().is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("a\u{1b}[2Jb\nc"), "a\u{fffd}[2Jb\nc");
+    }
+}
