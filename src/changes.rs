@@ -72,7 +72,7 @@ pub(crate) fn move_start(
 
 /// Refuses a change to a concert that was called off (or does not exist).
 fn ensure_not_cancelled(tx: &crate::store::Db, concert_id: i64) -> Result<()> {
-    if crate::booking::concert_rules(tx, concert_id)?.status == "cancelled" {
+    if crate::booking::concert_rules(tx, concert_id)?.status == crate::ConcertStatus::Cancelled {
         return Err(Error::ConcertCancelled(concert_id.to_string()));
     }
     Ok(())

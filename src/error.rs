@@ -40,7 +40,7 @@ pub enum Error {
     #[error("hold {id} expired at {at}; its seats are free again, hold them again")]
     HoldExpired { id: String, at: DateTime<Utc> },
     #[error("hold {id} is no longer live ({state}); hold the seats again")]
-    HoldNotLive { id: String, state: String },
+    HoldNotLive { id: String, state: crate::HoldState },
     #[error("hold {id} is already paid: booking {code}")]
     AlreadyPaid { id: String, code: String },
     #[error(

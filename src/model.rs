@@ -226,7 +226,7 @@ pub struct ConcertSummary {
     pub ticket_limit: i64,
     pub hold_minutes: i64,
     pub offer_minutes: i64,
-    pub status: String,
+    pub status: crate::ConcertStatus,
     pub sold_out: bool,
 }
 
@@ -284,7 +284,7 @@ pub struct Hold {
     pub expires_at: DateTime<Utc>,
     pub total_cents: i64,
     pub currency: String,
-    pub state: String,
+    pub state: crate::HoldState,
     /// The customer's earlier hold on this concert that this one replaced, with its seats.
     pub replaced: Option<ReplacedHold>,
     /// The clerk allowed a selection that strands a single seat.
@@ -305,8 +305,7 @@ pub struct WaitlistEntry {
     pub customer: String,
     pub party: i64,
     pub category: Option<String>,
-    /// `waiting`, `offered`, `booked`, `expired` or `left`.
-    pub state: String,
+    pub state: crate::WaitlistState,
     pub joined_at: DateTime<Utc>,
     /// The offer's hold id: the code to pay it with.
     pub offer: Option<String>,
@@ -331,7 +330,7 @@ pub struct Receipt {
 #[derive(Debug, Clone, Serialize)]
 pub struct Booking {
     pub booking_code: String,
-    pub state: String,
+    pub state: crate::BookingState,
     pub concert: ConcertSummary,
     pub customer: CustomerInfo,
     pub seats: Vec<BookedSeat>,

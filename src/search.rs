@@ -229,7 +229,7 @@ pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> 
     let held: i64 = r.get(11)?;
     let reserved: i64 = r.get(12)?;
     let free = (capacity - booked - held - reserved).max(0);
-    let status: String = r.get(19)?;
+    let status: crate::ConcertStatus = r.get(19)?;
     let timezone: String = r.get(21)?;
     let country: Option<String> = r.get(22)?;
     Ok(ConcertSummary {
@@ -256,7 +256,7 @@ pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> 
         hold_minutes: r.get(17)?,
         offer_minutes: r.get(18)?,
         waiting: r.get(20)?,
-        sold_out: free == 0 && status == "scheduled",
+        sold_out: free == 0 && status == crate::ConcertStatus::Scheduled,
         status,
     })
 }

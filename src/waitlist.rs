@@ -119,7 +119,7 @@ pub(crate) fn seats_freed(
         return Ok(());
     }
     let rules = concert_rules(tx, concert_id)?;
-    if rules.status == "cancelled" {
+    if rules.status == crate::ConcertStatus::Cancelled {
         return Ok(());
     }
     ensure_pool(tx, concert_id, now)?;
@@ -274,14 +274,14 @@ fn entry_view(tx: &crate::store::Db, id: i64) -> Result<WaitlistEntry> {
                        AND o.state IN ('waiting', 'offered') AND o.id <= w.id) END
          FROM waitlist w JOIN customers cu ON cu.id = w.customer_id WHERE w.id = ?1")?.query_row([id],
         |r| {
-            let state: String = r.get(3)?;
+            let state: crate::WaitlistState = r.get(3)?;
             let deadline: Option<i64> = r.get(6)?;
             Ok(WaitlistEntry {
                 position: r.get(7)?,
                 customer: r.get(0)?,
                 party: r.get(1)?,
                 category: r.get(2)?,
-                offer_expires_at: if state == "offered" {
+                offer_expires_at: if state == crate::WaitlistState::Offered {
                     deadline.map(from_ts)
                 } else {
                     None
@@ -315,7 +315,7 @@ impl Store {
         self.expire_holds()?;
         self.write(|tx, now| {
             let rules = concert_rules(tx, concert_id)?;
-            if rules.status == "cancelled" {
+            if rules.status == crate::ConcertStatus::Cancelled {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
             }
             let category = category.map(|c| c.trim().to_ascii_uppercase());
@@ -404,7 +404,7 @@ impl Store {
             if state == "offered"
                 && let Some(hold) = hold
             {
-                crate::booking::end_hold(tx, &hold, "released", Some("live"), now)?;
+                crate::booking::end_hold(tx, &hold, crate::HoldState::Released, Some(crate::HoldState::Live), now)?;
             }
             seats_freed(tx, concert_id, now)?;
             entry_view(tx, id)

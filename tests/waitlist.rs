@@ -209,7 +209,7 @@ fn an_offer_that_expires_moves_on_to_the_next_person_and_both_are_told() {
         .waitlist(f.concert)
         .unwrap()
         .iter()
-        .map(|e| e.state.clone())
+        .map(|e| e.state.to_string())
         .collect();
     assert_eq!(offered, vec!["offered", "offered", "offered"]);
     // Pay two; slow@ lets theirs run out.
@@ -273,7 +273,7 @@ fn an_expired_offer_goes_to_the_next_in_line() {
             .waitlist(f.concert)
             .unwrap()
             .iter()
-            .map(|e| e.state.clone())
+            .map(|e| e.state.to_string())
             .collect()
     };
     assert_eq!(states(&f), vec!["offered", "waiting"]);

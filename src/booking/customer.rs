@@ -230,7 +230,7 @@ impl Person {
 pub(crate) struct PersonHold {
     pub(super) id: String,
     pub(super) kind: String,
-    pub(super) state: String,
+    pub(super) state: HoldState,
     pub(super) created_at: i64,
     pub claims: i64,
 }

@@ -11,8 +11,8 @@ use super::*;
 pub(crate) fn end_hold(
     tx: &crate::store::Db,
     hold_id: &str,
-    state: &str,
-    from: Option<&str>,
+    state: HoldState,
+    from: Option<HoldState>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     tx.prepare_cached(
@@ -35,7 +35,7 @@ pub(crate) fn expire_holds_tx(tx: &crate::store::Db, now: DateTime<Utc>) -> Resu
     };
     let mut concerts: Vec<i64> = Vec::new();
     for (id, concert, kind) in &expired {
-        end_hold(tx, id, "expired", None, now)?;
+        end_hold(tx, id, HoldState::Expired, None, now)?;
         if kind == "offer" {
             crate::waitlist::end_offer(tx, id, "expired", now)?;
         }
@@ -54,7 +54,7 @@ pub(super) struct HoldRow {
     pub(super) concert_id: i64,
     /// The person it is for, as given.
     pub(super) who: Identity,
-    pub(super) state: String,
+    pub(super) state: HoldState,
     pub(super) expires_at: DateTime<Utc>,
     pub(super) created_at: DateTime<Utc>,
     pub(super) kind: String,
@@ -107,7 +107,7 @@ pub(super) fn hold_view(conn: &crate::store::Db, h: &HoldRow) -> Result<Hold> {
         created_at: h.created_at,
         expires_at: h.expires_at,
         currency,
-        state: h.state.clone(),
+        state: h.state,
     })
 }
 
@@ -124,20 +124,20 @@ pub(super) fn booking_code_for_hold(conn: &crate::store::Db, hold_id: &str) -> R
 
 /// Refuses a hold that is not live, naming why.
 pub(super) fn ensure_live(conn: &crate::store::Db, h: &HoldRow, now: DateTime<Utc>) -> Result<()> {
-    match h.state.as_str() {
-        "live" if h.expires_at > now => Ok(()),
-        "live" | "expired" => Err(Error::HoldExpired {
+    match h.state {
+        HoldState::Live if h.expires_at > now => Ok(()),
+        HoldState::Live | HoldState::Expired => Err(Error::HoldExpired {
             id: h.id.clone(),
             at: h.expires_at,
         }),
-        "paid" => Err(Error::AlreadyPaid {
+        HoldState::Paid => Err(Error::AlreadyPaid {
             id: h.id.clone(),
             code: booking_code_for_hold(conn, &h.id)?,
         }),
-        "paying" => Err(Error::PaymentInProgress(h.id.clone())),
+        HoldState::Paying => Err(Error::PaymentInProgress(h.id.clone())),
         other => Err(Error::HoldNotLive {
             id: h.id.clone(),
-            state: other.to_string(),
+            state: other,
         }),
     }
 }
@@ -156,7 +156,7 @@ pub(crate) struct ConcertRules {
     pub hold_minutes: i64,
     pub offer_minutes: i64,
     pub ticket_limit: i64,
-    pub status: String,
+    pub status: crate::ConcertStatus,
     /// The price of each seat category, in cents.
     pub prices: Vec<(String, i64)>,
 }
@@ -248,7 +248,7 @@ pub(super) fn replace_earlier_hold(
 ) -> Result<Option<ReplacedHold>> {
     let Some(earlier) = holds
         .iter_mut()
-        .filter(|h| h.kind == "sale" && h.state == "live")
+        .filter(|h| h.kind == "sale" && h.state == HoldState::Live)
         .max_by_key(|h| h.created_at)
     else {
         return Ok(None);
@@ -257,8 +257,8 @@ pub(super) fn replace_earlier_hold(
         .into_iter()
         .map(|s| s.label)
         .collect();
-    end_hold(tx, &earlier.id, "released", None, now)?;
-    earlier.state = "released".into();
+    end_hold(tx, &earlier.id, HoldState::Released, None, now)?;
+    earlier.state = HoldState::Released;
     earlier.claims = 0;
     Ok(Some(ReplacedHold {
         hold_id: earlier.id.clone(),
@@ -541,7 +541,7 @@ impl Store {
         let out = self.write(|tx, now| {
             let c = concert_rules(tx, concert_id)?;
             index.note_venue(concert_id, c.venue_id);
-            if c.status == "cancelled" {
+            if c.status == crate::ConcertStatus::Cancelled {
                 return Err(Error::ConcertCancelled(concert_id.to_string()));
             }
             let Resolved { seats, positions } = match &selection {
@@ -645,7 +645,7 @@ impl Store {
                 expires_at,
                 total_cents: seats.iter().map(|s| s.2).sum(),
                 currency: c.currency.clone(),
-                state: "live".into(),
+                state: HoldState::Live,
                 replaced,
                 gap_override,
             })
@@ -663,7 +663,7 @@ impl Store {
         self.write(|tx, now| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
-            end_hold(tx, &h.id, "released", None, now)?;
+            end_hold(tx, &h.id, HoldState::Released, None, now)?;
             if h.kind == "offer" {
                 crate::waitlist::end_offer(tx, &h.id, "left", now)?;
             }

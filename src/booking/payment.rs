@@ -300,7 +300,7 @@ impl Store {
                     let view = hold_view(tx, &h)?;
                     tx.prepare_cached("UPDATE payments SET state = 'declined', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1")?.execute(params![key, reason, ts(now)],
                     )?;
-                    end_hold(tx, &h.id, "declined", None, now)?;
+                    end_hold(tx, &h.id, HoldState::Declined, None, now)?;
                     if h.kind == "offer" {
                         crate::waitlist::end_offer(tx, &h.id, "expired", now)?;
                     }
@@ -382,7 +382,7 @@ impl Store {
             tx.prepare_cached("UPDATE payments SET state = 'failed', detail = 'interrupted; the processor never saw it', updated_at = ?2
                  WHERE idempotency_key = ?1 AND state IN ('pending', 'unanswered')")?.execute(params![key, ts(now)],
             )?;
-            end_hold(tx, &hold_id, "released", Some("paying"), now)?;
+            end_hold(tx, &hold_id, HoldState::Released, Some(HoldState::Paying), now)?;
             let (concert_id, kind): (i64, String) = tx.prepare_cached("SELECT concert_id, kind FROM holds WHERE id = ?1")?.query_row([&hold_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;

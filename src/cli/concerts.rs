@@ -135,7 +135,7 @@ pub(super) fn print_concerts(out: &mut String, found: &[ConcertSummary]) {
     let rows: Vec<Vec<String>> = found
         .iter()
         .map(|c| {
-            let free = if c.status == "cancelled" {
+            let free = if c.status == boxoffice::ConcertStatus::Cancelled {
                 "CANCELLED".to_string()
             } else if c.sold_out {
                 "SOLD OUT".to_string()

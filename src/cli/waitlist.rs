@@ -57,7 +57,7 @@ pub(super) fn waitlist(cli: &Cli, args: &WaitlistArgs, out: &mut String) -> Resu
                         e.position.map(|p| p.to_string()).unwrap_or("-".into()),
                         e.customer.clone(),
                         e.party.to_string(),
-                        e.state.clone(),
+                        e.state.to_string(),
                         e.offer.clone().unwrap_or_default(),
                         e.offer_expires_at
                             .map(|t| {

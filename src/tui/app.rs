@@ -483,7 +483,7 @@ impl App {
     /// to sell, so it is said instead.
     pub fn open_map(&mut self, concert_id: i64) {
         match self.load_map(concert_id) {
-            Ok(m) if m.map.concert.status == "cancelled" => self.say(
+            Ok(m) if m.map.concert.status == boxoffice::ConcertStatus::Cancelled => self.say(
                 Level::Error,
                 "this concert is cancelled; its bookings were refunded",
             ),
@@ -1116,7 +1116,9 @@ impl App {
             Some(Cmd::SwitchFocus) => self.bookings.typing = !self.bookings.typing,
             Some(Cmd::Open) => self.find_bookings(),
             Some(Cmd::CancelBooking) => match self.bookings.list.get(self.bookings.selected) {
-                Some(b) if b.state == "confirmed" => self.bookings.confirm_cancel = true,
+                Some(b) if b.state == boxoffice::BookingState::Confirmed => {
+                    self.bookings.confirm_cancel = true
+                }
                 Some(b) => {
                     let t = format!("booking {} is already {}", b.booking_code, b.state);
                     self.say(Level::Error, t);

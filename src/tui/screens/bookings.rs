@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(safe(&b.customer.email)),
             Cell::from(b.seats.len().to_string()),
             Cell::from(Money::new(b.total_cents, &b.currency).to_string()),
-            Cell::from(b.state.clone()).style(if b.state == "cancelled" {
+            Cell::from(b.state.as_str()).style(if b.state == boxoffice::BookingState::Cancelled {
                 t.error
             } else {
                 t.ok
@@ -95,7 +95,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 b.method
             )),
         ];
-        if b.state == "cancelled" {
+        if b.state == boxoffice::BookingState::Cancelled {
             lines.push(Line::styled(
                 format!(
                     "Cancelled; refunded {}",

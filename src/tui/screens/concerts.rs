@@ -30,7 +30,7 @@ pub fn price_range(c: &boxoffice::ConcertSummary) -> String {
 }
 
 pub fn availability(c: &boxoffice::ConcertSummary) -> String {
-    if c.status == "cancelled" {
+    if c.status == boxoffice::ConcertStatus::Cancelled {
         "CANCELLED".into()
     } else if c.sold_out {
         "SOLD OUT".into()
@@ -80,7 +80,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(note_line), note);
     let rows = s.list.iter().map(|c| {
         let avail = availability(c);
-        let avail_style = if c.sold_out || c.status == "cancelled" {
+        let avail_style = if c.sold_out || c.status == boxoffice::ConcertStatus::Cancelled {
             t.error
         } else {
             t.ok

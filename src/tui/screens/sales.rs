@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let s = &app.sales;
     let bar_width = (area.width as usize).saturating_sub(52).clamp(10, 40);
     let rows = s.list.iter().map(|c| {
-        if c.status == "cancelled" {
+        if c.status == boxoffice::ConcertStatus::Cancelled {
             // Its bookings were refunded: no bar, no share sold.
             return Row::new(vec![
                 Cell::from(c.local_start.format("%d %b").to_string()),

@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(e.position.map(|p| p.to_string()).unwrap_or("-".into())),
             Cell::from(safe(&e.customer)),
             Cell::from(e.party.to_string()),
-            Cell::from(e.state.clone()).style(match e.state.as_str() {
+            Cell::from(e.state.as_str()).style(match e.state.as_str() {
                 "offered" => t.info,
                 "booked" => t.ok,
                 "expired" | "left" => t.dim,
