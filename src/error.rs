@@ -1,5 +1,6 @@
-//! The errors a clerk must be able to tell apart. Every message says what happened and, where
-//! there is one, what to do next.
+//! The errors a clerk must be able to tell apart. Every message says what happened, in words
+//! that fit any front end; what to do about it in a front end's own terms (a flag, a command, a
+//! key) is that front end's to add, from [`Error::remedy`].
 
 use chrono::{DateTime, Utc};
 
@@ -10,9 +11,9 @@ pub enum Error {
     /// Input that cannot be right: a bad date, an empty seat list, a malformed email.
     #[error("{0}")]
     Invalid(String),
-    #[error("there is no concert {0}; `boxoffice concerts` lists them")]
+    #[error("there is no concert {0}")]
     ConcertNotFound(String),
-    #[error("no such seat at this venue: {}; `boxoffice seats CONCERT` lists the seat labels", .0.join(", "))]
+    #[error("no such seat at this venue: {}", .0.join(", "))]
     UnknownSeats(Vec<String>),
     #[error("no hold {0}; it may have been mistyped")]
     HoldNotFound(String),
@@ -28,12 +29,12 @@ pub enum Error {
         "ticket limit reached: at most {limit} per customer for this concert; they have {have} and asked for {asked}"
     )]
     LimitReached { limit: i64, have: i64, asked: i64 },
-    #[error("that selection would leave {} on its own; try {} instead (or --allow-gap to override)", .stranded.join(", "), .suggestion.join(" "))]
+    #[error("that selection would leave {} on its own; try {} instead", .stranded.join(", "), .suggestion.join(" "))]
     WouldStrandSeat {
         stranded: Vec<String>,
         suggestion: Vec<String>,
     },
-    #[error("no row has {n} seats together; the best split is {} (--allow-split to take it)", .suggestion.join(" "))]
+    #[error("no row has {n} seats together; the best split is {}", .suggestion.join(" "))]
     NotTogether { n: usize, suggestion: Vec<String> },
     #[error("not enough free seats: {0}")]
     NotEnoughSeats(String),
@@ -43,9 +44,7 @@ pub enum Error {
     HoldNotLive { id: String, state: crate::HoldState },
     #[error("hold {id} is already paid: booking {code}")]
     AlreadyPaid { id: String, code: String },
-    #[error(
-        "a payment for hold {0} is already in progress; wait for it or run `boxoffice reconcile`"
-    )]
+    #[error("a payment for hold {0} is already in progress; wait for it")]
     PaymentInProgress(String),
     #[error(
         "the payment for hold {0} took too long and was given up at another terminal; nothing was kept (a late charge is refunded); hold the seats again"
@@ -97,6 +96,36 @@ pub enum Error {
         context: String,
         source: std::io::Error,
     },
+}
+
+/// What a person can do about an error, for a front end to say in its own terms (the command
+/// line names a flag or a command; the terminal app, a key or a screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// See which concerts there are.
+    ListConcerts,
+    /// See the concert's seat labels.
+    ListSeats,
+    /// The clerk may hold the selection anyway (the override is recorded).
+    AllowGap,
+    /// The clerk may take the best split.
+    AllowSplit,
+    /// Settle the interrupted payment now instead of waiting for it.
+    Reconcile,
+}
+
+impl Error {
+    /// What to do about this error, when there is something to do beyond what it says.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Error::ConcertNotFound(_) => Some(Remedy::ListConcerts),
+            Error::UnknownSeats(_) => Some(Remedy::ListSeats),
+            Error::WouldStrandSeat { .. } => Some(Remedy::AllowGap),
+            Error::NotTogether { .. } => Some(Remedy::AllowSplit),
+            Error::PaymentInProgress(_) => Some(Remedy::Reconcile),
+            _ => None,
+        }
+    }
 }
 
 /// A bad row of an import file.

@@ -286,7 +286,7 @@ impl Store {
             let venue = venues.get(&venue_name.trim().to_lowercase());
             if venue.is_none() {
                 problems.push(format!(
-                    "unknown venue `{venue_name}` (add it with `boxoffice venue add`)"
+                    "unknown venue `{venue_name}`: add the venue before its concerts"
                 ));
             }
             if let Some(first) = seen.get(&external_id).filter(|_| !external_id.is_empty()) {

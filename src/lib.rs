@@ -25,7 +25,7 @@ pub mod text;
 pub mod waitlist;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Remedy, Result};
 pub use model::*;
 pub use notify::spool::Spool;
 pub use payment::{Card, CashProcessor, PaymentProcessor, Processors, Tender};

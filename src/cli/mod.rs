@@ -9,7 +9,7 @@ use boxoffice::booking::BestRequest;
 use boxoffice::notify::spool::SpoolReport;
 use boxoffice::{
     Card, Clock, ConcertQuery, ConcertSummary, CustomerInfo, Error, ErrorKind, ManualClock, Money,
-    Processors, ReconcileReport, Spool, Store, SystemClock, Tender, search,
+    Processors, ReconcileReport, Remedy, Spool, Store, SystemClock, Tender, search,
 };
 use clap::{Parser, Subcommand};
 use serde::Serialize;
@@ -261,9 +261,18 @@ impl From<Error> for Failure {
             ErrorKind::Unavailable => 3,
             ErrorKind::Other => 1,
         };
+        // The core says what happened; the command line adds what to type about it.
+        let advice = match e.remedy() {
+            Some(Remedy::ListConcerts) => "; `boxoffice concerts` lists them",
+            Some(Remedy::ListSeats) => "; `boxoffice seats CONCERT` lists the seat labels",
+            Some(Remedy::AllowGap) => " (or --allow-gap to override)",
+            Some(Remedy::AllowSplit) => " (--allow-split to take it)",
+            Some(Remedy::Reconcile) => " or run `boxoffice reconcile`",
+            None => "",
+        };
         Failure {
             code,
-            message: e.to_string(),
+            message: format!("{e}{advice}"),
         }
     }
 }
@@ -374,6 +383,28 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The core says what happened; the command line adds the flag or command that helps.
+    #[test]
+    fn a_refusal_names_the_flag_that_overrides_it() {
+        let e = Error::WouldStrandSeat {
+            stranded: vec!["A-1".into()],
+            suggestion: vec!["A-2".into(), "A-3".into()],
+        };
+        assert!(!e.to_string().contains("--"), "the core names no flag");
+        let f = Failure::from(e);
+        assert_eq!(f.code, 3);
+        assert!(
+            f.message.ends_with("(or --allow-gap to override)"),
+            "{}",
+            f.message
+        );
+        let f = Failure::from(Error::ConcertNotFound("99".into()));
+        assert_eq!(
+            f.message,
+            "there is no concert 99; `boxoffice concerts` lists them"
+        );
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 500, .. ProptestConfig::default() })]
