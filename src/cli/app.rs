@@ -66,19 +66,18 @@ pub(super) fn config(cli: &Cli, args: &ConfigArgs, out: &mut String) -> Result<(
             source: source.to_string(),
         })
         .collect();
-    if *json {
-        return print_json(out, &shown);
-    }
-    for s in &shown {
-        outln!(
-            out,
-            "{:<14} {:<44} {}",
-            s.key,
-            printable(s.value.unwrap_or("-")),
-            s.source
-        );
-    }
-    Ok(())
+    show(out, *json, &shown, |out| {
+        for s in &shown {
+            outln!(
+                out,
+                "{:<14} {:<44} {}",
+                s.key,
+                printable(s.value.unwrap_or("-")),
+                s.source
+            );
+        }
+        Ok(())
+    })
 }
 
 /// What the terminal app is told about where things are and how it runs.

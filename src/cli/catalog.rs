@@ -51,12 +51,12 @@ pub(super) fn concert(cli: &Cli, args: &ConcertArgs, out: &mut String) -> Result
             )?;
             let r = ctx.store.reschedule_concert(id, when)?;
             ctx.log.write(&format!("rescheduled concert {id} to {to}"));
-            if *json {
-                return print_json(out, &r);
-            }
-            let c = ctx.store.concert(id)?;
-            outln!(out, "{}", concert_line(&c));
-            outln!(out, "{} ticket holder(s) told", r.notified);
+            show(out, *json, &r, |out| {
+                let c = ctx.store.concert(id)?;
+                outln!(out, "{}", concert_line(&c));
+                outln!(out, "{} ticket holder(s) told", r.notified);
+                Ok(())
+            })?;
         }
         ConcertAction::Cancel {
             concert,
@@ -85,25 +85,25 @@ pub(super) fn concert(cli: &Cli, args: &ConcertArgs, out: &mut String) -> Result
             }
             let r = ctx.store.cancel_concert(id, reason, &ctx.processors)?;
             ctx.log.write(&format!("cancelled concert {id}: {r:?}"));
-            if *json {
-                return print_json(out, &r);
-            }
-            outln!(
-                out,
-                "cancelled {}: {} bookings refunded ({}), {} holds released, {} on the waiting list told",
-                concert_line(&c),
-                r.bookings_cancelled,
-                Money::new(r.refunded_cents, &c.currency),
-                r.holds_released,
-                r.waitlist_told
-            );
-            if r.refunds_pending_cents > 0 {
+            show(out, *json, &r, |out| {
                 outln!(
                     out,
-                    "{} could not be refunded yet; `boxoffice reconcile` finishes it",
-                    Money::new(r.refunds_pending_cents, &c.currency)
+                    "cancelled {}: {} bookings refunded ({}), {} holds released, {} on the waiting list told",
+                    concert_line(&c),
+                    r.bookings_cancelled,
+                    Money::new(r.refunded_cents, &c.currency),
+                    r.holds_released,
+                    r.waitlist_told
                 );
-            }
+                if r.refunds_pending_cents > 0 {
+                    outln!(
+                        out,
+                        "{} could not be refunded yet; `boxoffice reconcile` finishes it",
+                        Money::new(r.refunds_pending_cents, &c.currency)
+                    );
+                }
+                Ok(())
+            })?;
         }
         ConcertAction::Rules {
             concert,
@@ -116,17 +116,17 @@ pub(super) fn concert(cli: &Cli, args: &ConcertArgs, out: &mut String) -> Result
             ctx.store
                 .set_concert_rules(id, *ticket_limit, *hold_minutes, *offer_minutes)?;
             let c = ctx.store.concert(id)?;
-            if *json {
-                return print_json(out, &c);
-            }
-            outln!(
-                out,
-                "{}: {} tickets per customer, holds last {} min, waiting-list offers {} min",
-                concert_line(&c),
-                c.ticket_limit,
-                c.hold_minutes,
-                c.offer_minutes
-            );
+            show(out, *json, &c, |out| {
+                outln!(
+                    out,
+                    "{}: {} tickets per customer, holds last {} min, waiting-list offers {} min",
+                    concert_line(&c),
+                    c.ticket_limit,
+                    c.hold_minutes,
+                    c.offer_minutes
+                );
+                Ok(())
+            })?;
         }
     }
     Ok(())
@@ -152,18 +152,18 @@ pub(super) fn venue(cli: &Cli, args: &VenueArgs, out: &mut String) -> Result<(),
                 slug.as_deref(),
             )?;
             ctx.log.write(&format!("venue added: {}", v.slug));
-            if *json {
-                return print_json(out, &v);
-            }
-            outln!(
-                out,
-                "added {} ({}, {}): {} seats; check it with `boxoffice venue show {}`",
-                v.name,
-                v.city,
-                v.slug,
-                v.capacity,
-                v.slug
-            );
+            show(out, *json, &v, |out| {
+                outln!(
+                    out,
+                    "added {} ({}, {}): {} seats; check it with `boxoffice venue show {}`",
+                    v.name,
+                    v.city,
+                    v.slug,
+                    v.capacity,
+                    v.slug
+                );
+                Ok(())
+            })?;
         }
         VenueAction::Show { venue } => {
             let (v, layout) = ctx.store.venue(venue)?;
@@ -172,21 +172,21 @@ pub(super) fn venue(cli: &Cli, args: &VenueArgs, out: &mut String) -> Result<(),
         }
         VenueAction::List { json } => {
             let venues = ctx.store.venues()?;
-            if *json {
-                return print_json(out, &venues);
-            }
-            let rows: Vec<Vec<String>> = venues
-                .iter()
-                .map(|v| {
-                    vec![
-                        v.slug.clone(),
-                        v.name.clone(),
-                        v.city.clone(),
-                        v.capacity.to_string(),
-                    ]
-                })
-                .collect();
-            print_table(out, &["SLUG", "NAME", "CITY", "SEATS"], &rows);
+            show(out, *json, &venues, |out| {
+                let rows: Vec<Vec<String>> = venues
+                    .iter()
+                    .map(|v| {
+                        vec![
+                            v.slug.clone(),
+                            v.name.clone(),
+                            v.city.clone(),
+                            v.capacity.to_string(),
+                        ]
+                    })
+                    .collect();
+                print_table(out, &["SLUG", "NAME", "CITY", "SEATS"], &rows);
+                Ok(())
+            })?;
         }
     }
     Ok(())
@@ -205,35 +205,33 @@ pub(super) fn import(cli: &Cli, args: &ImportArgs, out: &mut String) -> Result<(
     let report = report?;
     ctx.log
         .write(&format!("import {}: {report:?}", file.display()));
-    if *json {
-        return print_json(out, &report);
-    }
-    outln!(
-        out,
-        "added {}, updated {}, unchanged {}{}",
-        report.added,
-        report.updated,
-        report.unchanged,
-        if report.rescheduled > 0 {
-            format!(" ({} rescheduled, ticket holders told)", report.rescheduled)
-        } else {
-            String::new()
-        }
-    );
-    Ok(())
+    show(out, *json, &report, |out| {
+        outln!(
+            out,
+            "added {}, updated {}, unchanged {}{}",
+            report.added,
+            report.updated,
+            report.unchanged,
+            if report.rescheduled > 0 {
+                format!(" ({} rescheduled, ticket holders told)", report.rescheduled)
+            } else {
+                String::new()
+            }
+        );
+        Ok(())
+    })
 }
 
 pub(super) fn export(cli: &Cli, args: &ExportArgs, out: &mut String) -> Result<(), Failure> {
     let ExportArgs { csv: _, json, bom } = args;
     let ctx = open_ctx(cli)?;
-    if *json {
-        return print_json(out, &ctx.store.export_catalog()?);
-    }
-    if *bom {
-        out.push('\u{feff}');
-    }
-    out.push_str(&ctx.store.export_csv()?);
-    Ok(())
+    show(out, *json, &ctx.store.export_catalog()?, |out| {
+        if *bom {
+            out.push('\u{feff}');
+        }
+        out.push_str(&ctx.store.export_csv()?);
+        Ok(())
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -74,11 +74,10 @@ pub(super) fn concerts(cli: &Cli, args: &ConcertsArgs, out: &mut String) -> Resu
     let ctx = open_ctx(cli)?;
     let store = &ctx.store;
     let found = store.search_concerts(&q)?;
-    if *json {
-        return print_json(out, &found);
-    }
-    print_concerts(out, &found);
-    Ok(())
+    show(out, *json, &found, |out| {
+        print_concerts(out, &found);
+        Ok(())
+    })
 }
 
 pub(super) fn seats(cli: &Cli, args: &SeatsArgs, out: &mut String) -> Result<(), Failure> {
@@ -87,32 +86,31 @@ pub(super) fn seats(cli: &Cli, args: &SeatsArgs, out: &mut String) -> Result<(),
     let store = &ctx.store;
     let id = store.resolve_concert(concert)?;
     let map = store.seat_map(id)?;
-    if *json {
-        return print_json(out, &map.seats);
-    }
-    outln!(out, "{}", concert_line(&map.concert));
-    let rows: Vec<Vec<String>> = map
-        .seats
-        .iter()
-        .map(|s| {
-            vec![
-                s.seat.clone(),
-                s.category.clone(),
-                Money::new(s.price_cents, &map.concert.currency).to_string(),
-                s.status.to_string(),
-            ]
-        })
-        .collect();
-    print_table(out, &["SEAT", "CATEGORY", "PRICE", "STATUS"], &rows);
-    outln!(
-        out,
-        "{} free, {} held, {} booked of {}",
-        map.counts.free,
-        map.counts.held,
-        map.counts.booked,
-        map.concert.capacity
-    );
-    Ok(())
+    show(out, *json, &map.seats, |out| {
+        outln!(out, "{}", concert_line(&map.concert));
+        let rows: Vec<Vec<String>> = map
+            .seats
+            .iter()
+            .map(|s| {
+                vec![
+                    s.seat.clone(),
+                    s.category.clone(),
+                    Money::new(s.price_cents, &map.concert.currency).to_string(),
+                    s.status.to_string(),
+                ]
+            })
+            .collect();
+        print_table(out, &["SEAT", "CATEGORY", "PRICE", "STATUS"], &rows);
+        outln!(
+            out,
+            "{} free, {} held, {} booked of {}",
+            map.counts.free,
+            map.counts.held,
+            map.counts.booked,
+            map.concert.capacity
+        );
+        Ok(())
+    })
 }
 
 pub(super) fn concert_line(c: &ConcertSummary) -> String {

@@ -347,6 +347,20 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Every command's ending: `value` as JSON with `--json`, else as `text` writes it for a person.
+fn show<T: Serialize + ?Sized>(
+    out: &mut String,
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&mut String) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    if json {
+        print_json(out, value)
+    } else {
+        text(out)
+    }
+}
+
 fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(|e| anyhow::anyhow!(e))?;
     out.push_str(&text);

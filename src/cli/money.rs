@@ -31,21 +31,20 @@ pub(super) fn reconcile(cli: &Cli, args: &ReconcileArgs, out: &mut String) -> Re
     // Start-up has just done the work: what it did is this command's answer too.
     let mut report = std::mem::take(&mut ctx.started);
     report.absorb(again);
-    if *json {
-        return print_json(out, &report);
-    }
-    outln!(
-        out,
-        "confirmed {} ({}), released {}, refunded {}, refunds completed {}, in flight {}, processor unreachable {}",
-        report.confirmed.len(),
-        report.confirmed.join(" "),
-        report.released,
-        report.refunded,
-        report.refunds_completed,
-        report.in_flight,
-        report.unreachable
-    );
-    Ok(())
+    show(out, *json, &report, |out| {
+        outln!(
+            out,
+            "confirmed {} ({}), released {}, refunded {}, refunds completed {}, in flight {}, processor unreachable {}",
+            report.confirmed.len(),
+            report.confirmed.join(" "),
+            report.released,
+            report.refunded,
+            report.refunds_completed,
+            report.in_flight,
+            report.unreachable
+        );
+        Ok(())
+    })
 }
 
 pub(super) fn audit(cli: &Cli, args: &AuditArgs, out: &mut String) -> Result<(), Failure> {
@@ -59,9 +58,7 @@ pub(super) fn audit(cli: &Cli, args: &AuditArgs, out: &mut String) -> Result<(),
         audit.refunds_cents,
         audit.bookings_cents
     ));
-    if *json {
-        print_json(out, &audit)?;
-    } else {
+    show(out, *json, &audit, |out| {
         let money = |c| Money::new(c, "EUR").plain();
         outln!(
             out,
@@ -101,7 +98,8 @@ pub(super) fn audit(cli: &Cli, args: &AuditArgs, out: &mut String) -> Result<(),
                 u.why
             );
         }
-    }
+        Ok(())
+    })?;
     if !audit.is_clean() {
         return Err(Failure {
             code: 1,
@@ -136,52 +134,51 @@ pub(super) fn spool(cli: &Cli, args: &SpoolArgs, out: &mut String) -> Result<(),
         }
     };
     let status = ctx.store.outbox_status()?;
-    if json {
-        return print_json(out, &status);
-    }
-    outln!(
-        out,
-        "spool {}: {} delivered, {} pending, {} failed",
-        ctx.spool.root().display(),
-        status.delivered,
-        status.pending,
-        status.failed
-    );
-    let (email_to, sms_to) = ctx.spool.routes();
-    outln!(out, "email to {email_to}");
-    outln!(out, "sms to   {sms_to}");
-    for r in &status.by_route {
-        outln!(out, "{:<12} {} delivered", r.via, r.delivered);
-    }
-    if status.missing > 0 {
+    show(out, json, &status, |out| {
         outln!(
             out,
-            "{} delivered {} no longer in the spool (moved or deleted since)",
-            status.missing,
-            if status.missing == 1 {
-                "message is"
-            } else {
-                "messages are"
-            }
+            "spool {}: {} delivered, {} pending, {} failed",
+            ctx.spool.root().display(),
+            status.delivered,
+            status.pending,
+            status.failed
         );
-    }
-    for w in &status.waiting {
-        outln!(
-            out,
-            "#{} {} {} to {}: {} after {} attempts{}",
-            w.id,
-            w.kind,
-            w.channel,
-            w.recipient,
-            w.state,
-            w.attempts,
-            w.last_error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        );
-    }
-    Ok(())
+        let (email_to, sms_to) = ctx.spool.routes();
+        outln!(out, "email to {email_to}");
+        outln!(out, "sms to   {sms_to}");
+        for r in &status.by_route {
+            outln!(out, "{:<12} {} delivered", r.via, r.delivered);
+        }
+        if status.missing > 0 {
+            outln!(
+                out,
+                "{} delivered {} no longer in the spool (moved or deleted since)",
+                status.missing,
+                if status.missing == 1 {
+                    "message is"
+                } else {
+                    "messages are"
+                }
+            );
+        }
+        for w in &status.waiting {
+            outln!(
+                out,
+                "#{} {} {} to {}: {} after {} attempts{}",
+                w.id,
+                w.kind,
+                w.channel,
+                w.recipient,
+                w.state,
+                w.attempts,
+                w.last_error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            );
+        }
+        Ok(())
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -122,33 +122,32 @@ pub(super) fn hold(cli: &Cli, args: &HoldArgs, out: &mut String) -> Result<(), F
             hold.hold_id
         ));
     }
-    if *json {
-        return print_json(out, &hold);
-    }
-    if let Some(r) = &hold.replaced {
+    show(out, *json, &hold, |out| {
+        if let Some(r) = &hold.replaced {
+            outln!(
+                out,
+                "replaced the customer's earlier hold {} ({})",
+                r.hold_id,
+                r.seats.join(" ")
+            );
+        }
+        outln!(out, "hold {}", hold.hold_id);
+        outln!(out, "seats   {}", hold.seats.join(" "));
         outln!(
             out,
-            "replaced the customer's earlier hold {} ({})",
-            r.hold_id,
-            r.seats.join(" ")
+            "total   {}",
+            Money::new(hold.total_cents, &hold.currency)
         );
-    }
-    outln!(out, "hold {}", hold.hold_id);
-    outln!(out, "seats   {}", hold.seats.join(" "));
-    outln!(
-        out,
-        "total   {}",
-        Money::new(hold.total_cents, &hold.currency)
-    );
-    outln!(
-        out,
-        "expires {} (pay with `boxoffice pay {} --cash CENTS` or `--card -`)",
-        hold.expires_at
-            .with_timezone(&chrono::Local)
-            .format("%H:%M:%S"),
-        hold.hold_id
-    );
-    Ok(())
+        outln!(
+            out,
+            "expires {} (pay with `boxoffice pay {} --cash CENTS` or `--card -`)",
+            hold.expires_at
+                .with_timezone(&chrono::Local)
+                .format("%H:%M:%S"),
+            hold.hold_id
+        );
+        Ok(())
+    })
 }
 
 pub(super) fn release(cli: &Cli, args: &ReleaseArgs, out: &mut String) -> Result<(), Failure> {
@@ -156,11 +155,10 @@ pub(super) fn release(cli: &Cli, args: &ReleaseArgs, out: &mut String) -> Result
     let mut ctx = open_ctx(cli)?;
     let store = &mut ctx.store;
     let hold = store.release_hold(hold)?;
-    if *json {
-        return print_json(out, &hold);
-    }
-    outln!(out, "released {} ({})", hold.hold_id, hold.seats.join(" "));
-    Ok(())
+    show(out, *json, &hold, |out| {
+        outln!(out, "released {} ({})", hold.hold_id, hold.seats.join(" "));
+        Ok(())
+    })
 }
 
 pub(super) fn pay(cli: &Cli, args: &PayArgs, out: &mut String) -> Result<(), Failure> {
@@ -227,33 +225,32 @@ pub(super) fn pay(cli: &Cli, args: &PayArgs, out: &mut String) -> Result<(), Fai
         receipt.booking_code, receipt.total_cents, receipt.currency, receipt.method
     ));
     let delivered = ctx.delivered();
-    if *json {
-        return print_json(out, &receipt);
-    }
-    outln!(out, "booked  {}", receipt.booking_code);
-    outln!(out, "seats   {}", receipt.seats.join(" "));
-    outln!(
-        out,
-        "total   {}",
-        Money::new(receipt.total_cents, &receipt.currency)
-    );
-    if receipt.method == "cash" {
+    show(out, *json, &receipt, |out| {
+        outln!(out, "booked  {}", receipt.booking_code);
+        outln!(out, "seats   {}", receipt.seats.join(" "));
         outln!(
             out,
-            "change  {}",
-            Money::new(receipt.change_cents, &receipt.currency)
+            "total   {}",
+            Money::new(receipt.total_cents, &receipt.currency)
         );
-    }
-    for f in delivered.delivered {
-        outln!(
-            out,
-            "{:<7} {} ({})",
-            f.channel,
-            f.recipient,
-            f.path.display()
-        );
-    }
-    Ok(())
+        if receipt.method == "cash" {
+            outln!(
+                out,
+                "change  {}",
+                Money::new(receipt.change_cents, &receipt.currency)
+            );
+        }
+        for f in delivered.delivered {
+            outln!(
+                out,
+                "{:<7} {} ({})",
+                f.channel,
+                f.recipient,
+                f.path.display()
+            );
+        }
+        Ok(())
+    })
 }
 
 pub(super) fn booking(cli: &Cli, args: &BookingArgs, out: &mut String) -> Result<(), Failure> {
@@ -261,33 +258,32 @@ pub(super) fn booking(cli: &Cli, args: &BookingArgs, out: &mut String) -> Result
     let ctx = open_ctx(cli)?;
     let store = &ctx.store;
     let b = store.booking(code)?;
-    if *json {
-        return print_json(out, &b);
-    }
-    outln!(out, "booking {} ({})", b.booking_code, b.state);
-    outln!(out, "{}", concert_line(&b.concert));
-    outln!(
-        out,
-        "for     {}{}",
-        b.customer
-            .name
-            .as_deref()
-            .map(|n| format!("{n} "))
-            .unwrap_or_default(),
-        b.customer.email
-    );
-    let seats: Vec<&str> = b.seats.iter().map(|s| s.seat.as_str()).collect();
-    outln!(out, "seats   {}", seats.join(" "));
-    outln!(
-        out,
-        "total   {} ({})",
-        Money::new(b.total_cents, &b.currency),
-        b.method
-    );
-    if b.refunded_cents > 0 {
-        outln!(out, "refund  {}", Money::new(b.refunded_cents, &b.currency));
-    }
-    Ok(())
+    show(out, *json, &b, |out| {
+        outln!(out, "booking {} ({})", b.booking_code, b.state);
+        outln!(out, "{}", concert_line(&b.concert));
+        outln!(
+            out,
+            "for     {}{}",
+            b.customer
+                .name
+                .as_deref()
+                .map(|n| format!("{n} "))
+                .unwrap_or_default(),
+            b.customer.email
+        );
+        let seats: Vec<&str> = b.seats.iter().map(|s| s.seat.as_str()).collect();
+        outln!(out, "seats   {}", seats.join(" "));
+        outln!(
+            out,
+            "total   {} ({})",
+            Money::new(b.total_cents, &b.currency),
+            b.method
+        );
+        if b.refunded_cents > 0 {
+            outln!(out, "refund  {}", Money::new(b.refunded_cents, &b.currency));
+        }
+        Ok(())
+    })
 }
 
 pub(super) fn cancel(cli: &Cli, args: &CancelArgs, out: &mut String) -> Result<(), Failure> {
@@ -298,29 +294,28 @@ pub(super) fn cancel(cli: &Cli, args: &CancelArgs, out: &mut String) -> Result<(
         "cancelled {} (refunded {}, pending {})",
         c.booking_code, c.refunded_cents, c.refund_pending_cents
     ));
-    if *json {
-        return print_json(out, &c);
-    }
-    outln!(
-        out,
-        "cancelled {} ({} free again)",
-        c.booking_code,
-        c.seats.join(" ")
-    );
-    outln!(
-        out,
-        "refund    {} ({})",
-        Money::new(c.refunded_cents, &c.currency),
-        c.method
-    );
-    if c.refund_pending_cents > 0 {
+    show(out, *json, &c, |out| {
         outln!(
             out,
-            "pending   {} could not be refunded yet; `boxoffice reconcile` retries it",
-            Money::new(c.refund_pending_cents, &c.currency)
+            "cancelled {} ({} free again)",
+            c.booking_code,
+            c.seats.join(" ")
         );
-    }
-    Ok(())
+        outln!(
+            out,
+            "refund    {} ({})",
+            Money::new(c.refunded_cents, &c.currency),
+            c.method
+        );
+        if c.refund_pending_cents > 0 {
+            outln!(
+                out,
+                "pending   {} could not be refunded yet; `boxoffice reconcile` retries it",
+                Money::new(c.refund_pending_cents, &c.currency)
+            );
+        }
+        Ok(())
+    })
 }
 
 pub(super) type Secret = zeroize::Zeroizing<String>;

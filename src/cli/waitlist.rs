@@ -33,47 +33,47 @@ pub(super) fn waitlist(cli: &Cli, args: &WaitlistArgs, out: &mut String) -> Resu
                 *party,
                 category.as_deref(),
             )?;
-            if *json {
-                return print_json(out, &entry);
-            }
-            outln!(
-                out,
-                "{} is number {} on the waiting list (party of {})",
-                entry.customer,
-                entry.position.unwrap_or_default(),
-                entry.party
-            );
+            show(out, *json, &entry, |out| {
+                outln!(
+                    out,
+                    "{} is number {} on the waiting list (party of {})",
+                    entry.customer,
+                    entry.position.unwrap_or_default(),
+                    entry.party
+                );
+                Ok(())
+            })?;
         }
         WaitlistAction::List { concert, json } => {
             let id = ctx.store.resolve_concert(concert)?;
             let list = ctx.store.waitlist(id)?;
-            if *json {
-                return print_json(out, &list);
-            }
-            let rows: Vec<Vec<String>> = list
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.position.map(|p| p.to_string()).unwrap_or("-".into()),
-                        e.customer.clone(),
-                        e.party.to_string(),
-                        e.state.to_string(),
-                        e.offer.clone().unwrap_or_default(),
-                        e.offer_expires_at
-                            .map(|t| {
-                                t.with_timezone(&chrono::Local)
-                                    .format("%a %H:%M")
-                                    .to_string()
-                            })
-                            .unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            print_table(
-                out,
-                &["POS", "CUSTOMER", "PARTY", "STATE", "OFFER", "PAY BY"],
-                &rows,
-            );
+            show(out, *json, &list, |out| {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            e.position.map(|p| p.to_string()).unwrap_or("-".into()),
+                            e.customer.clone(),
+                            e.party.to_string(),
+                            e.state.to_string(),
+                            e.offer.clone().unwrap_or_default(),
+                            e.offer_expires_at
+                                .map(|t| {
+                                    t.with_timezone(&chrono::Local)
+                                        .format("%a %H:%M")
+                                        .to_string()
+                                })
+                                .unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                print_table(
+                    out,
+                    &["POS", "CUSTOMER", "PARTY", "STATE", "OFFER", "PAY BY"],
+                    &rows,
+                );
+                Ok(())
+            })?;
         }
         WaitlistAction::Leave {
             concert,
@@ -82,10 +82,10 @@ pub(super) fn waitlist(cli: &Cli, args: &WaitlistArgs, out: &mut String) -> Resu
         } => {
             let id = ctx.store.resolve_concert(concert)?;
             let entry = ctx.store.leave_waitlist(id, customer)?;
-            if *json {
-                return print_json(out, &entry);
-            }
-            outln!(out, "{} left the waiting list", entry.customer);
+            show(out, *json, &entry, |out| {
+                outln!(out, "{} left the waiting list", entry.customer);
+                Ok(())
+            })?;
         }
     }
     Ok(())
