@@ -756,14 +756,12 @@ fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Ut
         if take {
             party_no += 1;
             let email = format!("guest{concert_id:02}-{party_no:04}@demo.boxoffice.test");
-            let who = crate::booking::Identity::of(
-                &crate::model::CustomerInfo {
-                    email,
-                    name: Some(format!("Demo Guest {concert_id}-{party_no}")),
-                    phone: None,
-                },
-                None,
-            )?;
+            let who = crate::model::CustomerInfo {
+                email,
+                name: Some(format!("Demo Guest {concert_id}-{party_no}")),
+                phone: None,
+            }
+            .checked(None)?;
             let customer_id = crate::booking::record_customer(tx, who.clone())?;
             let listed = crate::booking::seat_list(seats[i..end].iter().copied());
             let hold_id = crate::booking::with_new_hold_id(

@@ -264,8 +264,11 @@ pub struct SeatMap {
     pub counts: SeatCounts,
 }
 
-/// The person seats are held and booked for.
-#[derive(Debug, Clone, Default, Serialize)]
+/// The customer: the person seats are held and booked for. The one customer type: as typed at
+/// a counter it may be untidy; [`CustomerInfo::checked`] gives the form that is stored (on a
+/// hold, then as the customer's record, keyed by email), matched (the same person, by email or
+/// phone, for the ticket limit) and sent to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CustomerInfo {
     pub email: String,
     pub name: Option<String>,
@@ -278,6 +281,7 @@ pub struct Hold {
     /// `sale`, or `offer` for seats offered from the waiting list.
     pub kind: String,
     pub concert_id: i64,
+    /// The customer's email (their record's key; see [`CustomerInfo`]).
     pub customer: String,
     pub seats: Vec<String>,
     pub created_at: DateTime<Utc>,
@@ -302,6 +306,7 @@ pub struct ReplacedHold {
 pub struct WaitlistEntry {
     /// Place in the queue (1 = next), while waiting or offered; `null` once it has ended.
     pub position: Option<i64>,
+    /// The customer's email.
     pub customer: String,
     pub party: i64,
     pub category: Option<String>,

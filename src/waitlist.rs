@@ -7,8 +7,8 @@
 //! party does not fit keeps its place. An offer that runs out moves on to the next person.
 
 use crate::booking::{
-    FreeRule, Identity, Person, concert_rules, customer_identity, insert_hold, json_ids,
-    load_geometry, normalize_email, person_holds, record_customer, same_person_ids,
+    FreeRule, SamePerson, concert_rules, insert_hold, json_ids, load_geometry, normalize_email,
+    person_holds, record_customer, recorded_customer, same_person_ids,
 };
 use crate::error::{Error, Result};
 use crate::model::{CustomerInfo, Money, WaitlistEntry};
@@ -165,7 +165,7 @@ pub(crate) fn seats_freed(
         let hold_id = insert_hold(
             tx,
             concert_id,
-            &customer_identity(tx, *customer_id)?,
+            &recorded_customer(tx, *customer_id)?,
             "offer",
             now,
             deadline,
@@ -327,10 +327,10 @@ impl Store {
                     return Err(Error::invalid(format!("this concert has no seat category {c}")));
                 }
             }
-            let who = Identity::of(customer, crate::catalog::venue_country(tx, concert_id)?.as_deref())?;
+            let who = CustomerInfo::checked(customer, crate::catalog::venue_country(tx, concert_id)?.as_deref())?;
             let customer_id = record_customer(tx, who.clone())?;
             let same = same_person_ids(tx, customer_id)?;
-            let booked: i64 = person_holds(tx, concert_id, &Person::of(tx, &who)?)?
+            let booked: i64 = person_holds(tx, concert_id, &SamePerson::of(tx, &who)?)?
                 .iter()
                 .map(|h| h.claims)
                 .sum();

@@ -1,5 +1,5 @@
-//! The customer: what a person typed, checked and normalised ([`Identity`]), their record
-//! (`customers`), and who counts as the same person for the ticket limit ([`Person`]).
+//! The customer: what a person typed, checked and normalised ([`CustomerInfo`]), their record
+//! (`customers`), and who counts as the same person for the ticket limit ([`SamePerson`]).
 
 use super::*;
 
@@ -87,26 +87,19 @@ pub fn clean_name(raw: &str) -> Result<Option<String>> {
     Ok((!name.is_empty()).then_some(name))
 }
 
-/// A customer's details as stored: the email trimmed and in lower case, the name and phone
-/// cleaned. Checked once; a hold keeps them, and they become the customer's record when the
-/// hold is paid.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Identity {
-    pub email: String,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-}
-
-impl Identity {
-    /// `country` decides a phone number given without a country code (the venue's).
-    pub(crate) fn of(c: &CustomerInfo, country: Option<&str>) -> Result<Identity> {
-        Ok(Identity {
-            email: normalize_email(&c.email)?,
-            name: match &c.name {
+impl CustomerInfo {
+    /// The details in the one form they are stored, matched and sent in: the email trimmed and
+    /// in lower case, the name cleaned, the phone in international form (`country`, the
+    /// venue's, decides a number given without a country code). Checked once; a hold keeps
+    /// them, and they become the customer's record when the hold is paid.
+    pub fn checked(&self, country: Option<&str>) -> Result<CustomerInfo> {
+        Ok(CustomerInfo {
+            email: normalize_email(&self.email)?,
+            name: match &self.name {
                 Some(n) => clean_name(n)?,
                 None => None,
             },
-            phone: match c.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+            phone: match self.phone.as_deref().filter(|p| !p.trim().is_empty()) {
                 Some(p) => Some(normalize_phone(p, country)?),
                 None => None,
             },
@@ -115,11 +108,11 @@ impl Identity {
 }
 
 /// A recorded customer's details (for a hold in their name: a waiting-list offer).
-pub(crate) fn customer_identity(tx: &crate::store::Db, customer_id: i64) -> Result<Identity> {
+pub(crate) fn recorded_customer(tx: &crate::store::Db, customer_id: i64) -> Result<CustomerInfo> {
     Ok(tx
         .prepare_cached("SELECT email, name, phone FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| {
-            Ok(Identity {
+            Ok(CustomerInfo {
                 email: r.get(0)?,
                 name: r.get(1)?,
                 phone: r.get(2)?,
@@ -130,8 +123,8 @@ pub(crate) fn customer_identity(tx: &crate::store::Db, customer_id: i64) -> Resu
 /// Finds or creates the customer by email, recording a name or phone given for the first time
 /// or changed; returns the customer's id. A new customer takes one INSERT; a returning one is
 /// written only when a detail changed (an upsert with RETURNING builds a temporary table).
-pub(crate) fn record_customer(tx: &crate::store::Db, who: Identity) -> Result<i64> {
-    let Identity { email, name, phone } = who;
+pub(crate) fn record_customer(tx: &crate::store::Db, who: CustomerInfo) -> Result<i64> {
+    let CustomerInfo { email, name, phone } = who;
     let inserted = tx
         .prepare_cached(
             "INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
@@ -186,17 +179,17 @@ pub(crate) fn json_ids(ids: &[i64]) -> String {
     )
 }
 
-/// Who counts as the same person as someone giving an [`Identity`], for the ticket limit and
+/// Who counts as the same person as a customer ([`CustomerInfo`]), for the ticket limit and
 /// the one live hold per concert: the same email, or the same phone (the one given, else the
 /// one their customer record has); a customer recorded with that phone is the same person
 /// under another email.
-pub(crate) struct Person {
+pub(crate) struct SamePerson {
     pub(super) emails: Vec<String>,
     pub(super) phone: Option<String>,
 }
 
-impl Person {
-    pub(crate) fn of(tx: &crate::store::Db, who: &Identity) -> Result<Person> {
+impl SamePerson {
+    pub(crate) fn of(tx: &crate::store::Db, who: &CustomerInfo) -> Result<SamePerson> {
         let phone = match &who.phone {
             Some(p) => Some(p.clone()),
             None => tx
@@ -215,7 +208,7 @@ impl Person {
                 }
             }
         }
-        Ok(Person { emails, phone })
+        Ok(SamePerson { emails, phone })
     }
 
     /// Whether a hold made with these details (as stored) is this person's.
@@ -241,7 +234,7 @@ pub(crate) struct PersonHold {
 pub(crate) fn person_holds(
     tx: &crate::store::Db,
     concert_id: i64,
-    person: &Person,
+    person: &SamePerson,
 ) -> Result<Vec<PersonHold>> {
     macro_rules! by {
         ($column:literal) => {

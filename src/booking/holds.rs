@@ -53,7 +53,7 @@ pub(super) struct HoldRow {
     pub(super) id: String,
     pub(super) concert_id: i64,
     /// The person it is for, as given.
-    pub(super) who: Identity,
+    pub(super) who: CustomerInfo,
     pub(super) state: HoldState,
     pub(super) expires_at: DateTime<Utc>,
     pub(super) created_at: DateTime<Utc>,
@@ -68,7 +68,7 @@ pub(super) fn load_hold(conn: &crate::store::Db, id: &str) -> Result<HoldRow> {
             Ok(HoldRow {
                 id: r.get(0)?,
                 concert_id: r.get(1)?,
-                who: Identity {
+                who: CustomerInfo {
                     email: r.get(2)?,
                     name: r.get(3)?,
                     phone: r.get(4)?,
@@ -278,8 +278,8 @@ pub(super) fn refuse_claimed(
     concert_id: i64,
     seats: &[(i64, String, i64)],
     claimed: impl Fn(i64) -> bool,
-    who: &Identity,
-    person: &mut Option<Person>,
+    who: &CustomerInfo,
+    person: &mut Option<SamePerson>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let asked: Vec<i64> = seats
@@ -339,7 +339,7 @@ pub(super) fn refuse_claimed(
                             })?;
                         let own = live_sale && {
                             if person.is_none() {
-                                *person = Some(Person::of(tx, who)?);
+                                *person = Some(SamePerson::of(tx, who)?);
                             }
                             person
                                 .as_ref()
@@ -379,7 +379,7 @@ pub(super) struct SelectedClaim {
 pub(crate) fn insert_hold(
     tx: &crate::store::Db,
     concert_id: i64,
-    who: &Identity,
+    who: &CustomerInfo,
     kind: &str,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -406,7 +406,7 @@ pub(super) fn insert_hold_as(
     tx: &crate::store::Db,
     ids: &mut dyn FnMut() -> String,
     concert_id: i64,
-    who: &Identity,
+    who: &CustomerInfo,
     kind: &str,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -570,11 +570,9 @@ impl Store {
                 near.iter().any(|n| n.id == id && !n.free)
             };
             let mut near = window(tx, &mut index)?;
-            let who = Identity::of(
-                customer,
-                crate::catalog::venue_country(tx, concert_id)?.as_deref(),
-            )?;
-            let mut person: Option<Person> = None;
+            let who =
+                customer.checked(crate::catalog::venue_country(tx, concert_id)?.as_deref())?;
+            let mut person: Option<SamePerson> = None;
             refuse_claimed(
                 tx,
                 concert_id,
@@ -588,7 +586,7 @@ impl Store {
             // The person's holds and bookings on the concert, under every identity.
             let person = match person {
                 Some(p) => p,
-                None => Person::of(tx, &who)?,
+                None => SamePerson::of(tx, &who)?,
             };
             let mut theirs = person_holds(tx, concert_id, &person)?;
             let replaced = replace_earlier_hold(tx, &mut theirs, now)?;

@@ -200,7 +200,7 @@ fn a_hold_id_already_taken_is_drawn_again() {
                 tx,
                 &mut || tries.pop().unwrap(),
                 concert,
-                &Identity::of(&who, None)?,
+                &CustomerInfo::checked(&who, None)?,
                 "sale",
                 now,
                 now + Duration::minutes(5),
