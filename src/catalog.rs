@@ -762,10 +762,10 @@ fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Ut
                 phone: None,
             }
             .checked(None)?;
-            let customer_id = crate::booking::record_customer(tx, who.clone())?;
-            let listed = crate::booking::seat_list(seats[i..end].iter().copied());
-            let hold_id = crate::booking::with_new_hold_id(
-                &mut || crate::booking::new_hold_id(now),
+            let customer_id = crate::records::record_customer(tx, who.clone())?;
+            let listed = crate::records::seat_list(seats[i..end].iter().copied());
+            let hold_id = crate::records::with_new_hold_id(
+                &mut || crate::records::new_hold_id(now),
                 |id| {
                     tx.prepare_cached(
                         "INSERT INTO holds (id, concert_id, email, name, created_at, expires_at, state, ended_at, seats) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'paid', ?5, ?6)",
@@ -775,7 +775,7 @@ fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Ut
             )?;
             let total: i64 = seats[i..end].iter().map(|s| s.1).sum();
             let booking_id =
-                crate::booking::insert_booking(tx, &hold_id, customer_id, total, "cash", now)?;
+                crate::records::insert_booking(tx, &hold_id, customer_id, total, "cash", now)?;
             tx.execute(
                 "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, detail, created_at, updated_at)
                  VALUES ('charge', 'demo-' || ?1, ?1, ?2, 'cash', ?3, 'EUR', 'captured', 'demo-' || ?1, 'cash (demo sale)', ?4, ?4)",
@@ -785,14 +785,14 @@ fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Ut
                 .iter()
                 .map(|&(seat_id, price)| (seat_id, String::new(), price))
                 .collect();
-            crate::booking::claim(
+            crate::records::claim(
                 tx,
                 concert_id,
                 &hold_id,
                 &sold,
                 None,
                 Some(booking_id),
-                crate::booking::NewClaims::Booked,
+                crate::records::NewClaims::Booked,
             )?;
         }
         i = end;

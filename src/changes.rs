@@ -128,7 +128,7 @@ impl Store {
             // Holds end, including one being paid: its charge will be refunded when it lands.
             report.holds_released = tx.prepare_cached("UPDATE holds SET state = 'released', ended_at = ?2 WHERE concert_id = ?1 AND state IN ('live', 'paying') AND kind != 'pool'")?.execute(params![concert_id, ts(now)],
             )?;
-            crate::booking::free_unbooked_of_concert(tx, concert_id)?;
+            crate::records::free_unbooked_of_concert(tx, concert_id)?;
             let waiting: Vec<(i64, i64)> = {
                 let mut st = tx.prepare(
                     "SELECT id, customer_id FROM waitlist WHERE concert_id = ?1 AND state IN ('waiting', 'offered')",
@@ -169,7 +169,7 @@ impl Store {
             "SELECT coalesce(sum(CASE WHEN state = 'captured' THEN amount_cents END), 0),
                     coalesce(sum(CASE WHEN state = 'pending' THEN amount_cents END), 0)
              FROM payments WHERE kind = 'refund' AND booking_id IN (SELECT value FROM json_each(?1))",
-            [crate::booking::json_ids(&cancelled)],
+            [crate::records::json_ids(&cancelled)],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         report.refunded_cents = refunded;

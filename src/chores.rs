@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::model::ReconcileReport;
 use crate::notify::spool::SpoolReport;
 use crate::payment::{Processors, Tender};
+use crate::store::AfterCommit;
 use crate::{Receipt, Spool, Store};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -33,54 +34,87 @@ pub struct StartUp {
 /// A payment under way on its own thread: its result, and what delivering its messages did.
 pub type PaymentResult = (Result<Receipt>, SpoolReport);
 
-impl Store {
-    /// Sends notices through `spool` from now on: each transaction that queues one delivers it
-    /// when it commits.
-    pub fn set_spool(&mut self, spool: Spool) {
-        self.spool = Some(spool);
-    }
+/// Where notices go and what became of them: the store runs it after each commit that queued
+/// one (`store::AfterCommit`).
+struct Outgoing {
+    spool: Spool,
+    /// What delivering did since a front end last asked.
+    delivery: SpoolReport,
+    /// The front end's ear for each delivery.
+    hook: Option<DeliveryHook>,
+}
 
-    /// Calls `hook` with what each delivery did, as it happens (a front end logs or shows the
-    /// messages that wait). What it is given is also kept for [`Store::take_delivery`].
-    pub fn on_delivery(&mut self, hook: impl FnMut(&SpoolReport) + Send + 'static) {
-        self.delivery_hook = Some(Box::new(hook));
-    }
+type DeliveryHook = Box<dyn FnMut(&SpoolReport) + Send>;
 
-    pub fn spool(&self) -> Option<&Spool> {
-        self.spool.as_ref()
-    }
-
-    /// What delivering did since the last call: files written, messages sent, and why others
-    /// wait.
-    pub fn take_delivery(&mut self) -> SpoolReport {
-        std::mem::take(&mut self.delivery)
-    }
-
-    /// Delivers what is due (new notices, and earlier ones whose retry time has come) through
-    /// the spool set, if any.
-    pub fn deliver_due(&mut self) {
-        let Some(spool) = self.spool.take() else {
-            return;
-        };
-        let out = self.deliver_outbox(&spool, false);
-        self.spool = Some(spool);
-        let report = out.unwrap_or_else(|e| SpoolReport {
-            errors: vec![format!("the outbox: {e}")],
-            ..Default::default()
-        });
+impl AfterCommit for Outgoing {
+    fn run(&mut self, store: &mut Store) {
+        let report = store
+            .deliver_outbox(&self.spool, false)
+            .unwrap_or_else(|e| SpoolReport {
+                errors: vec![format!("the outbox: {e}")],
+                ..Default::default()
+            });
         if report.delivered.is_empty() && report.errors.is_empty() {
             return;
         }
-        if let Some(hook) = &mut self.delivery_hook {
+        if let Some(hook) = &mut self.hook {
             hook(&report);
         }
         self.delivery.delivered.extend(report.delivered);
         self.delivery.errors.extend(report.errors);
     }
 
-    /// After a commit that queued notices.
-    pub(crate) fn deliver_queued(&mut self) {
-        self.deliver_due();
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+impl Store {
+    fn outgoing(&mut self) -> Option<&mut Outgoing> {
+        self.after_commit
+            .as_mut()
+            .and_then(|w| w.as_any().downcast_mut::<Outgoing>())
+    }
+
+    /// Sends notices through `spool` from now on: each transaction that queues one delivers it
+    /// when it commits.
+    pub fn set_spool(&mut self, spool: Spool) {
+        let hook = self.outgoing().and_then(|o| o.hook.take());
+        self.after_commit = Some(Box::new(Outgoing {
+            spool,
+            delivery: SpoolReport::default(),
+            hook,
+        }));
+    }
+
+    /// Calls `hook` with what each delivery did, as it happens (a front end logs or shows the
+    /// messages that wait). What it is given is also kept for [`Store::take_delivery`]. Needs a
+    /// spool ([`Store::set_spool`]) first.
+    pub fn on_delivery(&mut self, hook: impl FnMut(&SpoolReport) + Send + 'static) {
+        if let Some(o) = self.outgoing() {
+            o.hook = Some(Box::new(hook));
+        }
+    }
+
+    pub fn spool(&mut self) -> Option<&Spool> {
+        self.outgoing().map(|o| &o.spool)
+    }
+
+    /// What delivering did since the last call: files written, messages sent, and why others
+    /// wait.
+    pub fn take_delivery(&mut self) -> SpoolReport {
+        self.outgoing()
+            .map(|o| std::mem::take(&mut o.delivery))
+            .unwrap_or_default()
+    }
+
+    /// Delivers what is due (new notices, and earlier ones whose retry time has come) through
+    /// the spool set, if any.
+    pub fn deliver_due(&mut self) {
+        if let Some(mut work) = self.after_commit.take() {
+            work.run(self);
+            self.after_commit.get_or_insert(work);
+        }
     }
 
     /// Holds and offers whose time is up end; messages that are due leave.
@@ -111,13 +145,14 @@ impl Store {
     /// gateway may take seconds; the terminal keeps drawing). The confirmation or the notice of
     /// a decline is delivered by that connection when its transaction commits.
     pub fn pay_in_background(
-        &self,
+        &mut self,
         hold_id: String,
         tender: Tender,
         gateway: PathBuf,
     ) -> mpsc::Receiver<PaymentResult> {
         let (tx, rx) = mpsc::channel();
-        let (db, clock, spool) = (self.path().to_path_buf(), self.clock(), self.spool.clone());
+        let (db, clock) = (self.path().to_path_buf(), self.clock());
+        let spool = self.spool().cloned();
         std::thread::spawn(move || {
             let mut delivery = SpoolReport::default();
             let result = (|| {

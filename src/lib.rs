@@ -18,12 +18,13 @@ pub mod import;
 pub mod model;
 pub mod notify;
 pub mod payment;
+pub(crate) mod records;
 pub mod search;
 pub mod states;
 pub mod store;
 pub mod text;
-pub mod waitlist;
 
+pub use booking::waitlist;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorKind, Remedy, Result};
 pub use model::*;

@@ -171,7 +171,7 @@ macro_rules! run_out_claims {
     () => {
         concat!(
             "FROM holds h CROSS JOIN ",
-            crate::booking::held_by!(),
+            crate::records::held_by!(),
             " WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id
                AND cl.booking_id IS NULL AND cl.expires_at <= :now"
         )
@@ -212,7 +212,7 @@ pub(crate) fn summaries(
     }
     let mut st = conn.prepare_cached(SUMMARY_SQL)?;
     let rows = st.query_map(
-        rusqlite::named_params! {":now": now, ":ids": crate::booking::json_ids(ids)},
+        rusqlite::named_params! {":now": now, ":ids": crate::records::json_ids(ids)},
         summary_from_row,
     )?;
     let mut found: Vec<ConcertSummary> = rows.collect::<rusqlite::Result<_>>()?;

@@ -19,28 +19,24 @@ use std::sync::LazyLock;
 
 mod best;
 mod cancel;
-mod claims;
-mod codes;
-mod customer;
 mod gap;
 mod holds;
 mod payment;
 mod read;
 #[cfg(test)]
 mod tests;
+pub mod waitlist;
 
+pub use crate::records::{clean_name, normalize_email, normalize_phone};
 pub use best::BestRequest;
-pub use customer::{clean_name, normalize_email, normalize_phone};
 pub use gap::GapAdvice;
 
+use crate::records::*;
 pub(crate) use best::*;
 pub(crate) use cancel::*;
-pub(crate) use claims::*;
-pub(crate) use codes::*;
-pub(crate) use customer::*;
 pub(crate) use gap::*;
 pub(crate) use holds::*;
-pub(crate) use payment::*;
+
 /// How long a payment may be in flight before `reconcile` treats it as interrupted. A card
 /// gateway answers (or times out) well within this.
 pub const PAYMENT_LEASE: Duration = Duration::minutes(2);

@@ -140,7 +140,7 @@ pub(crate) fn booking_facts(tx: &crate::store::Db, booking_id: i64) -> Result<Bo
             })
         },
     )?;
-    facts.seats = crate::booking::claimed_seats(tx, crate::booking::ClaimsOf::Booking(booking_id))?
+    facts.seats = crate::records::claimed_seats(tx, crate::records::ClaimsOf::Booking(booking_id))?
         .into_iter()
         .map(|s| (s.label, s.category_name, s.price_cents))
         .collect();

@@ -99,15 +99,18 @@ pub struct Store {
     path: PathBuf,
     /// Seats this connection has read (they never change once written).
     pub(crate) seat_index: std::cell::RefCell<seat_index::SeatIndex>,
-    /// Where notices go once the transaction that queued them commits (`chores.rs`).
-    pub(crate) spool: Option<crate::Spool>,
-    /// What delivering after commits did since a front end last asked (`take_delivery`).
-    pub(crate) delivery: crate::notify::spool::SpoolReport,
-    /// The front end's ear for each delivery (`Store::on_delivery`).
-    pub(crate) delivery_hook: Option<DeliveryHook>,
+    /// What runs once a transaction that asked for it commits (`chores.rs`: the outbox leaves).
+    pub(crate) after_commit: Option<Box<dyn AfterCommit>>,
 }
 
-pub(crate) type DeliveryHook = Box<dyn FnMut(&crate::notify::spool::SpoolReport) + Send>;
+/// Work a higher layer wants done after a transaction that asked for it ([`Db::note_queued`])
+/// commits: the outbox's delivery (`chores.rs`). The store only runs it; what it does and the
+/// state it keeps are the higher layer's.
+pub(crate) trait AfterCommit: Send {
+    fn run(&mut self, store: &mut Store);
+    /// The state behind it, for the layer that set it.
+    fn as_any(&mut self) -> &mut dyn std::any::Any;
+}
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -175,9 +178,7 @@ impl Store {
             clock,
             path,
             seat_index: Default::default(),
-            spool: None,
-            delivery: Default::default(),
-            delivery_hook: None,
+            after_commit: None,
         };
         // Only a database behind this build takes the write lock to migrate (and `migrate`
         // checks the version again under it); an up-to-date one opens without waiting for a
@@ -237,10 +238,14 @@ impl Store {
         immediate(&self.conn, |tx| f(tx, clock.now()))
     }
 
-    /// After a transaction: notices it queued leave now, if it committed (`chores.rs`).
+    /// After a transaction: what it asked for runs now, if it committed ([`AfterCommit`]).
     fn after_commit(&mut self, committed: bool) {
-        if self.conn.take_queued() && committed {
-            self.deliver_queued();
+        if self.conn.take_queued()
+            && committed
+            && let Some(mut work) = self.after_commit.take()
+        {
+            work.run(self);
+            self.after_commit.get_or_insert(work);
         }
     }
 

@@ -184,8 +184,8 @@ pub(crate) fn json_ids(ids: &[i64]) -> String {
 /// one their customer record has); a customer recorded with that phone is the same person
 /// under another email.
 pub(crate) struct SamePerson {
-    pub(super) emails: Vec<String>,
-    pub(super) phone: Option<String>,
+    pub(crate) emails: Vec<String>,
+    pub(crate) phone: Option<String>,
 }
 
 impl SamePerson {
@@ -212,7 +212,7 @@ impl SamePerson {
     }
 
     /// Whether a hold made with these details (as stored) is this person's.
-    pub(super) fn owns(&self, email: &str, phone: Option<&str>) -> bool {
+    pub(crate) fn owns(&self, email: &str, phone: Option<&str>) -> bool {
         self.emails.iter().any(|e| e == email)
             || self.phone.as_deref().is_some_and(|p| phone == Some(p))
     }
@@ -221,11 +221,11 @@ impl SamePerson {
 /// One of a person's holds on a concert, and how many seats it claims now (booked ones
 /// included: a paid hold's claims are its booking's).
 pub(crate) struct PersonHold {
-    pub(super) id: String,
-    pub(super) kind: String,
-    pub(super) state: HoldState,
-    pub(super) created_at: i64,
-    pub claims: i64,
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) state: HoldState,
+    pub(crate) created_at: i64,
+    pub(crate) claims: i64,
 }
 
 /// The person's holds on a concert, in any state (the waiting list's pool aside), found by each

@@ -3,13 +3,13 @@
 use super::*;
 
 /// Booking codes avoid letters and digits that read alike (0/O, 1/I/L).
-pub(super) const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-pub(super) const CODE_LEN: usize = 6;
+pub(crate) const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+pub(crate) const CODE_LEN: usize = 6;
 
 /// `len` characters of [`CODE_ALPHABET`], each equally likely. The bytes come from the system's
 /// random source a block at a time: one system call per few dozen codes instead of one per code
 /// (a hold cost one, about 2 % of its time).
-pub(super) fn random_code(len: usize) -> String {
+pub(crate) fn random_code(len: usize) -> String {
     use std::cell::RefCell;
     // The largest multiple of the alphabet's size that fits a byte: bytes above it are skipped,
     // so no character comes up more often than another.
@@ -34,13 +34,13 @@ pub(super) fn random_code(len: usize) -> String {
     })
 }
 
-pub(super) fn new_booking_code() -> String {
+pub(crate) fn new_booking_code() -> String {
     random_code(CODE_LEN)
 }
 
 /// The letters of [`CODE_ALPHABET`] in byte order: written with these, a number's digits sort
 /// as the number does.
-pub(super) const ORDERED_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+pub(crate) const ORDERED_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 /// Hold ids are short enough to read out at a counter: `H`, four letters for the tenth of a
 /// second the hold was made in (they come round every 25.6 hours), six random letters. Holds

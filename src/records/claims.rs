@@ -102,15 +102,15 @@ pub(crate) fn claimed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result
 }
 
 /// A hold's concert and the seats it lists (`holds.seats`, [`seat_list`]).
-pub(super) struct Listed {
-    pub(super) concert_id: i64,
+pub(crate) struct Listed {
+    pub(crate) concert_id: i64,
     /// `(seat id, price in cents)`, as the hold was made.
-    pub(super) seats: Vec<(i64, i64)>,
+    pub(crate) seats: Vec<(i64, i64)>,
 }
 
 /// The seats a hold lists, or a booking's hold; `None` if there is no such hold or booking.
 /// The one reader of `holds.seats` outside SQL ([`held_by`] is the one inside).
-pub(super) fn listed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result<Option<Listed>> {
+pub(crate) fn listed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result<Option<Listed>> {
     let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, i64, String)> {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     };

@@ -115,7 +115,7 @@ pub(crate) fn seats_freed(
     let pool = pool_id(concert_id);
     if waiting.is_empty() {
         // Nobody waits: kept seats go back on sale.
-        crate::booking::give_back_kept(tx, &pool)?;
+        crate::records::give_back_kept(tx, &pool)?;
         return Ok(());
     }
     let rules = concert_rules(tx, concert_id)?;
@@ -126,7 +126,7 @@ pub(crate) fn seats_freed(
     // Keep every free seat some waiting entry could use.
     let any_category = waiting.iter().any(|w| w.3.is_none());
     let categories: Vec<String> = waiting.iter().filter_map(|w| w.3.clone()).collect();
-    crate::booking::keep_for_waiting_list(
+    crate::records::keep_for_waiting_list(
         tx,
         concert_id,
         rules.venue_id,
@@ -160,7 +160,7 @@ pub(crate) fn seats_freed(
                 )
             })
             .collect();
-        crate::booking::take_from_pool(tx, concert_id, &pool, &pick.ids)?;
+        crate::records::take_from_pool(tx, concert_id, &pool, &pick.ids)?;
         let deadline = now + Duration::minutes(rules.offer_minutes);
         let hold_id = insert_hold(
             tx,
@@ -188,7 +188,7 @@ pub(crate) fn seats_freed(
         served += 1;
     }
     if served == waiting.len() {
-        crate::booking::give_back_kept(tx, &pool)?;
+        crate::records::give_back_kept(tx, &pool)?;
     }
     Ok(())
 }
@@ -294,7 +294,7 @@ fn entry_view(tx: &crate::store::Db, id: i64) -> Result<WaitlistEntry> {
         },
     )?;
     if let Some(h) = &entry.offer {
-        entry.offer_seats = crate::booking::claimed_seats(tx, crate::booking::ClaimsOf::Hold(h))?
+        entry.offer_seats = crate::records::claimed_seats(tx, crate::records::ClaimsOf::Hold(h))?
             .into_iter()
             .map(|s| s.label)
             .collect();

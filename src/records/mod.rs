@@ -1,0 +1,26 @@
+//! The records with invariants, each written by one module: seats claimed for a concert and the
+//! concert's counts of them (`claims`), customers and who counts as the same person
+//! (`customer`), booking codes and hold ids (`codes`), new bookings (`bookings`). The rules above
+//! (booking, the waiting list, the catalog's demo sales) claim, free and record through here;
+//! what reads them (search, notices) needs nothing above it.
+
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::states::HoldState;
+use crate::store::ts;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+mod bookings;
+mod claims;
+mod codes;
+mod customer;
+#[cfg(test)]
+mod tests;
+
+pub use customer::{clean_name, normalize_email, normalize_phone};
+
+pub(crate) use bookings::*;
+pub(crate) use claims::*;
+pub(crate) use codes::*;
+pub(crate) use customer::*;
