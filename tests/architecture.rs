@@ -26,7 +26,12 @@ fn core_sources() -> BTreeMap<String, String> {
     let mut by_module: BTreeMap<String, String> = BTreeMap::new();
     for f in files {
         let rel = f.strip_prefix(&src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
         if FRONT_ENDS.contains(&first.as_ref()) || first == "lib.rs" {
             continue;
         }
@@ -108,7 +113,9 @@ fn the_storage_engine_depends_on_no_rule() {
     let deps = dependencies();
     let store: Vec<&String> = deps["store"].iter().collect();
     assert!(
-        store.iter().all(|d| ["clock", "error"].contains(&d.as_str())),
+        store
+            .iter()
+            .all(|d| ["clock", "error"].contains(&d.as_str())),
         "store/ reaches up to {store:?}"
     );
 }

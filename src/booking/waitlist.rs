@@ -425,32 +425,4 @@ impl Store {
             .map(|id| entry_view(self.conn(), id))
             .collect()
     }
-
-    /// Sets a concert's fairness rules; `None` leaves a rule as it is.
-    pub fn set_concert_rules(
-        &mut self,
-        concert_id: i64,
-        ticket_limit: Option<i64>,
-        hold_minutes: Option<i64>,
-        offer_minutes: Option<i64>,
-    ) -> Result<()> {
-        for (name, v) in [
-            ("ticket limit", ticket_limit),
-            ("hold minutes", hold_minutes),
-            ("offer minutes", offer_minutes),
-        ] {
-            if v.is_some_and(|v| !(1..=100_000).contains(&v)) {
-                return Err(Error::invalid(format!(
-                    "the {name} must be a positive number"
-                )));
-            }
-        }
-        self.write(|tx, _| {
-            concert_rules(tx, concert_id)?;
-            tx.prepare_cached("UPDATE concerts SET ticket_limit = coalesce(?2, ticket_limit), hold_minutes = coalesce(?3, hold_minutes),
-                 offer_minutes = coalesce(?4, offer_minutes) WHERE id = ?1")?.execute(params![concert_id, ticket_limit, hold_minutes, offer_minutes],
-            )?;
-            Ok(())
-        })
-    }
 }
