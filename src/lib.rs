@@ -1,6 +1,7 @@
 //! boxoffice core: concerts, venues, seats, holds, bookings and payments in one SQLite file.
 //!
-//! This crate knows nothing of terminals: the CLI and the terminal app in `main.rs` drive it,
+//! This crate knows nothing of terminals: the CLI and the terminal app in `src/bin/boxoffice/`
+//! drive it,
 //! and everything they show comes from here. It never prints.
 
 #![forbid(unsafe_code)]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The binary's own files: the terminal app and the command line.
-const FRONT_ENDS: &[&str] = &["main.rs", "cli", "tui", "applog.rs", "settings.rs"];
+const FRONT_ENDS: &[&str] = &["bin"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {

@@ -1,6 +1,6 @@
 //! Figures for `benches/render.rs`: the app's first frame, then frames of the concerts screen
-//! and of a seat map at 80x24 and 200x60, drawn on ratatui's `TestBackend` (`boxoffice
-//! bench-ui`, hidden). Prints; measures nothing in tests.
+//! and of a seat map at 80x24 and 200x60, drawn on ratatui's `TestBackend` (the binary with
+//! `BOXOFFICE_BENCH_UI` set; not a command). Prints; measures nothing in tests.
 
 use super::app::{Action, App};
 use super::ui;

@@ -1,16 +1,47 @@
-//! The terminal app (no subcommand), `config`, and the hidden `bench-ui` for benches/render.rs.
+//! The terminal app (no subcommand), `config`, and the terminal app's render timings for
+//! benches/render.rs (not a command: `BOXOFFICE_BENCH_UI` asks for them, see [`BenchUi`]).
 
 use super::*;
 
-/// `boxoffice bench-ui`.
-#[derive(Debug, clap::Args)]
-pub(super) struct BenchUiArgs {
-    #[arg(long)]
+/// Render timings instead of the app, for benches/render.rs: `BOXOFFICE_BENCH_UI=first-frame`
+/// (start, draw one frame, exit) or `BOXOFFICE_BENCH_UI=concert=big-1,frames=300`. A
+/// developer's measurement, so it is not among the commands a clerk sees.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct BenchUi {
     pub(super) concert: Option<String>,
-    #[arg(long, default_value_t = 200)]
     pub(super) frames: usize,
-    #[arg(long)]
     pub(super) first_frame_only: bool,
+}
+
+impl BenchUi {
+    pub(super) fn from_env() -> Option<Result<BenchUi, Failure>> {
+        let spec = std::env::var("BOXOFFICE_BENCH_UI").ok()?;
+        Some(BenchUi::parse(&spec))
+    }
+
+    pub(super) fn parse(spec: &str) -> Result<BenchUi, Failure> {
+        let mut b = BenchUi {
+            frames: 200,
+            ..Default::default()
+        };
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.split_once('=') {
+                None if part == "first-frame" => b.first_frame_only = true,
+                Some(("concert", c)) => b.concert = Some(c.to_string()),
+                Some(("frames", n)) => {
+                    b.frames = n
+                        .parse()
+                        .map_err(|_| usage(format!("BOXOFFICE_BENCH_UI: `{n}` is not a number")))?
+                }
+                _ => {
+                    return Err(usage(format!(
+                        "BOXOFFICE_BENCH_UI: `{part}` is not first-frame, concert=ID or frames=N"
+                    )));
+                }
+            }
+        }
+        Ok(b)
+    }
 }
 
 /// `boxoffice config`.
@@ -20,8 +51,8 @@ pub(super) struct ConfigArgs {
     pub(super) json: bool,
 }
 
-pub(super) fn bench_ui(cli: &Cli, args: &BenchUiArgs, out: &mut String) -> Result<(), Failure> {
-    let BenchUiArgs {
+pub(super) fn bench_ui(cli: &Cli, args: &BenchUi, out: &mut String) -> Result<(), Failure> {
+    let BenchUi {
         concert,
         frames,
         first_frame_only,

@@ -1,5 +1,5 @@
 //! The app without a terminal: `update` driven by actions, and every screen drawn on
-//! ratatui's `TestBackend` at 80x24 (snapshots in `src/tui/snapshots/`).
+//! ratatui's `TestBackend` at 80x24 (snapshots in `src/bin/boxoffice/tui/snapshots/`).
 
 use super::app::{Action, App, Options, Screen, Step, qr_lines};
 use super::theme::Theme;

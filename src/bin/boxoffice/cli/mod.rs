@@ -224,9 +224,6 @@ enum Command {
     Venue(catalog::VenueArgs),
     /// Import concerts from a CSV file (all or nothing; re-importing changes nothing)
     Import(catalog::ImportArgs),
-    /// Render timings for benches/render.rs
-    #[command(hide = true)]
-    BenchUi(app::BenchUiArgs),
     /// The settings in force and where each came from (secrets masked)
     Config(app::ConfigArgs),
     /// Write the catalog in the import format (CSV unless --json)
@@ -370,7 +367,10 @@ fn print_json<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), 
 
 fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
     let Some(command) = &cli.command else {
-        return run_app(&cli);
+        return match app::BenchUi::from_env() {
+            Some(bench) => app::bench_ui(&cli, &bench?, out),
+            None => run_app(&cli),
+        };
     };
     match command {
         Command::Concerts(args) => concerts::concerts(&cli, args, out),
@@ -380,7 +380,6 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         Command::Concert(args) => catalog::concert(&cli, args, out),
         Command::Venue(args) => catalog::venue(&cli, args, out),
         Command::Import(args) => catalog::import(&cli, args, out),
-        Command::BenchUi(args) => app::bench_ui(&cli, args, out),
         Command::Config(args) => app::config(&cli, args, out),
         Command::Export(args) => catalog::export(&cli, args, out),
         Command::Release(args) => sales::release(&cli, args, out),
@@ -417,6 +416,24 @@ mod tests {
         assert_eq!(
             f.message,
             "there is no concert 99; `boxoffice concerts` lists them"
+        );
+    }
+
+    #[test]
+    fn render_timings_are_asked_for_by_the_environment_not_a_command() {
+        assert!(Cli::try_parse_from(["boxoffice", "bench-ui"]).is_err());
+        assert_eq!(
+            app::BenchUi::parse("concert=big-1, frames=300").ok(),
+            Some(app::BenchUi {
+                concert: Some("big-1".into()),
+                frames: 300,
+                first_frame_only: false
+            })
+        );
+        assert!(app::BenchUi::parse("first-frame").is_ok_and(|b| b.first_frame_only));
+        assert_eq!(
+            app::BenchUi::parse("frames=many").err().map(|f| f.code),
+            Some(2)
         );
     }
 
