@@ -172,7 +172,7 @@ pub(super) fn print_concerts(out: &mut String, found: &[ConcertSummary]) {
 pub(super) fn print_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| r.iter().map(|c| crate::tui::ui::safe(c)).collect())
+        .map(|r| r.iter().map(|c| crate::tui::widgets::safe(c)).collect())
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for r in &rows {

@@ -9,6 +9,7 @@ pub mod prompt;
 pub mod screens;
 pub mod theme;
 pub mod ui;
+pub mod widgets;
 
 #[cfg(test)]
 mod tests;

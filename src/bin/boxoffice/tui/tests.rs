@@ -1,7 +1,9 @@
 //! The app without a terminal: `update` driven by actions, and every screen drawn on
 //! ratatui's `TestBackend` at 80x24 (snapshots in `src/bin/boxoffice/tui/snapshots/`).
 
-use super::app::{Action, App, Options, Screen, Step, qr_lines};
+use super::app::{Action, App, Options, Screen};
+use super::screens::checkout::Step;
+use super::screens::confirmation::qr_lines;
 use super::theme::Theme;
 use super::ui;
 use boxoffice::{Clock, ManualClock, Processors, SeatStatus, Store};
@@ -286,7 +288,7 @@ fn checkout_validates_as_you_type_then_holds_and_pays_by_card() {
     typ(&mut r.app, "Ann");
     press(&mut r.app, KeyCode::Tab);
     typ(&mut r.app, "not-an-email");
-    let problems = App::field_problems(r.app.checkout.as_ref().unwrap());
+    let problems = r.app.checkout.as_ref().unwrap().field_problems();
     assert!(problems[1].is_some());
     press(&mut r.app, KeyCode::Enter);
     assert!(
@@ -727,4 +729,29 @@ fn a_monkey_cannot_break_it() {
     }
     let _ = r.clock.now();
     drop(r.dir);
+}
+
+/// A screen answers an event with where to go; only the loop moves between screens. The
+/// answer is checked without the loop, then what the loop does with it.
+#[test]
+fn a_screen_answers_with_where_to_go_and_the_loop_goes_there() {
+    use super::keys::Cmd;
+    use super::screens::Outcome;
+    use super::screens::sales::Sales;
+    let mut r = rig();
+    let first = r.app.concerts.list[0].id;
+    let mut sales = Sales {
+        list: r.app.concerts.list.clone(),
+        selected: 0,
+    };
+    assert!(matches!(sales.key(Some(Cmd::Open)), Outcome::OpenMap(id) if id == first));
+    assert!(matches!(sales.key(Some(Cmd::Back)), Outcome::Concerts));
+    assert!(matches!(sales.key(Some(Cmd::Down)), Outcome::Stay));
+    assert_eq!(sales.selected, 1);
+    // The seat map's Esc leaves it: the loop closes the map and lists the concerts.
+    r.app.open_map(first);
+    assert_eq!(r.app.screen, Screen::SeatMap);
+    press(&mut r.app, KeyCode::Esc);
+    assert!(r.app.map.is_none());
+    assert_eq!(r.app.screen, Screen::Concerts);
 }

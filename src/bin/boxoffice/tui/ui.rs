@@ -3,10 +3,15 @@
 
 use super::app::{App, Level, Screen};
 use super::keys;
-use super::screens;
+use super::screens::View;
+use super::screens::checkout::Checkout;
+use super::screens::confirmation::Confirmation;
+use super::screens::seatmap::MapState;
+use super::screens::waitlist::WaitState;
+use super::widgets::centered;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
@@ -31,19 +36,33 @@ pub fn draw(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     draw_tabs(frame, app, top);
+    let v = app.view();
     match app.screen {
-        Screen::Concerts => screens::concerts::draw(frame, app, body),
-        Screen::SeatMap => screens::seatmap::draw(frame, app, body),
-        Screen::Checkout => screens::checkout::draw(frame, app, body),
-        Screen::Confirmation => screens::confirmation::draw(frame, app, body),
-        Screen::Bookings => screens::bookings::draw(frame, app, body),
-        Screen::Waitlist => screens::waitlist::draw(frame, app, body),
-        Screen::Sales => screens::sales::draw(frame, app, body),
+        Screen::Concerts => app.concerts.draw(frame, body, &v),
+        Screen::SeatMap => draw_open(frame, body, &v, &app.map, MapState::draw),
+        Screen::Checkout => draw_open(frame, body, &v, &app.checkout, Checkout::draw),
+        Screen::Confirmation => draw_open(frame, body, &v, &app.confirmation, Confirmation::draw),
+        Screen::Bookings => app.bookings.draw(frame, body, &v),
+        Screen::Waitlist => draw_open(frame, body, &v, &app.waitlist, WaitState::draw),
+        Screen::Sales => app.sales.draw(frame, body, &v),
     }
     draw_status(frame, app, status);
     draw_footer(frame, app, footer);
     if app.help {
         draw_help(frame, app, area);
+    }
+}
+
+/// A screen that may be closed: drawn if it is open.
+fn draw_open<S>(
+    frame: &mut Frame,
+    area: Rect,
+    v: &View,
+    screen: &Option<S>,
+    draw: fn(&S, &mut Frame, Rect, &View),
+) {
+    if let Some(s) = screen {
+        draw(s, frame, area, v);
     }
 }
 
@@ -167,62 +186,4 @@ fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
         Paragraph::new(lines).block(block).scroll((scroll, 0)),
         popup,
     );
-}
-
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
-
-/// A one-line text field: label, value (masked when asked), and a cursor mark when focused.
-pub fn field<'a>(
-    app: &App,
-    label: &str,
-    value: &str,
-    focused: bool,
-    problem: Option<&str>,
-) -> Vec<Line<'a>> {
-    let t = &app.theme;
-    let style = if focused { t.field_focus } else { t.field };
-    let mut line = vec![
-        Span::styled(
-            format!("{label:<10}"),
-            if focused { t.highlight } else { Style::new() },
-        ),
-        Span::styled(value.to_string(), style),
-    ];
-    if focused {
-        line.push(Span::styled("_", t.cursor));
-    }
-    let mut out = vec![Line::from(line)];
-    match problem {
-        Some(p) if !value.is_empty() || focused => out.push(Line::from(vec![
-            Span::raw(" ".repeat(10)),
-            Span::styled(format!("! {p}"), t.error),
-        ])),
-        _ => {
-            if !value.is_empty() {
-                out.push(Line::from(vec![
-                    Span::raw(" ".repeat(10)),
-                    Span::styled("ok", t.ok),
-                ]));
-            } else {
-                out.push(Line::from(""));
-            }
-        }
-    }
-    out
-}
-
-/// Text shown to the clerk with control characters (terminal escapes) made harmless.
-pub fn safe(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
 }

@@ -1,7 +1,10 @@
 //! Sales: every coming concert's sold / held / free seats as a bar, for the night at a glance.
 
-use crate::tui::app::App;
-use crate::tui::ui::safe;
+use super::concerts::LIST_LIMIT;
+use super::{Cx, Outcome, View};
+use crate::tui::keys::{Cmd, Ctx};
+use crate::tui::widgets::{clamp, safe, step};
+use boxoffice::{ConcertQuery, ConcertSummary};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -26,58 +29,103 @@ pub fn bar(c: &boxoffice::ConcertSummary, width: usize, color: bool) -> (String,
     )
 }
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let t = &app.theme;
-    let s = &app.sales;
-    let bar_width = (area.width as usize).saturating_sub(52).clamp(10, 40);
-    let rows = s.list.iter().map(|c| {
-        if c.status == boxoffice::ConcertStatus::Cancelled {
-            // Its bookings were refunded: no bar, no share sold.
-            return Row::new(vec![
+/// Every coming concert's sales.
+#[derive(Default)]
+pub struct Sales {
+    pub list: Vec<ConcertSummary>,
+    pub selected: usize,
+}
+
+impl Sales {
+    pub fn keys(&self) -> (Ctx, bool) {
+        (Ctx::Sales, false)
+    }
+
+    pub fn refresh(&mut self, cx: &mut Cx) {
+        match cx.store.search_concerts(&ConcertQuery {
+            limit: Some(LIST_LIMIT),
+            ..Default::default()
+        }) {
+            Ok(list) => {
+                self.list = list;
+                self.selected = clamp(self.selected, self.list.len());
+            }
+            Err(e) => cx.fail(&e),
+        }
+    }
+
+    pub fn key(&mut self, cmd: Option<Cmd>) -> Outcome {
+        let len = self.list.len();
+        match cmd {
+            Some(Cmd::Up) => self.selected = step(self.selected, -1, len),
+            Some(Cmd::Down) => self.selected = step(self.selected, 1, len),
+            Some(Cmd::PageUp) => self.selected = step(self.selected, -10, len),
+            Some(Cmd::PageDown) => self.selected = step(self.selected, 10, len),
+            Some(Cmd::Open) => {
+                if let Some(c) = self.list.get(self.selected) {
+                    return Outcome::OpenMap(c.id);
+                }
+            }
+            Some(Cmd::Back) => return Outcome::Concerts,
+            _ => {}
+        }
+        Outcome::Stay
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, v: &View) {
+        let t = v.theme;
+        let s = self;
+        let bar_width = (area.width as usize).saturating_sub(52).clamp(10, 40);
+        let rows = s.list.iter().map(|c| {
+            if c.status == boxoffice::ConcertStatus::Cancelled {
+                // Its bookings were refunded: no bar, no share sold.
+                return Row::new(vec![
+                    Cell::from(c.local_start.format("%d %b").to_string()),
+                    Cell::from(safe(&c.artist)),
+                    Cell::from(Span::styled("CANCELLED", t.dim)),
+                    Cell::from("   -"),
+                    Cell::from("refunded"),
+                ]);
+            }
+            let (sold, held, free) = bar(c, bar_width, t.color);
+            let pct = c.booked_seats * 100 / c.capacity.max(1);
+            Row::new(vec![
                 Cell::from(c.local_start.format("%d %b").to_string()),
                 Cell::from(safe(&c.artist)),
-                Cell::from(Span::styled("CANCELLED", t.dim)),
-                Cell::from("   -"),
-                Cell::from("refunded"),
-            ]);
-        }
-        let (sold, held, free) = bar(c, bar_width, t.color);
-        let pct = c.booked_seats * 100 / c.capacity.max(1);
-        Row::new(vec![
-            Cell::from(c.local_start.format("%d %b").to_string()),
-            Cell::from(safe(&c.artist)),
-            Cell::from(Line::from(vec![
-                Span::styled(sold, t.ok),
-                Span::styled(held, t.seat(boxoffice::SeatStatus::Held)),
-                Span::styled(free, t.dim),
-            ])),
-            Cell::from(format!("{pct:>3}%")),
-            Cell::from(format!(
-                "{}/{}/{}",
-                c.booked_seats,
-                c.held_seats + c.reserved_seats,
-                c.free_seats
-            )),
-        ])
-    });
-    let legend = if t.color {
-        " Sales: █ sold ▒ held · free "
-    } else {
-        " Sales: # sold + held . free "
-    };
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(6),
-            Constraint::Fill(1),
-            Constraint::Length(bar_width as u16),
-            Constraint::Length(4),
-            Constraint::Length(17),
-        ],
-    )
-    .header(Row::new(["Date", "Concert", "Seats", "Sold", "sold/held/free"]).style(t.title))
-    .row_highlight_style(t.selected_row)
-    .block(Block::bordered().title(legend));
-    let mut state = TableState::default().with_selected((!s.list.is_empty()).then_some(s.selected));
-    frame.render_stateful_widget(&table, area, &mut state);
+                Cell::from(Line::from(vec![
+                    Span::styled(sold, t.ok),
+                    Span::styled(held, t.seat(boxoffice::SeatStatus::Held)),
+                    Span::styled(free, t.dim),
+                ])),
+                Cell::from(format!("{pct:>3}%")),
+                Cell::from(format!(
+                    "{}/{}/{}",
+                    c.booked_seats,
+                    c.held_seats + c.reserved_seats,
+                    c.free_seats
+                )),
+            ])
+        });
+        let legend = if t.color {
+            " Sales: █ sold ▒ held · free "
+        } else {
+            " Sales: # sold + held . free "
+        };
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(6),
+                Constraint::Fill(1),
+                Constraint::Length(bar_width as u16),
+                Constraint::Length(4),
+                Constraint::Length(17),
+            ],
+        )
+        .header(Row::new(["Date", "Concert", "Seats", "Sold", "sold/held/free"]).style(t.title))
+        .row_highlight_style(t.selected_row)
+        .block(Block::bordered().title(legend));
+        let mut state =
+            TableState::default().with_selected((!s.list.is_empty()).then_some(s.selected));
+        frame.render_stateful_widget(&table, area, &mut state);
+    }
 }

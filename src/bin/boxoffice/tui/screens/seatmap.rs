@@ -1,44 +1,342 @@
 //! The seat map: the venue drawn from its layout, every seat with a glyph and a colour, a
 //! legend with prices, and the selection with its total.
 
-use crate::tui::app::{App, MapState};
-use crate::tui::theme::{SELECTED_GLYPH, glyph};
-use crate::tui::ui::safe;
-use boxoffice::{Money, SeatStatus};
+use super::checkout::Checkout;
+use super::{Cx, Outcome, View};
+use crate::tui::app::{Level, Screen};
+use crate::tui::keys::{Cmd, Ctx};
+use crate::tui::theme::{SELECTED_GLYPH, Theme, glyph};
+use crate::tui::widgets::safe;
+use boxoffice::booking::{BestRequest, GapAdvice};
+use boxoffice::catalog::Layout as VenueLayout;
+use boxoffice::{Money, SeatMap, SeatStatus};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
+use std::cell::Cell;
+use std::collections::HashMap;
 
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 const GUTTER: u16 = 4;
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let Some(m) = &app.map else { return };
-    let t = &app.theme;
-    let [head, map, legend, panel] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(5),
-        Constraint::Length(2),
-        Constraint::Length(3),
-    ])
-    .areas(area);
-    let c = &m.map.concert;
-    frame.render_widget(
-        Line::from(vec![
-            Span::styled(safe(&format!("{} - {}", c.artist, c.title)), t.title),
-            Span::raw(format!(
-                " · {} · {}",
-                c.local_start.format("%a %d %b %H:%M"),
-                safe(&c.venue),
-            )),
-        ]),
-        head,
-    );
-    draw_grid(frame.buffer_mut(), app, m, map);
-    draw_legend(frame, app, m, legend);
-    draw_panel(frame, app, m, panel);
+/// A concert's seat map: the seats and their statuses, the cursor, the selection and what the
+/// gap rule says about it.
+pub struct MapState {
+    pub map: SeatMap,
+    pub layout: VenueLayout,
+    pub by_pos: HashMap<(i64, i64), usize>,
+    /// Layout lines that have seats, top to bottom.
+    pub rows: Vec<i64>,
+    /// Layout line to its first seat: the row label and section a drawn line shows.
+    pub lines: HashMap<i64, usize>,
+    pub cursor: usize,
+    pub selected: Vec<i64>,
+    pub advice: Option<GapAdvice>,
+    /// `b` was pressed: the number being typed.
+    pub best_prompt: Option<String>,
+    /// Scroll offset (column, line), kept by drawing so the cursor stays in view.
+    pub scroll: Cell<(i64, i64)>,
+    /// Where the grid was last drawn, for mouse clicks.
+    pub grid_area: Cell<Rect>,
+    /// Cells per seat and left padding of the last drawing.
+    pub grid_geometry: Cell<(i64, u16)>,
+}
+
+impl MapState {
+    /// Reads a concert's seat map, the cursor on the best free seat near the front centre.
+    pub fn open(cx: &mut Cx, concert_id: i64) -> boxoffice::Result<MapState> {
+        let map = cx.store.seat_map(concert_id)?;
+        let layout = cx.store.concert_layout(concert_id)?;
+        let mut by_pos = HashMap::new();
+        let mut lines = HashMap::new();
+        let mut rows: Vec<i64> = Vec::new();
+        for (i, s) in map.seats.iter().enumerate() {
+            by_pos.insert((s.x, s.y), i);
+            lines.entry(s.y).or_insert(i);
+            rows.push(s.y);
+        }
+        rows.sort_unstable();
+        rows.dedup();
+        let centre = layout.width as i64 / 2;
+        let cursor = map
+            .seats
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.status == SeatStatus::Free)
+            .min_by_key(|(_, s)| (s.y * 4).pow(2) + (s.x - centre).pow(2))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        Ok(MapState {
+            map,
+            layout,
+            by_pos,
+            rows,
+            lines,
+            cursor,
+            selected: Vec::new(),
+            advice: None,
+            best_prompt: None,
+            scroll: Cell::new((0, 0)),
+            grid_area: Cell::new(Rect::default()),
+            grid_geometry: Cell::new((1, 0)),
+        })
+    }
+
+    pub fn keys(&self) -> (Ctx, bool) {
+        (Ctx::SeatMap, self.best_prompt.is_some())
+    }
+
+    /// Reloads the seats' statuses, keeping the cursor and whatever of the selection is still
+    /// free. The layout, positions and rows do not change, so they are not read again.
+    pub fn refresh(&mut self, cx: &mut Cx) {
+        let map = match cx.store.seat_map(self.map.concert.id) {
+            Ok(map) => map,
+            Err(e) => return cx.fail(&e),
+        };
+        let before = self.selected.len();
+        self.selected.retain(|id| {
+            map.seats
+                .iter()
+                .any(|s| s.seat_id == *id && s.status == SeatStatus::Free)
+        });
+        let lost = before - self.selected.len();
+        self.map = map;
+        self.update_advice(cx);
+        if lost > 0 {
+            cx.say(
+                Level::Error,
+                format!("{lost} selected seat(s) were just taken at another terminal"),
+            );
+        }
+    }
+
+    fn update_advice(&mut self, cx: &mut Cx) {
+        self.advice = cx
+            .store
+            .selection_advice(self.map.concert.id, &self.selected)
+            .unwrap_or(None);
+    }
+
+    fn move_cursor(&mut self, dx: i64, dy: i64) {
+        let Some(cur) = self.map.seats.get(self.cursor) else {
+            return;
+        };
+        let (x, y) = (cur.x, cur.y);
+        if dy == 0 {
+            let next = self
+                .map
+                .seats
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.y == y && (s.x - x).signum() == dx.signum())
+                .min_by_key(|(_, s)| (s.x - x).abs());
+            if let Some((i, _)) = next {
+                self.cursor = i;
+            }
+            return;
+        }
+        let pos = self.rows.iter().position(|r| *r == y).unwrap_or(0) as i64;
+        let target = (pos + dy).clamp(0, self.rows.len() as i64 - 1) as usize;
+        let ty = self.rows[target];
+        if let Some((i, _)) = self
+            .map
+            .seats
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.y == ty)
+            .min_by_key(|(_, s)| (s.x - x).abs())
+        {
+            self.cursor = i;
+        }
+    }
+
+    fn toggle_seat(&mut self, cx: &mut Cx, index: usize) {
+        let Some(seat) = self.map.seats.get(index) else {
+            return;
+        };
+        let id = seat.seat_id;
+        if let Some(p) = self.selected.iter().position(|s| *s == id) {
+            self.selected.remove(p);
+        } else if seat.status != SeatStatus::Free {
+            let why = match seat.status {
+                SeatStatus::Reserved => "is kept for the waiting list",
+                SeatStatus::Booked => "is sold",
+                _ => "is held by someone else",
+            };
+            cx.say(Level::Error, format!("{} {why}", seat.seat));
+            return;
+        } else if self.selected.len() as i64 >= self.map.concert.ticket_limit {
+            cx.say(
+                Level::Error,
+                format!(
+                    "at most {} tickets per customer for this concert",
+                    self.map.concert.ticket_limit
+                ),
+            );
+            return;
+        } else {
+            self.selected.push(id);
+        }
+        cx.quiet();
+        self.update_advice(cx);
+    }
+
+    pub fn key(&mut self, cx: &mut Cx, cmd: Option<Cmd>, key: &KeyEvent) -> Outcome {
+        if let Some(prompt) = &mut self.best_prompt {
+            match key.code {
+                KeyCode::Enter => {
+                    let n: usize = prompt.parse().unwrap_or(0);
+                    self.best_prompt = None;
+                    self.pick_best(cx, n);
+                }
+                KeyCode::Esc => self.best_prompt = None,
+                KeyCode::Char(c) if c.is_ascii_digit() && prompt.len() < 2 => prompt.push(c),
+                KeyCode::Backspace => {
+                    prompt.pop();
+                }
+                _ => {}
+            }
+            return Outcome::Stay;
+        }
+        match cmd {
+            Some(Cmd::Left) => self.move_cursor(-1, 0),
+            Some(Cmd::Right) => self.move_cursor(1, 0),
+            Some(Cmd::Up) => self.move_cursor(0, -1),
+            Some(Cmd::Down) => self.move_cursor(0, 1),
+            Some(Cmd::PageUp) => self.move_cursor(0, -10),
+            Some(Cmd::PageDown) => self.move_cursor(0, 10),
+            Some(Cmd::Toggle) => self.toggle_seat(cx, self.cursor),
+            Some(Cmd::Best) => self.best_prompt = Some(String::new()),
+            Some(Cmd::Clear) => {
+                self.selected.clear();
+                self.advice = None;
+            }
+            Some(Cmd::Checkout) => return self.checkout(cx),
+            Some(Cmd::Waitlist) => {
+                return Outcome::Waitlist {
+                    concert: self.map.concert.id,
+                    back: Screen::SeatMap,
+                    join: false,
+                };
+            }
+            Some(Cmd::Back) => return Outcome::LeaveMap,
+            _ => {}
+        }
+        Outcome::Stay
+    }
+
+    fn pick_best(&mut self, cx: &mut Cx, n: usize) {
+        if n == 0 {
+            cx.say(Level::Error, "type how many seats, e.g. b 4 Enter");
+            return;
+        }
+        let best = BestRequest {
+            count: n,
+            ..Default::default()
+        };
+        match cx.store.suggest_best(self.map.concert.id, &best) {
+            Ok(pick) => {
+                let text = if pick.together {
+                    format!("best {n} together: {}", pick.labels.join(" "))
+                } else {
+                    format!(
+                        "no row has {n} together; best split: {}",
+                        pick.labels.join(" ")
+                    )
+                };
+                self.selected = pick.ids.clone();
+                if let Some(i) = self.map.seats.iter().position(|s| s.seat_id == pick.ids[0]) {
+                    self.cursor = i;
+                }
+                self.update_advice(cx);
+                cx.say(
+                    if pick.together {
+                        Level::Ok
+                    } else {
+                        Level::Info
+                    },
+                    text,
+                );
+            }
+            Err(e) => cx.fail(&e),
+        }
+    }
+
+    /// A click at a terminal cell: the seat drawn there is toggled.
+    pub fn click(&mut self, cx: &mut Cx, column: u16, row: u16) {
+        let area = self.grid_area.get();
+        if column < area.x
+            || row < area.y
+            || column >= area.x + area.width
+            || row >= area.y + area.height
+        {
+            return;
+        }
+        let (sx, sy) = self.scroll.get();
+        let (scale, pad) = self.grid_geometry.get();
+        if column < area.x + pad {
+            return;
+        }
+        let x = (column - area.x - pad) as i64 / scale + sx;
+        let y = (row - area.y) as i64 + sy;
+        if let Some(&i) = self.by_pos.get(&(x, y)) {
+            self.cursor = i;
+            self.toggle_seat(cx, i);
+        }
+    }
+
+    /// The selection, taken to the checkout.
+    fn checkout(&mut self, cx: &mut Cx) -> Outcome {
+        if self.selected.is_empty() {
+            cx.say(
+                Level::Error,
+                "select seats first: Space on a seat, or b for best available",
+            );
+            return Outcome::Stay;
+        }
+        let seats: Vec<&boxoffice::SeatInfo> = self
+            .map
+            .seats
+            .iter()
+            .filter(|s| self.selected.contains(&s.seat_id))
+            .collect();
+        cx.quiet();
+        Outcome::Checkout(Box::new(Checkout::new(
+            self.map.concert.clone(),
+            seats.iter().map(|s| s.seat.clone()).collect(),
+            seats.iter().map(|s| s.price_cents).sum(),
+        )))
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, v: &View) {
+        let m = self;
+        let t = v.theme;
+        let [head, map, legend, panel] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(5),
+            Constraint::Length(2),
+            Constraint::Length(3),
+        ])
+        .areas(area);
+        let c = &m.map.concert;
+        frame.render_widget(
+            Line::from(vec![
+                Span::styled(safe(&format!("{} - {}", c.artist, c.title)), t.title),
+                Span::raw(format!(
+                    " · {} · {}",
+                    c.local_start.format("%a %d %b %H:%M"),
+                    safe(&c.venue),
+                )),
+            ]),
+            head,
+        );
+        draw_grid(frame.buffer_mut(), t, m, map);
+        draw_legend(frame, t, m, legend);
+        draw_panel(frame, t, m, panel);
+    }
 }
 
 fn category_index(m: &MapState, code: &str) -> usize {
@@ -52,8 +350,7 @@ fn category_index(m: &MapState, code: &str) -> usize {
         .unwrap_or(0)
 }
 
-fn draw_grid(buf: &mut Buffer, app: &App, m: &MapState, area: Rect) {
-    let t = &app.theme;
+fn draw_grid(buf: &mut Buffer, t: &Theme, m: &MapState, area: Rect) {
     let max_y = m.rows.last().copied().unwrap_or(0);
     let width = m.layout.width as i64;
     let block = Block::bordered();
@@ -172,8 +469,7 @@ fn draw_grid(buf: &mut Buffer, app: &App, m: &MapState, area: Rect) {
     }
 }
 
-fn draw_legend(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
-    let t = &app.theme;
+fn draw_legend(frame: &mut Frame, t: &Theme, m: &MapState, area: Rect) {
     let mut spans: Vec<Span> = Vec::new();
     for k in m.map.categories.iter().rev() {
         let price = m
@@ -205,8 +501,7 @@ fn draw_legend(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
     frame.render_widget(Paragraph::new(vec![categories, Line::from(spans)]), area);
 }
 
-fn draw_panel(frame: &mut Frame, app: &App, m: &MapState, area: Rect) {
-    let t = &app.theme;
+fn draw_panel(frame: &mut Frame, t: &Theme, m: &MapState, area: Rect) {
     let cursor = m.map.seats.get(m.cursor).map(|s| {
         format!(
             "{} {} {}",
