@@ -136,13 +136,7 @@ impl App {
             help_scroll: 0,
             quit: false,
             status: None,
-            concerts: Concerts {
-                query: String::new(),
-                typing: true,
-                error: None,
-                list: Vec::new(),
-                selected: 0,
-            },
+            concerts: Concerts::unsearched(),
             map: None,
             checkout: None,
             confirmation: None,
@@ -261,7 +255,7 @@ impl App {
             Some(Cmd::GoBookings) => {
                 self.leave_checkout();
                 self.screen = Screen::Bookings;
-                self.bookings.typing = true;
+                self.bookings.focus_search();
                 return;
             }
             Some(Cmd::GoSales) => {
@@ -346,20 +340,11 @@ impl App {
         self.concerts.search(cx!(self));
     }
 
-    /// Opens a concert's seat map, from whichever screen: a cancelled concert has nothing left
-    /// to sell, so it is said instead.
+    /// Opens a concert's seat map, from whichever screen.
     pub fn open_map(&mut self, concert_id: i64) {
-        match MapState::open(cx!(self), concert_id) {
-            Ok(m) if m.map.concert.status == boxoffice::ConcertStatus::Cancelled => self.say(
-                Level::Error,
-                "this concert is cancelled; its bookings were refunded",
-            ),
-            Ok(m) => {
-                self.map = Some(m);
-                self.screen = Screen::SeatMap;
-                self.status = None;
-            }
-            Err(e) => cx!(self).fail(&e),
+        if let Some(m) = MapState::open(cx!(self), concert_id) {
+            self.map = Some(m);
+            self.screen = Screen::SeatMap;
         }
     }
 
@@ -417,7 +402,10 @@ impl App {
         match self.screen {
             Screen::Checkout | Screen::Confirmation => true,
             Screen::Bookings => self.bookings.shows_customer(),
-            Screen::Waitlist => self.waitlist.as_ref().is_some_and(|w| w.form.is_some()),
+            Screen::Waitlist => self
+                .waitlist
+                .as_ref()
+                .is_some_and(WaitState::shows_customer),
             _ => false,
         }
     }

@@ -39,6 +39,11 @@ impl Bookings {
         }
     }
 
+    /// Opened again: the cursor in the search box.
+    pub fn focus_search(&mut self) {
+        self.typing = true;
+    }
+
     /// Whether a customer's details are on screen (kiosk mode clears them when idle).
     pub fn shows_customer(&self) -> bool {
         !self.query.is_empty() || !self.list.is_empty()

@@ -58,15 +58,20 @@ pub struct Concerts {
 impl Concerts {
     /// An empty search, typing into it, with the coming concerts listed.
     pub fn new(cx: &mut Cx) -> Concerts {
-        let mut c = Concerts {
+        let mut c = Concerts::unsearched();
+        c.search(cx);
+        c
+    }
+
+    /// An empty search, not run yet.
+    pub fn unsearched() -> Concerts {
+        Concerts {
             query: String::new(),
             typing: true,
             error: None,
             list: Vec::new(),
             selected: 0,
-        };
-        c.search(cx);
-        c
+        }
     }
 
     pub fn keys(&self) -> (Ctx, bool) {

@@ -46,8 +46,29 @@ pub struct MapState {
 }
 
 impl MapState {
-    /// Reads a concert's seat map, the cursor on the best free seat near the front centre.
-    pub fn open(cx: &mut Cx, concert_id: i64) -> boxoffice::Result<MapState> {
+    /// A concert's seat map, the cursor on the best free seat near the front centre. A
+    /// cancelled concert has nothing left to sell, so it is said instead.
+    pub fn open(cx: &mut Cx, concert_id: i64) -> Option<MapState> {
+        match MapState::read(cx, concert_id) {
+            Ok(m) if m.map.concert.status == boxoffice::ConcertStatus::Cancelled => {
+                cx.say(
+                    Level::Error,
+                    "this concert is cancelled; its bookings were refunded",
+                );
+                None
+            }
+            Ok(m) => {
+                cx.quiet();
+                Some(m)
+            }
+            Err(e) => {
+                cx.fail(&e);
+                None
+            }
+        }
+    }
+
+    fn read(cx: &mut Cx, concert_id: i64) -> boxoffice::Result<MapState> {
         let map = cx.store.seat_map(concert_id)?;
         let layout = cx.store.concert_layout(concert_id)?;
         let mut by_pos = HashMap::new();

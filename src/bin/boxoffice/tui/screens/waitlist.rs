@@ -75,6 +75,11 @@ impl WaitState {
         }
     }
 
+    /// Whether a customer's details are being typed (kiosk mode clears them when idle).
+    pub fn shows_customer(&self) -> bool {
+        self.form.is_some()
+    }
+
     pub fn refresh(&mut self, cx: &mut Cx) {
         if let Ok(c) = cx.store.concert(self.concert.id) {
             self.concert = c;
