@@ -1,6 +1,7 @@
 //! Notices to customers. Each is an outbox row written in the same transaction as the change it
 //! reports; the spooler ([`spool`]) turns rows into files after commit.
 
+pub(crate) mod email;
 pub mod ics;
 pub mod relay;
 pub mod spool;
