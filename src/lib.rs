@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod changes;
 pub mod chores;
 pub mod clock;
+pub mod codes;
 pub mod error;
 pub mod failpoint;
 pub mod fairness;
@@ -32,5 +33,7 @@ pub use model::*;
 pub use notify::spool::Spool;
 pub use payment::{Card, CashProcessor, PaymentProcessor, Processors, Tender};
 pub use search::ConcertQuery;
-pub use states::{BookingState, ConcertStatus, HoldState, PaymentState, WaitlistState};
+pub use states::{
+    BookingState, ConcertStatus, HoldState, PaymentState, TicketState, WaitlistState,
+};
 pub use store::Store;

@@ -332,6 +332,17 @@ pub struct Receipt {
     pub reference: String,
 }
 
+/// One booked seat's ticket: its own code (what the QR code and a scanner carry) and whether
+/// it has been used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ticket {
+    pub seat: String,
+    pub ticket_code: String,
+    pub state: crate::TicketState,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub door: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Booking {
     pub booking_code: String,
@@ -345,6 +356,8 @@ pub struct Booking {
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub refunded_cents: i64,
+    /// One per seat, in the seats' order.
+    pub tickets: Vec<Ticket>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -128,6 +128,16 @@ states!(
 );
 
 states!(
+    /// A ticket gets its holder in once: valid until checked in at a door; void once its
+    /// booking is cancelled.
+    TicketState {
+        Valid = "valid",
+        CheckedIn = "checked_in",
+        Cancelled = "cancelled",
+    }
+);
+
+states!(
     /// A concert goes ahead unless it is called off.
     ConcertStatus {
         Scheduled = "scheduled",
@@ -150,6 +160,7 @@ mod tests {
             .chain(PaymentState::ALL.iter().map(|s| s.as_str()))
             .chain(WaitlistState::ALL.iter().map(|s| s.as_str()))
             .chain(ConcertStatus::ALL.iter().map(|s| s.as_str()))
+            .chain(TicketState::ALL.iter().map(|s| s.as_str()))
             .collect();
         for w in words {
             assert!(

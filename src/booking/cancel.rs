@@ -20,6 +20,7 @@ pub(crate) fn cancel_booking_tx(
         .map(|s| s.label)
         .collect();
     free_booking(tx, id)?;
+    void_tickets(tx, id)?;
     let concert_id: i64 = tx
         .prepare_cached("SELECT concert_id FROM bookings WHERE id = ?1")?
         .query_row([id], |r| r.get(0))?;

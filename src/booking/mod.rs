@@ -19,6 +19,7 @@ use std::sync::LazyLock;
 
 mod best;
 mod cancel;
+pub mod door;
 mod gap;
 mod holds;
 mod payment;

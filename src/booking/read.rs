@@ -142,6 +142,7 @@ impl Store {
             created_at: from_ts(created),
             cancelled_at: cancelled.map(from_ts),
             refunded_cents: refunded,
+            tickets: booking_tickets(self.conn(), id)?,
         })
     }
 

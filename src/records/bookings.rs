@@ -1,8 +1,10 @@
-//! The bookings table's new rows: a paid hold becomes a booking under a fresh code.
+//! The bookings table's new rows: a paid hold becomes a booking under a fresh code, with a
+//! ticket for each of its seats.
 
 use super::*;
 
-/// Turns a hold into a confirmed booking row with a fresh code; returns the booking's id.
+/// Turns a hold into a confirmed booking row with a fresh code and its tickets; returns the
+/// booking's id.
 pub(crate) fn insert_booking(
     tx: &crate::store::Db,
     hold_id: &str,
@@ -23,7 +25,9 @@ pub(crate) fn insert_booking(
              SELECT ?1, h.concert_id, ?6, h.id, ?3, co.currency, ?4, 'confirmed', ?5
              FROM holds h JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?2")?.execute(params![code, hold_id, total_cents, method, ts(now), customer_id],
         )?;
-        return Ok(tx.last_insert_rowid());
+        let id = tx.last_insert_rowid();
+        issue_tickets(tx, id)?;
+        return Ok(id);
     }
     Err(Error::invalid(
         "could not find a free booking code; try again",

@@ -2,37 +2,9 @@
 
 use super::*;
 
-/// Booking codes avoid letters and digits that read alike (0/O, 1/I/L).
-pub(crate) const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-pub(crate) const CODE_LEN: usize = 6;
+pub(crate) use crate::codes::{new_ticket_code, random_code};
 
-/// `len` characters of [`CODE_ALPHABET`], each equally likely. The bytes come from the system's
-/// random source a block at a time: one system call per few dozen codes instead of one per code
-/// (a hold cost one, about 2 % of its time).
-pub(crate) fn random_code(len: usize) -> String {
-    use std::cell::RefCell;
-    // The largest multiple of the alphabet's size that fits a byte: bytes above it are skipped,
-    // so no character comes up more often than another.
-    const FAIR: usize = 256 - 256 % CODE_ALPHABET.len();
-    thread_local! {
-        static POOL: RefCell<([u8; 256], usize)> = const { RefCell::new(([0; 256], 256)) };
-    }
-    POOL.with_borrow_mut(|(bytes, used)| {
-        let mut code = String::with_capacity(len);
-        while code.len() < len {
-            if *used == bytes.len() {
-                getrandom::fill(bytes).expect("the system's random source failed");
-                *used = 0;
-            }
-            let b = bytes[*used] as usize;
-            *used += 1;
-            if b < FAIR {
-                code.push(CODE_ALPHABET[b % CODE_ALPHABET.len()] as char);
-            }
-        }
-        code
-    })
-}
+pub(crate) const CODE_LEN: usize = 6;
 
 pub(crate) fn new_booking_code() -> String {
     random_code(CODE_LEN)

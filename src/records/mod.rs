@@ -1,6 +1,7 @@
 //! The records with invariants, each written by one module: seats claimed for a concert and the
 //! concert's counts of them (`claims`), customers and who counts as the same person
-//! (`customer`), booking codes and hold ids (`codes`), new bookings (`bookings`). The rules above
+//! (`customer`), booking codes and hold ids (`codes`), new bookings (`bookings`) and their
+//! tickets (`tickets`). The rules above
 //! (booking, the waiting list, the catalog's demo sales) claim, free and record through here;
 //! what reads them (search, notices) needs nothing above it.
 
@@ -17,6 +18,7 @@ mod codes;
 mod customer;
 #[cfg(test)]
 mod tests;
+mod tickets;
 
 pub use customer::{clean_name, normalize_email, normalize_phone};
 
@@ -24,3 +26,4 @@ pub(crate) use bookings::*;
 pub(crate) use claims::*;
 pub(crate) use codes::*;
 pub(crate) use customer::*;
+pub(crate) use tickets::*;

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::Store;
+use crate::codes::CODE_ALPHABET;
 use chrono::Duration;
 
 #[test]

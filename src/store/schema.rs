@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/16_staged_imports.sql"),
     include_str!("migrations/17_sending_away.sql"),
     include_str!("migrations/18_venue_country.sql"),
+    include_str!("migrations/19_tickets_doors_and_clerks.sql"),
 ];
 
 /// The schema version this build writes.
@@ -54,6 +55,7 @@ fn migrate_steps(conn: &mut Connection, target: i64) -> Result<()> {
             return Ok(());
         }
         tx.execute_batch(MIGRATIONS[current as usize])?;
+        after_step(&tx, current + 1)?;
         let broken: Option<String> = tx
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
             .optional()?;
@@ -67,6 +69,41 @@ fn migrate_steps(conn: &mut Connection, target: i64) -> Result<()> {
         tx.execute_batch(&format!("PRAGMA user_version = {}", current + 1))?;
         tx.commit()?;
     }
+}
+
+/// What a migration needs beyond SQL, in the same transaction: version 19 gives every seat of
+/// an existing booking its ticket, with a code from the system's random source (SQLite's
+/// `random()` is not meant for secrets).
+fn after_step(tx: &rusqlite::Transaction<'_>, version: i64) -> Result<()> {
+    if version == 19 {
+        let seats: Vec<(i64, i64, i64, String)> = {
+            let mut st = tx.prepare(
+                "SELECT b.id, b.concert_id, j.value ->> 0, b.state
+                 FROM bookings b JOIN holds h ON h.id = b.hold_id, json_each(h.seats) j
+                 ORDER BY b.id, j.key",
+            )?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut insert = tx.prepare(
+            "INSERT INTO tickets (code, booking_id, concert_id, seat_id, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (booking, concert, seat, state) in seats {
+            let state = if state == "cancelled" {
+                "cancelled"
+            } else {
+                "valid"
+            };
+            insert.execute(rusqlite::params![
+                crate::codes::new_ticket_code(),
+                booking,
+                concert,
+                seat,
+                state
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 /// The schema as SQLite keeps it (`sqlite_master`): tables, then indexes, triggers and views,

@@ -1,4 +1,4 @@
--- The schema of version 18, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
+-- The schema of version 19, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
 
 CREATE TABLE bookings (
     id           INTEGER PRIMARY KEY,
@@ -12,7 +12,7 @@ CREATE TABLE bookings (
     state        TEXT NOT NULL CHECK (state IN ('confirmed', 'cancelled')),
     created_at   INTEGER NOT NULL,
     cancelled_at INTEGER
-);
+, clerk TEXT, terminal TEXT);
 
 CREATE TABLE box_office (
     id TEXT NOT NULL    -- random, made once: part of every spool file's name
@@ -55,7 +55,7 @@ CREATE TABLE concerts (
     ticket_limit INTEGER NOT NULL DEFAULT 6 CHECK (ticket_limit > 0),
     hold_minutes INTEGER NOT NULL DEFAULT 5 CHECK (hold_minutes > 0),
     status       TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'cancelled'))
-, offer_minutes INTEGER NOT NULL DEFAULT 120 CHECK (offer_minutes > 0), sequence INTEGER NOT NULL DEFAULT 0, cancel_reason TEXT, claimed INTEGER NOT NULL DEFAULT 0, booked INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0, import_batch TEXT);
+, offer_minutes INTEGER NOT NULL DEFAULT 120 CHECK (offer_minutes > 0), sequence INTEGER NOT NULL DEFAULT 0, cancel_reason TEXT, claimed INTEGER NOT NULL DEFAULT 0, booked INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0, import_batch TEXT, doors_minutes INTEGER NOT NULL DEFAULT 120);
 
 CREATE TABLE customers (
     id     INTEGER PRIMARY KEY,
@@ -124,7 +124,7 @@ CREATE TABLE "payments" (
     change_cents    INTEGER,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL
-);
+, clerk TEXT, terminal TEXT);
 
 CREATE TABLE prices (
     concert_id  INTEGER NOT NULL REFERENCES concerts(id),
@@ -152,6 +152,17 @@ CREATE TABLE seats (
     grid_y    INTEGER NOT NULL,
     UNIQUE (venue_id, label)
 );
+
+CREATE TABLE tickets (
+    code          TEXT PRIMARY KEY,
+    booking_id    INTEGER NOT NULL REFERENCES bookings(id),
+    concert_id    INTEGER NOT NULL REFERENCES concerts(id),
+    seat_id       INTEGER NOT NULL REFERENCES seats(id),
+    state         TEXT NOT NULL DEFAULT 'valid'
+                  CHECK (state = 'valid' OR state = 'checked_in' OR state = 'cancelled'),
+    checked_in_at INTEGER,
+    door          TEXT
+) WITHOUT ROWID;
 
 CREATE TABLE venues (
     id        INTEGER PRIMARY KEY,
@@ -214,6 +225,10 @@ CREATE INDEX payments_pending ON payments (state) WHERE state = 'pending';
 CREATE INDEX payments_unanswered ON payments (hold_id) WHERE state = 'unanswered';
 
 CREATE INDEX seats_by_row ON seats (venue_id, grid_y, grid_x, category, label);
+
+CREATE INDEX tickets_by_booking ON tickets (booking_id);
+
+CREATE INDEX tickets_by_concert ON tickets (concert_id, state);
 
 CREATE INDEX waitlist_by_hold ON waitlist (hold_id);
 

@@ -27,6 +27,7 @@ mod app;
 mod catalog;
 mod concerts;
 mod ctx;
+mod door;
 mod money;
 mod sales;
 mod waitlist;
@@ -243,6 +244,8 @@ enum Command {
     Booking(sales::BookingArgs),
     /// Cancel a booking: seats free again, payment refunded
     Cancel(sales::CancelArgs),
+    /// Check a ticket in at the door (exit 0 admitted, 3 refused, 2 not a ticket's code)
+    Checkin(door::CheckinArgs),
 }
 
 /// An error with the exit status it maps to.
@@ -389,6 +392,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         Command::Spool(args) => money::spool(&cli, args, out),
         Command::Booking(args) => sales::booking(&cli, args, out),
         Command::Cancel(args) => sales::cancel(&cli, args, out),
+        Command::Checkin(args) => door::checkin(&cli, args, out),
     }
 }
 

@@ -282,6 +282,9 @@ pub(super) fn booking(cli: &Cli, args: &BookingArgs, out: &mut String) -> Result
         if b.refunded_cents > 0 {
             outln!(out, "refund  {}", Money::new(b.refunded_cents, &b.currency));
         }
+        for t in &b.tickets {
+            outln!(out, "ticket  {:<10} {}  {}", t.seat, t.ticket_code, t.state);
+        }
         Ok(())
     })
 }

@@ -1,0 +1,108 @@
+//! `checkin`: the door. A scanner types a ticket's code and Enter, as a keyboard does.
+
+use super::*;
+use boxoffice::booking::door::{CheckIn, Entry};
+
+/// `boxoffice checkin`.
+#[derive(Debug, clap::Args)]
+pub(super) struct CheckinArgs {
+    /// The ticket's code, as scanned from its QR code
+    pub(super) ticket: String,
+    /// Which door (shown when the ticket is scanned again elsewhere)
+    #[arg(long)]
+    pub(super) door: Option<String>,
+    /// Refuse tickets for any other concert (number or external id)
+    #[arg(long)]
+    pub(super) concert: Option<String>,
+    /// Reverse a mistaken scan: the ticket is valid again
+    #[arg(long)]
+    pub(super) undo: bool,
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+pub(super) fn checkin(cli: &Cli, args: &CheckinArgs, out: &mut String) -> Result<(), Failure> {
+    let CheckinArgs {
+        ticket,
+        door,
+        concert,
+        undo,
+        json,
+    } = args;
+    let mut ctx = open_ctx(cli)?;
+    let concert = concert
+        .as_deref()
+        .map(|c| ctx.store.resolve_concert(c))
+        .transpose()?;
+    let scan = if *undo {
+        ctx.store.undo_check_in(ticket)?
+    } else {
+        ctx.store.check_in(ticket, door.as_deref(), concert)?
+    };
+    ctx.log.write(&format!(
+        "door {}: {} {}{}",
+        door.as_deref().unwrap_or("-"),
+        if *undo { "undo" } else { "scan" },
+        match scan.result {
+            Entry::Admitted => "admitted",
+            Entry::Refused => "refused",
+        },
+        scan.reason
+            .map(|r| format!(" ({})", r.as_str()))
+            .unwrap_or_default()
+    ));
+    show(out, *json, &scan, |out| {
+        outln!(out, "{}", door_line(&scan, *undo));
+        Ok(())
+    })?;
+    match scan.result {
+        Entry::Admitted => Ok(()),
+        Entry::Refused => Err(Failure {
+            code: 3,
+            message: format!(
+                "refused: {}",
+                scan.reason.map(|r| r.as_str()).unwrap_or("refused")
+            ),
+        }),
+    }
+}
+
+/// What a door steward reads: ADMITTED or REFUSED, the seat and the name, or why not.
+pub(crate) fn door_line(scan: &CheckIn, undo: bool) -> String {
+    use boxoffice::booking::door::Refusal;
+    let who = [scan.seat.clone(), scan.name.clone()]
+        .into_iter()
+        .flatten()
+        .map(|s| printable(&s))
+        .collect::<Vec<_>>()
+        .join("  ");
+    let at = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+            .unwrap_or_default()
+    };
+    match (scan.result, scan.reason) {
+        (Entry::Admitted, _) if undo => format!("UNDONE    {who}: the ticket is valid again"),
+        (Entry::Admitted, _) => format!(
+            "ADMITTED  {who}{}",
+            scan.concert_id
+                .map(|c| format!("  (concert #{c})"))
+                .unwrap_or_default()
+        ),
+        (Entry::Refused, Some(Refusal::AlreadyCheckedIn)) => format!(
+            "REFUSED   already checked in at {}{}  {who}",
+            at(scan.checked_in_at),
+            scan.door
+                .as_deref()
+                .map(|d| format!(" through {}", printable(d)))
+                .unwrap_or_default()
+        ),
+        (Entry::Refused, Some(Refusal::TooEarly)) => format!(
+            "REFUSED   too early: doors open at {}  {who}",
+            at(scan.doors_open_at)
+        ),
+        (Entry::Refused, reason) => format!(
+            "REFUSED   {}  {who}",
+            reason.map(|r| r.as_str()).unwrap_or("refused")
+        ),
+    }
+}

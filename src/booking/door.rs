@@ -1,0 +1,202 @@
+//! The door: a ticket gets its holder in once. A check-in is one short write transaction that
+//! changes the ticket only if it is still valid, so of several doors scanning the same ticket
+//! at once exactly one admits it; the others are told when and where it was used.
+
+use super::*;
+use crate::states::TicketState;
+use serde::Serialize;
+
+/// Whether the holder goes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    Admitted,
+    Refused,
+}
+
+/// Why a ticket was refused at the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Refusal {
+    #[serde(rename = "already checked in")]
+    AlreadyCheckedIn,
+    #[serde(rename = "cancelled")]
+    Cancelled,
+    #[serde(rename = "wrong concert")]
+    WrongConcert,
+    #[serde(rename = "not a ticket")]
+    NotATicket,
+    #[serde(rename = "too early")]
+    TooEarly,
+    /// An undo of a ticket that was not checked in.
+    #[serde(rename = "not checked in")]
+    NotCheckedIn,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::AlreadyCheckedIn => "already checked in",
+            Refusal::Cancelled => "cancelled",
+            Refusal::WrongConcert => "wrong concert",
+            Refusal::NotATicket => "not a ticket",
+            Refusal::TooEarly => "too early",
+            Refusal::NotCheckedIn => "not checked in",
+        }
+    }
+}
+
+/// What the door shows after a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckIn {
+    pub result: Entry,
+    pub reason: Option<Refusal>,
+    /// The code as scanned (upper case, trimmed).
+    pub ticket: String,
+    pub seat: Option<String>,
+    pub concert_id: Option<i64>,
+    /// The holder's name, when the booking has one.
+    pub name: Option<String>,
+    /// Admitted: now. Already checked in: when it was.
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// Admitted: this door. Already checked in: the door it went through.
+    pub door: Option<String>,
+    /// Too early: when the doors open.
+    pub doors_open_at: Option<DateTime<Utc>>,
+}
+
+/// The longest code a scanner may send; anything longer is not a scan.
+const MAX_SCAN: usize = 64;
+
+impl Store {
+    /// Admits the ticket `code` at `door` once, or says why not: already used (when, where),
+    /// void, for another concert than `concert` (when given), not a ticket at all, or before
+    /// the concert's doors open. Input that cannot be a scan (empty, control characters, too
+    /// long) is an error and changes nothing.
+    pub fn check_in(
+        &mut self,
+        code: &str,
+        door: Option<&str>,
+        concert: Option<i64>,
+    ) -> Result<CheckIn> {
+        let code = scanned(code)?;
+        let door = door.map(str::trim).filter(|d| !d.is_empty());
+        if let Some(d) = door {
+            crate::text::check_line("the door's name", d).map_err(Error::invalid)?;
+        }
+        self.write(|tx, now| {
+            let Some(t) = door_ticket(tx, &code)? else {
+                return Ok(refused(&code, Refusal::NotATicket));
+            };
+            let mut out = CheckIn {
+                result: Entry::Refused,
+                reason: None,
+                ticket: code.clone(),
+                seat: Some(t.seat.clone()),
+                concert_id: Some(t.concert_id),
+                name: t.name.clone(),
+                checked_in_at: t.checked_in_at.map(from_ts),
+                door: t.door.clone(),
+                doors_open_at: None,
+            };
+            if concert.is_some_and(|c| c != t.concert_id) {
+                out.reason = Some(Refusal::WrongConcert);
+                return Ok(out);
+            }
+            match t.state {
+                TicketState::Cancelled => {
+                    out.reason = Some(Refusal::Cancelled);
+                    return Ok(out);
+                }
+                TicketState::CheckedIn => {
+                    out.reason = Some(Refusal::AlreadyCheckedIn);
+                    return Ok(out);
+                }
+                TicketState::Valid => {}
+            }
+            let (starts_at, doors_minutes): (i64, i64) = tx
+                .prepare_cached("SELECT starts_at, doors_minutes FROM concerts WHERE id = ?1")?
+                .query_row([t.concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let opens = from_ts(starts_at - doors_minutes * 60);
+            if now < opens {
+                out.reason = Some(Refusal::TooEarly);
+                out.doors_open_at = Some(opens);
+                return Ok(out);
+            }
+            if !mark_checked_in(tx, &code, door, now)? {
+                // Unreachable under the write lock; the conditional update is the backstop.
+                out.reason = Some(Refusal::AlreadyCheckedIn);
+                return Ok(out);
+            }
+            out.result = Entry::Admitted;
+            out.checked_in_at = Some(now);
+            out.door = door.map(str::to_string);
+            Ok(out)
+        })
+    }
+
+    /// A door steward's undo of a mistaken scan: the ticket is valid again.
+    pub fn undo_check_in(&mut self, code: &str) -> Result<CheckIn> {
+        let code = scanned(code)?;
+        self.write(|tx, _| {
+            let Some(t) = door_ticket(tx, &code)? else {
+                return Ok(refused(&code, Refusal::NotATicket));
+            };
+            let undone = undo_check_in(tx, &code)?;
+            Ok(CheckIn {
+                result: if undone {
+                    Entry::Admitted
+                } else {
+                    Entry::Refused
+                },
+                reason: (!undone).then_some(Refusal::NotCheckedIn),
+                ticket: code.clone(),
+                seat: Some(t.seat),
+                concert_id: Some(t.concert_id),
+                name: t.name,
+                checked_in_at: None,
+                door: None,
+                doors_open_at: None,
+            })
+        })
+    }
+
+    /// How many tickets of a concert are valid or used, and how many are used: the door's
+    /// "admitted / expected".
+    pub fn door_counts(&self, concert_id: i64) -> Result<(i64, i64)> {
+        Ok(self.conn().prepare_cached(
+            "SELECT count(*) FILTER (WHERE state = 'checked_in'), count(*) FILTER (WHERE state != 'cancelled')
+             FROM tickets WHERE concert_id = ?1",
+        )?
+        .query_row([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+}
+
+/// A scan as the door reads it: trimmed, in upper case. Not a scan: empty, control characters
+/// or spaces inside, or longer than any code.
+fn scanned(code: &str) -> Result<String> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(Error::invalid("scan a ticket's code (nothing was scanned)"));
+    }
+    if code.chars().count() > MAX_SCAN || code.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::invalid(
+            "that is not a ticket's code: one word of letters and digits",
+        ));
+    }
+    Ok(code.to_uppercase())
+}
+
+fn refused(code: &str, reason: Refusal) -> CheckIn {
+    CheckIn {
+        result: Entry::Refused,
+        reason: Some(reason),
+        ticket: code.to_string(),
+        seat: None,
+        concert_id: None,
+        name: None,
+        checked_in_at: None,
+        door: None,
+        doors_open_at: None,
+    }
+}

@@ -1,0 +1,234 @@
+//! Tickets and the door: a ticket per booked seat with a code of its own, voided by a
+//! cancellation, kept by a reschedule; a check-in admits a ticket once, and says why not
+//! otherwise; eight processes scanning the same tickets admit each exactly once.
+
+mod common;
+
+use boxoffice::booking::door::{Entry, Refusal};
+use boxoffice::{Error, Processors, Tender, TicketState};
+use chrono::{Duration, NaiveDate};
+use common::*;
+
+fn book(f: &mut Fixture, labels: &[&str], email: &str) -> String {
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(labels), &customer(email))
+        .unwrap();
+    f.store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 100_000,
+            },
+            &Processors::cash_only(),
+        )
+        .unwrap()
+        .booking_code
+}
+
+/// The concert starts 2026-12-20 20:00 in Vienna (19:00 UTC); its doors open two hours before.
+fn at_the_door(f: &Fixture) {
+    f.clock.set(t("2026-12-20T18:30:00Z"));
+}
+
+#[test]
+fn every_booked_seat_has_a_ticket_with_a_code_of_its_own() {
+    let mut f = fixture();
+    let code = book(&mut f, &["A-1-1", "A-1-2", "A-1-3"], "ann@example.com");
+    let b = f.store.booking(&code).unwrap();
+    let seats: Vec<&str> = b.tickets.iter().map(|t| t.seat.as_str()).collect();
+    assert_eq!(seats, ["A-1-1", "A-1-2", "A-1-3"]);
+    let alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    for t in &b.tickets {
+        assert_eq!(t.state, TicketState::Valid);
+        assert_eq!(t.ticket_code.len(), boxoffice::codes::TICKET_CODE_LEN);
+        assert!(t.ticket_code.chars().all(|c| alphabet.contains(c)));
+        assert!(
+            !t.ticket_code.contains(&code),
+            "not derived from the booking code"
+        );
+    }
+    let mut codes: Vec<&str> = b.tickets.iter().map(|t| t.ticket_code.as_str()).collect();
+    codes.dedup();
+    assert_eq!(codes.len(), 3);
+    // At least 80 bits of chance: 31 letters, 18 of them.
+    assert!(18.0 * 31f64.log2() >= 80.0);
+}
+
+#[test]
+fn a_ticket_is_admitted_once_and_a_second_scan_says_when_and_where() {
+    let mut f = fixture();
+    let code = book(&mut f, &["A-1-1", "A-1-2"], "ann@example.com");
+    let ticket = f.store.booking(&code).unwrap().tickets[0]
+        .ticket_code
+        .clone();
+    at_the_door(&f);
+    let first = f
+        .store
+        .check_in(&ticket.to_lowercase(), Some("north"), Some(f.concert))
+        .unwrap();
+    assert_eq!(first.result, Entry::Admitted);
+    assert_eq!(first.seat.as_deref(), Some("A-1-1"));
+    assert_eq!(first.name.as_deref(), Some("Test Customer"));
+    assert_eq!(first.door.as_deref(), Some("north"));
+    f.clock.advance(Duration::minutes(3));
+    let again = f.store.check_in(&ticket, Some("south"), None).unwrap();
+    assert_eq!(again.result, Entry::Refused);
+    assert_eq!(again.reason, Some(Refusal::AlreadyCheckedIn));
+    assert_eq!(again.door.as_deref(), Some("north"), "where it went in");
+    assert_eq!(again.checked_in_at, first.checked_in_at, "when it went in");
+    let b = f.store.booking(&code).unwrap();
+    assert_eq!(b.tickets[0].state, TicketState::CheckedIn);
+    assert_eq!(b.tickets[1].state, TicketState::Valid);
+    assert_eq!(f.store.door_counts(f.concert).unwrap(), (1, 2));
+    // A steward's undo: valid again, and admitted again.
+    let undone = f.store.undo_check_in(&ticket).unwrap();
+    assert_eq!(undone.result, Entry::Admitted);
+    assert_eq!(
+        f.store.undo_check_in(&ticket).unwrap().reason,
+        Some(Refusal::NotCheckedIn)
+    );
+    assert_eq!(
+        f.store.check_in(&ticket, None, None).unwrap().result,
+        Entry::Admitted
+    );
+}
+
+#[test]
+fn the_door_refuses_a_void_ticket_another_concert_a_made_up_code_and_an_early_one() {
+    let mut f = fixture();
+    let kept = book(&mut f, &["A-1-1"], "ann@example.com");
+    let gone = book(&mut f, &["A-1-2"], "bob@example.com");
+    let kept_ticket = f.store.booking(&kept).unwrap().tickets[0]
+        .ticket_code
+        .clone();
+    let gone_ticket = f.store.booking(&gone).unwrap().tickets[0]
+        .ticket_code
+        .clone();
+    // Too early: before the doors open (a concert rule, two hours before the start).
+    let early = f.store.check_in(&kept_ticket, None, None).unwrap();
+    assert_eq!(early.reason, Some(Refusal::TooEarly));
+    assert_eq!(early.doors_open_at, Some(t("2026-12-20T17:00:00Z")));
+    f.store
+        .cancel_booking(&gone, &Processors::cash_only())
+        .unwrap();
+    assert_eq!(
+        f.store.booking(&gone).unwrap().tickets[0].state,
+        TicketState::Cancelled
+    );
+    at_the_door(&f);
+    let void = f.store.check_in(&gone_ticket, None, None).unwrap();
+    assert_eq!(void.reason, Some(Refusal::Cancelled));
+    let other = f
+        .store
+        .add_concert(&concert(
+            "Others",
+            "test-hall",
+            NaiveDate::from_ymd_opt(2026, 12, 21).unwrap(),
+            "20:00",
+        ))
+        .unwrap();
+    let wrong = f.store.check_in(&kept_ticket, None, Some(other)).unwrap();
+    assert_eq!(wrong.reason, Some(Refusal::WrongConcert));
+    let made_up = f.store.check_in("ABCDEFGHJKMNPQRSTU", None, None).unwrap();
+    assert_eq!(made_up.reason, Some(Refusal::NotATicket));
+    // Not a scan at all: an error, nothing changes.
+    for bad in ["", "   ", "AB CD", "A\u{1b}[2J"] {
+        assert!(matches!(
+            f.store.check_in(bad, None, None),
+            Err(Error::Invalid(_))
+        ));
+    }
+    // None of those used the good ticket.
+    assert_eq!(
+        f.store.check_in(&kept_ticket, None, None).unwrap().result,
+        Entry::Admitted
+    );
+}
+
+#[test]
+fn a_rescheduled_concert_keeps_its_tickets_valid() {
+    let mut f = fixture();
+    let code = book(&mut f, &["A-1-1"], "ann@example.com");
+    let before = f.store.booking(&code).unwrap().tickets;
+    f.store
+        .reschedule_concert(
+            f.concert,
+            NaiveDate::from_ymd_opt(2026, 12, 22)
+                .unwrap()
+                .and_hms_opt(19, 0, 0)
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(f.store.booking(&code).unwrap().tickets, before);
+    f.clock.set(t("2026-12-22T17:30:00Z"));
+    let scan = f
+        .store
+        .check_in(&before[0].ticket_code, None, None)
+        .unwrap();
+    assert_eq!(scan.result, Entry::Admitted);
+}
+
+#[test]
+fn eight_doors_scanning_the_same_tickets_admit_each_exactly_once() {
+    let mut f = fixture();
+    let code = book(
+        &mut f,
+        &["A-1-1", "A-1-2", "A-1-3", "A-1-4", "A-1-5", "A-1-6"],
+        "ann@example.com",
+    );
+    let tickets: Vec<String> = f
+        .store
+        .booking(&code)
+        .unwrap()
+        .tickets
+        .into_iter()
+        .map(|t| t.ticket_code)
+        .collect();
+    let db = f.db_path();
+    let bin = env!("CARGO_BIN_EXE_boxoffice");
+    let mut admitted_doors = Vec::new();
+    for ticket in &tickets {
+        let doors: Vec<_> = (0..8)
+            .map(|door| {
+                std::process::Command::new(bin)
+                    .env("BOXOFFICE_DB", &db)
+                    .env("BOXOFFICE_NOW", "2026-12-20T18:45:00Z")
+                    .args([
+                        "checkin",
+                        ticket,
+                        "--door",
+                        &format!("door-{door}"),
+                        "--json",
+                    ])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut admitted = 0;
+        for d in doors {
+            let out = d.wait_with_output().unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            match out.status.code() {
+                Some(0) => {
+                    assert_eq!(json["result"], "admitted");
+                    admitted += 1;
+                    admitted_doors.push(json["door"].as_str().unwrap().to_string());
+                }
+                Some(3) => {
+                    assert_eq!(json["result"], "refused");
+                    assert_eq!(json["reason"], "already checked in");
+                }
+                other => panic!("exit {other:?}: {json}"),
+            }
+        }
+        assert_eq!(admitted, 1, "ticket {ticket} admitted {admitted} times");
+    }
+    let b = f.reopen().booking(&code).unwrap();
+    for (t, door) in b.tickets.iter().zip(&admitted_doors) {
+        assert_eq!(t.state, TicketState::CheckedIn);
+        assert_eq!(t.door.as_deref(), Some(door.as_str()));
+    }
+}
