@@ -21,6 +21,7 @@ pub mod model;
 pub mod notify;
 pub mod payment;
 pub(crate) mod records;
+pub mod report;
 pub mod search;
 pub mod states;
 pub mod store;

@@ -592,3 +592,168 @@ fn export_bom_writes_a_byte_order_mark_that_import_reads_past() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+/// A sale records its clerk; `report` counts each clerk's takings and the drawer's cash; a
+/// booking lists its tickets; `checkin` admits a ticket once (exit 0), refuses it after (exit 3)
+/// and refuses what is no scan (exit 2).
+#[test]
+fn the_days_takings_by_clerk_and_a_ticket_at_the_door() {
+    let (_dir, db) = demo_db();
+    let concerts = json(&db, &["concerts", "--available", "--json"]);
+    let c = &concerts.as_array().unwrap()[0];
+    let id = c["id"].to_string();
+    let seats = json(&db, &["seats", &id, "--json"]);
+    let free: Vec<String> = seats
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "free")
+        .map(|s| s["seat"].as_str().unwrap().to_string())
+        .take(3)
+        .collect();
+    let hold = json(
+        &db,
+        &[
+            "--clerk",
+            "anna",
+            "hold",
+            &id,
+            &free[0],
+            &free[1],
+            "--customer",
+            "a@example.com",
+            "--json",
+        ],
+    );
+    let anna_total = hold["total_cents"].as_i64().unwrap();
+    let paid = json(
+        &db,
+        &[
+            "--clerk",
+            "anna",
+            "pay",
+            hold["hold_id"].as_str().unwrap(),
+            "--cash",
+            "100000",
+            "--json",
+        ],
+    );
+    let code = paid["booking_code"].as_str().unwrap().to_string();
+    let hold = json(
+        &db,
+        &[
+            "--clerk",
+            "bob",
+            "hold",
+            &id,
+            &free[2],
+            "--customer",
+            "b@example.com",
+            "--json",
+        ],
+    );
+    let bob_total = hold["total_cents"].as_i64().unwrap();
+    let mut pay = bin(&db)
+        .args([
+            "--clerk",
+            "bob",
+            "pay",
+            hold["hold_id"].as_str().unwrap(),
+            "--card",
+            "-",
+            "--json",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    pay.stdin
+        .take()
+        .unwrap()
+        .write_all(b"4242 4242 4242 4242\n12/30\n123\n")
+        .unwrap();
+    assert!(pay.wait_with_output().unwrap().status.success());
+
+    let anna = json(&db, &["--clerk", "anna", "report", "--json"]);
+    assert_eq!(anna["clerk"], "anna");
+    let methods = anna["by_method"].as_array().unwrap();
+    assert_eq!(methods.len(), 1, "{anna}");
+    assert_eq!(methods[0]["method"], "cash");
+    assert_eq!(methods[0]["sales_cents"], anna_total);
+    assert_eq!(methods[0]["refunds_cents"], 0);
+    assert_eq!(
+        anna["cash_in_drawer_cents"], anna_total,
+        "tendered less change"
+    );
+    let concert = anna["concerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"].to_string() == id)
+        .unwrap();
+    assert_eq!(concert["tickets_sold"], 2);
+    assert_eq!(concert["checked_in"], 0);
+    let everyone = json(&db, &["report", "--day", "2026-11-25", "--json"]);
+    let card = everyone["by_method"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["method"] == "card")
+        .unwrap();
+    assert_eq!(card["sales_cents"], bob_total);
+    assert!(run(&db, &["report", "--day", "25.11.2026"]).status.code() == Some(2));
+
+    // The tickets, and the door on the night.
+    let booking = json(&db, &["booking", &code, "--json"]);
+    let tickets = booking["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 2);
+    for key in ["seat", "ticket_code", "state"] {
+        assert!(
+            tickets[0].get(key).is_some(),
+            "booking --json tickets lack {key}"
+        );
+    }
+    assert_eq!(tickets[0]["state"], "valid");
+    let ticket = tickets[0]["ticket_code"].as_str().unwrap();
+    let starts = c["starts_at"].as_str().unwrap();
+    let door = |args: &[&str]| {
+        bin(&db)
+            .env("BOXOFFICE_NOW", starts)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let first = door(&["checkin", ticket, "--door", "north", "--json"]);
+    assert_eq!(first.status.code(), Some(0));
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(first["result"], "admitted");
+    assert_eq!(first["door"], "north");
+    for key in ["reason", "seat", "concert_id", "checked_in_at", "door"] {
+        assert!(first.get(key).is_some(), "checkin --json lacks {key}");
+    }
+    let again = door(&["checkin", ticket, "--door", "south", "--json"]);
+    assert_eq!(again.status.code(), Some(3));
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["reason"], "already checked in");
+    assert_eq!(again["door"], "north");
+    assert_eq!(door(&["checkin", "  "]).status.code(), Some(2));
+    let after = json(
+        &db,
+        &[
+            "--clerk",
+            "anna",
+            "report",
+            "--day",
+            &starts[..10],
+            "--json",
+        ],
+    );
+    let concert = after["concerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"].to_string() == id)
+        .unwrap();
+    assert_eq!(concert["checked_in"], 1);
+}

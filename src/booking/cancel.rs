@@ -26,11 +26,11 @@ pub(crate) fn cancel_booking_tx(
         .query_row([id], |r| r.get(0))?;
     crate::waitlist::seats_freed(tx, concert_id, now)?;
     tx.prepare_cached(
-        "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
-         SELECT 'refund', 'refund-' || idempotency_key, hold_id, booking_id, processor, amount_cents, currency, 'pending', reference, ?2, ?2
+        "INSERT INTO payments (kind, idempotency_key, hold_id, booking_id, processor, amount_cents, currency, state, reference, created_at, updated_at, clerk, terminal)
+         SELECT 'refund', 'refund-' || idempotency_key, hold_id, booking_id, processor, amount_cents, currency, 'pending', reference, ?2, ?2, ?3, ?4
          FROM payments WHERE booking_id = ?1 AND kind = 'charge' AND state = 'captured'",
     )?
-    .execute(params![id, ts(now)])?;
+    .execute(params![id, ts(now), tx.operator().clerk, tx.operator().terminal])?;
     let refund: i64 = tx
         .prepare_cached("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund'")?
         .query_row([id], |r| r.get(0))?;

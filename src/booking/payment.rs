@@ -31,9 +31,10 @@ pub(super) fn refund_late_charge(
         .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     tx.prepare_cached("UPDATE payments SET state = 'captured', reference = ?2, detail = ?3, updated_at = ?4 WHERE idempotency_key = ?1")?
         .execute(params![key, reference, detail, ts(now)])?;
-    tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, reference, created_at, updated_at)
-         VALUES ('refund', 'refund-' || ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?7)")?
-        .execute(params![key, h.id, processor, amount, currency, reference, ts(now)])?;
+    let who = tx.operator();
+    tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, reference, created_at, updated_at, clerk, terminal)
+         VALUES ('refund', 'refund-' || ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?7, ?8, ?9)")?
+        .execute(params![key, h.id, processor, amount, currency, reference, ts(now), who.clerk, who.terminal])?;
     let customer = record_customer(tx, h.who.clone())?;
     let notice = crate::notify::late_charge_refunded(
         tx,
@@ -101,8 +102,9 @@ impl Store {
                 |r| r.get(0),
             )?;
             let key = format!("charge-{}-{attempt}", h.id);
-            tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, created_at, updated_at)
-                 VALUES ('charge', ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)")?.execute(params![key, h.id, processor.name(), amount, currency, ts(now)],
+            let who = tx.operator();
+            tx.prepare_cached("INSERT INTO payments (kind, idempotency_key, hold_id, processor, amount_cents, currency, state, created_at, updated_at, clerk, terminal)
+                 VALUES ('charge', ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?7, ?8)")?.execute(params![key, h.id, processor.name(), amount, currency, ts(now), who.clerk, who.terminal],
             )?;
             tx.prepare_cached("UPDATE holds SET state = 'paying' WHERE id = ?1")?.execute([&h.id])?;
             keep_while_paying(tx, &h.id)?;

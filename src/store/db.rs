@@ -20,6 +20,16 @@ pub struct Db {
     /// A notice was queued in the transaction under way: the store delivers the outbox once it
     /// commits (`Store::write`).
     queued: std::cell::Cell<bool>,
+    /// Who is selling at this connection: the clerk (if named) and the terminal. Recorded on
+    /// the sales and refunds it makes (the day's takings by clerk).
+    operator: Operator,
+}
+
+/// The clerk and terminal a connection sells for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Operator {
+    pub clerk: Option<String>,
+    pub terminal: Option<String>,
 }
 
 impl Db {
@@ -28,7 +38,16 @@ impl Db {
         Db {
             conn,
             queued: Default::default(),
+            operator: Operator::default(),
         }
+    }
+
+    pub fn operator(&self) -> &Operator {
+        &self.operator
+    }
+
+    pub fn set_operator(&mut self, operator: Operator) {
+        self.operator = operator;
     }
 
     /// Marks the transaction under way as one that queued a notice (`notify::queue`).

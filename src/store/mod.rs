@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub(crate) use db::Db;
+pub use db::Operator;
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::{
     BUSY_TIMEOUT, CHECKPOINT_PAGES, RESTART_PAGES, busy_wait, checkpoint_in_background,
@@ -113,6 +114,28 @@ impl Store {
         }
         sqlite::checkpoint_in_background(store.conn.conn_mut(), &store.path)?;
         Ok(store)
+    }
+
+    /// Names the clerk and the terminal selling at this store: every sale and refund it makes
+    /// records them. A name with control characters, or longer than 100 characters, is refused.
+    pub fn set_operator(&mut self, operator: Operator) -> Result<()> {
+        for (what, v) in [("clerk", &operator.clerk), ("terminal", &operator.terminal)] {
+            if let Some(v) = v {
+                crate::text::check_line(&format!("the {what}'s name"), v)
+                    .map_err(Error::invalid)?;
+                if v.chars().count() > 100 {
+                    return Err(Error::invalid(format!(
+                        "the {what}'s name is at most 100 characters"
+                    )));
+                }
+            }
+        }
+        self.conn.set_operator(operator);
+        Ok(())
+    }
+
+    pub fn operator(&self) -> &Operator {
+        self.conn.operator()
     }
 
     pub fn path(&self) -> &Path {

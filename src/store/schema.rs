@@ -190,9 +190,11 @@ mod tests {
         assert_eq!(dump(&old).unwrap(), fresh);
         // Version 19 gave the booking's seat its ticket, with a code of its own.
         let (seat, code): (i64, String) = old
-            .query_row("SELECT seat_id, code FROM tickets WHERE booking_id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT seat_id, code FROM tickets WHERE booking_id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
         assert_eq!(seat, 2);
         assert_eq!(code.len(), crate::codes::TICKET_CODE_LEN);

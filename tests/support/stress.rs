@@ -364,6 +364,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
         .unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let audit = store.audit(&processors).unwrap();
+    let takings = store.report(None, None, None).unwrap();
     drop(store);
 
     let mut problems = super::common::violations(&dir.join("box.db"), &dir.join("gateway.db"));
@@ -375,8 +376,42 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
             .iter()
             .map(|u| format!("audit: {} {} {}", u.reference, u.amount_cents, u.why)),
     );
+    // The takings report counts the same money as the audit, method by method, to the cent.
+    for m in &audit.by_method {
+        let t = takings.by_method.iter().find(|t| t.method == m.method);
+        let (sales, refunds) = t.map_or((0, 0), |t| (t.sales_cents, t.refunds_cents));
+        if (sales, refunds) != (m.charges_cents, m.refunds_cents) {
+            problems.push(format!(
+                "report {}: sales {sales} refunds {refunds}, audit charges {} refunds {}",
+                m.method, m.charges_cents, m.refunds_cents
+            ));
+        }
+    }
     let conn = rusqlite::Connection::open(dir.join("box.db")).unwrap();
     let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    // And with the bookings: what was kept is what the confirmed bookings cost.
+    let booked =
+        one("SELECT coalesce(sum(total_cents), 0) FROM bookings WHERE state = 'confirmed'");
+    if takings.sales_cents() - takings.refunds_cents() != booked {
+        problems.push(format!(
+            "report keeps {} net, confirmed bookings cost {booked}",
+            takings.sales_cents() - takings.refunds_cents()
+        ));
+    }
+    // Every booked seat has one ticket; a confirmed booking's are not void.
+    let ticketless = one(
+        "SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id, json_each(h.seats) j
+         WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.booking_id = b.id AND t.seat_id = j.value ->> 0)",
+    );
+    let void = one(
+        "SELECT count(*) FROM tickets t JOIN bookings b ON b.id = t.booking_id
+         WHERE b.state = 'confirmed' AND t.state = 'cancelled'",
+    );
+    if ticketless + void > 0 {
+        problems.push(format!(
+            "{ticketless} booked seats without a ticket, {void} void tickets of confirmed bookings"
+        ));
+    }
     // No customer over the limit on any concert.
     let over = one(
         "SELECT count(*) FROM (SELECT h.email, c.concert_id FROM claims c JOIN holds h ON h.id = c.hold_id

@@ -100,6 +100,10 @@ pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
         );
     }
     let mut log = Log::open(&dir.join("boxoffice.log"));
+    store.set_operator(boxoffice::store::Operator {
+        clerk: cli.clerk.clone().filter(|c| !c.trim().is_empty()),
+        terminal: Some(cli.terminal.clone().unwrap_or_else(host_name)),
+    })?;
     store.set_spool(spool.clone());
     let mut spool_log = Log::open(&dir.join("boxoffice.log"));
     store.on_delivery(move |report| {
@@ -133,20 +137,25 @@ pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     Ok(ctx)
 }
 
-/// The sender when none is set: the box office's machine, so a customer can tell which box
-/// office wrote (`"Box office kiosk-2" <boxoffice@kiosk-2.localdomain>`).
-pub(super) fn default_sender() -> String {
+/// The machine's host name (`localhost` if it has none): a terminal's name unless set.
+pub(super) fn host_name() -> String {
     let host: String = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .unwrap_or_default()
         .trim()
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
         .collect();
-    let host = if host.is_empty() {
+    if host.is_empty() {
         "localhost".to_string()
     } else {
         host
-    };
+    }
+}
+
+/// The sender when none is set: the box office's machine, so a customer can tell which box
+/// office wrote (`"Box office kiosk-2" <boxoffice@kiosk-2.localdomain>`).
+pub(super) fn default_sender() -> String {
+    let host = host_name();
     let domain = if host.contains('.') {
         host.clone()
     } else {

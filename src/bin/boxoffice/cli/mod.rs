@@ -93,6 +93,15 @@ pub struct Cli {
     #[arg(long)]
     kiosk: bool,
 
+    /// The clerk at this terminal: recorded on every sale and refund (`report --clerk NAME`
+    /// counts only theirs)
+    #[arg(long, env = "BOXOFFICE_CLERK", global = true, value_name = "NAME")]
+    clerk: Option<String>,
+
+    /// This terminal's name, recorded on every sale and refund [default: the host name]
+    #[arg(long, env = "BOXOFFICE_TERMINAL", global = true, value_name = "NAME")]
+    terminal: Option<String>,
+
     /// Kiosk mode: seconds without a key before customer details are cleared [default: 120]
     #[arg(long, env = "BOXOFFICE_IDLE", global = true, value_name = "SECONDS")]
     idle: Option<u64>,
@@ -246,6 +255,9 @@ enum Command {
     Cancel(sales::CancelArgs),
     /// Check a ticket in at the door (exit 0 admitted, 3 refused, 2 not a ticket's code)
     Checkin(door::CheckinArgs),
+    /// The day's takings: sales and refunds by method, the cash in the drawer, tickets sold
+    /// and checked in per concert
+    Report(money::ReportArgs),
 }
 
 /// An error with the exit status it maps to.
@@ -393,6 +405,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         Command::Booking(args) => sales::booking(&cli, args, out),
         Command::Cancel(args) => sales::cancel(&cli, args, out),
         Command::Checkin(args) => door::checkin(&cli, args, out),
+        Command::Report(args) => money::report(&cli, args, out),
     }
 }
 

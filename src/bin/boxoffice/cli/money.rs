@@ -23,6 +23,92 @@ pub(super) struct SpoolArgs {
     pub(super) action: SpoolAction,
 }
 
+/// `boxoffice report`.
+#[derive(Debug, clap::Args)]
+pub(super) struct ReportArgs {
+    /// The day, in this terminal's time zone [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "all")]
+    pub(super) day: Option<String>,
+    /// Everything ever taken, not one day
+    #[arg(long)]
+    pub(super) all: bool,
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+pub(super) fn report(cli: &Cli, args: &ReportArgs, out: &mut String) -> Result<(), Failure> {
+    use chrono::{Local, TimeZone};
+    let ReportArgs { day, all, json } = args;
+    let day = day.as_deref().map(search::parse_date).transpose()?;
+    let ctx = open_ctx(cli)?;
+    let day = match (day, *all) {
+        (Some(d), _) => Some(d),
+        (None, true) => None,
+        (None, false) => Some(ctx.store.now().with_timezone(&Local).date_naive()),
+    };
+    // The day's bounds at this terminal: local midnight to local midnight (a day with a
+    // clock change is 23 or 25 hours long).
+    let midnight = |d: chrono::NaiveDate| {
+        Local
+            .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let (from, to) = match day {
+        Some(d) => (midnight(d), d.succ_opt().and_then(midnight)),
+        None => (None, None),
+    };
+    let report = ctx.store.report(from, to, cli.clerk.as_deref())?;
+    show(out, *json, &report, |out| {
+        let money = |c: i64| Money::new(c, "EUR").plain();
+        outln!(
+            out,
+            "takings {}{}",
+            day.map(|d| d.format("%a %d %b %Y").to_string())
+                .unwrap_or_else(|| "of every day".into()),
+            cli.clerk
+                .as_deref()
+                .map(|c| format!(", clerk {}", printable(c)))
+                .unwrap_or_else(|| ", every clerk".into())
+        );
+        outln!(out, "{:<10} {:>14} {:>14}", "method", "sales", "refunds");
+        for m in &report.by_method {
+            outln!(
+                out,
+                "{:<10} {:>14} {:>14}",
+                m.method,
+                money(m.sales_cents),
+                money(m.refunds_cents)
+            );
+        }
+        outln!(
+            out,
+            "{:<10} {:>14} {:>14}",
+            "total",
+            money(report.sales_cents()),
+            money(report.refunds_cents())
+        );
+        outln!(
+            out,
+            "cash in the drawer {}",
+            money(report.cash_in_drawer_cents)
+        );
+        if !report.concerts.is_empty() {
+            outln!(out, "{:<40} {:>7} {:>10}", "concert", "sold", "checked in");
+            for c in &report.concerts {
+                outln!(
+                    out,
+                    "{:<40} {:>7} {:>10}",
+                    truncate(&format!("#{} {}", c.id, printable(&c.artist)), 40),
+                    c.tickets_sold,
+                    c.checked_in
+                );
+            }
+        }
+        Ok(())
+    })
+}
+
 pub(super) fn reconcile(cli: &Cli, args: &ReconcileArgs, out: &mut String) -> Result<(), Failure> {
     let ReconcileArgs { json } = args;
     let mut ctx = open_ctx(cli)?;
