@@ -115,7 +115,7 @@ fn the_storage_engine_depends_on_no_rule() {
     assert!(
         store
             .iter()
-            .all(|d| ["clock", "codes", "error"].contains(&d.as_str())),
+            .all(|d| ["clock", "codes", "error", "text"].contains(&d.as_str())),
         "store/ reaches up to {store:?}"
     );
 }

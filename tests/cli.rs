@@ -690,7 +690,7 @@ fn the_days_takings_by_clerk_and_a_ticket_at_the_door() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["id"].to_string() == id)
+        .find(|x| x["id"] == c["id"])
         .unwrap();
     assert_eq!(concert["tickets_sold"], 2);
     assert_eq!(concert["checked_in"], 0);
@@ -753,7 +753,7 @@ fn the_days_takings_by_clerk_and_a_ticket_at_the_door() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["id"].to_string() == id)
+        .find(|x| x["id"] == c["id"])
         .unwrap();
     assert_eq!(concert["checked_in"], 1);
 }
