@@ -364,6 +364,8 @@ pub struct Booking {
 pub struct BookedSeat {
     pub seat: String,
     pub category: String,
+    /// The category's name at the venue (`Premium`).
+    pub category_name: String,
     pub price_cents: i64,
 }
 

@@ -232,3 +232,95 @@ fn eight_doors_scanning_the_same_tickets_admit_each_exactly_once() {
         assert_eq!(t.door.as_deref(), Some(door.as_str()));
     }
 }
+
+/// Whether a program is on the PATH (the PDF is read with poppler and zbar; `.ci/run` installs
+/// them).
+fn have(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("-v")
+        .output()
+        .is_ok()
+}
+
+#[test]
+fn the_pdf_has_a_page_per_seat_whose_qr_code_reads_back_as_its_ticket() {
+    if !have("pdftoppm") || !have("zbarimg") {
+        eprintln!("note: pdftoppm or zbarimg is not installed; the PDF was not rendered and read");
+        return;
+    }
+    let mut f = fixture();
+    let code = book(&mut f, &["A-1-1", "A-1-2"], "ann@example.com");
+    let tickets = f.store.booking(&code).unwrap().tickets;
+    let pdf = f.dir.path().join("tickets.pdf");
+    std::fs::write(&pdf, f.store.tickets_pdf(&code).unwrap()).unwrap();
+    let png = f.dir.path().join("page");
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-png"])
+        .arg(&pdf)
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (page, ticket) in tickets.iter().enumerate() {
+        let image = f.dir.path().join(format!("page-{}.png", page + 1));
+        assert!(image.exists(), "page {} was rendered", page + 1);
+        let read = std::process::Command::new("zbarimg")
+            .args(["--quiet", "--raw"])
+            .arg(&image)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&read.stdout).trim(),
+            ticket.ticket_code,
+            "page {}",
+            page + 1
+        );
+    }
+    assert!(!f.dir.path().join("page-3.png").exists(), "one page a seat");
+    // What the page says, as text.
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for needed in [
+        "The Testers",
+        "Test Hall, Testville",
+        "Sun 20 December 2026, 20:00 (CET, Vienna time)",
+        "Seat A-1-1",
+        "EUR 50.00",
+        &code,
+        "For Test Customer",
+    ] {
+        assert!(
+            text.contains(needed),
+            "the ticket lacks {needed:?}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_confirmation_email_carries_the_tickets_as_a_pdf() {
+    let mut f = fixture();
+    let spool = f.dir.path().join("spool");
+    f.store.set_spool(boxoffice::Spool::new(&spool));
+    let code = book(&mut f, &["A-1-1"], "ann@example.com");
+    let dir = spool.join("email/new");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let message = std::fs::read_to_string(file).unwrap();
+    assert!(
+        message.contains("Content-Type: application/pdf"),
+        "{message}"
+    );
+    assert!(message.contains(&format!("tickets-{code}.pdf")));
+}

@@ -122,6 +122,7 @@ impl Store {
             .map(|s| BookedSeat {
                 seat: s.label,
                 category: s.category,
+                category_name: s.category_name,
                 price_cents: s.price_cents,
             })
             .collect();

@@ -178,25 +178,36 @@ pub(super) fn render_email(row: &Row, from: &str) -> std::result::Result<Vec<u8>
     let builder = builder
         .date(from_ts(row.created_at).into())
         .message_id(Some(row.message_id()));
-    let message = match &row.calendar {
-        Some(ics) => {
-            let method = if ics.contains("METHOD:CANCEL") {
-                "CANCEL"
-            } else {
-                "PUBLISH"
-            };
-            let kind =
-                ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
-                    .map_err(|e| e.to_string())?;
-            let name = format!("{}.ics", row.booking_code.as_deref().unwrap_or("event"));
-            let ics = with_organizer(ics, &from);
-            builder.multipart(
-                MultiPart::mixed()
-                    .singlepart(text)
-                    .singlepart(Attachment::new(name).body(ics, kind)),
-            )
+    // The text, then what comes with it: the calendar entry, the tickets as a PDF.
+    let mut parts: Vec<SinglePart> = Vec::new();
+    if let Some(ics) = &row.calendar {
+        let method = if ics.contains("METHOD:CANCEL") {
+            "CANCEL"
+        } else {
+            "PUBLISH"
+        };
+        let kind = ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+            .map_err(|e| e.to_string())?;
+        let name = format!("{}.ics", row.booking_code.as_deref().unwrap_or("event"));
+        let ics = with_organizer(ics, &from);
+        parts.push(Attachment::new(name).body(ics, kind));
+    }
+    if let Some(pdf) = &row.tickets_pdf {
+        let kind = ContentType::parse("application/pdf").map_err(|e| e.to_string())?;
+        let name = format!(
+            "tickets-{}.pdf",
+            row.booking_code.as_deref().unwrap_or("booking")
+        );
+        parts.push(Attachment::new(name).body(pdf.clone(), kind));
+    }
+    let message = if parts.is_empty() {
+        builder.singlepart(text)
+    } else {
+        let mut mixed = MultiPart::mixed().singlepart(text);
+        for p in parts {
+            mixed = mixed.singlepart(p);
         }
-        None => builder.singlepart(text),
+        builder.multipart(mixed)
     }
     .map_err(|e| e.to_string())?;
     Ok(message.formatted())

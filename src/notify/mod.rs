@@ -3,6 +3,7 @@
 
 pub(crate) mod email;
 pub mod ics;
+pub mod pdf;
 pub mod relay;
 pub mod spool;
 

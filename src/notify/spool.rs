@@ -376,6 +376,8 @@ pub(super) struct Row {
     pub(super) attempts: i64,
     /// The box office's id: part of the file's name.
     pub(super) box_office: std::rc::Rc<str>,
+    /// A confirmation's tickets, attached as a PDF.
+    pub(super) tickets_pdf: Option<Vec<u8>>,
 }
 
 /// What became of one message.
@@ -437,7 +439,8 @@ impl Store {
             .into();
         let rows: Vec<Row> = {
             let mut st = self.conn().prepare(
-                "SELECT o.id, o.channel, o.recipient, cu.name, o.subject, o.body, o.calendar, o.booking_code, o.created_at, o.attempts
+                "SELECT o.id, o.channel, o.recipient, cu.name, o.subject, o.body, o.calendar, o.booking_code, o.created_at, o.attempts,
+                        o.kind
                  FROM outbox o LEFT JOIN customers cu ON cu.id = o.customer_id
                  WHERE (o.state = 'pending' AND (o.next_attempt_at <= ?1 OR ?2))
                     OR (o.state = 'failed' AND ?2)
@@ -456,10 +459,25 @@ impl Store {
                     created_at: r.get(8)?,
                     attempts: r.get(9)?,
                     box_office: box_office.clone(),
+                    // Filled below for an email confirming a booking.
+                    tickets_pdf: (r.get::<_, String>(10)? == "confirmation"
+                        && r.get::<_, String>(1)? == "email")
+                        .then(Vec::new),
                 })
             })?
             .collect::<rusqlite::Result<_>>()?
         };
+        // A confirmation carries the tickets: rendered as the message is, from the booking as
+        // it is now (a ticket voided since says so).
+        let mut rows = rows;
+        for row in &mut rows {
+            if row.tickets_pdf.is_some() {
+                row.tickets_pdf = row
+                    .booking_code
+                    .as_deref()
+                    .and_then(|c| self.tickets_pdf(c).ok());
+            }
+        }
         let mut report = SpoolReport::default();
         for row in rows {
             // Taken for the time it takes to send: another terminal delivering at the same

@@ -1,4 +1,5 @@
-//! `checkin`: the door. A scanner types a ticket's code and Enter, as a keyboard does.
+//! `ticket` and `checkin`: a booking's tickets (as a PDF), and the door, where a scanner types
+//! a ticket's code and Enter, as a keyboard does.
 
 use super::*;
 use boxoffice::booking::door::{CheckIn, Entry};
@@ -19,6 +20,43 @@ pub(super) struct CheckinArgs {
     pub(super) undo: bool,
     #[arg(long)]
     pub(super) json: bool,
+}
+
+/// `boxoffice ticket`.
+#[derive(Debug, clap::Args)]
+pub(super) struct TicketArgs {
+    /// The booking's code
+    pub(super) code: String,
+    /// Write the tickets to this PDF file, one page per seat with its QR code
+    #[arg(long, value_name = "FILE")]
+    pub(super) pdf: Option<PathBuf>,
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+pub(super) fn ticket(cli: &Cli, args: &TicketArgs, out: &mut String) -> Result<(), Failure> {
+    let TicketArgs { code, pdf, json } = args;
+    let ctx = open_ctx(cli)?;
+    let booking = ctx.store.booking(code)?;
+    if let Some(path) = pdf {
+        let bytes = ctx.store.tickets_pdf(code)?;
+        std::fs::write(path, bytes)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    show(out, *json, &booking.tickets, |out| {
+        for t in &booking.tickets {
+            outln!(out, "{:<12} {}  {}", t.seat, t.ticket_code, t.state);
+        }
+        if let Some(path) = pdf {
+            outln!(
+                out,
+                "{} ticket(s) written to {}",
+                booking.tickets.len(),
+                path.display()
+            );
+        }
+        Ok(())
+    })
 }
 
 pub(super) fn checkin(cli: &Cli, args: &CheckinArgs, out: &mut String) -> Result<(), Failure> {

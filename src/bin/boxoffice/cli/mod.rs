@@ -253,6 +253,8 @@ enum Command {
     Booking(sales::BookingArgs),
     /// Cancel a booking: seats free again, payment refunded
     Cancel(sales::CancelArgs),
+    /// A booking's tickets, each with its own code; --pdf writes them as a PDF
+    Ticket(door::TicketArgs),
     /// Check a ticket in at the door (exit 0 admitted, 3 refused, 2 not a ticket's code)
     Checkin(door::CheckinArgs),
     /// The day's takings: sales and refunds by method, the cash in the drawer, tickets sold
@@ -404,6 +406,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         Command::Spool(args) => money::spool(&cli, args, out),
         Command::Booking(args) => sales::booking(&cli, args, out),
         Command::Cancel(args) => sales::cancel(&cli, args, out),
+        Command::Ticket(args) => door::ticket(&cli, args, out),
         Command::Checkin(args) => door::checkin(&cli, args, out),
         Command::Report(args) => money::report(&cli, args, out),
     }
