@@ -298,3 +298,78 @@ fn pay_card_dash_on_a_terminal_asks_without_echoing_the_number_or_the_cvc() {
     }
     panic!("pay did not finish:\n{}", app.screen());
 }
+
+/// The door at 80x24, as a USB scanner drives it: it types a ticket's code and Enter. The
+/// verdict is a large word and a line of text; a second scan of the same ticket is refused
+/// with when and where.
+#[test]
+fn the_door_admits_a_scanned_ticket_once_and_refuses_it_after() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let cli = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+            .env("BOXOFFICE_DB", dir.path().join("box.db"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let concerts = cli(&["concerts", "--available", "--json"]);
+    let concert = &concerts[0];
+    let id = concert["id"].to_string();
+    let seats = cli(&["seats", &id, "--json"]);
+    let free: Vec<&str> = seats
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "free")
+        .map(|s| s["seat"].as_str().unwrap())
+        .take(2)
+        .collect();
+    let hold = cli(&[
+        "hold",
+        &id,
+        free[0],
+        free[1],
+        "--customer",
+        "door@example.com",
+        "--name",
+        "Dora Door",
+        "--json",
+    ]);
+    let paid = cli(&[
+        "pay",
+        hold["hold_id"].as_str().unwrap(),
+        "--cash",
+        "100000",
+        "--json",
+    ]);
+    let booking = cli(&["booking", paid["booking_code"].as_str().unwrap(), "--json"]);
+    let ticket = booking["tickets"][0]["ticket_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let starts = concert["starts_at"].as_str().unwrap();
+
+    let mut app = PtyApp::spawn(
+        dir.path(),
+        &["--door", &id, "--now", starts, "--terminal", "north"],
+    );
+    app.wait_for("Scan a ticket");
+    app.send(format!("{ticket}\r").as_bytes());
+    let screen = app.wait_for("ADMITTED:");
+    assert!(screen.contains("Dora Door"), "{screen}");
+    assert!(screen.contains("admitted 1 of"), "{screen}");
+    assert!(screen.contains("█"), "the verdict in large letters");
+    app.send(format!("{}\r", ticket.to_lowercase()).as_bytes());
+    let screen = app.wait_for("already checked in");
+    assert!(screen.contains("through north"), "{screen}");
+    assert!(screen.contains("REFUSED:"), "{screen}");
+    // F2 does not leave the door; Ctrl-Z gives the last admission back... the last scan was
+    // a refusal, so there is nothing to undo.
+    app.send(b"\x1bOQ");
+    app.send(&[0x1a]);
+    app.wait_for("nothing to undo");
+    app.quit();
+}

@@ -63,7 +63,7 @@ pub(super) fn bench_ui(cli: &Cli, args: &BenchUi, out: &mut String) -> Result<()
         .as_deref()
         .map(|c| ctx.store.resolve_concert(c))
         .transpose()?;
-    let opts = app_options(cli, &ctx);
+    let opts = app_options(cli, &ctx)?;
     let app = crate::tui::app::App::new(
         ctx.store,
         ctx.processors,
@@ -112,15 +112,20 @@ pub(super) fn config(cli: &Cli, args: &ConfigArgs, out: &mut String) -> Result<(
 }
 
 /// What the terminal app is told about where things are and how it runs.
-pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> crate::tui::app::Options {
-    crate::tui::app::Options {
+pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::app::Options, Failure> {
+    Ok(crate::tui::app::Options {
         kiosk: cli.kiosk,
         idle: std::time::Duration::from_secs(cli.idle.unwrap_or(120).max(5)),
         gateway: ctx.gateway.clone(),
         spool: ctx.spool.clone(),
         db: ctx.store.path().to_path_buf(),
         utc_offset: *chrono::Local::now().offset(),
-    }
+        door: cli
+            .door
+            .as_deref()
+            .map(|c| ctx.store.resolve_concert(c))
+            .transpose()?,
+    })
 }
 
 /// `boxoffice` with no subcommand: the terminal app.
@@ -128,7 +133,7 @@ pub(super) fn run_app(cli: &Cli) -> Result<(), Failure> {
     let ctx = open_ctx(cli)?;
     let db = ctx.store.path().to_path_buf();
     let dir = db.parent().map(PathBuf::from).unwrap_or_default();
-    let opts = app_options(cli, &ctx);
+    let opts = app_options(cli, &ctx)?;
     let Ctx {
         store,
         processors,

@@ -102,6 +102,11 @@ pub struct Cli {
     #[arg(long, env = "BOXOFFICE_TERMINAL", global = true, value_name = "NAME")]
     terminal: Option<String>,
 
+    /// Open the app as a door for this concert (number or external id): scan tickets, nothing
+    /// else
+    #[arg(long, value_name = "CONCERT")]
+    door: Option<String>,
+
     /// Kiosk mode: seconds without a key before customer details are cleared [default: 120]
     #[arg(long, env = "BOXOFFICE_IDLE", global = true, value_name = "SECONDS")]
     idle: Option<u64>,

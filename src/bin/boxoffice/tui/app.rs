@@ -9,6 +9,7 @@ use super::screens::bookings::Bookings;
 use super::screens::checkout::Checkout;
 use super::screens::concerts::Concerts;
 use super::screens::confirmation::Confirmation;
+use super::screens::door::Door;
 use super::screens::sales::Sales;
 use super::screens::seatmap::MapState;
 use super::screens::waitlist::WaitState;
@@ -33,6 +34,8 @@ pub struct Options {
     pub spool: Spool,
     /// The clerk's time zone, for times not tied to a venue (the clock, deadlines).
     pub utc_offset: chrono::FixedOffset,
+    /// Door mode: this concert's door, and nothing else (`boxoffice --door CONCERT`).
+    pub door: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -58,6 +61,7 @@ pub enum Screen {
     Bookings,
     Waitlist,
     Sales,
+    Door,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +95,7 @@ pub struct App {
     pub bookings: Bookings,
     pub waitlist: Option<WaitState>,
     pub sales: Sales,
+    pub door: Option<Door>,
     pub last_input: Instant,
     pub last_sweep: Instant,
     pub data_version: i64,
@@ -143,12 +148,17 @@ impl App {
             bookings: Bookings::new(),
             waitlist: None,
             sales: Sales::default(),
+            door: None,
             last_input: now,
             last_sweep: now,
             spinner: 0,
             paying: None,
         };
         app.concerts = Concerts::new(cx!(app));
+        if let Some(concert) = app.opts.door {
+            app.door = Door::open(cx!(app), concert);
+            app.screen = Screen::Door;
+        }
         app
     }
 
@@ -176,6 +186,7 @@ impl App {
             Screen::Bookings => Some(self.bookings.keys()),
             Screen::Waitlist => self.waitlist.as_ref().map(WaitState::keys),
             Screen::Sales => Some(self.sales.keys()),
+            Screen::Door => self.door.as_ref().map(Door::keys),
         };
         open.unwrap_or((Ctx::Concerts, false))
     }
@@ -248,6 +259,10 @@ impl App {
                 self.help = true;
                 return;
             }
+            // A door terminal only scans.
+            Some(Cmd::GoConcerts | Cmd::GoBookings | Cmd::GoSales) if self.opts.door.is_some() => {
+                return;
+            }
             Some(Cmd::GoConcerts) if ctx != Ctx::Confirmation => {
                 self.go_concerts();
                 return;
@@ -286,6 +301,10 @@ impl App {
                 None => Outcome::Stay,
             },
             Screen::Sales => self.sales.key(cmd),
+            Screen::Door => match &mut self.door {
+                Some(d) => d.key(cx!(self), cmd, &key),
+                None => Outcome::Stay,
+            },
         };
         self.carry_out(out);
     }
@@ -470,6 +489,11 @@ impl App {
                 }
             }
             Screen::Sales => self.sales.refresh(cx!(self)),
+            Screen::Door => {
+                if let Some(d) = &mut self.door {
+                    d.refresh(cx!(self));
+                }
+            }
             _ => {}
         }
     }

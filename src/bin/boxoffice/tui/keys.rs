@@ -18,6 +18,7 @@ pub enum Ctx {
     Waitlist,
     JoinForm,
     Sales,
+    Door,
 }
 
 impl Ctx {
@@ -35,6 +36,7 @@ impl Ctx {
             Ctx::Waitlist => "Waiting list",
             Ctx::JoinForm => "Join the waiting list",
             Ctx::Sales => "Sales",
+            Ctx::Door => "Door (boxoffice --door CONCERT)",
         }
     }
 }
@@ -70,6 +72,7 @@ pub enum Cmd {
     CancelBooking,
     Yes,
     No,
+    Undo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -485,6 +488,30 @@ pub const KEYMAP: &[Binding] = &[
         "the concert's seat map",
     ),
     b(
+        Ctx::Door,
+        &[Code(KeyCode::Enter)],
+        Submit,
+        "Enter",
+        "check in",
+        "check the scanned ticket in (the scanner sends Enter itself)",
+    ),
+    b(
+        Ctx::Door,
+        &[Ctrl('z')],
+        Undo,
+        "Ctrl-Z",
+        "undo",
+        "undo the last admission (a mistaken scan): the ticket is valid again",
+    ),
+    b(
+        Ctx::Door,
+        &[Code(KeyCode::Esc)],
+        Back,
+        "Esc",
+        "clear",
+        "clear what was typed",
+    ),
+    b(
         Ctx::Global,
         &[Code(KeyCode::Esc)],
         Back,
@@ -578,6 +605,13 @@ pub fn hints(ctx: Ctx, typing: bool, kiosk: bool) -> Vec<(&'static str, &'static
     KEYMAP
         .iter()
         .filter(|b| (b.ctx == ctx || b.ctx == Ctx::Global) && !b.label.is_empty())
+        // A screen's own key hides the global one it overrides (Esc clears at the door).
+        .filter(|b| {
+            b.ctx == ctx
+                || !KEYMAP
+                    .iter()
+                    .any(|o| o.ctx == ctx && o.keys.iter().any(|k| b.keys.contains(k)))
+        })
         .filter(|b| !(kiosk && b.cmd == Cmd::Quit))
         .filter(|b| !typing || !b.keys.iter().all(|k| matches!(k, K::Char(_))))
         .map(|b| (b.shown, b.label))

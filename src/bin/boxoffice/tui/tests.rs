@@ -38,6 +38,7 @@ pub fn rig_with(kiosk: bool) -> Rig {
         gateway,
         spool: boxoffice::Spool::new(dir.path().join("spool")),
         utc_offset: FixedOffset::east_opt(3600).unwrap(),
+        door: None,
     };
     let app = App::new(store, processors, opts, Theme::new(false));
     Rig { app, clock, dir }

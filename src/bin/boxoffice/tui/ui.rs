@@ -6,6 +6,7 @@ use super::keys;
 use super::screens::View;
 use super::screens::checkout::Checkout;
 use super::screens::confirmation::Confirmation;
+use super::screens::door::Door;
 use super::screens::seatmap::MapState;
 use super::screens::waitlist::WaitState;
 use super::widgets::centered;
@@ -45,6 +46,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Bookings => app.bookings.draw(frame, body, &v),
         Screen::Waitlist => draw_open(frame, body, &v, &app.waitlist, WaitState::draw),
         Screen::Sales => app.sales.draw(frame, body, &v),
+        Screen::Door => draw_open(frame, body, &v, &app.door, Door::draw),
     }
     draw_status(frame, app, status);
     draw_footer(frame, app, footer);
@@ -88,6 +90,10 @@ fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
         tab("F3 Bookings", s == Screen::Bookings),
         tab("F4 Sales", s == Screen::Sales),
     ];
+    if s == Screen::Door {
+        spans.truncate(1);
+        spans.push(tab("Door", true));
+    }
     if app.opts.kiosk {
         spans.push(Span::styled(" KIOSK ", t.highlight));
     }

@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod checkout;
 pub mod concerts;
 pub mod confirmation;
+pub mod door;
 pub mod sales;
 pub mod seatmap;
 pub mod waitlist;
