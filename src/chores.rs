@@ -152,11 +152,14 @@ impl Store {
     ) -> mpsc::Receiver<PaymentResult> {
         let (tx, rx) = mpsc::channel();
         let (db, clock) = (self.path().to_path_buf(), self.clock());
+        // The sale is this terminal's: its clerk and name go with it.
+        let operator = self.operator().clone();
         let spool = self.spool().cloned();
         std::thread::spawn(move || {
             let mut delivery = SpoolReport::default();
             let result = (|| {
                 let mut store = Store::open(&db, clock.clone())?;
+                store.set_operator(operator)?;
                 if let Some(spool) = spool {
                     store.set_spool(spool);
                 }

@@ -4,6 +4,7 @@
 pub(crate) mod email;
 pub mod ics;
 pub mod pdf;
+pub mod receipt;
 pub mod relay;
 pub mod spool;
 

@@ -125,6 +125,7 @@ pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::app::Optio
             .as_deref()
             .map(|c| ctx.store.resolve_concert(c))
             .transpose()?,
+        printer: cli.printer.clone(),
     })
 }
 

@@ -102,6 +102,10 @@ pub struct Cli {
     #[arg(long, env = "BOXOFFICE_TERMINAL", global = true, value_name = "NAME")]
     terminal: Option<String>,
 
+    /// A receipt printer (ESC/POS): a device such as /dev/usb/lp0, or a file
+    #[arg(long, env = "BOXOFFICE_PRINTER", global = true, value_name = "PATH")]
+    printer: Option<PathBuf>,
+
     /// Open the app as a door for this concert (number or external id): scan tickets, nothing
     /// else
     #[arg(long, value_name = "CONCERT")]
@@ -260,6 +264,8 @@ enum Command {
     Cancel(sales::CancelArgs),
     /// A booking's tickets, each with its own code; --pdf writes them as a PDF
     Ticket(door::TicketArgs),
+    /// A sale's receipt: to the receipt printer (--printer) with the tickets, else as text
+    Receipt(sales::ReceiptArgs),
     /// Check a ticket in at the door (exit 0 admitted, 3 refused, 2 not a ticket's code)
     Checkin(door::CheckinArgs),
     /// The day's takings: sales and refunds by method, the cash in the drawer, tickets sold
@@ -412,6 +418,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         Command::Booking(args) => sales::booking(&cli, args, out),
         Command::Cancel(args) => sales::cancel(&cli, args, out),
         Command::Ticket(args) => door::ticket(&cli, args, out),
+        Command::Receipt(args) => sales::receipt(&cli, args, out),
         Command::Checkin(args) => door::checkin(&cli, args, out),
         Command::Report(args) => money::report(&cli, args, out),
     }

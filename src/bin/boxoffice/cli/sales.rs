@@ -414,3 +414,32 @@ impl CardInput {
         }
     }
 }
+
+/// `boxoffice receipt`.
+#[derive(Debug, clap::Args)]
+pub(super) struct ReceiptArgs {
+    /// The booking's code
+    pub(super) code: String,
+}
+
+pub(super) fn receipt(cli: &Cli, args: &ReceiptArgs, out: &mut String) -> Result<(), Failure> {
+    let ctx = open_ctx(cli)?;
+    let r = ctx.store.sale_receipt(&args.code)?;
+    match &cli.printer {
+        Some(printer) => {
+            boxoffice::notify::receipt::send_to_printer(printer, &r.escpos())?;
+            outln!(
+                out,
+                "receipt and {} ticket(s) sent to {}",
+                r.booking.tickets.len(),
+                printer.display()
+            );
+        }
+        None => {
+            for line in r.lines() {
+                outln!(out, "{}", printable(&line));
+            }
+        }
+    }
+    Ok(())
+}

@@ -36,6 +36,8 @@ pub struct Options {
     pub utc_offset: chrono::FixedOffset,
     /// Door mode: this concert's door, and nothing else (`boxoffice --door CONCERT`).
     pub door: Option<i64>,
+    /// The receipt printer (ESC/POS), if there is one.
+    pub printer: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -291,16 +293,16 @@ impl App {
                 Some(c) => c.key(cx!(self), cmd, &key),
                 None => Outcome::Stay,
             },
-            Screen::Confirmation if matches!(cmd, Some(Cmd::Back | Cmd::GoConcerts)) => {
-                Outcome::Concerts
-            }
-            Screen::Confirmation => Outcome::Stay,
+            Screen::Confirmation => match &mut self.confirmation {
+                Some(c) => c.key(cx!(self), cmd),
+                None => Outcome::Stay,
+            },
             Screen::Bookings => self.bookings.key(cx!(self), cmd, &key),
             Screen::Waitlist => match &mut self.waitlist {
                 Some(w) => w.key(cx!(self), cmd, &key),
                 None => Outcome::Stay,
             },
-            Screen::Sales => self.sales.key(cmd),
+            Screen::Sales => self.sales.key(cx!(self), cmd),
             Screen::Door => match &mut self.door {
                 Some(d) => d.key(cx!(self), cmd, &key),
                 None => Outcome::Stay,

@@ -73,6 +73,8 @@ pub enum Cmd {
     Yes,
     No,
     Undo,
+    Print,
+    Takings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,6 +353,14 @@ pub const KEYMAP: &[Binding] = &[
         "back to the concerts for the next customer",
     ),
     b(
+        Ctx::Confirmation,
+        &[C('p')],
+        Print,
+        "p",
+        "print",
+        "print the receipt and the tickets (on the receipt printer, else as files)",
+    ),
+    b(
         Ctx::Bookings,
         &[Code(KeyCode::Up)],
         Up,
@@ -486,6 +496,14 @@ pub const KEYMAP: &[Binding] = &[
         "Enter",
         "seat map",
         "the concert's seat map",
+    ),
+    b(
+        Ctx::Sales,
+        &[C('t')],
+        Takings,
+        "t",
+        "takings",
+        "today's takings at this terminal's clerk: by method, the cash drawer, tickets (again: hide)",
     ),
     b(
         Ctx::Door,

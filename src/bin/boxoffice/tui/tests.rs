@@ -39,6 +39,7 @@ pub fn rig_with(kiosk: bool) -> Rig {
         spool: boxoffice::Spool::new(dir.path().join("spool")),
         utc_offset: FixedOffset::east_opt(3600).unwrap(),
         door: None,
+        printer: None,
     };
     let app = App::new(store, processors, opts, Theme::new(false));
     Rig { app, clock, dir }
@@ -743,11 +744,19 @@ fn a_screen_answers_with_where_to_go_and_the_loop_goes_there() {
     let first = r.app.concerts.list[0].id;
     let mut sales = Sales {
         list: r.app.concerts.list.clone(),
-        selected: 0,
+        ..Default::default()
     };
-    assert!(matches!(sales.key(Some(Cmd::Open)), Outcome::OpenMap(id) if id == first));
-    assert!(matches!(sales.key(Some(Cmd::Back)), Outcome::Concerts));
-    assert!(matches!(sales.key(Some(Cmd::Down)), Outcome::Stay));
+    let app = &mut r.app;
+    let cx = &mut super::screens::Cx {
+        store: &mut app.store,
+        processors: &app.processors,
+        log: &mut app.log,
+        opts: &app.opts,
+        status: &mut app.status,
+    };
+    assert!(matches!(sales.key(cx, Some(Cmd::Open)), Outcome::OpenMap(id) if id == first));
+    assert!(matches!(sales.key(cx, Some(Cmd::Back)), Outcome::Concerts));
+    assert!(matches!(sales.key(cx, Some(Cmd::Down)), Outcome::Stay));
     assert_eq!(sales.selected, 1);
     // The seat map's Esc leaves it: the loop closes the map and lists the concerts.
     r.app.open_map(first);
@@ -755,4 +764,111 @@ fn a_screen_answers_with_where_to_go_and_the_loop_goes_there() {
     press(&mut r.app, KeyCode::Esc);
     assert!(r.app.map.is_none());
     assert_eq!(r.app.screen, Screen::Concerts);
+}
+
+/// On the confirmation, `p` prints the receipt and the tickets: to the receipt printer as
+/// ESC/POS when one is set, else as a text file and a PDF beside the database.
+#[test]
+fn the_confirmation_prints_to_the_printer_or_to_files() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    press(&mut r.app, KeyCode::Enter);
+    typ(&mut r.app, "Ann");
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "ann@example.com");
+    press(&mut r.app, KeyCode::Enter);
+    pay_card(&mut r.app, "4242 4242 4242 4242");
+    assert_eq!(r.app.screen, Screen::Confirmation);
+    let code = r
+        .app
+        .confirmation
+        .as_ref()
+        .unwrap()
+        .receipt
+        .booking_code
+        .clone();
+    press(&mut r.app, KeyCode::Char('p'));
+    let text = std::fs::read_to_string(r.dir.path().join(format!("receipts/{code}.txt"))).unwrap();
+    assert!(text.contains(&format!("Booking {code}")), "{text}");
+    assert!(
+        text.contains("ending 4242"),
+        "card brand and last four: {text}"
+    );
+    assert!(!text.contains("4242 4242"), "never the number");
+    assert!(
+        r.dir
+            .path()
+            .join(format!("receipts/{code}-tickets.pdf"))
+            .exists()
+    );
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no printer set")
+    );
+    // With a printer: ESC/POS, the receipt then a ticket each with its QR code.
+    let printer = r.dir.path().join("lp0");
+    r.app.opts.printer = Some(printer.clone());
+    press(&mut r.app, KeyCode::Char('p'));
+    let bytes = std::fs::read(&printer).unwrap();
+    assert_eq!(&bytes[..2], b"\x1b@");
+    let tickets = r.app.store.booking(&code).unwrap().tickets;
+    for t in &tickets {
+        let stored = [b"1P0".as_slice(), t.ticket_code.as_bytes()].concat();
+        assert!(
+            bytes.windows(stored.len()).any(|w| w == stored),
+            "QR of {}",
+            t.ticket_code
+        );
+    }
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("sent to the printer")
+    );
+}
+
+/// The Sales screen's takings (`t`): today's sales by method and the cash drawer, for the
+/// clerk at this terminal; the same figures as `boxoffice report`.
+#[test]
+fn the_sales_screen_shows_todays_takings() {
+    let mut r = rig();
+    r.app
+        .store
+        .set_operator(boxoffice::store::Operator {
+            clerk: Some("anna".into()),
+            terminal: Some("kiosk-1".into()),
+        })
+        .unwrap();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    press(&mut r.app, KeyCode::Enter);
+    typ(&mut r.app, "Ann");
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "ann@example.com");
+    press(&mut r.app, KeyCode::Enter);
+    pay_card(&mut r.app, "4242 4242 4242 4242");
+    let total = r.app.confirmation.as_ref().unwrap().receipt.total_cents;
+    press(&mut r.app, KeyCode::F(4));
+    press(&mut r.app, KeyCode::Char('t'));
+    let report = r.app.sales.takings.clone().unwrap();
+    assert_eq!(report.clerk.as_deref(), Some("anna"));
+    assert_eq!(
+        report.by_method.len(),
+        1,
+        "only anna's card sale, not the demo's"
+    );
+    assert_eq!(report.by_method[0].sales_cents, total);
+    let screen = screen_text(&r.app, 80, 24);
+    assert!(screen.contains("Takings today, clerk anna"), "{screen}");
+    assert!(screen.contains("cash in the drawer EUR 0.00"), "{screen}");
+    press(&mut r.app, KeyCode::Char('t'));
+    assert!(r.app.sales.takings.is_none());
 }

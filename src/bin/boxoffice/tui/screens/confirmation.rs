@@ -1,8 +1,9 @@
 //! Confirmation: the booking code (also as a QR code), concert, seats, total, and where the
 //! email and SMS went.
 
-use super::{Cx, View};
-use crate::tui::keys::Ctx;
+use super::{Cx, Outcome, View};
+use crate::tui::app::Level;
+use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::safe;
 use boxoffice::notify::spool::DeliveredFile;
 use boxoffice::{Booking, Money, Receipt};
@@ -39,6 +40,54 @@ impl Confirmation {
 
     pub fn keys(&self) -> (Ctx, bool) {
         (Ctx::Confirmation, false)
+    }
+
+    pub fn key(&mut self, cx: &mut Cx, cmd: Option<Cmd>) -> Outcome {
+        match cmd {
+            Some(Cmd::Back | Cmd::GoConcerts) => Outcome::Concerts,
+            Some(Cmd::Print) => {
+                match self.print(cx) {
+                    Ok(said) => cx.say(Level::Ok, said),
+                    Err(e) => cx.fail(&e),
+                }
+                Outcome::Stay
+            }
+            _ => Outcome::Stay,
+        }
+    }
+
+    /// The receipt and the tickets: to the receipt printer, or, without one, as a text file and
+    /// a PDF in `receipts/` beside the database (to print from any computer).
+    fn print(&self, cx: &mut Cx) -> boxoffice::Result<String> {
+        let code = &self.receipt.booking_code;
+        let receipt = cx.store.sale_receipt(code)?;
+        if let Some(printer) = &cx.opts.printer {
+            boxoffice::notify::receipt::send_to_printer(printer, &receipt.escpos())?;
+            return Ok(format!(
+                "receipt and {} ticket(s) sent to the printer",
+                receipt.booking.tickets.len()
+            ));
+        }
+        let dir = cx
+            .opts
+            .db
+            .parent()
+            .map(|d| d.join("receipts"))
+            .unwrap_or_else(|| "receipts".into());
+        let io = |source| boxoffice::Error::Io {
+            context: format!("cannot write to {}", dir.display()),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let text = dir.join(format!("{code}.txt"));
+        let pdf = dir.join(format!("{code}-tickets.pdf"));
+        std::fs::write(&text, receipt.lines().join("\n") + "\n").map_err(io)?;
+        std::fs::write(&pdf, cx.store.tickets_pdf(code)?).map_err(io)?;
+        Ok(format!(
+            "no printer set: receipt and tickets saved as {} and {}",
+            text.display(),
+            pdf.display()
+        ))
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, v: &View) {

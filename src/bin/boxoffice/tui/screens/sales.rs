@@ -34,6 +34,8 @@ pub fn bar(c: &boxoffice::ConcertSummary, width: usize, color: bool) -> (String,
 pub struct Sales {
     pub list: Vec<ConcertSummary>,
     pub selected: usize,
+    /// Today's takings, when shown (`t`).
+    pub takings: Option<boxoffice::report::Report>,
 }
 
 impl Sales {
@@ -42,6 +44,9 @@ impl Sales {
     }
 
     pub fn refresh(&mut self, cx: &mut Cx) {
+        if self.takings.is_some() {
+            self.takings = Self::takings(cx).ok();
+        }
         match cx.store.search_concerts(&ConcertQuery {
             limit: Some(LIST_LIMIT),
             ..Default::default()
@@ -54,9 +59,33 @@ impl Sales {
         }
     }
 
-    pub fn key(&mut self, cmd: Option<Cmd>) -> Outcome {
+    /// Today's takings (the machine's day) for the clerk at this terminal, or everyone's when
+    /// no clerk is named.
+    fn takings(cx: &mut Cx) -> boxoffice::Result<boxoffice::report::Report> {
+        use chrono::{Local, TimeZone};
+        let today = cx.store.now().with_timezone(&Local).date_naive();
+        let midnight = |d: chrono::NaiveDate| {
+            Local
+                .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+                .earliest()
+                .map(|t| t.with_timezone(&chrono::Utc))
+        };
+        let clerk = cx.store.operator().clerk.clone();
+        cx.store.report(
+            midnight(today),
+            today.succ_opt().and_then(midnight),
+            clerk.as_deref(),
+        )
+    }
+
+    pub fn key(&mut self, cx: &mut Cx, cmd: Option<Cmd>) -> Outcome {
         let len = self.list.len();
         match cmd {
+            Some(Cmd::Takings) if self.takings.is_some() => self.takings = None,
+            Some(Cmd::Takings) => match Self::takings(cx) {
+                Ok(r) => self.takings = Some(r),
+                Err(e) => cx.fail(&e),
+            },
             Some(Cmd::Up) => self.selected = step(self.selected, -1, len),
             Some(Cmd::Down) => self.selected = step(self.selected, 1, len),
             Some(Cmd::PageUp) => self.selected = step(self.selected, -10, len),
@@ -75,6 +104,18 @@ impl Sales {
     pub fn draw(&self, frame: &mut Frame, area: Rect, v: &View) {
         let t = v.theme;
         let s = self;
+        let area = match &self.takings {
+            Some(r) => {
+                let [list, box_] = ratatui::layout::Layout::vertical([
+                    Constraint::Min(3),
+                    Constraint::Length(r.by_method.len() as u16 + 5),
+                ])
+                .areas(area);
+                draw_takings(frame, box_, r, v);
+                list
+            }
+            None => area,
+        };
         let bar_width = (area.width as usize).saturating_sub(52).clamp(10, 40);
         let rows = s.list.iter().map(|c| {
             if c.status == boxoffice::ConcertStatus::Cancelled {
@@ -128,4 +169,49 @@ impl Sales {
             TableState::default().with_selected((!s.list.is_empty()).then_some(s.selected));
         frame.render_stateful_widget(&table, area, &mut state);
     }
+}
+
+/// Today's takings: each method's sales and refunds, the cash that should be in the drawer,
+/// tickets sold and let in.
+fn draw_takings(frame: &mut Frame, area: Rect, r: &boxoffice::report::Report, v: &View) {
+    let t = v.theme;
+    let money = |c: i64| boxoffice::Money::new(c, "EUR").to_string();
+    let mut lines = vec![Line::styled(
+        format!("{:<10} {:>14} {:>14}", "method", "sales", "refunds"),
+        t.title,
+    )];
+    for m in &r.by_method {
+        lines.push(Line::raw(format!(
+            "{:<10} {:>14} {:>14}",
+            m.method,
+            money(m.sales_cents),
+            money(m.refunds_cents)
+        )));
+    }
+    lines.push(Line::raw(format!(
+        "{:<10} {:>14} {:>14}",
+        "total",
+        money(r.sales_cents()),
+        money(r.refunds_cents())
+    )));
+    let sold: i64 = r.concerts.iter().map(|c| c.tickets_sold).sum();
+    let admitted: i64 = r.concerts.iter().map(|c| c.checked_in).sum();
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("cash in the drawer {}", money(r.cash_in_drawer_cents)),
+            t.highlight,
+        ),
+        Span::raw(format!("   tickets sold {sold}, let in {admitted}")),
+    ]));
+    let title = format!(
+        " Takings today{} (t hides) ",
+        r.clerk
+            .as_deref()
+            .map(|c| format!(", clerk {}", safe(c)))
+            .unwrap_or_default()
+    );
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(lines).block(Block::bordered().title(title)),
+        area,
+    );
 }

@@ -1,0 +1,259 @@
+//! A sale's receipt, for the customer at the counter: the booking code, the seats and their
+//! prices, the total, how it was paid (cash tendered and change; card brand and last four
+//! digits), the clerk, the terminal and the time. As text (a screen, a file), and as ESC/POS,
+//! the command language counter receipt printers speak, followed by each ticket with its QR code
+//! (the printer draws it) and a cut.
+
+use crate::error::{Error, Result};
+use crate::model::{Booking, Money};
+use crate::store::{Store, from_ts};
+use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
+
+/// What a receipt says beyond the booking.
+#[derive(Debug, Clone)]
+pub struct SaleReceipt {
+    pub booking: Booking,
+    /// The payment's own words: `cash, tendered EUR 100.00` or `visa ending 4242, exp 12/30`.
+    pub paid_with: String,
+    pub tendered_cents: Option<i64>,
+    pub change_cents: i64,
+    pub clerk: Option<String>,
+    pub terminal: Option<String>,
+    pub paid_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// The receipt of booking `code`.
+    pub fn sale_receipt(&self, code: &str) -> Result<SaleReceipt> {
+        let booking = self.booking(code)?;
+        type Paid = (
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            i64,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Paid> = self
+            .conn()
+            .query_row(
+                "SELECT p.detail, p.tendered_cents, p.change_cents, p.updated_at, b.clerk, b.terminal
+                 FROM bookings b JOIN payments p ON p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'
+                 WHERE b.code = ?1 ORDER BY p.id LIMIT 1",
+                [&booking.booking_code],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?;
+        let Some((detail, tendered, change, at, clerk, terminal)) = row else {
+            return Err(Error::invalid(format!(
+                "booking {} has no payment to print a receipt for",
+                booking.booking_code
+            )));
+        };
+        Ok(SaleReceipt {
+            paid_with: detail.unwrap_or_else(|| booking.method.clone()),
+            tendered_cents: tendered,
+            change_cents: change.unwrap_or(0),
+            clerk,
+            terminal,
+            paid_at: from_ts(at),
+            booking,
+        })
+    }
+}
+
+impl SaleReceipt {
+    /// The receipt as lines of text (no wider than 42 columns: a receipt roll's width).
+    pub fn lines(&self) -> Vec<String> {
+        let b = &self.booking;
+        let money = |c: i64| Money::new(c, &b.currency).to_string();
+        let when = crate::notify::at_venue(b.concert.starts_at, &b.concert.timezone).short;
+        let mut out = vec![
+            format!("Booking {}", b.booking_code),
+            b.concert.artist.clone(),
+            b.concert.title.clone(),
+            format!("{}, {}", b.concert.venue, b.concert.city),
+            when,
+            String::new(),
+        ];
+        for s in &b.seats {
+            out.push(pad(
+                &format!("{} {}", s.seat, s.category_name),
+                &money(s.price_cents),
+            ));
+        }
+        out.push(pad("Total", &money(b.total_cents)));
+        out.push(format!("Paid: {}", self.paid_with));
+        if let Some(t) = self.tendered_cents {
+            out.push(pad("Tendered", &money(t)));
+            out.push(pad("Change", &money(self.change_cents)));
+        }
+        out.push(String::new());
+        out.push(format!(
+            "Clerk {}  Terminal {}",
+            self.clerk.as_deref().unwrap_or("-"),
+            self.terminal.as_deref().unwrap_or("-")
+        ));
+        out.push(self.paid_at.format("%Y-%m-%d %H:%M UTC").to_string());
+        out
+    }
+
+    /// The receipt, then each ticket with its QR code, as ESC/POS for a receipt printer.
+    pub fn escpos(&self) -> Vec<u8> {
+        let mut p = EscPos::new();
+        p.center(true)
+            .bold(true)
+            .text("RECEIPT")
+            .bold(false)
+            .center(false);
+        for line in self.lines() {
+            p.text(&line);
+        }
+        p.cut();
+        for t in &self.booking.tickets {
+            p.center(true)
+                .bold(true)
+                .text(&self.booking.concert.artist)
+                .bold(false);
+            p.text(
+                &crate::notify::at_venue(
+                    self.booking.concert.starts_at,
+                    &self.booking.concert.timezone,
+                )
+                .short,
+            );
+            p.double(true)
+                .text(&format!("Seat {}", t.seat))
+                .double(false);
+            p.qr(&t.ticket_code).text(&t.ticket_code);
+            p.text(&format!("Booking {}", self.booking.booking_code));
+            p.center(false).cut();
+        }
+        p.finish()
+    }
+}
+
+/// Sends ESC/POS bytes to a receipt printer: a device (`/dev/usb/lp0`) or a file, appended to,
+/// never truncated (a printer's device node is written, not replaced).
+pub fn send_to_printer(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot open the printer {}", path.display()), e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.flush())
+        .map_err(|e| Error::io(format!("cannot print to {}", path.display()), e))
+}
+
+/// `left` and `right` on one 42-column line.
+fn pad(left: &str, right: &str) -> String {
+    let room = 42usize.saturating_sub(right.chars().count() + 1);
+    let left: String = left.chars().take(room).collect();
+    format!("{left:<room$} {right}")
+}
+
+/// A small ESC/POS writer: the commands every counter printer knows (Epson's set).
+struct EscPos {
+    out: Vec<u8>,
+}
+
+impl EscPos {
+    fn new() -> EscPos {
+        // ESC @: reset the printer to its defaults.
+        EscPos {
+            out: vec![0x1b, b'@'],
+        }
+    }
+
+    /// A line of text. Printers speak a code page, not UTF-8: what is not ASCII is written as
+    /// `?` (`€` as `EUR` comes from the money formatting already).
+    fn text(&mut self, line: &str) -> &mut Self {
+        self.out.extend(line.chars().map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c as u8
+            } else {
+                b'?'
+            }
+        }));
+        self.out.push(b'\n');
+        self
+    }
+
+    fn bold(&mut self, on: bool) -> &mut Self {
+        self.out.extend([0x1b, b'E', on as u8]);
+        self
+    }
+
+    fn center(&mut self, on: bool) -> &mut Self {
+        self.out.extend([0x1b, b'a', on as u8]);
+        self
+    }
+
+    /// Double width and height.
+    fn double(&mut self, on: bool) -> &mut Self {
+        self.out.extend([0x1d, b'!', if on { 0x11 } else { 0x00 }]);
+        self
+    }
+
+    /// A QR code of `data`, drawn by the printer (GS ( k: model 2, 6-dot modules, level M).
+    fn qr(&mut self, data: &str) -> &mut Self {
+        let gs_k = |out: &mut Vec<u8>, body: &[u8]| {
+            let n = body.len() as u16;
+            out.extend([0x1d, b'(', b'k', (n & 0xff) as u8, (n >> 8) as u8]);
+            out.extend(body);
+        };
+        gs_k(&mut self.out, &[b'1', b'A', b'2', 0]);
+        gs_k(&mut self.out, &[b'1', b'C', 6]);
+        gs_k(&mut self.out, b"1E1");
+        let mut store = vec![b'1', b'P', b'0'];
+        store.extend(data.bytes().filter(u8::is_ascii_graphic));
+        gs_k(&mut self.out, &store);
+        gs_k(&mut self.out, b"1Q0");
+        self
+    }
+
+    /// Feeds past the tear bar and cuts (GS V 66: feed, then a partial cut).
+    fn cut(&mut self) -> &mut Self {
+        self.out.extend([0x1d, b'V', 66, 3]);
+        self
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_writer_speaks_esc_pos() {
+        let mut p = EscPos::new();
+        p.bold(true).text("Bühne €").bold(false).qr("ABC123").cut();
+        let out = p.finish();
+        assert_eq!(&out[..2], b"\x1b@", "reset first");
+        assert!(
+            out.windows(4).any(|w| w == b"\x1bE\x01B"),
+            "bold, then the text"
+        );
+        assert!(out.windows(7).any(|w| w == b"B?hne ?"), "non-ASCII as ?");
+        // The QR code's data is stored with its length (3 + 6 bytes) and printed.
+        assert!(out.windows(14).any(|w| w == b"\x1d(k\x09\x001P0ABC123"));
+        assert!(out.windows(8).any(|w| w == b"\x1d(k\x03\x001Q0"));
+        assert_eq!(&out[out.len() - 4..], b"\x1dVB\x03", "a cut last");
+    }
+
+    #[test]
+    fn a_line_keeps_its_price_on_a_roll_of_42_columns() {
+        let line = pad(
+            "FLR-A-12 Premium with a very long category name",
+            "EUR 35.00",
+        );
+        assert_eq!(line.chars().count(), 42);
+        assert!(line.ends_with(" EUR 35.00"));
+    }
+}
