@@ -766,19 +766,24 @@ fn a_screen_answers_with_where_to_go_and_the_loop_goes_there() {
     assert_eq!(r.app.screen, Screen::Concerts);
 }
 
+/// Two best seats at the Neon concert, sold to Ann by the approving test card.
+fn sell_two_by_card(app: &mut App) {
+    open(app, "Neon");
+    select_best(app, 2);
+    press(app, KeyCode::Enter);
+    typ(app, "Ann");
+    press(app, KeyCode::Tab);
+    typ(app, "ann@example.com");
+    press(app, KeyCode::Enter);
+    pay_card(app, "4242 4242 4242 4242");
+}
+
 /// On the confirmation, `p` prints the receipt and the tickets: to the receipt printer as
 /// ESC/POS when one is set, else as a text file and a PDF beside the database.
 #[test]
 fn the_confirmation_prints_to_the_printer_or_to_files() {
     let mut r = rig();
-    open(&mut r.app, "Neon");
-    select_best(&mut r.app, 2);
-    press(&mut r.app, KeyCode::Enter);
-    typ(&mut r.app, "Ann");
-    press(&mut r.app, KeyCode::Tab);
-    typ(&mut r.app, "ann@example.com");
-    press(&mut r.app, KeyCode::Enter);
-    pay_card(&mut r.app, "4242 4242 4242 4242");
+    sell_two_by_card(&mut r.app);
     assert_eq!(r.app.screen, Screen::Confirmation);
     let code = r
         .app
@@ -847,14 +852,7 @@ fn the_sales_screen_shows_todays_takings() {
             terminal: Some("kiosk-1".into()),
         })
         .unwrap();
-    open(&mut r.app, "Neon");
-    select_best(&mut r.app, 2);
-    press(&mut r.app, KeyCode::Enter);
-    typ(&mut r.app, "Ann");
-    press(&mut r.app, KeyCode::Tab);
-    typ(&mut r.app, "ann@example.com");
-    press(&mut r.app, KeyCode::Enter);
-    pay_card(&mut r.app, "4242 4242 4242 4242");
+    sell_two_by_card(&mut r.app);
     let total = r.app.confirmation.as_ref().unwrap().receipt.total_cents;
     press(&mut r.app, KeyCode::F(4));
     press(&mut r.app, KeyCode::Char('t'));
