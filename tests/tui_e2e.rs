@@ -243,7 +243,7 @@ fn q_quits_a_tiny_terminal_says_so_and_a_kiosk_needs_ctrl_q() {
         std::thread::sleep(Duration::from_millis(20));
     }
 
-    let mut kiosk = PtyApp::spawn(dir.path(), &["--kiosk"]);
+    let mut kiosk = PtyApp::spawn(dir.path(), &["--kiosk", "--clerk", "anna"]);
     kiosk.wait_for("KIOSK");
     kiosk.send(b"\t");
     kiosk.send(b"q");

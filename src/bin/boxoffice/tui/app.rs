@@ -7,6 +7,7 @@
 use super::keys::{self, Cmd, Ctx};
 use super::screens::bookings::Bookings;
 use super::screens::checkout::Checkout;
+use super::screens::clerk::Clerk;
 use super::screens::concerts::Concerts;
 use super::screens::confirmation::Confirmation;
 use super::screens::door::Door;
@@ -64,6 +65,8 @@ pub enum Screen {
     Waitlist,
     Sales,
     Door,
+    /// A kiosk started without a clerk asks who is at the counter.
+    Clerk,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +101,7 @@ pub struct App {
     pub waitlist: Option<WaitState>,
     pub sales: Sales,
     pub door: Option<Door>,
+    pub clerk: Option<Clerk>,
     pub last_input: Instant,
     pub last_sweep: Instant,
     pub data_version: i64,
@@ -151,6 +155,7 @@ impl App {
             waitlist: None,
             sales: Sales::default(),
             door: None,
+            clerk: None,
             last_input: now,
             last_sweep: now,
             spinner: 0,
@@ -160,6 +165,9 @@ impl App {
         if let Some(concert) = app.opts.door {
             app.door = Door::open(cx!(app), concert);
             app.screen = Screen::Door;
+        } else if app.opts.kiosk && app.store.operator().clerk.is_none() {
+            app.clerk = Some(Clerk::default());
+            app.screen = Screen::Clerk;
         }
         app
     }
@@ -189,6 +197,7 @@ impl App {
             Screen::Waitlist => self.waitlist.as_ref().map(WaitState::keys),
             Screen::Sales => Some(self.sales.keys()),
             Screen::Door => self.door.as_ref().map(Door::keys),
+            Screen::Clerk => self.clerk.as_ref().map(Clerk::keys),
         };
         open.unwrap_or((Ctx::Concerts, false))
     }
@@ -261,8 +270,10 @@ impl App {
                 self.help = true;
                 return;
             }
-            // A door terminal only scans.
-            Some(Cmd::GoConcerts | Cmd::GoBookings | Cmd::GoSales) if self.opts.door.is_some() => {
+            // A door terminal only scans; a kiosk sells once its clerk is named.
+            Some(Cmd::GoConcerts | Cmd::GoBookings | Cmd::GoSales)
+                if self.opts.door.is_some() || self.screen == Screen::Clerk =>
+            {
                 return;
             }
             Some(Cmd::GoConcerts) if ctx != Ctx::Confirmation => {
@@ -305,6 +316,16 @@ impl App {
             Screen::Sales => self.sales.key(cx!(self), cmd),
             Screen::Door => match &mut self.door {
                 Some(d) => d.key(cx!(self), cmd, &key),
+                None => Outcome::Stay,
+            },
+            Screen::Clerk => match &mut self.clerk {
+                Some(c) => match c.key(cx!(self), cmd, &key) {
+                    Outcome::Concerts => {
+                        self.clerk = None;
+                        Outcome::Concerts
+                    }
+                    out => out,
+                },
                 None => Outcome::Stay,
             },
         };

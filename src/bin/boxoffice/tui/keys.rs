@@ -19,6 +19,7 @@ pub enum Ctx {
     JoinForm,
     Sales,
     Door,
+    Clerk,
 }
 
 impl Ctx {
@@ -37,6 +38,7 @@ impl Ctx {
             Ctx::JoinForm => "Join the waiting list",
             Ctx::Sales => "Sales",
             Ctx::Door => "Door (boxoffice --door CONCERT)",
+            Ctx::Clerk => "Kiosk start: the clerk",
         }
     }
 }
@@ -504,6 +506,14 @@ pub const KEYMAP: &[Binding] = &[
         "t",
         "takings",
         "today's takings at this terminal's clerk: by method, the cash drawer, tickets (again: hide)",
+    ),
+    b(
+        Ctx::Clerk,
+        &[Code(KeyCode::Enter)],
+        Submit,
+        "Enter",
+        "start",
+        "start selling under this name",
     ),
     b(
         Ctx::Door,

@@ -495,6 +495,17 @@ fn the_seat_map_shows_a_seat_taken_at_another_terminal_without_a_keypress() {
 #[test]
 fn kiosk_mode_ignores_q_quits_on_ctrl_q_and_clears_an_idle_customer() {
     let mut r = rig_with(true);
+    // Started without a clerk: it asks who is at the counter, and nothing else goes first.
+    assert_eq!(r.app.screen, Screen::Clerk);
+    press(&mut r.app, KeyCode::F(2));
+    assert_eq!(r.app.screen, Screen::Clerk);
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.screen, Screen::Clerk, "a name is needed");
+    assert!(screen_text(&r.app, 80, 24).contains("Who is at the counter?"));
+    typ(&mut r.app, "Anna q");
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.screen, Screen::Concerts);
+    assert_eq!(r.app.store.operator().clerk.as_deref(), Some("Anna q"));
     press(&mut r.app, KeyCode::Tab);
     typ(&mut r.app, "q");
     assert!(!r.app.quit);

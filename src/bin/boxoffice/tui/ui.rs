@@ -5,6 +5,7 @@ use super::app::{App, Level, Screen};
 use super::keys;
 use super::screens::View;
 use super::screens::checkout::Checkout;
+use super::screens::clerk::Clerk;
 use super::screens::confirmation::Confirmation;
 use super::screens::door::Door;
 use super::screens::seatmap::MapState;
@@ -47,6 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Waitlist => draw_open(frame, body, &v, &app.waitlist, WaitState::draw),
         Screen::Sales => app.sales.draw(frame, body, &v),
         Screen::Door => draw_open(frame, body, &v, &app.door, Door::draw),
+        Screen::Clerk => draw_open(frame, body, &v, &app.clerk, Clerk::draw),
     }
     draw_status(frame, app, status);
     draw_footer(frame, app, footer);

@@ -6,6 +6,7 @@
 
 pub mod bookings;
 pub mod checkout;
+pub mod clerk;
 pub mod concerts;
 pub mod confirmation;
 pub mod door;
