@@ -80,6 +80,22 @@ fn ensure_not_cancelled(tx: &crate::store::Db, concert_id: i64) -> Result<()> {
 }
 
 impl Store {
+    /// When a concert's doors open: `minutes` before it starts (a check-in earlier is refused as
+    /// too early). 0 to 1,440.
+    pub fn set_doors_open(&mut self, concert_id: i64, minutes: i64) -> Result<()> {
+        if !(0..=1440).contains(&minutes) {
+            return Err(Error::invalid(
+                "the doors open 0 to 1440 minutes (a day) before the start",
+            ));
+        }
+        self.write(|tx, _| {
+            crate::booking::concert_rules(tx, concert_id)?;
+            tx.prepare_cached("UPDATE concerts SET doors_minutes = ?2 WHERE id = ?1")?
+                .execute(params![concert_id, minutes])?;
+            Ok(())
+        })
+    }
+
     /// Sets a concert's fairness rules; `None` leaves a rule as it is.
     pub fn set_concert_rules(
         &mut self,

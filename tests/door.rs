@@ -109,6 +109,13 @@ fn the_door_refuses_a_void_ticket_another_concert_a_made_up_code_and_an_early_on
     let early = f.store.check_in(&kept_ticket, None, None).unwrap();
     assert_eq!(early.reason, Some(Refusal::TooEarly));
     assert_eq!(early.doors_open_at, Some(t("2026-12-20T17:00:00Z")));
+    // A concert rule: doors open an hour before; at 18:30 UTC (19:30 in Vienna) a ticket would
+    // be in, at 17:30 not yet.
+    f.store.set_doors_open(f.concert, 60).unwrap();
+    f.clock.set(t("2026-12-20T17:30:00Z"));
+    let early = f.store.check_in(&kept_ticket, None, None).unwrap();
+    assert_eq!(early.doors_open_at, Some(t("2026-12-20T18:00:00Z")));
+    assert!(f.store.set_doors_open(f.concert, -5).is_err());
     f.store
         .cancel_booking(&gone, &Processors::cash_only())
         .unwrap();

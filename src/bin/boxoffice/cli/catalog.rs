@@ -110,11 +110,15 @@ pub(super) fn concert(cli: &Cli, args: &ConcertArgs, out: &mut String) -> Result
             ticket_limit,
             hold_minutes,
             offer_minutes,
+            doors_open_minutes,
             json,
         } => {
             let id = ctx.store.resolve_concert(concert)?;
             ctx.store
                 .set_concert_rules(id, *ticket_limit, *hold_minutes, *offer_minutes)?;
+            if let Some(m) = doors_open_minutes {
+                ctx.store.set_doors_open(id, *m)?;
+            }
             let c = ctx.store.concert(id)?;
             show(out, *json, &c, |out| {
                 outln!(
@@ -293,6 +297,9 @@ pub(super) enum ConcertAction {
         /// Minutes a waiting-list offer lasts (default 120)
         #[arg(long)]
         offer_minutes: Option<i64>,
+        /// Minutes before the start the doors open: earlier check-ins are refused (default 120)
+        #[arg(long)]
+        doors_open_minutes: Option<i64>,
         #[arg(long)]
         json: bool,
     },
