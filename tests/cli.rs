@@ -757,3 +757,53 @@ fn the_days_takings_by_clerk_and_a_ticket_at_the_door() {
         .unwrap();
     assert_eq!(concert["checked_in"], 1);
 }
+
+/// The README's hold example works on the demo catalog as printed, and a best-available hold
+/// of a category the concert does not sell says so (exit 2), not "not enough seats".
+#[test]
+fn the_readmes_hold_example_works_on_the_demo_and_an_unknown_category_is_named() {
+    let (_dir, db) = demo_db();
+    let readme = include_str!("../README.md");
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("boxoffice hold 3 "))
+        .expect("the README shows a hold");
+    // The words as a shell reads them (double quotes group).
+    let mut args: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.trim_start_matches("boxoffice ").chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    args.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    args.push(word);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&db, &args);
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        &db,
+        &[
+            "hold",
+            "3",
+            "--best",
+            "2",
+            "--category",
+            "Z",
+            "--customer",
+            "z@example.com",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no seat category Z"));
+}

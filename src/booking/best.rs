@@ -24,6 +24,32 @@ impl BestRequest {
     }
 }
 
+impl BestRequest {
+    /// Refuses a category the concert does not sell (a typo is not "not enough seats").
+    pub(super) fn check_category(&self, prices: &[(String, i64)]) -> Result<()> {
+        let Some(wanted) = &self.category else {
+            return Ok(());
+        };
+        if prices
+            .iter()
+            .any(|(code, _)| code.eq_ignore_ascii_case(wanted))
+        {
+            return Ok(());
+        }
+        let mut codes: Vec<&str> = prices.iter().map(|p| p.0.as_str()).collect();
+        codes.sort_unstable();
+        Err(Error::invalid(format!(
+            "this concert has no seat category {}; its categories are {}",
+            wanted
+                .chars()
+                .filter(|c| !crate::text::is_hidden_or_control(*c))
+                .take(20)
+                .collect::<String>(),
+            codes.join(", ")
+        )))
+    }
+}
+
 pub(super) fn pick_best(
     tx: &crate::store::Db,
     concert_id: i64,
@@ -73,6 +99,7 @@ impl Store {
         concert_id: i64,
         best: &BestRequest,
     ) -> Result<crate::fairness::Pick> {
+        best.check_category(&concert_rules(self.conn(), concert_id)?.prices)?;
         let (seats, centre) = self.geometry_now(concert_id)?;
         let geo = crate::fairness::Geometry::new(&seats, centre);
         geo.best(best.count, best.accepts()).ok_or_else(|| {

@@ -609,7 +609,10 @@ impl Store {
                     let gappy = check_gap(tx, concert_id, c.venue_id, &seats, &near, *allow_gap)?;
                     (seats, gappy && *allow_gap)
                 }
-                Selection::Best(b) => (pick_best(tx, concert_id, c.venue_id, b)?, false),
+                Selection::Best(b) => {
+                    b.check_category(&c.prices)?;
+                    (pick_best(tx, concert_id, c.venue_id, b)?, false)
+                }
             };
             let have: i64 = theirs.iter().map(|h| h.claims).sum();
             if have + seats.len() as i64 > c.ticket_limit {

@@ -881,3 +881,20 @@ fn the_sales_screen_shows_todays_takings() {
     press(&mut r.app, KeyCode::Char('t'));
     assert!(r.app.sales.takings.is_none());
 }
+
+/// With nothing found, the list's header stays where it is with results.
+#[test]
+fn the_concert_list_header_stays_aligned_without_results() {
+    let mut r = rig();
+    let header = |app: &App| {
+        screen_text(app, 80, 24)
+            .lines()
+            .find(|l| l.contains("Date") && l.contains("Artist"))
+            .unwrap()
+            .to_string()
+    };
+    let with = header(&r.app);
+    typ(&mut r.app, "zzzzzz");
+    assert!(r.app.concerts.list.is_empty());
+    assert_eq!(header(&r.app), with);
+}

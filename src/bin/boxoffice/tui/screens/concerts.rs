@@ -213,7 +213,9 @@ impl Concerts {
         )
         .header(header)
         .row_highlight_style(t.selected_row)
-        .highlight_symbol("> ");
+        .highlight_symbol("> ")
+        // The marker's column stays when nothing is listed, so the header does not move.
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
         let mut state =
             TableState::default().with_selected((!s.list.is_empty()).then_some(s.selected));
         frame.render_stateful_widget(&table, list, &mut state);
