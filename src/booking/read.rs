@@ -147,6 +147,19 @@ impl Store {
         })
     }
 
+    /// When the next hold on a concert runs out (its seats then read as free without anything
+    /// being written, so a screen cannot see it as a change): the moment an open seat map must
+    /// read its seats again.
+    pub fn next_expiry(&self, concert_id: i64) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<i64> = self
+            .conn()
+            .prepare_cached(
+                "SELECT min(expires_at) FROM claims WHERE concert_id = ?1 AND expires_at > ?2",
+            )?
+            .query_row(params![concert_id, ts(self.now())], |r| r.get(0))?;
+        Ok(at.map(from_ts))
+    }
+
     /// Bookings by code, email or phone (most recent first, at most 50).
     pub fn find_bookings(&self, query: &str) -> Result<Vec<Booking>> {
         let q = query.trim();

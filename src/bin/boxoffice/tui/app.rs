@@ -490,9 +490,13 @@ impl App {
                 self.log.write(&format!("expire: {e}"));
             }
         }
-        // Another terminal changed something: reload what is on screen.
+        // Another terminal changed something: reload what is on screen. A hold running out
+        // changes nothing anyone could notice: the seat map reads its seats again when the
+        // next one it shows as held is due.
         let version = self.store.data_version().unwrap_or(self.data_version);
-        if version != self.data_version {
+        let stale = self.screen == Screen::SeatMap
+            && self.map.as_ref().is_some_and(|m| m.stale(self.store.now()));
+        if version != self.data_version || stale {
             self.data_version = version;
             self.refresh_screen();
         }
@@ -500,6 +504,13 @@ impl App {
 
     pub fn refresh_screen(&mut self) {
         match self.screen {
+            Screen::Checkout => {
+                let ended = self.checkout.as_ref().and_then(|c| c.hold_ended(cx!(self)));
+                if let Some(why) = ended {
+                    self.back_to_map();
+                    self.say(Level::Error, why);
+                }
+            }
             Screen::Concerts => self.concerts.search(cx!(self)),
             Screen::SeatMap => {
                 if let Some(m) = &mut self.map {

@@ -898,3 +898,69 @@ fn the_concert_list_header_stays_aligned_without_results() {
     assert!(r.app.concerts.list.is_empty());
     assert_eq!(header(&r.app), with);
 }
+
+/// A hold made at another terminal shows as held; once it runs out, the seats show as free
+/// again on the next tick, though running out writes nothing another terminal could see.
+#[test]
+fn a_hold_that_runs_out_elsewhere_frees_its_seats_on_an_open_map() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    let concert = r.app.map.as_ref().unwrap().map.concert.id;
+    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
+    other
+        .hold_seats(
+            concert,
+            &["FLR-J-1".to_string()],
+            &boxoffice::CustomerInfo {
+                email: "other@example.com".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let status = |app: &App| {
+        app.map
+            .as_ref()
+            .unwrap()
+            .map
+            .seats
+            .iter()
+            .find(|s| s.seat == "FLR-J-1")
+            .unwrap()
+            .status
+    };
+    r.app.update(Action::Tick(std::time::Instant::now()));
+    assert_eq!(status(&r.app), SeatStatus::Held);
+    r.clock.advance(Duration::minutes(6));
+    r.app.update(Action::Tick(std::time::Instant::now()));
+    assert_eq!(
+        status(&r.app),
+        SeatStatus::Free,
+        "freed without a key or a write"
+    );
+}
+
+/// A checkout whose hold was released at another terminal says so at once and goes back to
+/// the map with the selection, instead of counting down a hold that no longer exists.
+#[test]
+fn a_checkout_whose_hold_ended_elsewhere_says_so_and_keeps_the_selection() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    fill_customer(&mut r.app);
+    let hold = r.app.checkout.as_ref().unwrap().hold.clone().unwrap();
+    let selected = r.app.map.as_ref().unwrap().selected.clone();
+    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
+    other.release_hold(&hold.hold_id).unwrap();
+    r.app.update(Action::Tick(std::time::Instant::now()));
+    assert_eq!(r.app.screen, Screen::SeatMap);
+    assert!(r.app.checkout.is_none());
+    assert_eq!(r.app.map.as_ref().unwrap().selected, selected);
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("was released elsewhere")
+    );
+}

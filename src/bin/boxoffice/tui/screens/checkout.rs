@@ -109,6 +109,31 @@ impl Checkout {
         self.step == Step::Payment && self.hold_seconds_left(now) == Some(0)
     }
 
+    /// The hold this checkout is taking payment for, if it ended elsewhere (released or
+    /// replaced at another terminal, or run out): what to tell the clerk.
+    pub fn hold_ended(&self, cx: &mut Cx) -> Option<String> {
+        let h = self.hold.as_ref().filter(|_| self.step == Step::Payment)?;
+        let now = cx.store.now();
+        match cx.store.hold(&h.hold_id) {
+            Ok(fresh) if fresh.state == boxoffice::HoldState::Live && fresh.expires_at > now => {
+                None
+            }
+            Ok(fresh) if fresh.state == boxoffice::HoldState::Released => Some(format!(
+                "the hold on {} was released elsewhere (another terminal, or a newer hold for \
+                 this customer); the selection is kept: Enter holds it again",
+                h.seats.join(" ")
+            )),
+            Ok(fresh) if fresh.state == boxoffice::HoldState::Paid => Some(format!(
+                "the hold on {} was paid at another terminal",
+                h.seats.join(" ")
+            )),
+            Ok(_) => {
+                Some("the hold expired and the seats were released; select them again".to_string())
+            }
+            Err(e) => Some(e.to_string()),
+        }
+    }
+
     /// Validation as you type: the problem with each customer field, if any.
     pub fn field_problems(&self) -> [Option<String>; 3] {
         let name = clean_name(&self.name).err().map(|e| e.to_string());

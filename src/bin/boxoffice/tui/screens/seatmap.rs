@@ -43,6 +43,8 @@ pub struct MapState {
     pub grid_area: Cell<Rect>,
     /// Cells per seat and left padding of the last drawing.
     pub grid_geometry: Cell<(i64, u16)>,
+    /// When the next hold shown as held runs out: the seats are read again then.
+    pub next_expiry: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl MapState {
@@ -103,11 +105,18 @@ impl MapState {
             scroll: Cell::new((0, 0)),
             grid_area: Cell::new(Rect::default()),
             grid_geometry: Cell::new((1, 0)),
+            next_expiry: cx.store.next_expiry(concert_id)?,
         })
     }
 
     pub fn keys(&self) -> (Ctx, bool) {
         (Ctx::SeatMap, self.best_prompt.is_some())
+    }
+
+    /// Whether a hold shown as held has run out since the seats were read (expiry writes
+    /// nothing another terminal could notice).
+    pub fn stale(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.next_expiry.is_some_and(|t| t <= now)
     }
 
     /// Reloads the seats' statuses, keeping the cursor and whatever of the selection is still
@@ -125,6 +134,7 @@ impl MapState {
         });
         let lost = before - self.selected.len();
         self.map = map;
+        self.next_expiry = cx.store.next_expiry(self.map.concert.id).unwrap_or(None);
         self.update_advice(cx);
         if lost > 0 {
             cx.say(
