@@ -158,6 +158,7 @@ fn buy_tickets_by_card_from_search_to_confirmation() {
     app.send(b"+43 660 1234567");
     app.send(b"\r");
     app.wait_for("Hold expires in");
+    app.send(b"\x1b[C"); // → card (cash comes first at a counter)
     app.send(b"\t");
     app.send(b"4242 4242 4242 4242\t");
     app.send(b"12/28\t");

@@ -176,6 +176,38 @@ impl Card {
     }
 }
 
+/// What is wrong with an expiry as typed so far, checked the way [`Card::parse`] will check it:
+/// `MM/YY`, a month 1-12, not in the past. `None` when it will do.
+pub fn expiry_problem(expiry: &str, now: DateTime<Utc>) -> Option<String> {
+    match parse_expiry(expiry) {
+        Err(e) => Some(e.to_string()),
+        Ok((m, y)) if (y, m) < (now.year(), now.month()) => {
+            Some(format!("the card expired in {m:02}/{:02}", y % 100))
+        }
+        Ok(_) => None,
+    }
+}
+
+/// What is wrong with a security code as typed, for the card number typed (3 digits, 4 for
+/// Amex; 3 or 4 while the brand is not known yet). `None` when it will do.
+pub fn cvc_problem(number: &str, cvc: &str) -> Option<String> {
+    let digits: Zeroizing<String> =
+        Zeroizing::new(number.chars().filter(char::is_ascii_digit).collect());
+    let cvc = cvc.trim();
+    let ok_len = match Brand::of(&digits) {
+        Some(b) => cvc.len() == b.cvc_len(),
+        None => (3..=4).contains(&cvc.len()),
+    };
+    if cvc.bytes().all(|b| b.is_ascii_digit()) && ok_len {
+        None
+    } else {
+        Some(match Brand::of(&digits) {
+            Some(b) => format!("{} digits on a {} card", b.cvc_len(), b.name()),
+            None => "3 or 4 digits".to_string(),
+        })
+    }
+}
+
 fn parse_expiry(s: &str) -> Result<(u32, i32)> {
     let bad = || Error::CardInvalid("the expiry is MM/YY, e.g. 04/29".into());
     let (m, y) = s.trim().split_once('/').ok_or_else(bad)?;
@@ -235,6 +267,22 @@ mod tests {
         assert_eq!(msg("  "), "enter the card number");
         assert!(msg("4242 x").contains("only contain digits"));
         assert!(msg("42424242424").contains("12 to 19 digits; this one has 11"));
+    }
+
+    #[test]
+    fn expiry_and_security_code_are_checked_as_typed() {
+        assert!(expiry_problem("1228", now()).is_some(), "MM/YY, not MMYY");
+        assert!(expiry_problem("13/28", now()).is_some());
+        assert!(expiry_problem("10/26", now()).unwrap().contains("expired"));
+        assert_eq!(expiry_problem("12/28", now()), None);
+        assert!(cvc_problem("4242 4242 4242 4242", "1").is_some());
+        assert!(
+            cvc_problem("4242 4242 4242 4242", "1234").is_some(),
+            "Visa: 3"
+        );
+        assert_eq!(cvc_problem("4242 4242 4242 4242", "123"), None);
+        assert_eq!(cvc_problem("3782 822463 10005", "1234"), None, "Amex: 4");
+        assert_eq!(cvc_problem("", "123"), None);
     }
 
     #[test]

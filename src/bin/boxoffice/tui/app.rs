@@ -14,7 +14,7 @@ use super::screens::door::Door;
 use super::screens::sales::Sales;
 use super::screens::seatmap::MapState;
 use super::screens::waitlist::WaitState;
-use super::screens::{Cx, Outcome, View};
+use super::screens::{Cx, Habits, Outcome, View};
 use super::theme::Theme;
 use crate::applog::Log;
 use boxoffice::{Processors, Receipt, Spool, Store};
@@ -107,6 +107,7 @@ pub struct App {
     pub data_version: i64,
     pub spinner: usize,
     pub paying: Option<mpsc::Receiver<boxoffice::chores::PaymentResult>>,
+    pub habits: Habits,
 }
 
 /// What a screen's event may use, borrowed field by field from the app (so the screen's own
@@ -119,6 +120,7 @@ macro_rules! cx {
             log: &mut $app.log,
             opts: &$app.opts,
             status: &mut $app.status,
+            habits: &mut $app.habits,
         }
     };
 }
@@ -160,6 +162,7 @@ impl App {
             last_sweep: now,
             spinner: 0,
             paying: None,
+            habits: Habits::default(),
         };
         app.concerts = Concerts::new(cx!(app));
         if let Some(concert) = app.opts.door {

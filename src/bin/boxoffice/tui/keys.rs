@@ -324,11 +324,19 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(
         Ctx::Payment,
-        &[Code(KeyCode::Left), Code(KeyCode::Right)],
-        Toggle,
+        &[Code(KeyCode::Left)],
+        Left,
         "←→",
         "cash/card",
-        "switch between cash and card (on the method line)",
+        "cash (on the method line; the method used last is the next sale's)",
+    ),
+    b(
+        Ctx::Payment,
+        &[Code(KeyCode::Right)],
+        Right,
+        "",
+        "",
+        "card (on the method line)",
     ),
     b(
         Ctx::Payment,

@@ -101,6 +101,7 @@ fn fill_customer(app: &mut App) {
 }
 
 fn pay_card(app: &mut App, number: &str) {
+    press(app, KeyCode::Right); // card (cash comes first)
     press(app, KeyCode::Tab);
     typ(app, number);
     press(app, KeyCode::Tab);
@@ -555,6 +556,7 @@ fn the_card_number_never_shows_in_full_even_while_typed() {
     open(&mut r.app, "Neon");
     select_best(&mut r.app, 1);
     fill_customer(&mut r.app);
+    press(&mut r.app, KeyCode::Right); // card (cash comes first)
     press(&mut r.app, KeyCode::Tab);
     typ(&mut r.app, "4242424242424242");
     let text = screen_text(&r.app, 80, 24);
@@ -599,6 +601,7 @@ fn snapshot_checkout_payment() {
     open(&mut r.app, "Neon");
     select_best(&mut r.app, 2);
     fill_customer(&mut r.app);
+    press(&mut r.app, KeyCode::Right); // card (cash comes first)
     press(&mut r.app, KeyCode::Tab);
     typ(&mut r.app, "4242424242424242");
     press(&mut r.app, KeyCode::Tab);
@@ -764,6 +767,7 @@ fn a_screen_answers_with_where_to_go_and_the_loop_goes_there() {
         log: &mut app.log,
         opts: &app.opts,
         status: &mut app.status,
+        habits: &mut app.habits,
     };
     assert!(matches!(sales.key(cx, Some(Cmd::Open)), Outcome::OpenMap(id) if id == first));
     assert!(matches!(sales.key(cx, Some(Cmd::Back)), Outcome::Concerts));
@@ -962,5 +966,59 @@ fn a_checkout_whose_hold_ended_elsewhere_says_so_and_keeps_the_selection() {
             .unwrap()
             .text
             .contains("was released elsewhere")
+    );
+}
+
+/// Cash first at the counter, then whatever the clerk used last; digits typed on the method
+/// line go to the amount; Ctrl-U clears a field; expiry and security code are checked as typed.
+#[test]
+fn the_payment_starts_from_cash_and_the_clerks_last_method() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 1);
+    fill_customer(&mut r.app);
+    let c = r.app.checkout.as_ref().unwrap();
+    assert_eq!(c.method, super::screens::checkout::Method::Cash);
+    assert_eq!(c.focus, 0, "on the method line");
+    typ(&mut r.app, "40");
+    let c = r.app.checkout.as_ref().unwrap();
+    assert_eq!(
+        (c.focus, c.tendered.as_str()),
+        (1, "40"),
+        "digits go to the amount"
+    );
+    ctrl(&mut r.app, 'u');
+    assert_eq!(
+        r.app.checkout.as_ref().unwrap().tendered,
+        "",
+        "Ctrl-U clears"
+    );
+    // Card: the expiry and the code are checked while typed, not only on Enter.
+    press(&mut r.app, KeyCode::BackTab);
+    press(&mut r.app, KeyCode::Right);
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "4242424242424242");
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "1228");
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "1");
+    let screen = screen_text(&r.app, 80, 24);
+    assert!(screen.contains("the expiry is MM/YY"), "{screen}");
+    assert!(screen.contains("3 digits on a Visa card"), "{screen}");
+    // Paid by card: the next sale starts from card.
+    let c = r.app.checkout.as_mut().unwrap();
+    c.exp = "12/28".into();
+    c.cvc = zeroize::Zeroizing::new("123".into());
+    press(&mut r.app, KeyCode::Enter);
+    r.app.poll_payment(Some(std::time::Duration::from_secs(10)));
+    assert_eq!(r.app.screen, Screen::Confirmation);
+    let concert = r.app.confirmation.as_ref().unwrap().receipt.concert_id;
+    press(&mut r.app, KeyCode::Enter);
+    r.app.open_map(concert);
+    select_best(&mut r.app, 1);
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(
+        r.app.checkout.as_ref().unwrap().method,
+        super::screens::checkout::Method::Card
     );
 }

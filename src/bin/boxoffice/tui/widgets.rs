@@ -7,9 +7,14 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-/// Edits a text field with a key; returns true if the key was for the field.
+/// Edits a text field with a key; returns true if the key was for the field. Ctrl-U clears
+/// the field, as in a shell.
 pub fn edit(text: &mut String, key: &KeyEvent, max: usize) -> bool {
     match key.code {
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            text.clear();
+            true
+        }
         KeyCode::Char(c)
             if !key
                 .modifiers

@@ -69,7 +69,13 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    pub fn new(concert: ConcertSummary, seats: Vec<String>, total_cents: i64) -> Checkout {
+    /// `method`: the one the clerk used last (cash first).
+    pub fn new(
+        concert: ConcertSummary,
+        seats: Vec<String>,
+        total_cents: i64,
+        method: Method,
+    ) -> Checkout {
         Checkout {
             concert,
             seats,
@@ -80,7 +86,7 @@ impl Checkout {
             phone: String::new(),
             focus: 0,
             hold: None,
-            method: Method::Card,
+            method,
             tendered: String::new(),
             number: Zeroizing::new(String::new()),
             exp: String::new(),
@@ -240,13 +246,8 @@ impl Checkout {
                 match cmd {
                     Some(Cmd::NextField) => self.focus = (self.focus + 1) % fields,
                     Some(Cmd::PrevField) => self.focus = (self.focus + fields - 1) % fields,
-                    Some(Cmd::Toggle) if self.focus == 0 => {
-                        self.method = if self.method == Method::Cash {
-                            Method::Card
-                        } else {
-                            Method::Cash
-                        };
-                    }
+                    Some(Cmd::Left) if self.focus == 0 => self.method = Method::Cash,
+                    Some(Cmd::Right) if self.focus == 0 => self.method = Method::Card,
                     Some(Cmd::Back) => return Outcome::BackToMap,
                     Some(Cmd::Submit) => return self.submit_payment(cx),
                     _ => match (self.method, self.focus) {
@@ -255,6 +256,15 @@ impl Checkout {
                                 match ch {
                                     'c' | 'C' => self.method = Method::Cash,
                                     'k' | 'K' => self.method = Method::Card,
+                                    // Digits go where they mean something: the amount
+                                    // tendered, or the card's number.
+                                    d if d.is_ascii_digit() => {
+                                        self.focus = 1;
+                                        match self.method {
+                                            Method::Cash => edit(&mut self.tendered, key, 12),
+                                            Method::Card => edit(&mut self.number, key, 23),
+                                        };
+                                    }
                                     _ => {}
                                 }
                             }
@@ -336,6 +346,7 @@ impl Checkout {
         };
         self.step = Step::Paying;
         self.cvc = Zeroizing::new(String::new());
+        cx.habits.method = self.method;
         let rx = cx
             .store
             .pay_in_background(hold.hold_id.clone(), tender, cx.opts.gateway.clone());
@@ -553,13 +564,21 @@ impl Checkout {
                             c.focus == 1,
                             number_note,
                         ));
-                        lines.extend(field(t, "Expiry", &c.exp, c.focus == 2, None));
+                        let exp_note = boxoffice::payment::card::expiry_problem(&c.exp, v.now);
+                        lines.extend(field(
+                            t,
+                            "Expiry",
+                            &c.exp,
+                            c.focus == 2,
+                            exp_note.as_deref(),
+                        ));
+                        let cvc_note = boxoffice::payment::card::cvc_problem(&c.number, &c.cvc);
                         lines.extend(field(
                             t,
                             "CVC",
                             &"*".repeat(c.cvc.len()),
                             c.focus == 3,
-                            None,
+                            cvc_note.as_deref(),
                         ));
                         lines.push(Line::styled(
                         "Test cards: 4242 4242 4242 4242 approves, 4000 0000 0000 0002 declines",

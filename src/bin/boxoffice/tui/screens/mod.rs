@@ -29,6 +29,23 @@ pub struct Cx<'a> {
     pub log: &'a mut Log,
     pub opts: &'a Options,
     pub status: &'a mut Option<Status>,
+    /// What the clerk did last that the next sale starts from.
+    pub habits: &'a mut Habits,
+}
+
+/// The clerk's habits at this terminal: the payment method used last is the next sale's
+/// default (cash first at a counter).
+#[derive(Debug, Clone, Copy)]
+pub struct Habits {
+    pub method: checkout::Method,
+}
+
+impl Default for Habits {
+    fn default() -> Habits {
+        Habits {
+            method: checkout::Method::Cash,
+        }
+    }
 }
 
 impl Cx<'_> {

@@ -339,6 +339,7 @@ impl MapState {
             self.map.concert.clone(),
             seats.iter().map(|s| s.seat.clone()).collect(),
             seats.iter().map(|s| s.price_cents).sum(),
+            cx.habits.method,
         )))
     }
 
