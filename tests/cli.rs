@@ -807,3 +807,23 @@ fn the_readmes_hold_example_works_on_the_demo_and_an_unknown_category_is_named()
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no seat category Z"));
 }
+
+/// `init` makes a box office for a real catalog: no demo concerts, no demo sales, now or later;
+/// it refuses a box office that already has a catalog.
+#[test]
+fn init_makes_an_empty_box_office_that_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db");
+    let made = json(&db, &["init", "--json"]);
+    assert_eq!(made["created"], true);
+    assert_eq!(json(&db, &["concerts", "--json"]), serde_json::json!([]));
+    assert_eq!(
+        json(&db, &["venue", "list", "--json"]),
+        serde_json::json!([])
+    );
+    assert!(run(&db, &["init"]).status.success(), "again: nothing to do");
+    let (_demo_dir, demo) = demo_db();
+    let out = run(&demo, &["init"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already has"));
+}

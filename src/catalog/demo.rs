@@ -22,6 +22,31 @@ pub const DEMO_VENUES: &[(&str, &str)] = &[
 pub const DEMO_CONCERTS: &str = include_str!("../../assets/demo-concerts.csv");
 
 impl Store {
+    /// Makes this an empty box office for a real catalog (`boxoffice init`): the demo is never
+    /// seeded into it. Refused when it already has venues or concerts; returns false if it was
+    /// already one.
+    pub fn init_own_catalog(&mut self) -> Result<bool> {
+        self.write(|tx, _| {
+            let (venues, concerts, demo): (i64, i64, bool) = tx.query_row(
+                "SELECT (SELECT count(*) FROM venues), (SELECT count(*) FROM concerts),
+                        (SELECT demo FROM box_office)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            if !demo {
+                return Ok(false);
+            }
+            if venues + concerts > 0 {
+                return Err(Error::invalid(format!(
+                    "this box office already has {venues} venue(s) and {concerts} concert(s); \
+                     init makes a new, empty one (use another --db)"
+                )));
+            }
+            tx.execute("UPDATE box_office SET demo = 0", [])?;
+            Ok(true)
+        })
+    }
+
     /// Seeds the demo catalog into a database that has none: the built-in venues, two dozen
     /// concerts over the coming months counted from today, some of them partly sold and one
     /// sold out. Does nothing (and returns false) if there is already a catalog.
@@ -29,7 +54,8 @@ impl Store {
         let today = self.now().date_naive();
         self.write(|tx, now| {
             let empty: bool = tx.query_row(
-                "SELECT NOT EXISTS (SELECT 1 FROM venues) AND NOT EXISTS (SELECT 1 FROM concerts)",
+                "SELECT NOT EXISTS (SELECT 1 FROM venues) AND NOT EXISTS (SELECT 1 FROM concerts)
+                    AND (SELECT demo FROM box_office)",
                 [],
                 |r| r.get(0),
             )?;

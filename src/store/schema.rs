@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/17_sending_away.sql"),
     include_str!("migrations/18_venue_country.sql"),
     include_str!("migrations/19_tickets_doors_and_clerks.sql"),
+    include_str!("migrations/20_own_catalog.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,4 +1,4 @@
--- The schema of version 19, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
+-- The schema of version 20, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
 
 CREATE TABLE bookings (
     id           INTEGER PRIMARY KEY,
@@ -16,7 +16,7 @@ CREATE TABLE bookings (
 
 CREATE TABLE box_office (
     id TEXT NOT NULL    -- random, made once: part of every spool file's name
-);
+, demo INTEGER NOT NULL DEFAULT 1);
 
 CREATE TABLE categories (
     venue_id  INTEGER NOT NULL REFERENCES venues(id),

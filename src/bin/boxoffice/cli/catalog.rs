@@ -342,3 +342,51 @@ impl Progress {
         }
     }
 }
+
+/// `boxoffice init`.
+#[derive(Debug, clap::Args)]
+pub(super) struct InitArgs {
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+pub(super) fn init(cli: &Cli, args: &InitArgs, out: &mut String) -> Result<(), Failure> {
+    #[derive(Serialize)]
+    struct Made {
+        db: PathBuf,
+        /// The file was created now (else an empty one was taken over).
+        created: bool,
+    }
+    if cli.demo {
+        return Err(usage(
+            "init makes a box office for a real catalog: leave out --demo",
+        ));
+    }
+    let path = db_path(cli)?;
+    let created = !path.exists();
+    let mut store = Store::open(&path, clock(cli.now.as_deref())?)?;
+    let changed = store.init_own_catalog()?;
+    let made = Made { db: path, created };
+    show(out, args.json, &made, |out| {
+        outln!(
+            out,
+            "{} box office for your own catalog at {}",
+            if changed { "an empty" } else { "already a" },
+            made.db.display()
+        );
+        outln!(out, "next:");
+        outln!(
+            out,
+            "  boxoffice venue add HALL.layout     a venue from its seat layout"
+        );
+        outln!(
+            out,
+            "  boxoffice import SEASON.csv         its concerts and prices"
+        );
+        outln!(
+            out,
+            "  (the formats: README, and the demo's own assets/venues/*.layout and assets/demo-concerts.csv)"
+        );
+        Ok(())
+    })
+}

@@ -229,6 +229,8 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failu
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create an empty box office for your own catalog (no demo concerts, no demo sales)
+    Init(catalog::InitArgs),
     /// Search concerts (coming ones, in start order)
     Concerts(concerts::ConcertsArgs),
     /// Every seat of a concert with its category, price and status
@@ -409,6 +411,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         Command::Venue(args) => catalog::venue(&cli, args, out),
         Command::Import(args) => catalog::import(&cli, args, out),
         Command::Config(args) => app::config(&cli, args, out),
+        Command::Init(args) => catalog::init(&cli, args, out),
         Command::Export(args) => catalog::export(&cli, args, out),
         Command::Release(args) => sales::release(&cli, args, out),
         Command::Pay(args) => sales::pay(&cli, args, out),
