@@ -374,3 +374,62 @@ fn the_door_admits_a_scanned_ticket_once_and_refuses_it_after() {
     app.wait_for("nothing to undo");
     app.quit();
 }
+
+/// A `--demo` copy is removed when the terminal goes away (SIGHUP: the SSH session dropped),
+/// not only on a clean quit.
+#[test]
+fn a_demo_copy_is_removed_when_the_terminal_hangs_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_boxoffice"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("TMPDIR", tmp.path());
+    cmd.env_remove("BOXOFFICE_DB");
+    cmd.arg("--demo");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while matches!(reader.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let copies = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("boxoffice-demo-")
+            })
+            .count()
+    };
+    let started = Instant::now();
+    while copies() == 0 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(copies(), 1, "the demo copy was made");
+    // Let it draw its first frame, then hang up.
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.process_id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(child.try_wait().unwrap().is_some(), "the app ended");
+    assert_eq!(copies(), 0, "and took its demo copy with it");
+}

@@ -31,6 +31,13 @@ pub fn run(mut app: App) -> anyhow::Result<()> {
             "the terminal app needs a terminal; for scripts use the subcommands (`boxoffice --help`)"
         );
     }
+    // The terminal going away (SIGHUP: an SSH session dropped, a window closed) or a polite
+    // kill ends the app the way a quit does, so what follows a quit still runs (a --demo copy
+    // is removed).
+    let gone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGHUP, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, gone.clone())?;
+    }
     // ratatui's hook restores the terminal before the panic message prints; mouse capture is
     // ours to undo.
     let mut terminal = ratatui::try_init()?;
@@ -40,16 +47,23 @@ pub fn run(mut app: App) -> anyhow::Result<()> {
         previous(info);
     }));
     let _ = execute!(stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, &mut app);
+    let result = event_loop(&mut terminal, &mut app, &gone);
     let _ = execute!(stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
 
-fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    gone: &std::sync::atomic::AtomicBool,
+) -> anyhow::Result<()> {
     let mut last_tick = Instant::now();
     let mut dirty = true;
     loop {
+        if gone.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
         if dirty {
             terminal.draw(|f| ui::draw(f, app))?;
             dirty = false;
