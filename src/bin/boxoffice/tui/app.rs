@@ -108,6 +108,9 @@ pub struct App {
     pub spinner: usize,
     pub paying: Option<mpsc::Receiver<boxoffice::chores::PaymentResult>>,
     pub habits: Habits,
+    /// The terminal's size at the last drawing: too small, keys are ignored (what they would
+    /// do cannot be seen).
+    pub drawn_size: std::cell::Cell<(u16, u16)>,
 }
 
 /// What a screen's event may use, borrowed field by field from the app (so the screen's own
@@ -163,6 +166,7 @@ impl App {
             spinner: 0,
             paying: None,
             habits: Habits::default(),
+            drawn_size: std::cell::Cell::new((u16::MAX, u16::MAX)),
         };
         app.concerts = Concerts::new(cx!(app));
         if let Some(concert) = app.opts.door {
@@ -255,6 +259,23 @@ impl App {
             return;
         }
         let (ctx, typing) = self.ctx();
+        let (w, h) = self.drawn_size.get();
+        if w < super::ui::MIN_WIDTH || h < super::ui::MIN_HEIGHT {
+            // Only leaving works on a screen too small to show what a key would do.
+            let cmd = keys::lookup(ctx, &key, typing);
+            if cmd == Some(Cmd::KioskQuit) || (cmd == Some(Cmd::Quit) && !self.opts.kiosk) {
+                self.quit = true;
+            }
+            return;
+        }
+        // `?` is help from every screen, the start screen's search included; only where a
+        // person's name or address is typed could it be text.
+        if key.code == KeyCode::Char('?')
+            && !matches!(ctx, Ctx::Checkout | Ctx::JoinForm | Ctx::Clerk)
+        {
+            self.help = true;
+            return;
+        }
         let cmd = keys::lookup(ctx, &key, typing);
         match cmd {
             Some(Cmd::Quit) if !self.opts.kiosk => {

@@ -530,7 +530,9 @@ fn kiosk_mode_ignores_q_quits_on_ctrl_q_and_clears_an_idle_customer() {
 fn ctrl_c_quits_from_anywhere_and_help_lists_every_key() {
     let mut r = rig();
     typ(&mut r.app, "?");
-    assert!(!r.app.help, "? is typed into the search box");
+    assert!(r.app.help, "? is help, even from the search box");
+    assert!(r.app.concerts.query.is_empty());
+    press(&mut r.app, KeyCode::Esc);
     press(&mut r.app, KeyCode::F(1));
     assert!(r.app.help);
     let text = screen_text(&r.app, 80, 24);
@@ -543,11 +545,18 @@ fn ctrl_c_quits_from_anywhere_and_help_lists_every_key() {
 }
 
 #[test]
-fn a_terminal_too_small_says_so() {
-    let r = rig();
+fn a_terminal_too_small_says_so_and_ignores_keys_but_quit() {
+    let mut r = rig();
     let text = screen_text(&r.app, 40, 10);
     assert!(text.contains("Terminal too small"));
+    // What a key would do cannot be seen: nothing is done (Enter would open a seat map).
+    press(&mut r.app, KeyCode::Tab);
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.screen, Screen::Concerts);
+    assert!(r.app.concerts.typing);
     screen_text(&r.app, 1, 1);
+    ctrl(&mut r.app, 'c');
+    assert!(r.app.quit);
 }
 
 #[test]
@@ -1021,4 +1030,30 @@ fn the_payment_starts_from_cash_and_the_clerks_last_method() {
         r.app.checkout.as_ref().unwrap().method,
         super::screens::checkout::Method::Card
     );
+}
+
+/// A letter typed into the search never falls through to a command: Esc on an empty search
+/// keeps the focus there (Tab moves it), so typing `quartet` searches instead of quitting.
+#[test]
+fn the_search_keeps_the_focus_so_letters_never_become_commands() {
+    let mut r = rig();
+    press(&mut r.app, KeyCode::Esc);
+    typ(&mut r.app, "quartet");
+    assert!(!r.app.quit);
+    assert_eq!(r.app.concerts.query, "quartet");
+    press(&mut r.app, KeyCode::Esc); // clears
+    press(&mut r.app, KeyCode::Esc); // stays, and says how to leave
+    assert!(r.app.concerts.typing);
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Tab moves to the list")
+    );
+    press(&mut r.app, KeyCode::Tab);
+    assert!(!r.app.concerts.typing);
+    typ(&mut r.app, "q");
+    assert!(r.app.quit, "q quits from the list, as the footer says");
 }

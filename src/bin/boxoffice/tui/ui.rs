@@ -22,6 +22,7 @@ pub const MIN_HEIGHT: u16 = 16;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
+    app.drawn_size.set((area.width, area.height));
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
             "Terminal too small: {}x{}. boxoffice needs at least {MIN_WIDTH}x{MIN_HEIGHT}.",

@@ -1,7 +1,7 @@
 //! Concerts: a search box that filters as you type, and the results.
 
 use super::{Cx, Outcome, View};
-use crate::tui::app::Screen;
+use crate::tui::app::{Level, Screen};
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::{clamp, edit, safe, step};
 use boxoffice::{ConcertQuery, ConcertSummary, Money};
@@ -109,8 +109,11 @@ impl Concerts {
                 if !self.query.is_empty() {
                     self.query.clear();
                     self.search(cx);
+                } else if self.typing {
+                    // Focus never moves by itself: letters typed next still search.
+                    cx.say(Level::Info, "Tab moves to the list");
                 } else {
-                    self.typing = false;
+                    self.typing = true;
                 }
             }
             Some(Cmd::Open) => {

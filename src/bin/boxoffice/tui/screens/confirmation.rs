@@ -9,7 +9,6 @@ use boxoffice::notify::spool::DeliveredFile;
 use boxoffice::{Booking, Money, Receipt};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
@@ -143,7 +142,9 @@ impl Confirmation {
                 .wrap(Wrap { trim: false }),
             text,
         );
-        let style = if t.color { t.qr } else { Style::new() };
+        // Dark on light always, with its quiet zone (the margin `qr_lines` draws): a phone
+        // reads it from a dark terminal too, with or without colour.
+        let style = t.qr;
         let qr_lines: Vec<Line> =
             c.qr.iter()
                 .map(|l| Line::styled(l.clone(), style))
@@ -152,7 +153,8 @@ impl Confirmation {
     }
 }
 
-/// The booking code as a QR code in half-block characters, with a one-module margin.
+/// The booking code as a QR code in half-block characters, with the standard quiet zone of
+/// four modules (a phone finds the code's edge on any background).
 pub fn qr_lines(code: &str) -> Vec<String> {
     match qrcode::QrCode::new(code.as_bytes()) {
         Ok(qr) => {
@@ -161,7 +163,7 @@ pub fn qr_lines(code: &str) -> Vec<String> {
             let art = qrcode::render::Renderer::<qrcode::render::unicode::Dense1x2>::new(
                 &colors,
                 qr.width(),
-                1,
+                4,
             )
             .build();
             art.lines().map(str::to_string).collect()

@@ -574,14 +574,17 @@ fn draw_panel(frame: &mut Frame, t: &Theme, m: &MapState, area: Rect) {
             if chosen.is_empty() {
                 "none".to_string()
             } else {
+                // The total first: ten seats' labels may not fit, the amount always does.
                 format!(
-                    "{} = {}",
+                    "{} seat{} = {}: {}",
+                    chosen.len(),
+                    if chosen.len() == 1 { "" } else { "s" },
+                    Money::new(total, &m.map.concert.currency),
                     chosen
                         .iter()
                         .map(|s| s.seat.as_str())
                         .collect::<Vec<_>>()
-                        .join(" "),
-                    Money::new(total, &m.map.concert.currency)
+                        .join(" ")
                 )
             },
             t.highlight,
