@@ -120,6 +120,11 @@ pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::app::Optio
         spool: ctx.spool.clone(),
         db: ctx.store.path().to_path_buf(),
         utc_offset: *chrono::Local::now().offset(),
+        zone: std::env::var("TZ")
+            .ok()
+            .filter(|z| !z.is_empty())
+            .or_else(|| iana_time_zone::get_timezone().ok())
+            .and_then(|z| z.trim_start_matches(':').parse().ok()),
         door: cli
             .door
             .as_deref()

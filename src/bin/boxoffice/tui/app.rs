@@ -35,6 +35,8 @@ pub struct Options {
     pub spool: Spool,
     /// The clerk's time zone, for times not tied to a venue (the clock, deadlines).
     pub utc_offset: chrono::FixedOffset,
+    /// The machine's time zone by name, when it has one (the header clock's abbreviation).
+    pub zone: Option<chrono_tz::Tz>,
     /// Door mode: this concert's door, and nothing else (`boxoffice --door CONCERT`).
     pub door: Option<i64>,
     /// The receipt printer (ESC/POS), if there is one.

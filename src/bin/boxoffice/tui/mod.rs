@@ -60,12 +60,14 @@ fn event_loop(
 ) -> anyhow::Result<()> {
     let mut last_tick = Instant::now();
     let mut dirty = true;
+    let mut drawn_minute = i64::MIN;
     loop {
         if gone.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(());
         }
         if dirty {
             terminal.draw(|f| ui::draw(f, app))?;
+            drawn_minute = app.now().timestamp() / 60;
             dirty = false;
         }
         let timeout = TICK.saturating_sub(last_tick.elapsed());
@@ -95,8 +97,10 @@ fn event_loop(
             app.update(Action::Tick(last_tick));
             // Redraw on a tick only when something on screen moves: a countdown, a spinner,
             // a change made at another terminal.
+            // The header clock moves on the minute, idle or not.
             dirty |= app.checkout.is_some()
-                || before != (app.data_version, app.screen, app.paying.is_some());
+                || before != (app.data_version, app.screen, app.paying.is_some())
+                || app.now().timestamp() / 60 != drawn_minute;
         }
         if app.quit {
             return Ok(());

@@ -38,6 +38,7 @@ pub fn rig_with(kiosk: bool) -> Rig {
         gateway,
         spool: boxoffice::Spool::new(dir.path().join("spool")),
         utc_offset: FixedOffset::east_opt(3600).unwrap(),
+        zone: Some(chrono_tz::Europe::Vienna),
         door: None,
         printer: None,
     };

@@ -100,11 +100,15 @@ fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
     if app.opts.kiosk {
         spans.push(Span::styled(" KIOSK ", t.highlight));
     }
-    let clock = app
-        .now()
-        .with_timezone(&app.opts.utc_offset)
-        .format("%a %d %b %H:%M ")
-        .to_string();
+    // The machine's time, with its zone's abbreviation (CET) where it is known.
+    let now = app.now();
+    let clock = match app.opts.zone {
+        Some(zone) => now.with_timezone(&zone).format("%a %d %b %H:%M %Z ").to_string(),
+        None => now
+            .with_timezone(&app.opts.utc_offset)
+            .format("%a %d %b %H:%M UTC%:z ")
+            .to_string(),
+    };
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let pad = (area.width as usize).saturating_sub(used + clock.len());
     spans.push(Span::raw(" ".repeat(pad)));
