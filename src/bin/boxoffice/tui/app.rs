@@ -113,7 +113,12 @@ pub struct App {
     /// The terminal's size at the last drawing: too small, keys are ignored (what they would
     /// do cannot be seen).
     pub drawn_size: std::cell::Cell<(u16, u16)>,
+    /// A kiosk said it will clear the screen unless a key comes.
+    pub kiosk_warned: bool,
 }
+
+/// How long before clearing an idle kiosk's screen it says so.
+pub const KIOSK_WARNING: Duration = Duration::from_secs(10);
 
 /// What a screen's event may use, borrowed field by field from the app (so the screen's own
 /// state can be borrowed beside it).
@@ -169,6 +174,7 @@ impl App {
             paying: None,
             habits: Habits::default(),
             drawn_size: std::cell::Cell::new((u16::MAX, u16::MAX)),
+            kiosk_warned: false,
         };
         app.concerts = Concerts::new(cx!(app));
         if let Some(concert) = app.opts.door {
@@ -215,6 +221,9 @@ impl App {
         match action {
             Action::Key(key) => {
                 self.last_input = Instant::now();
+                if std::mem::take(&mut self.kiosk_warned) {
+                    self.status = None;
+                }
                 self.on_key(key);
             }
             Action::Click { column, row } => {
@@ -481,11 +490,27 @@ impl App {
     fn on_tick(&mut self, now: Instant) {
         self.spinner = self.spinner.wrapping_add(1);
         self.poll_payment(None);
-        // Kiosk: clear a walked-away customer's details and give their seats back.
+        // Kiosk: clear a walked-away customer's details and give their seats back, after a
+        // warning ten seconds before that any key answers.
+        let idle = now.duration_since(self.last_input);
+        let warn_from = self.opts.idle.saturating_sub(KIOSK_WARNING);
+        if self.opts.kiosk
+            && self.has_customer_details()
+            && idle >= warn_from
+            && idle < self.opts.idle
+        {
+            let left = (self.opts.idle - idle).as_secs().max(1);
+            self.say(
+                Level::Info,
+                format!("no key for a while: this screen clears in {left} s; any key keeps it"),
+            );
+            self.kiosk_warned = true;
+        }
         if self.opts.kiosk
             && self.has_customer_details()
             && now.duration_since(self.last_input) >= self.opts.idle
         {
+            self.kiosk_warned = false;
             self.leave_checkout();
             self.confirmation = None;
             self.bookings = Bookings::default();

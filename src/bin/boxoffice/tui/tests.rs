@@ -1058,3 +1058,38 @@ fn the_search_keeps_the_focus_so_letters_never_become_commands() {
     typ(&mut r.app, "q");
     assert!(r.app.quit, "q quits from the list, as the footer says");
 }
+
+/// An idle kiosk warns ten seconds before it clears a customer's details, and any key keeps
+/// them.
+#[test]
+fn an_idle_kiosk_warns_before_it_clears_and_a_key_keeps_the_screen() {
+    let mut r = rig_with(true);
+    typ(&mut r.app, "Anna");
+    press(&mut r.app, KeyCode::Enter);
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    fill_customer(&mut r.app);
+    assert_eq!(r.app.screen, Screen::Checkout);
+    let start = r.app.last_input;
+    r.app
+        .update(Action::Tick(start + std::time::Duration::from_secs(52)));
+    assert_eq!(r.app.screen, Screen::Checkout);
+    let warning = r.app.status.as_ref().unwrap().text.clone();
+    assert!(
+        warning.contains("clears in 8 s; any key keeps it"),
+        "{warning}"
+    );
+    press(&mut r.app, KeyCode::Down); // any key
+    assert!(r.app.status.is_none(), "the warning goes with the key");
+    // The idle time counts from the key: half a minute later, kept and no warning.
+    let keyed = r.app.last_input;
+    r.app
+        .update(Action::Tick(keyed + std::time::Duration::from_secs(30)));
+    assert_eq!(r.app.screen, Screen::Checkout);
+    assert!(r.app.checkout.as_ref().unwrap().hold.is_some());
+    assert!(r.app.status.is_none());
+    // Without another key, a minute after it: cleared.
+    r.app
+        .update(Action::Tick(keyed + std::time::Duration::from_secs(61)));
+    assert_eq!(r.app.screen, Screen::Concerts);
+}

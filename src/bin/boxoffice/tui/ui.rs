@@ -103,7 +103,10 @@ fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
     // The machine's time, with its zone's abbreviation (CET) where it is known.
     let now = app.now();
     let clock = match app.opts.zone {
-        Some(zone) => now.with_timezone(&zone).format("%a %d %b %H:%M %Z ").to_string(),
+        Some(zone) => now
+            .with_timezone(&zone)
+            .format("%a %d %b %H:%M %Z ")
+            .to_string(),
         None => now
             .with_timezone(&app.opts.utc_offset)
             .format("%a %d %b %H:%M UTC%:z ")
