@@ -41,6 +41,24 @@ pub struct Report {
     pub concerts: Vec<ConcertTickets>,
 }
 
+/// A day at this machine's clock, as a span of time: local midnight to local midnight (a day
+/// with a clock change is 23 or 25 hours long). `None` for an end that does not exist.
+pub fn local_day(day: chrono::NaiveDate) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    use chrono::{Local, TimeZone};
+    let midnight = |d: chrono::NaiveDate| {
+        Local
+            .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    (midnight(day), day.succ_opt().and_then(midnight))
+}
+
+/// Today at this machine, for `now`.
+pub fn local_today(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&chrono::Local).date_naive()
+}
+
 impl Report {
     pub fn sales_cents(&self) -> i64 {
         self.by_method.iter().map(|m| m.sales_cents).sum()

@@ -5,7 +5,7 @@
 mod common;
 
 use boxoffice::booking::door::{Entry, Refusal};
-use boxoffice::{Error, Processors, Tender, TicketState};
+use boxoffice::{Clock, Error, Processors, Tender, TicketState};
 use chrono::{Duration, NaiveDate};
 use common::*;
 
@@ -330,4 +330,64 @@ fn the_confirmation_email_carries_the_tickets_as_a_pdf() {
         "{message}"
     );
     assert!(message.contains(&format!("tickets-{code}.pdf")));
+}
+
+/// A booking is found by its holder's phone as people say it (`0660 123 4567` at a venue in
+/// Austria, `+43 660 …`, `0043 …`) or by name, and a terminal's sales of the day are listed.
+#[test]
+fn bookings_are_found_by_phone_in_any_form_by_name_and_by_the_day_at_a_terminal() {
+    let mut f = fixture();
+    f.store
+        .set_operator(boxoffice::store::Operator {
+            clerk: None,
+            terminal: Some("kiosk-2".into()),
+        })
+        .unwrap();
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1"]),
+            &boxoffice::CustomerInfo {
+                email: "pia@example.com".into(),
+                name: Some("Pia Berger".into()),
+                phone: Some("0660 123 4567".into()),
+            },
+        )
+        .unwrap();
+    let code = f
+        .store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 100_000,
+            },
+            &Processors::cash_only(),
+        )
+        .unwrap()
+        .booking_code;
+    for q in [
+        "0660 123 4567",
+        "+43 660 1234567",
+        "0043 660 1234567",
+        "06601234567",
+        "berger",
+    ] {
+        let found = f.store.find_bookings(q).unwrap();
+        assert_eq!(found.len(), 1, "{q}");
+        assert_eq!(found[0].booking_code, code, "{q}");
+    }
+    assert!(f.store.find_bookings("0660 999 9999").unwrap().is_empty());
+    let (from, to) = boxoffice::report::local_day(boxoffice::report::local_today(f.clock.now()));
+    let (from, to) = (from.unwrap(), to.unwrap());
+    assert_eq!(
+        f.store.sales_at(from, to, Some("kiosk-2")).unwrap().len(),
+        1
+    );
+    assert!(
+        f.store
+            .sales_at(from, to, Some("kiosk-9"))
+            .unwrap()
+            .is_empty()
+    );
 }

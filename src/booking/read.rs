@@ -160,21 +160,65 @@ impl Store {
         Ok(at.map(from_ts))
     }
 
-    /// Bookings by code, email or phone (most recent first, at most 50).
+    /// Bookings by code, email, name or phone, the phone in any common form: `0660 123 4567`
+    /// as dialled in a venue's country, `+43 660 …`, `0043 660 …` (most recent first, at most
+    /// 50).
     pub fn find_bookings(&self, query: &str) -> Result<Vec<Booking>> {
         let q = query.trim();
         if q.is_empty() {
             return Ok(Vec::new());
         }
         let digits: String = q.chars().filter(|c| c.is_ascii_digit()).collect();
+        // The number as stored, read as each venue's country would dial it.
+        let phones: Vec<String> = {
+            let mut st = self
+                .conn()
+                .prepare_cached("SELECT DISTINCT country, timezone FROM venues")?;
+            let places: Vec<(Option<String>, String)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut phones: Vec<String> = places
+                .into_iter()
+                .map(|(c, tz)| {
+                    c.or_else(|| crate::catalog::country_of_zone(&tz).map(str::to_string))
+                })
+                .map(|c| normalize_phone(q, c.as_deref()))
+                .filter_map(|p| p.ok())
+                .collect();
+            phones.extend(normalize_phone(q, None).ok());
+            phones.sort();
+            phones.dedup();
+            phones
+        };
         let mut st = self.conn().prepare_cached(
             "SELECT b.code FROM bookings b JOIN customers cu ON cu.id = b.customer_id
              WHERE b.code = upper(?1) OR cu.email = lower(?1) OR instr(cu.email, lower(?1)) > 0
+                OR (length(?1) >= 3 AND instr(lower(cu.name), lower(?1)) > 0)
+                OR cu.phone IN (SELECT value FROM json_each(?3))
                 OR (length(?2) >= 6 AND replace(cu.phone, '+', '') LIKE '%' || ?2 || '%')
              ORDER BY b.id DESC LIMIT 50",
         )?;
+        let phones = serde_json::to_string(&phones).expect("strings serialize");
         let codes: Vec<String> = st
-            .query_map(params![q, digits], |r| r.get(0))?
+            .query_map(params![q, digits, phones], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        codes.iter().map(|c| self.booking(c)).collect()
+    }
+
+    /// The bookings made from `from` to `to` at `terminal` (`None`: at any), most recent first:
+    /// a terminal's sales of the day.
+    pub fn sales_at(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        terminal: Option<&str>,
+    ) -> Result<Vec<Booking>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT code FROM bookings WHERE created_at >= ?1 AND created_at < ?2
+                AND (?3 IS NULL OR terminal = ?3) ORDER BY id DESC LIMIT 200",
+        )?;
+        let codes: Vec<String> = st
+            .query_map(params![ts(from), ts(to), terminal], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         codes.iter().map(|c| self.booking(c)).collect()
     }

@@ -37,25 +37,16 @@ pub(super) struct ReportArgs {
 }
 
 pub(super) fn report(cli: &Cli, args: &ReportArgs, out: &mut String) -> Result<(), Failure> {
-    use chrono::{Local, TimeZone};
     let ReportArgs { day, all, json } = args;
     let day = day.as_deref().map(search::parse_date).transpose()?;
     let ctx = open_ctx(cli)?;
     let day = match (day, *all) {
         (Some(d), _) => Some(d),
         (None, true) => None,
-        (None, false) => Some(ctx.store.now().with_timezone(&Local).date_naive()),
-    };
-    // The day's bounds at this terminal: local midnight to local midnight (a day with a
-    // clock change is 23 or 25 hours long).
-    let midnight = |d: chrono::NaiveDate| {
-        Local
-            .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
-            .earliest()
-            .map(|t| t.with_timezone(&chrono::Utc))
+        (None, false) => Some(boxoffice::report::local_today(ctx.store.now())),
     };
     let (from, to) = match day {
-        Some(d) => (midnight(d), d.succ_opt().and_then(midnight)),
+        Some(d) => boxoffice::report::local_day(d),
         None => (None, None),
     };
     let report = ctx.store.report(from, to, cli.clerk.as_deref())?;

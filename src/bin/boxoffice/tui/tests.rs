@@ -1093,3 +1093,47 @@ fn an_idle_kiosk_warns_before_it_clears_and_a_key_keeps_the_screen() {
         .update(Action::Tick(keyed + std::time::Duration::from_secs(61)));
     assert_eq!(r.app.screen, Screen::Concerts);
 }
+
+/// Enter on an empty bookings search lists today's sales at this terminal.
+#[test]
+fn enter_on_an_empty_bookings_search_lists_todays_sales_here() {
+    let mut r = rig();
+    r.app
+        .store
+        .set_operator(boxoffice::store::Operator {
+            clerk: None,
+            terminal: Some("kiosk-3".into()),
+        })
+        .unwrap();
+    press(&mut r.app, KeyCode::F(3));
+    press(&mut r.app, KeyCode::Enter);
+    assert!(r.app.bookings.list.is_empty(), "nothing sold here yet");
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no sales at this terminal today")
+    );
+    press(&mut r.app, KeyCode::F(2));
+    sell_two_by_card(&mut r.app);
+    let code = r
+        .app
+        .confirmation
+        .as_ref()
+        .unwrap()
+        .receipt
+        .booking_code
+        .clone();
+    press(&mut r.app, KeyCode::F(3));
+    press(&mut r.app, KeyCode::Enter);
+    let list: Vec<&str> = r
+        .app
+        .bookings
+        .list
+        .iter()
+        .map(|b| b.booking_code.as_str())
+        .collect();
+    assert_eq!(list, [code.as_str()]);
+}

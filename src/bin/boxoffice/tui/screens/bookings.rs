@@ -95,15 +95,32 @@ impl Bookings {
     }
 
     fn find(&mut self, cx: &mut Cx) {
-        match cx.store.find_bookings(&self.query) {
+        // Nothing typed: today's sales at this terminal.
+        let found = if self.query.trim().is_empty() {
+            let (from, to) =
+                boxoffice::report::local_day(boxoffice::report::local_today(cx.store.now()));
+            let terminal = cx.store.operator().terminal.clone();
+            match (from, to) {
+                (Some(from), Some(to)) => cx.store.sales_at(from, to, terminal.as_deref()),
+                _ => Ok(Vec::new()),
+            }
+        } else {
+            cx.store.find_bookings(&self.query)
+        };
+        match found {
             Ok(list) => {
                 self.searched = true;
                 self.selected = 0;
                 self.typing = list.is_empty();
                 let n = list.len();
                 self.list = list;
-                if n == 0 {
-                    cx.say(Level::Info, "no booking matches that code, email or phone");
+                if n == 0 && self.query.trim().is_empty() {
+                    cx.say(Level::Info, "no sales at this terminal today");
+                } else if n == 0 {
+                    cx.say(
+                        Level::Info,
+                        "no booking matches that code, email, name or phone",
+                    );
                 } else {
                     cx.quiet();
                 }
@@ -162,7 +179,7 @@ impl Bookings {
         frame.render_widget(
             Paragraph::new(Line::from(spans)).block(
                 Block::bordered()
-                    .title(" Find a booking: code, email or phone, then Enter ")
+                    .title(" Find: code, email, name or phone (Enter alone: today's sales here) ")
                     .border_style(if s.typing { t.highlight } else { t.dim }),
             ),
             search,

@@ -62,20 +62,10 @@ impl Sales {
     /// Today's takings (the machine's day) for the clerk at this terminal, or everyone's when
     /// no clerk is named.
     fn takings(cx: &mut Cx) -> boxoffice::Result<boxoffice::report::Report> {
-        use chrono::{Local, TimeZone};
-        let today = cx.store.now().with_timezone(&Local).date_naive();
-        let midnight = |d: chrono::NaiveDate| {
-            Local
-                .from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
-                .earliest()
-                .map(|t| t.with_timezone(&chrono::Utc))
-        };
+        let (from, to) =
+            boxoffice::report::local_day(boxoffice::report::local_today(cx.store.now()));
         let clerk = cx.store.operator().clerk.clone();
-        cx.store.report(
-            midnight(today),
-            today.succ_opt().and_then(midnight),
-            clerk.as_deref(),
-        )
+        cx.store.report(from, to, clerk.as_deref())
     }
 
     pub fn key(&mut self, cx: &mut Cx, cmd: Option<Cmd>) -> Outcome {
