@@ -396,9 +396,16 @@ fn a_demo_copy_is_removed_when_the_terminal_hangs_up() {
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);
     let mut reader = pair.master.try_clone_reader().unwrap();
+    let shown = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let seen = shown.clone();
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
-        while matches!(reader.read(&mut buf), Ok(n) if n > 0) {}
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
     });
     let copies = || {
         std::fs::read_dir(tmp.path())
@@ -416,8 +423,13 @@ fn a_demo_copy_is_removed_when_the_terminal_hangs_up() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(copies(), 1, "the demo copy was made");
-    // Let it draw its first frame, then hang up.
-    std::thread::sleep(Duration::from_millis(500));
+    // Once it has drawn its first frame, hang up.
+    let started = Instant::now();
+    while !String::from_utf8_lossy(&shown.lock().unwrap()).contains("concerts")
+        && started.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let pid = child.process_id().unwrap().to_string();
     assert!(
         std::process::Command::new("kill")

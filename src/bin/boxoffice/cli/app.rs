@@ -136,6 +136,7 @@ pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::app::Optio
 
 /// `boxoffice` with no subcommand: the terminal app.
 pub(super) fn run_app(cli: &Cli) -> Result<(), Failure> {
+    let gone = crate::tui::hang_up_flag()?;
     let ctx = open_ctx(cli)?;
     let db = ctx.store.path().to_path_buf();
     let dir = db.parent().map(PathBuf::from).unwrap_or_default();
@@ -156,7 +157,7 @@ pub(super) fn run_app(cli: &Cli) -> Result<(), Failure> {
         opts,
         crate::tui::theme::Theme::from_env(),
     );
-    let result = crate::tui::run(app);
+    let result = crate::tui::run(app, &gone);
     if cli.demo && cli.db.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -25,18 +25,23 @@ use std::time::{Duration, Instant};
 /// How often the loop wakes without input: countdowns, other terminals' changes.
 pub const TICK: Duration = Duration::from_millis(250);
 
-pub fn run(mut app: App) -> anyhow::Result<()> {
+/// Registers the signals that end the app the way a quit does: the terminal going away
+/// (SIGHUP: an SSH session dropped, a window closed) or a polite kill (SIGTERM), so what follows
+/// a quit still runs (a --demo copy is removed). Registered before the slow start (a demo's
+/// seeding), so a hang-up then is heard too.
+pub fn hang_up_flag() -> anyhow::Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+    let gone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGHUP, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, gone.clone())?;
+    }
+    Ok(gone)
+}
+
+pub fn run(mut app: App, gone: &std::sync::atomic::AtomicBool) -> anyhow::Result<()> {
     if !stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the terminal app needs a terminal; for scripts use the subcommands (`boxoffice --help`)"
         );
-    }
-    // The terminal going away (SIGHUP: an SSH session dropped, a window closed) or a polite
-    // kill ends the app the way a quit does, so what follows a quit still runs (a --demo copy
-    // is removed).
-    let gone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGHUP, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, gone.clone())?;
     }
     // ratatui's hook restores the terminal before the panic message prints; mouse capture is
     // ours to undo.
@@ -47,7 +52,7 @@ pub fn run(mut app: App) -> anyhow::Result<()> {
         previous(info);
     }));
     let _ = execute!(stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, &mut app, &gone);
+    let result = event_loop(&mut terminal, &mut app, gone);
     let _ = execute!(stdout(), DisableMouseCapture);
     ratatui::restore();
     result

@@ -1137,3 +1137,21 @@ fn enter_on_an_empty_bookings_search_lists_todays_sales_here() {
         .collect();
     assert_eq!(list, [code.as_str()]);
 }
+
+/// At 60x16, the smallest size the app draws, every payment field is in view, the security
+/// code included, and the header keeps its clock.
+#[test]
+fn every_payment_field_is_in_view_at_60_by_16() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    fill_customer(&mut r.app);
+    press(&mut r.app, KeyCode::Right);
+    let screen = screen_text(&r.app, 60, 16);
+    for needed in ["Method", "Card", "Expiry", "CVC", "13:00 CET"] {
+        assert!(
+            screen.contains(needed),
+            "{needed} is not in view:\n{screen}"
+        );
+    }
+}

@@ -113,6 +113,12 @@ fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
             .to_string(),
     };
     let used: usize = spans.iter().map(|s| s.width()).sum();
+    // Narrow: the time and zone only.
+    let clock = if used + clock.len() > area.width as usize {
+        clock.split(' ').skip(3).collect::<Vec<_>>().join(" ")
+    } else {
+        clock
+    };
     let pad = (area.width as usize).saturating_sub(used + clock.len());
     spans.push(Span::raw(" ".repeat(pad)));
     spans.push(Span::styled(clock, t.dim));

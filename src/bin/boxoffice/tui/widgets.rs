@@ -97,6 +97,28 @@ pub fn field<'a>(
     out
 }
 
+/// Fits a form into `room` lines: blank lines go first, then the `ok` under fields, so every
+/// field stays in view on a small terminal (problems are kept: they are what the clerk needs).
+pub fn compact(lines: Vec<Line<'_>>, room: usize) -> Vec<Line<'_>> {
+    if lines.len() <= room {
+        return lines;
+    }
+    let text = |l: &Line| {
+        l.spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect::<String>()
+    };
+    let mut out: Vec<Line> = lines
+        .into_iter()
+        .filter(|l| !text(l).trim().is_empty())
+        .collect();
+    if out.len() > room {
+        out.retain(|l| text(l).trim() != "ok");
+    }
+    out
+}
+
 /// Text shown to the clerk with control characters (terminal escapes) made harmless.
 pub fn safe(s: &str) -> String {
     s.chars()

@@ -5,7 +5,7 @@ use super::confirmation::Confirmation;
 use super::{Cx, Outcome, View};
 use crate::tui::app::Level;
 use crate::tui::keys::{Cmd, Ctx};
-use crate::tui::widgets::{edit, field, safe};
+use crate::tui::widgets::{compact, edit, field, safe};
 use boxoffice::booking::{clean_name, normalize_email, normalize_phone};
 use boxoffice::model::parse_money;
 use boxoffice::{Card, ConcertSummary, CustomerInfo, Error, Hold, Money, Receipt, Tender};
@@ -614,6 +614,7 @@ impl Checkout {
             Step::Details => " Customer ",
             _ => " Payment ",
         };
+        let lines = compact(lines, form.height.saturating_sub(2) as usize);
         frame.render_widget(
             Paragraph::new(lines)
                 .block(Block::bordered().title(title))
