@@ -163,7 +163,9 @@ fn buy_tickets_by_card_from_search_to_confirmation() {
     app.send(b"4242 4242 4242 4242\t");
     app.send(b"12/28\t");
     app.send(b"123\r");
-    let screen = app.wait_for("Booking code");
+    app.wait_for("Booking code");
+    // The whole frame, not its first lines: the last thing it shows is where the SMS went.
+    let screen = app.wait_for("sms to +436601234567");
     let code: String = screen
         .lines()
         .find_map(|l| l.split("Booking code").nth(1))
