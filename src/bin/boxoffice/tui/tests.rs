@@ -1155,3 +1155,37 @@ fn every_payment_field_is_in_view_at_60_by_16() {
         );
     }
 }
+
+/// Best available as a clerk asks for it, on the seat map: "2 S", "2 under 30".
+#[test]
+fn best_available_by_category_and_price_from_the_seat_map() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    let ask = |app: &mut App, text: &str| {
+        press(app, KeyCode::Char('b'));
+        typ(app, text);
+        press(app, KeyCode::Enter);
+        let m = app.map.as_ref().unwrap();
+        m.map
+            .seats
+            .iter()
+            .filter(|s| m.selected.contains(&s.seat_id))
+            .map(|s| (s.category.clone(), s.price_cents))
+            .collect::<Vec<_>>()
+    };
+    let chosen = ask(&mut r.app, "2 S");
+    assert_eq!(chosen.len(), 2, "{:?}", r.app.status);
+    assert!(chosen.iter().all(|(c, _)| c == "S"), "{chosen:?}");
+    let chosen = ask(&mut r.app, "2 under 30");
+    assert_eq!(chosen.len(), 2);
+    assert!(chosen.iter().all(|(_, p)| *p <= 3000), "{chosen:?}");
+    ask(&mut r.app, "2 Z");
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no seat category Z")
+    );
+}

@@ -219,12 +219,17 @@ impl MapState {
         if let Some(prompt) = &mut self.best_prompt {
             match key.code {
                 KeyCode::Enter => {
-                    let n: usize = prompt.parse().unwrap_or(0);
+                    let asked = std::mem::take(prompt);
                     self.best_prompt = None;
-                    self.pick_best(cx, n);
+                    match parse_best(&asked) {
+                        Ok(best) => self.pick_best(cx, best),
+                        Err(why) => cx.say(Level::Error, why),
+                    }
                 }
                 KeyCode::Esc => self.best_prompt = None,
-                KeyCode::Char(c) if c.is_ascii_digit() && prompt.len() < 2 => prompt.push(c),
+                KeyCode::Char(c) if !c.is_control() && prompt.chars().count() < 40 => {
+                    prompt.push(c)
+                }
                 KeyCode::Backspace => {
                     prompt.pop();
                 }
@@ -259,15 +264,8 @@ impl MapState {
         Outcome::Stay
     }
 
-    fn pick_best(&mut self, cx: &mut Cx, n: usize) {
-        if n == 0 {
-            cx.say(Level::Error, "type how many seats, e.g. b 4 Enter");
-            return;
-        }
-        let best = BestRequest {
-            count: n,
-            ..Default::default()
-        };
+    fn pick_best(&mut self, cx: &mut Cx, best: BestRequest) {
+        let n = best.count;
         match cx.store.suggest_best(self.map.concert.id, &best) {
             Ok(pick) => {
                 let text = if pick.together {
@@ -592,7 +590,7 @@ fn draw_panel(frame: &mut Frame, t: &Theme, m: &MapState, area: Rect) {
     ]));
     if let Some(p) = &m.best_prompt {
         lines.push(Line::from(vec![
-            Span::styled("Best available: how many seats? ", t.info),
+            Span::styled("Best: how many (4, 4 P, 4 under 60)? ", t.info),
             Span::styled(p.clone(), t.field_focus),
             Span::styled("_ Enter", t.cursor),
         ]));
@@ -611,4 +609,73 @@ fn draw_panel(frame: &mut Frame, t: &Theme, m: &MapState, area: Rect) {
         lines.push(Line::styled(text, t.error));
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// A best-available request as a clerk says it: `4`, `4 together, category P`, `4 P`,
+/// `4 under EUR 60`, `2 S under 45,50`. The number of seats first; a seat category by its
+/// code; a price limit after `under` (or `<`, `max`), typed as money is typed.
+pub fn parse_best(text: &str) -> Result<BestRequest, String> {
+    // Words, a comma after one set aside (`together, category P`); `45,50` is one word.
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(',').to_string())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let example = "e.g. 4, 4 P or 4 under 60";
+    let count: usize = match words.first().map(|w| w.parse()) {
+        Some(Ok(n)) if n > 0 => n,
+        _ => return Err(format!("type how many seats first: {example}")),
+    };
+    let mut best = BestRequest {
+        count,
+        ..Default::default()
+    };
+    let mut i = 1;
+    while i < words.len() {
+        let w = words[i].to_lowercase();
+        match w.as_str() {
+            "together" | "seats" | "seat" | "in" | "of" | "eur" | "€" | "category" | "cat" => {}
+            "under" | "<" | "max" | "below" | "up" => {
+                let filler = |w: &str| ["eur", "€", "to"].contains(&w.to_lowercase().as_str());
+                let Some(j) = (i + 1..words.len()).find(|&j| !filler(&words[j])) else {
+                    return Err(format!("under what price? {example}"));
+                };
+                let cents = boxoffice::model::parse_money(words[j].trim_start_matches('€'))
+                    .map_err(|e| format!("the price limit: {e}"))?;
+                best.max_price_cents = Some(cents);
+                i = j;
+            }
+            code if code.len() <= 3 && code.chars().all(|c| c.is_ascii_alphabetic()) => {
+                best.category = Some(code.to_ascii_uppercase());
+            }
+            _ => return Err(format!("`{}` is not understood: {example}", words[i])),
+        }
+        i += 1;
+    }
+    Ok(best)
+}
+
+#[cfg(test)]
+mod best_tests {
+    use super::parse_best;
+
+    #[test]
+    fn best_available_is_asked_for_as_a_clerk_says_it() {
+        let b = parse_best("4").unwrap();
+        assert_eq!((b.count, b.category, b.max_price_cents), (4, None, None));
+        let b = parse_best("4 together, category P").unwrap();
+        assert_eq!((b.count, b.category.as_deref()), (4, Some("P")));
+        let b = parse_best("4 under EUR 60").unwrap();
+        assert_eq!((b.count, b.max_price_cents), (4, Some(6000)));
+        let b = parse_best("2 s under 45,50").unwrap();
+        assert_eq!(
+            (b.count, b.category.as_deref(), b.max_price_cents),
+            (2, Some("S"), Some(4550))
+        );
+        assert!(parse_best("").is_err());
+        assert!(parse_best("P 4").is_err());
+        assert!(parse_best("4 under").is_err());
+        assert!(parse_best("4 under lots").is_err());
+        assert!(parse_best("4 please!").is_err());
+    }
 }
