@@ -111,10 +111,7 @@ impl Store {
     /// Delivers what is due (new notices, and earlier ones whose retry time has come) through
     /// the spool set, if any.
     pub fn deliver_due(&mut self) {
-        if let Some(mut work) = self.after_commit.take() {
-            work.run(self);
-            self.after_commit.get_or_insert(work);
-        }
+        self.run_after_commit();
     }
 
     /// Holds and offers whose time is up end; messages that are due leave.

@@ -4,7 +4,7 @@
 //! the same records `audit` checks against the processors' books, so the two agree to the cent.
 
 use crate::error::Result;
-use crate::store::{Store, from_ts, ts};
+use crate::store::{Store, ts};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
@@ -153,8 +153,8 @@ impl Store {
             }
         }
         Ok(Report {
-            from: from.map(|t| from_ts(ts(t))),
-            to: to.map(|t| from_ts(ts(t))),
+            from,
+            to,
             clerk: clerk.map(str::to_string),
             by_method: methods.into_values().collect(),
             cash_in_drawer_cents: cash_in_drawer,

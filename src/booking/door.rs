@@ -64,6 +64,42 @@ pub struct CheckIn {
     pub doors_open_at: Option<DateTime<Utc>>,
 }
 
+impl CheckIn {
+    /// The seat and the holder's name, as the door reads them: `A-1-1, Ann Lee`.
+    pub fn holder(&self) -> String {
+        [self.seat.as_deref(), self.name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Why the ticket was refused, in a steward's words, with times at `zone` (the venue's):
+    /// `already checked in at 19:42 through north (A-1-1, Ann Lee)`.
+    pub fn why(&self, zone: chrono::FixedOffset) -> String {
+        let at = |t: Option<DateTime<Utc>>| {
+            t.map(|t| t.with_timezone(&zone).format("%H:%M").to_string())
+                .unwrap_or_default()
+        };
+        match self.reason {
+            Some(Refusal::AlreadyCheckedIn) => format!(
+                "already checked in at {}{} ({})",
+                at(self.checked_in_at),
+                self.door
+                    .as_deref()
+                    .map(|d| format!(" through {d}"))
+                    .unwrap_or_default(),
+                self.holder()
+            ),
+            Some(Refusal::TooEarly) => {
+                format!("too early: doors open at {}", at(self.doors_open_at))
+            }
+            Some(r) => r.as_str().to_string(),
+            None => "refused".to_string(),
+        }
+    }
+}
+
 /// The longest code a scanner may send; anything longer is not a scan.
 const MAX_SCAN: usize = 64;
 

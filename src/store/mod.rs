@@ -186,10 +186,14 @@ impl Store {
 
     /// After a transaction: what it asked for runs now, if it committed ([`AfterCommit`]).
     fn after_commit(&mut self, committed: bool) {
-        if self.conn.take_queued()
-            && committed
-            && let Some(mut work) = self.after_commit.take()
-        {
+        if self.conn.take_queued() && committed {
+            self.run_after_commit();
+        }
+    }
+
+    /// Runs the after-commit work now (also without a commit: the sweep's retries).
+    pub(crate) fn run_after_commit(&mut self) {
+        if let Some(mut work) = self.after_commit.take() {
             work.run(self);
             self.after_commit.get_or_insert(work);
         }

@@ -105,42 +105,21 @@ pub(super) fn checkin(cli: &Cli, args: &CheckinArgs, out: &mut String) -> Result
     }
 }
 
-/// What a door steward reads: ADMITTED or REFUSED, the seat and the name, or why not.
+/// What a door steward reads: ADMITTED or REFUSED, the seat and the name, or why not (times in
+/// this terminal's zone).
 pub(crate) fn door_line(scan: &CheckIn, undo: bool) -> String {
-    use boxoffice::booking::door::Refusal;
-    let who = [scan.seat.clone(), scan.name.clone()]
-        .into_iter()
-        .flatten()
-        .map(|s| printable(&s))
-        .collect::<Vec<_>>()
-        .join("  ");
-    let at = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
-            .unwrap_or_default()
-    };
-    match (scan.result, scan.reason) {
-        (Entry::Admitted, _) if undo => format!("UNDONE    {who}: the ticket is valid again"),
-        (Entry::Admitted, _) => format!(
+    let who = printable(&scan.holder());
+    match scan.result {
+        Entry::Admitted if undo => format!("UNDONE    {who}: the ticket is valid again"),
+        Entry::Admitted => format!(
             "ADMITTED  {who}{}",
             scan.concert_id
                 .map(|c| format!("  (concert #{c})"))
                 .unwrap_or_default()
         ),
-        (Entry::Refused, Some(Refusal::AlreadyCheckedIn)) => format!(
-            "REFUSED   already checked in at {}{}  {who}",
-            at(scan.checked_in_at),
-            scan.door
-                .as_deref()
-                .map(|d| format!(" through {}", printable(d)))
-                .unwrap_or_default()
-        ),
-        (Entry::Refused, Some(Refusal::TooEarly)) => format!(
-            "REFUSED   too early: doors open at {}  {who}",
-            at(scan.doors_open_at)
-        ),
-        (Entry::Refused, reason) => format!(
-            "REFUSED   {}  {who}",
-            reason.map(|r| r.as_str()).unwrap_or("refused")
+        Entry::Refused => format!(
+            "REFUSED   {}",
+            printable(&scan.why(*chrono::Local::now().offset()))
         ),
     }
 }

@@ -7,7 +7,7 @@ use crate::tui::app::Level;
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::{edit, safe};
 use boxoffice::ConcertSummary;
-use boxoffice::booking::door::{CheckIn, Entry, Refusal};
+use boxoffice::booking::door::{CheckIn, Entry};
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -143,16 +143,21 @@ impl Door {
         );
         let (word, style, text) = match &self.last {
             None => ("SCAN", t.dim, "Scan a ticket's QR code".to_string()),
-            Some((s, true)) if s.result == Entry::Admitted => {
-                ("UNDONE", t.info, format!("{}: valid again", who(s)))
-            }
+            Some((s, true)) if s.result == Entry::Admitted => (
+                "UNDONE",
+                t.info,
+                format!("{}: valid again", safe(&s.holder())),
+            ),
             Some((s, _)) if s.result == Entry::Admitted => {
-                ("ADMIT", t.ok, format!("ADMITTED: {}", who(s)))
+                ("ADMIT", t.ok, format!("ADMITTED: {}", safe(&s.holder())))
             }
             Some((s, _)) => (
                 "REFUSED",
                 t.error,
-                format!("REFUSED: {}", why(s, *self.concert.local_start.offset())),
+                format!(
+                    "REFUSED: {}",
+                    safe(&s.why(*self.concert.local_start.offset()))
+                ),
             ),
         };
         let big: Vec<Line> = banner(word)
@@ -179,8 +184,8 @@ impl Door {
                     Span::raw(format!("{}  ", safe(&s.ticket))),
                     Span::styled(
                         match s.result {
-                            Entry::Admitted => who(s),
-                            Entry::Refused => why(s, *self.concert.local_start.offset()),
+                            Entry::Admitted => safe(&s.holder()),
+                            Entry::Refused => safe(&s.why(*self.concert.local_start.offset())),
                         },
                         t.dim,
                     ),
@@ -203,37 +208,6 @@ impl Door {
             ),
             input,
         );
-    }
-}
-
-fn who(s: &CheckIn) -> String {
-    [s.seat.clone(), s.name.clone()]
-        .into_iter()
-        .flatten()
-        .map(|x| safe(&x))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Why a ticket was refused; times at the venue (`zone`: the concert's offset).
-fn why(s: &CheckIn, zone: chrono::FixedOffset) -> String {
-    let at = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.with_timezone(&zone).format("%H:%M").to_string())
-            .unwrap_or_default()
-    };
-    match s.reason {
-        Some(Refusal::AlreadyCheckedIn) => format!(
-            "already checked in at {}{} ({})",
-            at(s.checked_in_at),
-            s.door
-                .as_deref()
-                .map(|d| format!(" through {}", safe(d)))
-                .unwrap_or_default(),
-            who(s)
-        ),
-        Some(Refusal::TooEarly) => format!("too early: doors open at {}", at(s.doors_open_at)),
-        Some(r) => r.as_str().to_string(),
-        None => "refused".to_string(),
     }
 }
 

@@ -166,18 +166,7 @@ fn the_concert_list_header_stays_aligned_without_results() {
 fn a_hold_that_runs_out_elsewhere_frees_its_seats_on_an_open_map() {
     let mut r = rig();
     open(&mut r.app, "Neon");
-    let concert = r.app.map.as_ref().unwrap().map.concert.id;
-    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
-    other
-        .hold_seats(
-            concert,
-            &["FLR-J-1".to_string()],
-            &boxoffice::CustomerInfo {
-                email: "other@example.com".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    hold_at_another_terminal(&r, "FLR-J-1");
     let status = |app: &App| {
         app.map
             .as_ref()

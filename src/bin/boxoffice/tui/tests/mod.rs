@@ -465,22 +465,28 @@ fn bookings_are_found_by_email_and_cancelled_after_a_confirm() {
     assert!(r.app.status.as_ref().unwrap().text.contains("refunded EUR"));
 }
 
-#[test]
-fn the_seat_map_shows_a_seat_taken_at_another_terminal_without_a_keypress() {
-    let mut r = rig();
-    open(&mut r.app, "Neon");
+/// Another terminal (its own connection to the same file) holds `seat` on the open map's
+/// concert.
+fn hold_at_another_terminal(r: &Rig, seat: &str) {
     let concert = r.app.map.as_ref().unwrap().map.concert.id;
     let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
     other
         .hold_seats(
             concert,
-            &["FLR-J-1".to_string()],
+            &[seat.to_string()],
             &boxoffice::CustomerInfo {
                 email: "other@example.com".into(),
                 ..Default::default()
             },
         )
         .unwrap();
+}
+
+#[test]
+fn the_seat_map_shows_a_seat_taken_at_another_terminal_without_a_keypress() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    hold_at_another_terminal(&r, "FLR-J-1");
     r.app.update(Action::Tick(std::time::Instant::now()));
     let m = r.app.map.as_ref().unwrap();
     assert_eq!(
