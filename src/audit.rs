@@ -159,11 +159,24 @@ impl Store {
             }
         }
 
+        // What was given back of each charge, by the charge's key: its refund, and the refunds
+        // of seats cancelled out of its booking (`refund-KEY-part-N`).
+        let mut refunded_of: HashMap<&str, i64> = HashMap::new();
+        for (key, amount) in &given {
+            let Some(of) = key.strip_prefix("refund-") else {
+                continue;
+            };
+            let charge = match of.rsplit_once("-part-") {
+                Some((charge, n)) if n.chars().all(|c| c.is_ascii_digit()) => charge,
+                _ => of,
+            };
+            *refunded_of.entry(charge).or_default() += amount;
+        }
         // Every charge taken: known here, recorded as taken, with a booking or a refund.
         let mut taken_sorted: Vec<(&String, &(String, i64))> = taken.iter().collect();
         taken_sorted.sort();
         for (key, (reference, amount)) in taken_sorted {
-            let refunded = given.get(&format!("refund-{key}")).copied().unwrap_or(0);
+            let refunded = refunded_of.get(key.as_str()).copied().unwrap_or(0);
             let Some(p) = by_key.get(key.as_str()) else {
                 unmatched(
                     reference,
@@ -228,12 +241,14 @@ impl Store {
                 _ => {}
             }
         }
-        // Every booking was paid, once, its total.
+        // Every booking was paid, once, its total (what was charged, less the seats cancelled
+        // out of it: their refunds).
         let bookings: Vec<(String, String, i64, i64, i64)> = {
             let mut st = self.conn().prepare(
                 "SELECT b.code, b.method, b.total_cents,
                         (SELECT count(*) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'),
                         (SELECT coalesce(sum(amount_cents), 0) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured')
+                        - (SELECT coalesce(sum(amount_cents), 0) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'refund' AND instr(p.idempotency_key, '-part-') > 0)
                  FROM bookings b ORDER BY b.id",
             )?;
             st.query_map([], |r| {

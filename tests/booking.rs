@@ -336,3 +336,164 @@ fn the_person_becomes_a_customer_when_they_pay_with_the_details_given_at_the_hol
         );
     }
 }
+
+fn walk_up() -> boxoffice::CustomerInfo {
+    boxoffice::CustomerInfo {
+        email: String::new(),
+        name: None,
+        phone: None,
+    }
+}
+
+fn outbox_rows(f: &Fixture) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(f.db_path()).unwrap();
+    let mut st = conn
+        .prepare("SELECT channel, recipient FROM outbox ORDER BY id")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_walk_up_holds_and_pays_cash_without_giving_any_details() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    // Two walk-ups at two terminals: neither is the other, so neither hold replaces the other.
+    let first = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1", "A-1-2"]), &walk_up())
+        .unwrap();
+    let second = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-1", "A-2-2"]), &walk_up())
+        .unwrap();
+    assert!(first.replaced.is_none() && second.replaced.is_none());
+    assert_eq!(f.store.hold(&first.hold_id).unwrap().state, "live");
+    // The ticket limit (6) is the sale's: eight seats at once are refused.
+    let eight = seats(&[
+        "A-2-3", "A-2-4", "A-2-5", "A-2-6", "A-1-3", "A-1-4", "A-1-5", "A-1-6",
+    ]);
+    assert!(matches!(
+        f.store.hold_seats(f.concert, &eight, &walk_up()),
+        Err(Error::LimitReached { have: 0, .. })
+    ));
+    let receipt = f.store.pay(&first.hold_id, &cash(10_000), &p).unwrap();
+    let booking = f.store.booking(&receipt.booking_code).unwrap();
+    assert_eq!(booking.state, "confirmed");
+    assert_eq!(booking.customer.email, "");
+    assert_eq!(booking.customer.email_address(), None);
+    // Nobody to write to: nothing queued, nothing failing.
+    assert!(outbox_rows(&f).is_empty());
+    f.store.pay(&second.hold_id, &cash(10_000), &p).unwrap();
+    assert_eq!(status(&f, "A-2-2"), SeatStatus::Booked);
+}
+
+#[test]
+fn details_put_on_a_hold_later_meet_the_persons_rules_and_a_refusal_changes_nothing() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    // Ann already has five seats for this concert.
+    let earlier = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-2-1", "A-2-2", "A-2-3", "A-2-4", "A-2-5"]),
+            &customer("ann@example.com"),
+        )
+        .unwrap();
+    f.store.pay(&earlier.hold_id, &cash(15_000), &p).unwrap();
+
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1", "A-1-2"]), &walk_up())
+        .unwrap();
+    // Named as Ann (her phone, another address): five and two are more than six.
+    let mut ann = customer("ann.work@example.com");
+    ann.phone = Some("+43 660 1234567".into());
+    let conn = rusqlite::Connection::open(f.db_path()).unwrap();
+    conn.execute(
+        "UPDATE customers SET phone = '+436601234567' WHERE email = 'ann@example.com'",
+        [],
+    )
+    .unwrap();
+    let refused = f.store.name_hold(&hold.hold_id, &ann).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::LimitReached {
+                limit: 6,
+                have: 5,
+                asked: 2
+            }
+        ),
+        "{refused:?}"
+    );
+    let still = f.store.hold(&hold.hold_id).unwrap();
+    assert_eq!(
+        (still.state, still.customer.as_str()),
+        (boxoffice::HoldState::Live, "")
+    );
+    // A bad address is refused the same way.
+    assert!(
+        f.store
+            .name_hold(&hold.hold_id, &customer("not an address"))
+            .is_err()
+    );
+
+    // Someone else: named, and their confirmation goes to them.
+    let named = f
+        .store
+        .name_hold(&hold.hold_id, &customer("Bob@Example.com"))
+        .unwrap();
+    assert_eq!(named.customer, "bob@example.com");
+    let receipt = f.store.pay(&hold.hold_id, &cash(10_000), &p).unwrap();
+    assert_eq!(
+        f.store
+            .booking(&receipt.booking_code)
+            .unwrap()
+            .customer
+            .email,
+        "bob@example.com"
+    );
+    assert!(
+        outbox_rows(&f)
+            .iter()
+            .any(|(ch, to)| ch == "email" && to == "bob@example.com")
+    );
+}
+
+#[test]
+fn naming_a_hold_releases_the_persons_earlier_live_hold_and_a_phone_alone_gets_an_sms() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    let mut pia = customer("pia@example.com");
+    pia.phone = Some("+43 660 7654321".into());
+    let earlier = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &pia)
+        .unwrap();
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-1"]), &walk_up())
+        .unwrap();
+    // Only her phone, in the venue's local form: the same person.
+    let by_phone = boxoffice::CustomerInfo {
+        email: String::new(),
+        name: None,
+        phone: Some("0660 7654321".into()),
+    };
+    let named = f.store.name_hold(&hold.hold_id, &by_phone).unwrap();
+    assert_eq!(named.replaced.unwrap().hold_id, earlier.hold_id);
+    assert_eq!(
+        f.store.hold(&earlier.hold_id).unwrap().state,
+        boxoffice::HoldState::Released
+    );
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Free);
+    f.store.pay(&hold.hold_id, &cash(3_000), &p).unwrap();
+    assert_eq!(
+        outbox_rows(&f),
+        vec![("sms".to_string(), "+436607654321".to_string())]
+    );
+}

@@ -537,3 +537,116 @@ fn names_beyond_ascii_are_encoded_a_whole_word_at_a_time_and_parse_back() {
         _ => eprintln!("skipped the Python check: python3 is not installed"),
     }
 }
+
+#[test]
+fn some_seats_of_a_booking_are_cancelled_and_refunded_and_the_rest_later_gets_only_what_is_left() {
+    let mut f = fixture();
+    let p = processors(&f);
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-1-1", "A-1-2", "A-1-3"]),
+            &customer("a@example.com"),
+        )
+        .unwrap();
+    let receipt = f
+        .store
+        .pay(&hold.hold_id, &card(&f, CARD_APPROVE), &p)
+        .unwrap();
+    assert_eq!(receipt.total_cents, 15_000);
+    let code = receipt.booking_code;
+    // A seat the booking does not have: refused, nothing changes.
+    let refused = f
+        .store
+        .cancel_seats(&code, &seats(&["A-1-2", "A-2-1"]), &p)
+        .unwrap_err();
+    assert!(refused.to_string().contains("not in booking"), "{refused}");
+    assert_eq!(status(&f, "A-1-2"), SeatStatus::Booked);
+    assert_eq!(gateway(&f).totals().unwrap().refunds, 0);
+
+    let c = f.store.cancel_seats(&code, &seats(&["a-1-2"]), &p).unwrap();
+    assert_eq!((c.refunded_cents, c.refund_pending_cents), (5_000, 0));
+    assert_eq!(c.seats, vec!["A-1-2"]);
+    assert_eq!(status(&f, "A-1-2"), SeatStatus::Free);
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Booked);
+    let b = f.store.booking(&code).unwrap();
+    assert_eq!(b.state, "confirmed");
+    assert_eq!(
+        b.seats.iter().map(|s| s.seat.as_str()).collect::<Vec<_>>(),
+        vec!["A-1-1", "A-1-3"]
+    );
+    assert_eq!((b.total_cents, b.refunded_cents), (10_000, 5_000));
+    // Only that seat's ticket is void.
+    let states: Vec<(String, String)> = b
+        .tickets
+        .iter()
+        .map(|t| (t.seat.clone(), t.state.to_string()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("A-1-1".to_string(), "valid".to_string()),
+            ("A-1-2".to_string(), "cancelled".to_string()),
+            ("A-1-3".to_string(), "valid".to_string()),
+        ]
+    );
+    let totals = gateway(&f).totals().unwrap();
+    assert_eq!((totals.refunds, totals.refunded_cents), (1, 5_000));
+    // The customer is told, without a calendar change.
+    let conn = rusqlite::Connection::open(f.db_path()).unwrap();
+    let (subject, calendar): (String, Option<String>) = conn
+        .query_row(
+            "SELECT subject, calendar FROM outbox WHERE channel = 'email' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(subject.starts_with("Seats cancelled"), "{subject}");
+    assert!(calendar.is_none());
+
+    // The rest: only what is left is refunded; the charge is refunded in full, never more.
+    let c = f.store.cancel_booking(&code, &p).unwrap();
+    assert_eq!((c.refunded_cents, c.refund_pending_cents), (10_000, 0));
+    let totals = gateway(&f).totals().unwrap();
+    assert_eq!((totals.refunds, totals.refunded_cents), (2, 15_000));
+    let b = f.store.booking(&code).unwrap();
+    assert_eq!((b.state.as_str(), b.refunded_cents), ("cancelled", 15_000));
+    assert!(
+        b.tickets
+            .iter()
+            .all(|t| t.state == boxoffice::TicketState::Cancelled)
+    );
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Free);
+}
+
+#[test]
+fn cancelling_every_seat_by_name_is_the_whole_booking() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-2-1", "A-2-2"]),
+            &customer("b@example.com"),
+        )
+        .unwrap();
+    let receipt = f
+        .store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 6_000,
+            },
+            &p,
+        )
+        .unwrap();
+    let c = f
+        .store
+        .cancel_seats(&receipt.booking_code, &seats(&["A-2-2", "A-2-1"]), &p)
+        .unwrap();
+    assert_eq!(c.refunded_cents, 6_000);
+    let b = f.store.booking(&receipt.booking_code).unwrap();
+    assert_eq!(b.state, "cancelled");
+}

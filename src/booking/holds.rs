@@ -69,7 +69,7 @@ pub(super) fn load_hold(conn: &crate::store::Db, id: &str) -> Result<HoldRow> {
                 id: r.get(0)?,
                 concert_id: r.get(1)?,
                 who: CustomerInfo {
-                    email: r.get(2)?,
+                    email: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
                     name: r.get(3)?,
                     phone: r.get(4)?,
                 },
@@ -329,7 +329,7 @@ pub(super) fn refuse_claimed(
                 let own = match theirs.iter().find(|t| t.0 == claim.hold_id) {
                     Some(t) => t.1,
                     None => {
-                        let (live_sale, email, phone): (bool, String, Option<String>) = tx
+                        let (live_sale, email, phone): (bool, Option<String>, Option<String>) = tx
                             .prepare_cached(
                                 "SELECT kind = 'sale' AND state = 'live', email, phone
                                  FROM holds WHERE id = ?1",
@@ -343,7 +343,7 @@ pub(super) fn refuse_claimed(
                             }
                             person
                                 .as_ref()
-                                .is_some_and(|p| p.owns(&email, phone.as_deref()))
+                                .is_some_and(|p| p.owns(email.as_deref(), phone.as_deref()))
                         };
                         theirs.push((&claim.hold_id, own));
                         own
@@ -420,7 +420,7 @@ pub(super) fn insert_hold_as(
         st.execute(params![
             id,
             concert_id,
-            who.email,
+            who.email_address(),
             who.name,
             who.phone,
             ts(now),
@@ -653,6 +653,56 @@ impl Store {
         });
         self.seat_index.replace(index);
         out
+    }
+
+    /// Puts a person's details on a live hold placed without them (the counter holds first
+    /// and asks later): the rules that depend on who it is for are checked now, in one
+    /// transaction. The person's ticket limit counts their other holds and bookings on the
+    /// concert with this one; an earlier live hold of theirs is released (one live hold per
+    /// person), and said so in `replaced`. Details already on the hold are replaced; empty
+    /// details make it a walk-up's again. A refusal changes nothing: the hold stays as it was.
+    /// A waiting-list offer is its person's and cannot be renamed.
+    pub fn name_hold(&mut self, hold_id: &str, customer: &CustomerInfo) -> Result<Hold> {
+        self.write(|tx, now| {
+            let h = load_hold(tx, hold_id)?;
+            ensure_live(tx, &h, now)?;
+            if h.kind != "sale" {
+                return Err(Error::invalid(
+                    "a waiting-list offer is held for the person who waited: its details stay",
+                ));
+            }
+            let c = concert_rules(tx, h.concert_id)?;
+            let who =
+                customer.checked(crate::catalog::venue_country(tx, h.concert_id)?.as_deref())?;
+            let person = SamePerson::of(tx, &who)?;
+            let mut theirs: Vec<PersonHold> = person_holds(tx, h.concert_id, &person)?
+                .into_iter()
+                .filter(|p| p.id != h.id)
+                .collect();
+            let replaced = replace_earlier_hold(tx, &mut theirs, now)?;
+            let mine = claimed_seats(tx, ClaimsOf::Hold(&h.id))?.len() as i64;
+            let have: i64 = theirs.iter().map(|p| p.claims).sum();
+            if have + mine > c.ticket_limit {
+                return Err(Error::LimitReached {
+                    limit: c.ticket_limit,
+                    have,
+                    asked: mine,
+                });
+            }
+            tx.prepare_cached("UPDATE holds SET email = ?2, name = ?3, phone = ?4 WHERE id = ?1")?
+                .execute(params![h.id, who.email_address(), who.name, who.phone])?;
+            if replaced.is_some() {
+                crate::waitlist::seats_freed(tx, h.concert_id, now)?;
+            }
+            let mut view = hold_view(tx, &load_hold(tx, &h.id)?)?;
+            view.replaced = replaced;
+            Ok(view)
+        })
+    }
+
+    /// The details a hold carries: whom it is for (empty for a walk-up's).
+    pub fn hold_customer(&self, hold_id: &str) -> Result<CustomerInfo> {
+        Ok(load_hold(self.conn(), hold_id)?.who)
     }
 
     pub fn hold(&self, hold_id: &str) -> Result<Hold> {

@@ -109,7 +109,7 @@ impl Store {
                         r.get::<_, String>(6)?,
                         r.get::<_, i64>(7)?,
                         r.get::<_, Option<i64>>(8)?,
-                        CustomerInfo { email: r.get(9)?, name: r.get(10)?, phone: r.get(11)? },
+                        CustomerInfo { email: r.get::<_, Option<String>>(9)?.unwrap_or_default(), name: r.get(10)?, phone: r.get(11)? },
                     ))
                 },
             )

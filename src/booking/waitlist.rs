@@ -327,6 +327,12 @@ impl Store {
                     return Err(Error::invalid(format!("this concert has no seat category {c}")));
                 }
             }
+            if customer.email_address().is_none() {
+                // The offer is sent to them: without an address nobody could be told.
+                return Err(Error::invalid(
+                    "the waiting list needs the customer's email: the offer is sent there",
+                ));
+            }
             let who = CustomerInfo::checked(customer, crate::catalog::venue_country(tx, concert_id)?.as_deref())?;
             let customer_id = record_customer(tx, who.clone())?;
             let same = same_person_ids(tx, customer_id)?;

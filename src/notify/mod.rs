@@ -25,7 +25,8 @@ pub(crate) struct Notice {
     pub booking_code: Option<String>,
 }
 
-/// Queues `notice` for a customer: an email always, an SMS if they gave a phone number.
+/// Queues `notice` for a customer: an email if they gave an address, an SMS if they gave a
+/// phone number (a walk-up who gave neither is told at the counter).
 pub(crate) fn queue(
     tx: &crate::store::Db,
     customer_id: i64,
@@ -33,24 +34,26 @@ pub(crate) fn queue(
     now: DateTime<Utc>,
 ) -> Result<()> {
     tx.note_queued();
-    let (email, phone): (String, Option<String>) = tx
+    let (email, phone): (Option<String>, Option<String>) = tx
         .prepare_cached("SELECT email, phone FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO outbox (kind, channel, recipient, customer_id, subject, body, calendar, booking_code, created_at, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
     )?;
-    insert.execute(params![
-        notice.kind,
-        "email",
-        email,
-        customer_id,
-        notice.subject,
-        notice.body,
-        notice.calendar,
-        notice.booking_code,
-        ts(now)
-    ])?;
+    if let Some(email) = email {
+        insert.execute(params![
+            notice.kind,
+            "email",
+            email,
+            customer_id,
+            notice.subject,
+            notice.body,
+            notice.calendar,
+            notice.booking_code,
+            ts(now)
+        ])?;
+    }
     if let Some(phone) = phone {
         insert.execute(params![
             notice.kind,
@@ -271,6 +274,43 @@ pub(crate) fn rescheduled(f: &BookingFacts, now: DateTime<Utc>) -> Notice {
         body,
         sms: sms_text(sms.clone(), sms),
         calendar: Some(ics::event(f, f.sequence, false, now)),
+        booking_code: Some(f.code.clone()),
+    }
+}
+
+/// Some seats of a booking were cancelled: which, the refund, and what the booking keeps (its
+/// tickets for the other seats stay valid; no calendar change: the evening still happens).
+pub(crate) fn seats_cancelled(f: &BookingFacts, cancelled: &[String], refund_cents: i64) -> Notice {
+    let refund = Money::new(refund_cents, &f.currency);
+    let body = format!(
+        "{greeting}\n\nSeats {gone} of your booking {code} are cancelled.\n\n\
+         Concert         {artist} - {title}\n\
+         Date            {when}\n\
+         Seats kept      {seats}\n\
+         Refund          {refund}, to {paid}\n\n\
+         Your tickets for the seats kept are still valid.\n\nboxoffice\n",
+        greeting = f.greeting(),
+        gone = cancelled.join(", "),
+        code = f.code,
+        artist = f.artist,
+        title = f.title,
+        when = f.when(),
+        seats = f.seat_lines(),
+        paid = f.paid_with,
+    );
+    let sms = format!(
+        "Booking {}: seats {} cancelled, refund {refund}. {}, {}; your other tickets stay valid.",
+        f.code,
+        cancelled.join(" "),
+        f.artist,
+        f.short_when()
+    );
+    Notice {
+        kind: "cancellation",
+        subject: format!("Seats cancelled: {} - {} ({})", f.artist, f.title, f.code),
+        body,
+        sms: sms_text(sms.clone(), sms),
+        calendar: None,
         booking_code: Some(f.code.clone()),
     }
 }

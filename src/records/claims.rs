@@ -61,6 +61,7 @@ pub(crate) enum ClaimsOf<'a> {
 
 /// A seat as claimed by a hold or booking.
 pub(crate) struct ClaimedSeat {
+    pub seat_id: i64,
     pub label: String,
     /// The category's code, and its name at the venue.
     pub category: String,
@@ -87,6 +88,7 @@ pub(crate) fn claimed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result
                 Ok((
                     (r.get(3)?, r.get(4)?),
                     ClaimedSeat {
+                        seat_id,
                         label: r.get(0)?,
                         category: r.get(1)?,
                         category_name: r.get(2)?,
@@ -258,6 +260,36 @@ pub(crate) fn free_booking(tx: &crate::store::Db, booking_id: i64) -> Result<usi
     Ok(tx
         .prepare_cached("DELETE FROM claims WHERE booking_id = ?1")?
         .execute([booking_id])?)
+}
+
+/// Takes some seats out of a confirmed booking (a partial cancellation): their claims are
+/// freed and the booking's hold no longer lists them, so every reader of the booking's seats
+/// (its view, its notices, a later full cancellation) sees what is left. The seats' tickets
+/// keep the history.
+pub(crate) fn drop_from_booking(
+    tx: &crate::store::Db,
+    booking_id: i64,
+    seat_ids: &[i64],
+) -> Result<()> {
+    let mut free =
+        tx.prepare_cached("DELETE FROM claims WHERE booking_id = ?1 AND seat_id = ?2")?;
+    for id in seat_ids {
+        free.execute(params![booking_id, id])?;
+    }
+    let Some(listed) = listed_seats(tx, ClaimsOf::Booking(booking_id))? else {
+        return Ok(());
+    };
+    let kept = seat_list(
+        listed
+            .seats
+            .into_iter()
+            .filter(|(id, _)| !seat_ids.contains(id)),
+    );
+    tx.prepare_cached(
+        "UPDATE holds SET seats = ?2 WHERE id = (SELECT hold_id FROM bookings WHERE id = ?1)",
+    )?
+    .execute(params![booking_id, kept])?;
+    Ok(())
 }
 
 /// Frees every seat of a concert that is not booked (the concert is called off).

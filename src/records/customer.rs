@@ -88,13 +88,21 @@ pub fn clean_name(raw: &str) -> Result<Option<String>> {
 }
 
 impl CustomerInfo {
+    /// The email as stored and sent to: `None` for a walk-up who gave none (an empty `email`).
+    pub fn email_address(&self) -> Option<&str> {
+        Some(self.email.as_str()).filter(|e| !e.trim().is_empty())
+    }
+
     /// The details in the one form they are stored, matched and sent in: the email trimmed and
     /// in lower case, the name cleaned, the phone in international form (`country`, the
     /// venue's, decides a number given without a country code). Checked once; a hold keeps
     /// them, and they become the customer's record when the hold is paid.
     pub fn checked(&self, country: Option<&str>) -> Result<CustomerInfo> {
         Ok(CustomerInfo {
-            email: normalize_email(&self.email)?,
+            email: match self.email.trim() {
+                "" => String::new(),
+                email => normalize_email(email)?,
+            },
             name: match &self.name {
                 Some(n) => clean_name(n)?,
                 None => None,
@@ -113,7 +121,7 @@ pub(crate) fn recorded_customer(tx: &crate::store::Db, customer_id: i64) -> Resu
         .prepare_cached("SELECT email, name, phone FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| {
             Ok(CustomerInfo {
-                email: r.get(0)?,
+                email: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
                 name: r.get(1)?,
                 phone: r.get(2)?,
             })
@@ -124,7 +132,13 @@ pub(crate) fn recorded_customer(tx: &crate::store::Db, customer_id: i64) -> Resu
 /// or changed; returns the customer's id. A new customer takes one INSERT; a returning one is
 /// written only when a detail changed (an upsert with RETURNING builds a temporary table).
 pub(crate) fn record_customer(tx: &crate::store::Db, who: CustomerInfo) -> Result<i64> {
-    let CustomerInfo { email, name, phone } = who;
+    let Some(email) = who.email_address().map(str::to_string) else {
+        // A walk-up who gave no email: a customer of their own, never matched to another.
+        tx.prepare_cached("INSERT INTO customers (email, name, phone) VALUES (NULL, ?1, ?2)")?
+            .execute(params![who.name, who.phone])?;
+        return Ok(tx.last_insert_rowid());
+    };
+    let CustomerInfo { name, phone, .. } = who;
     let inserted = tx
         .prepare_cached(
             "INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
@@ -190,17 +204,25 @@ pub(crate) struct SamePerson {
 
 impl SamePerson {
     pub(crate) fn of(tx: &crate::store::Db, who: &CustomerInfo) -> Result<SamePerson> {
-        let phone = match &who.phone {
-            Some(p) => Some(p.clone()),
-            None => tx
+        let phone = match (&who.phone, who.email_address()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(email)) => tx
                 .prepare_cached("SELECT phone FROM customers WHERE email = ?1")?
-                .query_row([&who.email], |r| r.get::<_, Option<String>>(0))
+                .query_row([email], |r| r.get::<_, Option<String>>(0))
                 .optional()?
                 .flatten(),
+            // A walk-up who gave nothing is no one else: their limit is the sale's.
+            (None, None) => None,
         };
-        let mut emails = vec![who.email.clone()];
+        let mut emails: Vec<String> = who
+            .email_address()
+            .map(str::to_string)
+            .into_iter()
+            .collect();
         if let Some(phone) = &phone {
-            let mut st = tx.prepare_cached("SELECT email FROM customers WHERE phone = ?1")?;
+            let mut st = tx.prepare_cached(
+                "SELECT email FROM customers WHERE phone = ?1 AND email IS NOT NULL",
+            )?;
             for email in st.query_map([phone], |r| r.get::<_, String>(0))? {
                 let email = email?;
                 if !emails.contains(&email) {
@@ -212,8 +234,8 @@ impl SamePerson {
     }
 
     /// Whether a hold made with these details (as stored) is this person's.
-    pub(crate) fn owns(&self, email: &str, phone: Option<&str>) -> bool {
-        self.emails.iter().any(|e| e == email)
+    pub(crate) fn owns(&self, email: Option<&str>, phone: Option<&str>) -> bool {
+        self.emails.iter().any(|e| Some(e.as_str()) == email)
             || self.phone.as_deref().is_some_and(|p| phone == Some(p))
     }
 }

@@ -35,6 +35,22 @@ pub(crate) fn void_tickets(tx: &crate::store::Db, booking_id: i64) -> Result<usi
         .execute([booking_id])?)
 }
 
+/// Voids the tickets of some of a booking's seats (a partial cancellation); a used one stays.
+pub(crate) fn void_seat_tickets(
+    tx: &crate::store::Db,
+    booking_id: i64,
+    seat_ids: &[i64],
+) -> Result<usize> {
+    let mut st = tx.prepare_cached(
+        "UPDATE tickets SET state = 'cancelled' WHERE booking_id = ?1 AND seat_id = ?2 AND state = 'valid'",
+    )?;
+    let mut n = 0;
+    for id in seat_ids {
+        n += st.execute(params![booking_id, id])?;
+    }
+    Ok(n)
+}
+
 /// A ticket as the door sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct DoorTicket {

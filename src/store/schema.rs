@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/18_venue_country.sql"),
     include_str!("migrations/19_tickets_doors_and_clerks.sql"),
     include_str!("migrations/20_own_catalog.sql"),
+    include_str!("migrations/21_walk_ups.sql"),
 ];
 
 /// The schema version this build writes.

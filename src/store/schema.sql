@@ -1,4 +1,4 @@
--- The schema of version 20, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
+-- The schema of version 21, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
 
 CREATE TABLE bookings (
     id           INTEGER PRIMARY KEY,
@@ -57,9 +57,9 @@ CREATE TABLE concerts (
     status       TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'cancelled'))
 , offer_minutes INTEGER NOT NULL DEFAULT 120 CHECK (offer_minutes > 0), sequence INTEGER NOT NULL DEFAULT 0, cancel_reason TEXT, claimed INTEGER NOT NULL DEFAULT 0, booked INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0, import_batch TEXT, doors_minutes INTEGER NOT NULL DEFAULT 120);
 
-CREATE TABLE customers (
+CREATE TABLE "customers" (
     id     INTEGER PRIMARY KEY,
-    email  TEXT NOT NULL UNIQUE,     -- normalised: trimmed, lower case
+    email  TEXT UNIQUE,              -- normalised: trimmed, lower case; NULL for a walk-up
     name   TEXT,
     phone  TEXT
 );
@@ -67,7 +67,7 @@ CREATE TABLE customers (
 CREATE TABLE "holds" (
     id           TEXT PRIMARY KEY,
     concert_id   INTEGER NOT NULL REFERENCES concerts(id),
-    email        TEXT NOT NULL,
+    email        TEXT,                -- NULL: a walk-up who gave none
     name         TEXT,
     phone        TEXT,
     created_at   INTEGER NOT NULL,
@@ -76,8 +76,9 @@ CREATE TABLE "holds" (
                      OR state = 'released' OR state = 'expired' OR state = 'declined'),
     ended_at     INTEGER,
     kind         TEXT NOT NULL DEFAULT 'sale' CHECK (kind = 'sale' OR kind = 'offer' OR kind = 'pool'),
-    gap_override INTEGER NOT NULL DEFAULT 0
-, seats TEXT NOT NULL DEFAULT '[]') WITHOUT ROWID;
+    gap_override INTEGER NOT NULL DEFAULT 0,
+    seats        TEXT NOT NULL DEFAULT '[]'
+) WITHOUT ROWID;
 
 CREATE TABLE imports (
     id           TEXT PRIMARY KEY,
@@ -206,7 +207,7 @@ CREATE INDEX concerts_importing ON concerts (import_batch) WHERE import_batch IS
 
 CREATE INDEX customers_by_phone ON customers (phone) WHERE phone IS NOT NULL;
 
-CREATE INDEX holds_by_email ON holds (email, concert_id);
+CREATE INDEX holds_by_email ON holds (email, concert_id) WHERE email IS NOT NULL;
 
 CREATE INDEX holds_by_phone ON holds (phone, concert_id) WHERE phone IS NOT NULL;
 

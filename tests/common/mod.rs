@@ -98,9 +98,11 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
     if doubles > 0 {
         v.push(format!("{doubles} seats claimed twice"));
     }
+    // A booking costs what was charged less the seats cancelled out of it (their refunds).
     let unpaid = count(
         "SELECT count(*) FROM bookings b WHERE b.total_cents !=
             (SELECT coalesce(sum(amount_cents), -1) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured')
+            - (SELECT coalesce(sum(amount_cents), 0) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'refund' AND instr(p.idempotency_key, '-part-') > 0)
          OR (SELECT count(*) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured') != 1",
     );
     if unpaid > 0 {
@@ -111,7 +113,9 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
     let unrefunded = count(
         "SELECT count(*) FROM payments c WHERE c.kind = 'charge' AND c.state = 'captured'
            AND (c.booking_id IS NULL OR (SELECT state FROM bookings b WHERE b.id = c.booking_id) = 'cancelled')
-           AND c.amount_cents > (SELECT coalesce(sum(amount_cents), 0) FROM payments r WHERE r.kind = 'refund' AND r.state = 'captured' AND r.idempotency_key = 'refund-' || c.idempotency_key)",
+           AND c.amount_cents > (SELECT coalesce(sum(amount_cents), 0) FROM payments r WHERE r.kind = 'refund' AND r.state = 'captured'
+                                 AND (r.idempotency_key = 'refund-' || c.idempotency_key
+                                      OR substr(r.idempotency_key, 1, length(c.idempotency_key) + 13) = 'refund-' || c.idempotency_key || '-part-'))",
     );
     if unrefunded > 0 {
         v.push(format!(
