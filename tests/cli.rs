@@ -827,3 +827,64 @@ fn init_makes_an_empty_box_office_that_stays_empty() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already has"));
 }
+
+#[test]
+fn a_walk_up_sale_and_a_partial_cancel_from_the_command_line() {
+    let (_dir, db) = demo_db();
+    let seats = json(&db, &["seats", "demo-13", "--json"]);
+    let free: Vec<String> = seats
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "free")
+        .take(3)
+        .map(|s| s["seat"].as_str().unwrap().to_string())
+        .collect();
+    // An empty --customer is a mistake, not a walk-up.
+    let empty = run(&db, &["hold", "demo-13", &free[0], "--customer", " "]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("--walk-up"));
+    let mut args = vec!["hold", "demo-13"];
+    args.extend(free.iter().map(String::as_str));
+    args.extend(["--walk-up", "--json"]);
+    let hold = json(&db, &args);
+    assert_eq!(hold["customer"], "");
+    let paid = json(
+        &db,
+        &[
+            "pay",
+            hold["hold_id"].as_str().unwrap(),
+            "--cash",
+            "20000",
+            "--json",
+        ],
+    );
+    let code = paid["booking_code"].as_str().unwrap();
+    let total = paid["total_cents"].as_i64().unwrap();
+    let text = run(&db, &["booking", code]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("a walk-up"));
+
+    let one = json(&db, &["cancel", code, "--seats", &free[1], "--json"]);
+    assert_eq!(one["seats"], serde_json::json!([free[1]]));
+    let refunded = one["refunded_cents"].as_i64().unwrap();
+    assert!(refunded > 0 && refunded < total);
+    let booking = json(&db, &["booking", code, "--json"]);
+    assert_eq!(booking["state"], "confirmed");
+    assert_eq!(booking["total_cents"].as_i64().unwrap(), total - refunded);
+    assert_eq!(booking["seats"].as_array().unwrap().len(), 2);
+    let void: Vec<&Value> = booking["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["state"] == "cancelled")
+        .collect();
+    assert_eq!(void.len(), 1);
+    assert_eq!(void[0]["seat"], free[1].as_str());
+    // A seat not in the booking: exit 2, nothing changes.
+    let wrong = run(&db, &["cancel", code, "--seats", "NOPE-1-1"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert_eq!(
+        json(&db, &["booking", code, "--json"])["total_cents"],
+        booking["total_cents"]
+    );
+}

@@ -10,8 +10,12 @@ pub(super) struct HoldArgs {
     #[arg(required_unless_present = "best")]
     pub(super) seats: Vec<String>,
     /// The customer's email
-    #[arg(long)]
-    pub(super) customer: String,
+    #[arg(long, required_unless_present = "walk_up")]
+    pub(super) customer: Option<String>,
+    /// A sale at the counter to someone who gives no details (no confirmation is sent;
+    /// the ticket limit is the sale's)
+    #[arg(long, conflicts_with = "customer")]
+    pub(super) walk_up: bool,
     #[arg(long)]
     pub(super) name: Option<String>,
     #[arg(long)]
@@ -77,6 +81,9 @@ pub(super) struct BookingArgs {
 #[derive(Debug, clap::Args)]
 pub(super) struct CancelArgs {
     pub(super) code: String,
+    /// Cancel only these seats (and refund their price); the rest of the booking stays
+    #[arg(long, num_args = 1.., value_name = "SEAT")]
+    pub(super) seats: Vec<String>,
     #[arg(long)]
     pub(super) json: bool,
 }
@@ -94,11 +101,17 @@ pub(super) fn hold(cli: &Cli, args: &HoldArgs, out: &mut String) -> Result<(), F
         allow_split,
         allow_gap,
         json,
+        walk_up: _,
     } = args;
+    if customer.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        return Err(usage(
+            "--customer is empty: give the customer's email, or --walk-up for a sale without details",
+        ));
+    }
     let mut ctx = open_ctx(cli)?;
     let id = ctx.store.resolve_concert(concert)?;
     let who = CustomerInfo {
-        email: customer.clone(),
+        email: customer.clone().unwrap_or_default(),
         name: name.clone(),
         phone: phone.clone(),
     };
@@ -269,7 +282,9 @@ pub(super) fn booking(cli: &Cli, args: &BookingArgs, out: &mut String) -> Result
                 .as_deref()
                 .map(|n| format!("{n} "))
                 .unwrap_or_default(),
-            b.customer.email
+            b.customer
+                .email_address()
+                .unwrap_or("a walk-up (no details given)")
         );
         let seats: Vec<&str> = b.seats.iter().map(|s| s.seat.as_str()).collect();
         outln!(out, "seats   {}", seats.join(" "));
@@ -290,9 +305,13 @@ pub(super) fn booking(cli: &Cli, args: &BookingArgs, out: &mut String) -> Result
 }
 
 pub(super) fn cancel(cli: &Cli, args: &CancelArgs, out: &mut String) -> Result<(), Failure> {
-    let CancelArgs { code, json } = args;
+    let CancelArgs { code, seats, json } = args;
     let mut ctx = open_ctx(cli)?;
-    let c = ctx.store.cancel_booking(code, &ctx.processors)?;
+    let c = if seats.is_empty() {
+        ctx.store.cancel_booking(code, &ctx.processors)?
+    } else {
+        ctx.store.cancel_seats(code, seats, &ctx.processors)?
+    };
     ctx.log.write(&format!(
         "cancelled {} (refunded {}, pending {})",
         c.booking_code, c.refunded_cents, c.refund_pending_cents

@@ -6,7 +6,7 @@
 
 use super::keys::{self, Cmd, Ctx};
 use super::screens::bookings::Bookings;
-use super::screens::checkout::Checkout;
+use super::screens::checkout::{Checkout, Leaving};
 use super::screens::clerk::Clerk;
 use super::screens::concerts::Concerts;
 use super::screens::confirmation::Confirmation;
@@ -290,7 +290,7 @@ impl App {
         let cmd = keys::lookup(ctx, &key, typing);
         match cmd {
             Some(Cmd::Quit) if !self.opts.kiosk => {
-                self.quit = true;
+                self.leave_to(Leaving::Quit);
                 return;
             }
             Some(Cmd::Quit) => {
@@ -312,19 +312,15 @@ impl App {
                 return;
             }
             Some(Cmd::GoConcerts) if ctx != Ctx::Confirmation => {
-                self.go_concerts();
+                self.leave_to(Leaving::Concerts);
                 return;
             }
             Some(Cmd::GoBookings) => {
-                self.leave_checkout();
-                self.screen = Screen::Bookings;
-                self.bookings.focus_search();
+                self.leave_to(Leaving::Bookings);
                 return;
             }
             Some(Cmd::GoSales) => {
-                self.leave_checkout();
-                self.screen = Screen::Sales;
-                self.sales.refresh(cx!(self));
+                self.leave_to(Leaving::Sales);
                 return;
             }
             _ => {}
@@ -368,7 +364,7 @@ impl App {
     }
 
     /// Does what a screen asked: the one place screens are opened and left.
-    fn carry_out(&mut self, out: Outcome) {
+    pub fn carry_out(&mut self, out: Outcome) {
         match out {
             Outcome::Stay => {}
             Outcome::Concerts => self.go_concerts(),
@@ -390,6 +386,7 @@ impl App {
                 self.checkout = Some(*c);
                 self.screen = Screen::Checkout;
             }
+            Outcome::Leave(leaving) => self.go(leaving),
             Outcome::Paying(rx) => self.paying = Some(rx),
             Outcome::Confirmation(c) => {
                 self.confirmation = Some(*c);
@@ -406,6 +403,41 @@ impl App {
                     self.waitlist = Some(w);
                     self.screen = Screen::Waitlist;
                 }
+            }
+        }
+    }
+
+    /// Goes where the clerk asked; from a checkout holding seats, asks first (the seats would
+    /// go back).
+    fn leave_to(&mut self, leaving: Leaving) {
+        if self.screen == Screen::Checkout
+            && let Some(c) = self.checkout.as_mut()
+            && c.asking.is_none()
+            && c.ask_before(leaving, cx!(self))
+        {
+            return;
+        }
+        self.go(leaving);
+    }
+
+    /// Goes there (a checkout left gives its hold back).
+    fn go(&mut self, leaving: Leaving) {
+        match leaving {
+            Leaving::Map => self.back_to_map(),
+            Leaving::Concerts => self.go_concerts(),
+            Leaving::Bookings => {
+                self.leave_checkout();
+                self.screen = Screen::Bookings;
+                self.bookings.focus_search();
+            }
+            Leaving::Sales => {
+                self.leave_checkout();
+                self.screen = Screen::Sales;
+                self.sales.refresh(cx!(self));
+            }
+            Leaving::Quit => {
+                self.leave_checkout();
+                self.quit = true;
             }
         }
     }
@@ -428,10 +460,22 @@ impl App {
     /// Leaves the checkout (an unpaid hold is given back) for the seat map, with the seats'
     /// statuses as they are now.
     fn back_to_map(&mut self) {
+        let concert = self.checkout.as_ref().map(|c| c.concert.id);
         self.leave_checkout();
-        self.screen = Screen::SeatMap;
-        if let Some(m) = &mut self.map {
-            m.refresh(cx!(self));
+        match (concert, &self.map) {
+            // A checkout opened from elsewhere (a waiting-list offer): its concert's map.
+            (Some(id), m) if m.as_ref().is_none_or(|m| m.map.concert.id != id) => {
+                self.open_map(id);
+                if self.map.as_ref().is_none_or(|m| m.map.concert.id != id) {
+                    self.go_concerts();
+                }
+            }
+            _ => {
+                self.screen = Screen::SeatMap;
+                if let Some(m) = &mut self.map {
+                    m.refresh(cx!(self));
+                }
+            }
         }
     }
 

@@ -10,11 +10,11 @@ use ratatui::text::{Line, Span};
 /// Edits a text field with a key; returns true if the key was for the field. Ctrl-U clears
 /// the field, as in a shell.
 pub fn edit(text: &mut String, key: &KeyEvent, max: usize) -> bool {
+    if is_ctrl_u(key) {
+        text.clear();
+        return true;
+    }
     match key.code {
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            text.clear();
-            true
-        }
         KeyCode::Char(c)
             if !key
                 .modifiers
@@ -32,6 +32,11 @@ pub fn edit(text: &mut String, key: &KeyEvent, max: usize) -> bool {
         }
         _ => false,
     }
+}
+
+/// Ctrl-U: clears a text field.
+pub fn is_ctrl_u(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('u') && key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
 /// `i` kept inside a list of `len`.

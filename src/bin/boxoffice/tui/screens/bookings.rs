@@ -1,4 +1,5 @@
-//! Bookings: find by code, email or phone; see one; cancel it (asks first) and see the refund.
+//! Bookings: find by code, email, name or phone (or a waiting-list offer's code, which opens
+//! its checkout); see one; cancel all or some of its seats (asks first) and see the refund.
 
 use super::{Cx, Outcome, View};
 use crate::tui::app::Level;
@@ -18,7 +19,8 @@ pub struct Bookings {
     pub typing: bool,
     pub list: Vec<Booking>,
     pub selected: usize,
-    pub confirm_cancel: bool,
+    /// `c` was pressed: the seats to cancel, as typed (every seat of the booking at first).
+    pub cancelling: Option<String>,
     pub searched: bool,
 }
 
@@ -32,8 +34,8 @@ impl Bookings {
     }
 
     pub fn keys(&self) -> (Ctx, bool) {
-        if self.confirm_cancel {
-            (Ctx::Confirm, false)
+        if self.cancelling.is_some() {
+            (Ctx::CancelSeats, true)
         } else {
             (Ctx::Bookings, self.typing)
         }
@@ -50,17 +52,26 @@ impl Bookings {
     }
 
     pub fn key(&mut self, cx: &mut Cx, cmd: Option<Cmd>, key: &KeyEvent) -> Outcome {
-        if self.confirm_cancel {
+        if let Some(seats) = &mut self.cancelling {
             match cmd {
-                Some(Cmd::Yes) => {
-                    self.confirm_cancel = false;
-                    self.cancel_selected(cx);
+                Some(Cmd::Submit) => {
+                    let seats: Vec<String> = seats
+                        .split([' ', ','])
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                    // A refusal (a seat not in the booking) keeps the field as typed.
+                    if self.cancel_selected(cx, &seats) {
+                        self.cancelling = None;
+                    }
                 }
-                Some(Cmd::No) => {
-                    self.confirm_cancel = false;
+                Some(Cmd::Back) => {
+                    self.cancelling = None;
                     cx.say(Level::Info, "kept the booking");
                 }
-                _ => {}
+                _ => {
+                    edit(seats, key, 400);
+                }
             }
             return Outcome::Stay;
         }
@@ -69,10 +80,11 @@ impl Bookings {
             Some(Cmd::Up) => self.selected = step(self.selected, -1, len),
             Some(Cmd::Down) => self.selected = step(self.selected, 1, len),
             Some(Cmd::SwitchFocus) => self.typing = !self.typing,
-            Some(Cmd::Open) => self.find(cx),
+            Some(Cmd::Open) => return self.find(cx),
             Some(Cmd::CancelBooking) => match self.list.get(self.selected) {
                 Some(b) if b.state == boxoffice::BookingState::Confirmed => {
-                    self.confirm_cancel = true
+                    let all: Vec<&str> = b.seats.iter().map(|s| s.seat.as_str()).collect();
+                    self.cancelling = Some(all.join(" "));
                 }
                 Some(b) => {
                     let t = format!("booking {} is already {}", b.booking_code, b.state);
@@ -94,7 +106,15 @@ impl Bookings {
         Outcome::Stay
     }
 
-    fn find(&mut self, cx: &mut Cx) {
+    fn find(&mut self, cx: &mut Cx) -> Outcome {
+        // A waiting-list offer's code, as its notice gave it: its checkout.
+        let q = self.query.trim();
+        if q.len() >= 6
+            && let Ok(h) = cx.store.hold(q)
+            && h.kind == "offer"
+        {
+            return super::checkout::Checkout::for_offer_code(cx, q);
+        }
         // Nothing typed: today's sales at this terminal.
         let found = if self.query.trim().is_empty() {
             let (from, to) =
@@ -127,14 +147,17 @@ impl Bookings {
             }
             Err(e) => cx.fail(&e),
         }
+        Outcome::Stay
     }
 
-    fn cancel_selected(&mut self, cx: &mut Cx) {
+    /// Cancels these seats of the selected booking (all of them: the booking). Returns
+    /// whether it was done.
+    fn cancel_selected(&mut self, cx: &mut Cx, seats: &[String]) -> bool {
         let Some(b) = self.list.get(self.selected) else {
-            return;
+            return false;
         };
         let code = b.booking_code.clone();
-        match cx.store.cancel_booking(&code, cx.processors) {
+        match cx.store.cancel_seats(&code, seats, cx.processors) {
             Ok(c) => {
                 cx.log.write(&format!("cancelled {code}"));
                 let money = Money::new(c.refunded_cents, &c.currency);
@@ -143,10 +166,15 @@ impl Bookings {
                 } else {
                     ""
                 };
+                let what = if c.seats.len() == b.seats.len() {
+                    code.clone()
+                } else {
+                    format!("{} of {code}", c.seats.join(" "))
+                };
                 cx.say(
                     Level::Ok,
                     format!(
-                        "cancelled {code}; refunded {money} by {}{pending}",
+                        "cancelled {what}; refunded {money} by {}{pending}",
                         c.method
                     ),
                 );
@@ -155,8 +183,12 @@ impl Bookings {
                 {
                     *slot = fresh;
                 }
+                true
             }
-            Err(e) => cx.fail(&e),
+            Err(e) => {
+                cx.fail(&e);
+                false
+            }
         }
     }
 
@@ -189,7 +221,13 @@ impl Bookings {
                 Cell::from(b.booking_code.clone()),
                 Cell::from(b.concert.local_start.format("%d %b").to_string()),
                 Cell::from(safe(&b.concert.artist)),
-                Cell::from(safe(&b.customer.email)),
+                Cell::from(safe(
+                    b.customer
+                        .email_address()
+                        .or(b.customer.phone.as_deref())
+                        .or(b.customer.name.as_deref())
+                        .unwrap_or("walk-up"),
+                )),
                 Cell::from(b.seats.len().to_string()),
                 Cell::from(Money::new(b.total_cents, &b.currency).to_string()),
                 Cell::from(b.state.as_str()).style(
@@ -235,16 +273,7 @@ impl Bookings {
                     b.concert.local_start.format("%a %d %b %H:%M"),
                     b.concert.venue
                 ))),
-                Line::raw(safe(&format!(
-                    "{}{} {}",
-                    b.customer
-                        .name
-                        .as_deref()
-                        .map(|n| format!("{n}, "))
-                        .unwrap_or_default(),
-                    b.customer.email,
-                    b.customer.phone.as_deref().unwrap_or("")
-                ))),
+                Line::raw(safe(&super::checkout::customer_line(&b.customer))),
                 Line::raw(format!(
                     "Seats {}  paid {} by {}",
                     seats.join(" "),
@@ -260,6 +289,21 @@ impl Bookings {
                     ),
                     t.error,
                 ));
+            } else if b.refunded_cents > 0 {
+                let gone: Vec<&str> = b
+                    .tickets
+                    .iter()
+                    .filter(|t| t.state == boxoffice::TicketState::Cancelled)
+                    .map(|t| t.seat.as_str())
+                    .collect();
+                lines.push(Line::styled(
+                    format!(
+                        "Seats {} cancelled; refunded {}",
+                        gone.join(" "),
+                        Money::new(b.refunded_cents, &b.currency)
+                    ),
+                    t.info,
+                ));
             }
             frame.render_widget(
                 Paragraph::new(lines)
@@ -267,25 +311,56 @@ impl Bookings {
                     .wrap(Wrap { trim: true }),
                 detail,
             );
-            if s.confirm_cancel {
-                let popup = centered(area, 60, 6);
+            if let Some(typed) = &s.cancelling {
+                let popup = centered(area, 64, 8);
                 frame.render_widget(Clear, popup);
+                // The refund as the seats are typed: what Enter would do.
+                let named: Vec<String> = typed
+                    .split([' ', ','])
+                    .filter(|x| !x.is_empty())
+                    .map(|x| x.to_ascii_uppercase())
+                    .collect();
+                let picked: Vec<&boxoffice::BookedSeat> =
+                    b.seats.iter().filter(|x| named.contains(&x.seat)).collect();
+                let unknown: Vec<&str> = named
+                    .iter()
+                    .filter(|n| !b.seats.iter().any(|x| &x.seat == *n))
+                    .map(String::as_str)
+                    .collect();
+                let refund: i64 = picked.iter().map(|x| x.price_cents).sum();
+                let whole = picked.len() == b.seats.len();
+                let note = if !unknown.is_empty() {
+                    Some(format!("not in this booking: {}", unknown.join(" ")))
+                } else if picked.is_empty() {
+                    Some("type the seats to cancel".to_string())
+                } else {
+                    None
+                };
+                let mut lines =
+                    crate::tui::widgets::field(t, "Seats", &safe(typed), true, note.as_deref());
+                lines.push(Line::raw(if whole {
+                    format!(
+                        "The whole booking is cancelled: {} back by {}.",
+                        Money::new(refund, &b.currency),
+                        b.method
+                    )
+                } else {
+                    format!(
+                        "{} seat{} cancelled, {} back by {}; the rest stays booked.",
+                        picked.len(),
+                        if picked.len() == 1 { "" } else { "s" },
+                        Money::new(refund, &b.currency),
+                        b.method
+                    )
+                }));
+                lines.push(Line::styled(
+                    "Enter  cancel and refund    Esc  keep it    Ctrl-U clears",
+                    t.highlight,
+                ));
                 frame.render_widget(
-                    Paragraph::new(vec![
-                        Line::raw(format!(
-                            "Cancel booking {} ({} seat{})?",
-                            b.booking_code,
-                            b.seats.len(),
-                            if b.seats.len() == 1 { "" } else { "s" }
-                        )),
-                        Line::raw(format!(
-                            "{} is refunded by {}.",
-                            Money::new(b.total_cents, &b.currency),
-                            b.method
-                        )),
-                        Line::styled("y  yes, cancel and refund     n  no, keep it", t.highlight),
-                    ])
-                    .block(Block::bordered().title(" Cancel booking ")),
+                    Paragraph::new(lines)
+                        .wrap(Wrap { trim: false })
+                        .block(Block::bordered().title(format!(" Cancel {} ", b.booking_code))),
                     popup,
                 );
             }

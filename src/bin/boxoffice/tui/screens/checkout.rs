@@ -5,7 +5,7 @@ use super::confirmation::Confirmation;
 use super::{Cx, Outcome, View};
 use crate::tui::app::Level;
 use crate::tui::keys::{Cmd, Ctx};
-use crate::tui::widgets::{compact, edit, field, safe};
+use crate::tui::widgets::{compact, edit, field, is_ctrl_u, safe};
 use boxoffice::booking::{clean_name, normalize_email, normalize_phone};
 use boxoffice::model::parse_money;
 use boxoffice::{Card, ConcertSummary, CustomerInfo, Error, Hold, Money, Receipt, Tender};
@@ -43,13 +43,38 @@ pub enum Method {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    Details,
+    /// The seats are held: payment, and the customer's details if they give any.
     Payment,
     Paying,
     Declined(String),
 }
 
-/// Selling the seats chosen on the map: the customer's details, the hold, the payment.
+/// The checkout's fields, in the order Tab visits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Method,
+    Tendered,
+    Number,
+    Expiry,
+    Cvc,
+    Name,
+    Email,
+    Phone,
+}
+
+/// Where the clerk was going when the checkout asked whether to give the hold back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    Map,
+    Concerts,
+    Bookings,
+    Sales,
+    Quit,
+}
+
+/// Selling the seats chosen on the map: they are held first (every rule checked before
+/// anything is typed), then paid; the customer's details are asked for only as the sale needs
+/// them (a walk-up paying cash gives none).
 pub struct Checkout {
     pub concert: ConcertSummary,
     pub seats: Vec<String>,
@@ -60,48 +85,187 @@ pub struct Checkout {
     pub phone: String,
     pub focus: usize,
     pub hold: Option<Hold>,
+    /// The details the hold carries now (what the clerk typed, as last put on it).
+    pub named: CustomerInfo,
+    /// A waiting-list offer: held for the person who waited; their details are not typed.
+    pub offer: bool,
     pub method: Method,
     pub tendered: String,
     pub number: Zeroizing<String>,
     pub exp: String,
     pub cvc: Zeroizing<String>,
     pub error: Option<String>,
+    /// Leaving with a live hold asks first: where to, once the clerk says yes.
+    pub asking: Option<Leaving>,
 }
 
 impl Checkout {
-    /// `method`: the one the clerk used last (cash first).
-    pub fn new(
+    /// Holds `seats` at once for a walk-up, before anything is typed: all the checks (taken,
+    /// gap, limit, on sale, waiting list) are made here. A refusal leaves the selection on the
+    /// map and says what to change. `method`: the one the clerk used last (cash first).
+    pub fn start(
+        cx: &mut Cx,
         concert: ConcertSummary,
         seats: Vec<String>,
-        total_cents: i64,
+        method: Method,
+    ) -> Result<Checkout, Error> {
+        let mut c = Checkout::blank(concert, seats, method);
+        let hold = cx
+            .store
+            .hold_seats(c.concert.id, &c.seats, &CustomerInfo::default())?;
+        c.total_cents = hold.total_cents;
+        c.hold = Some(hold);
+        Ok(c)
+    }
+
+    /// The checkout of a waiting-list offer: the hold is the one made for the person who
+    /// waited, with their details.
+    pub fn for_offer(
+        concert: ConcertSummary,
+        hold: Hold,
+        holder: CustomerInfo,
         method: Method,
     ) -> Checkout {
+        let mut c = Checkout::blank(concert, hold.seats.clone(), method);
+        c.total_cents = hold.total_cents;
+        c.name = holder.name.clone().unwrap_or_default();
+        c.email = holder.email.clone();
+        c.phone = holder.phone.clone().unwrap_or_default();
+        c.named = holder;
+        c.offer = true;
+        c.hold = Some(hold);
+        c
+    }
+
+    /// The checkout of the waiting-list offer with this code (its hold id, as the notice
+    /// gave it), or why it cannot be paid.
+    pub fn for_offer_code(cx: &mut Cx, code: &str) -> Outcome {
+        let found = cx.store.hold(code).and_then(|hold| {
+            if hold.kind != "offer" {
+                return Err(Error::invalid(format!(
+                    "{} is a hold, not a waiting-list offer",
+                    hold.hold_id
+                )));
+            }
+            let concert = cx.store.concert(hold.concert_id)?;
+            let holder = cx.store.hold_customer(&hold.hold_id)?;
+            Ok((hold, concert, holder))
+        });
+        match found {
+            Ok((hold, _, _))
+                if hold.state != boxoffice::HoldState::Live
+                    || hold.expires_at <= cx.store.now() =>
+            {
+                let state = match hold.state {
+                    boxoffice::HoldState::Live => boxoffice::HoldState::Expired,
+                    s => s,
+                };
+                cx.say(
+                    Level::Error,
+                    format!("the offer {} is {state}: it cannot be paid", hold.hold_id),
+                );
+                Outcome::Stay
+            }
+            Ok((hold, concert, holder)) => {
+                cx.say(Level::Ok, "the offer's seats are held: take the payment");
+                Outcome::Checkout(Box::new(Checkout::for_offer(
+                    concert,
+                    hold,
+                    holder,
+                    cx.habits.method,
+                )))
+            }
+            Err(e) => {
+                cx.fail(&e);
+                Outcome::Stay
+            }
+        }
+    }
+
+    fn blank(concert: ConcertSummary, seats: Vec<String>, method: Method) -> Checkout {
         Checkout {
             concert,
             seats,
-            total_cents,
-            step: Step::Details,
+            total_cents: 0,
+            step: Step::Payment,
             name: String::new(),
             email: String::new(),
             phone: String::new(),
             focus: 0,
             hold: None,
+            named: CustomerInfo::default(),
+            offer: false,
             method,
             tendered: String::new(),
             number: Zeroizing::new(String::new()),
             exp: String::new(),
             cvc: Zeroizing::new(String::new()),
             error: None,
+            asking: None,
+        }
+    }
+
+    /// The fields Tab visits, for the method chosen.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut f = vec![Field::Method];
+        match self.method {
+            Method::Cash => f.push(Field::Tendered),
+            Method::Card => f.extend([Field::Number, Field::Expiry, Field::Cvc]),
+        }
+        if !self.offer {
+            f.extend([Field::Name, Field::Email, Field::Phone]);
+        }
+        f
+    }
+
+    /// The field with the cursor.
+    pub fn field(&self) -> Field {
+        let f = self.fields();
+        f[self.focus.min(f.len() - 1)]
+    }
+
+    fn focus_on(&mut self, field: Field) {
+        if let Some(i) = self.fields().iter().position(|f| *f == field) {
+            self.focus = i;
         }
     }
 
     pub fn keys(&self) -> (Ctx, bool) {
+        if self.asking.is_some() {
+            return (Ctx::Confirm, false);
+        }
         match &self.step {
-            Step::Payment => (Ctx::Payment, self.focus != 0),
+            Step::Payment => match self.field() {
+                Field::Method => (Ctx::Payment, false),
+                // Where a name or an address is typed, `?` is text.
+                Field::Name | Field::Email | Field::Phone => (Ctx::Checkout, true),
+                _ => (Ctx::Payment, true),
+            },
             Step::Declined(_) => (Ctx::Declined, false),
             Step::Paying => (Ctx::Payment, false),
-            Step::Details => (Ctx::Checkout, true),
         }
+    }
+
+    /// A live hold this checkout would give back if it were left.
+    pub fn holds_seats(&self) -> bool {
+        self.hold.is_some() && self.step == Step::Payment
+    }
+
+    /// Leaving asks first while the seats are held; answered by `y` (give them back) or `n`.
+    /// Returns whether it asked.
+    pub fn ask_before(&mut self, leaving: Leaving, cx: &mut Cx) -> bool {
+        if !self.holds_seats() {
+            return false;
+        }
+        self.asking = Some(leaving);
+        cx.say(
+            Level::Info,
+            format!(
+                "give back the hold on {}? y releases it, n keeps paying",
+                self.seats.join(" ")
+            ),
+        );
+        true
     }
 
     /// Seconds left on the hold at `now`, once there is one.
@@ -140,11 +304,12 @@ impl Checkout {
         }
     }
 
-    /// Validation as you type: the problem with each customer field, if any.
+    /// Validation as you type: the problem with each customer field, if any. Every one is
+    /// optional; what is typed must be right.
     pub fn field_problems(&self) -> [Option<String>; 3] {
         let name = clean_name(&self.name).err().map(|e| e.to_string());
-        let email = if self.email.is_empty() {
-            Some("needed for the confirmation".to_string())
+        let email = if self.email.trim().is_empty() {
+            None
         } else {
             normalize_email(&self.email).err().map(|e| e.to_string())
         };
@@ -156,6 +321,15 @@ impl Checkout {
                 .map(|e| e.to_string())
         };
         [name, email, phone]
+    }
+
+    /// The customer as typed.
+    fn typed(&self) -> CustomerInfo {
+        CustomerInfo {
+            email: self.email.trim().to_string(),
+            name: Some(self.name.trim().to_string()).filter(|n| !n.is_empty()),
+            phone: Some(self.phone.trim().to_string()).filter(|p| !p.is_empty()),
+        }
     }
 
     /// Leaving the checkout gives an unpaid hold back, and says so.
@@ -171,30 +345,18 @@ impl Checkout {
         }
     }
 
-    fn place_hold(&mut self, cx: &mut Cx) -> Outcome {
-        let customer = CustomerInfo {
-            email: self.email.clone(),
-            name: Some(self.name.clone()).filter(|n| !n.trim().is_empty()),
-            phone: Some(self.phone.clone()).filter(|p| !p.trim().is_empty()),
-        };
+    /// Holds the same seats again after a decline, for the customer as typed.
+    fn hold_again(&mut self, cx: &mut Cx) -> Outcome {
+        let customer = self.typed();
         match cx.store.hold_seats(self.concert.id, &self.seats, &customer) {
             Ok(hold) => {
-                let replaced = hold.replaced.clone();
                 self.total_cents = hold.total_cents;
                 self.hold = Some(hold);
+                self.named = customer;
                 self.step = Step::Payment;
                 self.focus = 0;
                 self.error = None;
-                match replaced {
-                    Some(r) => cx.say(
-                        Level::Info,
-                        format!(
-                            "held; this customer's earlier hold on {} was released",
-                            r.seats.join(" ")
-                        ),
-                    ),
-                    None => cx.say(Level::Ok, "seats held: take the payment"),
-                }
+                cx.say(Level::Ok, "seats held again: take the payment");
                 Outcome::Stay
             }
             Err(
@@ -213,93 +375,139 @@ impl Checkout {
         }
     }
 
+    /// The details typed, put on the hold if they changed: the person's own rules (their
+    /// ticket limit with what they already have, one live hold each) are checked now. A
+    /// refusal keeps everything typed and the hold.
+    fn name_hold(&mut self, cx: &mut Cx) -> bool {
+        if let Some((i, p)) = self
+            .field_problems()
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| p.as_ref().map(|p| (i, p.clone())))
+        {
+            self.focus_on([Field::Name, Field::Email, Field::Phone][i]);
+            cx.say(Level::Error, p);
+            return false;
+        }
+        let typed = self.typed();
+        if self.offer || typed == self.named {
+            return true;
+        }
+        let Some(hold) = &self.hold else { return false };
+        match cx.store.name_hold(&hold.hold_id, &typed) {
+            Ok(h) => {
+                if let Some(r) = &h.replaced {
+                    cx.say(
+                        Level::Info,
+                        format!(
+                            "this customer's earlier hold on {} was released",
+                            r.seats.join(" ")
+                        ),
+                    );
+                }
+                self.hold = Some(h);
+                self.named = typed;
+                true
+            }
+            Err(e) => {
+                cx.fail(&e);
+                false
+            }
+        }
+    }
+
     pub fn key(&mut self, cx: &mut Cx, cmd: Option<Cmd>, key: &KeyEvent) -> Outcome {
+        if let Some(leaving) = self.asking {
+            match cmd {
+                Some(Cmd::Yes) => {
+                    self.asking = None;
+                    return Outcome::Leave(leaving);
+                }
+                Some(Cmd::No) => {
+                    self.asking = None;
+                    cx.say(Level::Info, "the hold is kept: take the payment");
+                }
+                _ => {}
+            }
+            return Outcome::Stay;
+        }
         match self.step.clone() {
-            Step::Details => match cmd {
-                Some(Cmd::NextField) => self.focus = (self.focus + 1) % 3,
-                Some(Cmd::PrevField) => self.focus = (self.focus + 2) % 3,
-                Some(Cmd::Back) => return Outcome::BackToMap,
-                Some(Cmd::Submit) => {
-                    let problems = self.field_problems();
-                    if let Some((i, p)) = problems
-                        .iter()
-                        .enumerate()
-                        .find_map(|(i, p)| p.as_ref().map(|p| (i, p.clone())))
-                    {
-                        self.focus = i;
-                        cx.say(Level::Error, p);
-                    } else {
-                        return self.place_hold(cx);
-                    }
-                }
-                _ => {
-                    let field = match self.focus {
-                        0 => &mut self.name,
-                        1 => &mut self.email,
-                        _ => &mut self.phone,
-                    };
-                    edit(field, key, 200);
-                }
-            },
             Step::Payment => {
-                let fields = if self.method == Method::Cash { 2 } else { 4 };
+                let fields = self.fields().len();
                 match cmd {
                     Some(Cmd::NextField) => self.focus = (self.focus + 1) % fields,
                     Some(Cmd::PrevField) => self.focus = (self.focus + fields - 1) % fields,
-                    Some(Cmd::Left) if self.focus == 0 => self.method = Method::Cash,
-                    Some(Cmd::Right) if self.focus == 0 => self.method = Method::Card,
-                    Some(Cmd::Back) => return Outcome::BackToMap,
-                    Some(Cmd::Submit) => return self.submit_payment(cx),
-                    _ => match (self.method, self.focus) {
-                        (_, 0) => {
-                            if let KeyCode::Char(ch) = key.code {
-                                match ch {
-                                    'c' | 'C' => self.method = Method::Cash,
-                                    'k' | 'K' => self.method = Method::Card,
-                                    // Digits go where they mean something: the amount
-                                    // tendered, or the card's number.
-                                    d if d.is_ascii_digit() => {
-                                        self.focus = 1;
-                                        match self.method {
-                                            Method::Cash => edit(&mut self.tendered, key, 12),
-                                            Method::Card => edit(&mut self.number, key, 23),
-                                        };
-                                    }
-                                    _ => {}
-                                }
-                            }
+                    Some(Cmd::Left) if self.field() == Field::Method => self.method = Method::Cash,
+                    Some(Cmd::Right) if self.field() == Field::Method => self.method = Method::Card,
+                    Some(Cmd::Back) => {
+                        if !self.ask_before(Leaving::Map, cx) {
+                            return Outcome::BackToMap;
                         }
-                        (Method::Cash, _) => {
-                            edit(&mut self.tendered, key, 12);
+                    }
+                    Some(Cmd::Submit) => {
+                        if self.name_hold(cx) {
+                            return self.submit_payment(cx);
                         }
-                        (Method::Card, 1) => {
-                            if matches!(key.code, KeyCode::Char(d) if d.is_ascii_digit() || d == ' ')
-                                || key.code == KeyCode::Backspace
-                            {
-                                edit(&mut self.number, key, 23);
-                            }
-                        }
-                        (Method::Card, 2) => {
-                            edit(&mut self.exp, key, 7);
-                        }
-                        (Method::Card, _) => {
-                            if matches!(key.code, KeyCode::Char(d) if d.is_ascii_digit())
-                                || key.code == KeyCode::Backspace
-                            {
-                                edit(&mut self.cvc, key, 4);
-                            }
-                        }
-                    },
+                    }
+                    _ => self.type_key(key),
                 }
             }
             Step::Paying => {}
             Step::Declined(_) => match cmd {
-                Some(Cmd::Retry) => return self.place_hold(cx),
+                Some(Cmd::Retry) => return self.hold_again(cx),
                 Some(Cmd::Back) => return Outcome::BackToMap,
                 _ => {}
             },
         }
         Outcome::Stay
+    }
+
+    /// A key typed into the field with the cursor.
+    fn type_key(&mut self, key: &KeyEvent) {
+        let digit = matches!(key.code, KeyCode::Char(d) if d.is_ascii_digit());
+        let digits_only = digit || key.code == KeyCode::Backspace || is_ctrl_u(key);
+        match self.field() {
+            Field::Method => {
+                if let KeyCode::Char(ch) = key.code {
+                    match ch {
+                        'c' | 'C' => self.method = Method::Cash,
+                        'k' | 'K' => self.method = Method::Card,
+                        // Digits go where they mean something: the amount tendered, or the
+                        // card's number.
+                        _ if digit => {
+                            self.focus = 1;
+                            self.type_key(key);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Field::Tendered => {
+                edit(&mut self.tendered, key, 12);
+            }
+            Field::Number => {
+                if digits_only || key.code == KeyCode::Char(' ') {
+                    edit(&mut self.number, key, 23);
+                }
+            }
+            Field::Expiry => {
+                edit(&mut self.exp, key, 7);
+            }
+            Field::Cvc => {
+                if digits_only {
+                    edit(&mut self.cvc, key, 4);
+                }
+            }
+            Field::Name => {
+                edit(&mut self.name, key, 200);
+            }
+            Field::Email => {
+                edit(&mut self.email, key, 200);
+            }
+            Field::Phone => {
+                edit(&mut self.phone, key, 40);
+            }
+        }
     }
 
     fn submit_payment(&mut self, cx: &mut Cx) -> Outcome {
@@ -382,6 +590,7 @@ impl Checkout {
                 cx.log.write(&format!("declined: {reason}"));
                 if let Some(c) = checkout {
                     c.hold = None;
+                    c.asking = None;
                     c.step = Step::Declined(reason.clone());
                 }
                 cx.say(
@@ -420,10 +629,7 @@ impl Checkout {
                 format!("Hold expires in {}:{:02}", s / 60, s % 60),
                 if s < 60 { t.error } else { t.highlight },
             ),
-            None => Span::styled(
-                "Not held yet: enter the customer, then Enter holds the seats",
-                t.dim,
-            ),
+            None => Span::styled("Not held: the seats were released", t.dim),
         };
         let lines = vec![
             Line::styled(
@@ -448,31 +654,11 @@ impl Checkout {
         );
         let mut lines: Vec<Line> = Vec::new();
         match &c.step {
-            Step::Details => {
-                let problems = c.field_problems();
-                for (i, (label, value)) in
-                    [("Name", &c.name), ("Email", &c.email), ("Phone", &c.phone)]
-                        .into_iter()
-                        .enumerate()
-                {
-                    lines.extend(field(
-                        t,
-                        label,
-                        &safe(value),
-                        c.focus == i,
-                        problems[i].as_deref(),
-                    ));
-                }
-                lines.push(Line::styled(
-                    "The phone is optional: with it the customer also gets an SMS.",
-                    t.dim,
-                ));
-            }
             Step::Payment | Step::Paying => {
                 let method = Line::from(vec![
                     Span::styled(
                         format!("{:<10}", "Method"),
-                        if c.focus == 0 {
+                        if c.field() == Field::Method {
                             t.highlight
                         } else {
                             Default::default()
@@ -496,7 +682,7 @@ impl Checkout {
                         },
                     ),
                     Span::styled(
-                        if c.focus == 0 {
+                        if c.field() == Field::Method {
                             "  <- -> to switch"
                         } else {
                             ""
@@ -541,7 +727,7 @@ impl Checkout {
                             t,
                             "Tendered",
                             &c.tendered,
-                            c.focus == 1,
+                            c.field() == Field::Tendered,
                             problem.as_deref(),
                         ));
                         lines.push(change);
@@ -561,7 +747,7 @@ impl Checkout {
                             t,
                             "Card",
                             &masked_number(&c.number),
-                            c.focus == 1,
+                            c.field() == Field::Number,
                             number_note,
                         ));
                         let exp_note = boxoffice::payment::card::expiry_problem(&c.exp, v.now);
@@ -569,7 +755,7 @@ impl Checkout {
                             t,
                             "Expiry",
                             &c.exp,
-                            c.focus == 2,
+                            c.field() == Field::Expiry,
                             exp_note.as_deref(),
                         ));
                         let cvc_note = boxoffice::payment::card::cvc_problem(&c.number, &c.cvc);
@@ -577,13 +763,42 @@ impl Checkout {
                             t,
                             "CVC",
                             &"*".repeat(c.cvc.len()),
-                            c.focus == 3,
+                            c.field() == Field::Cvc,
                             cvc_note.as_deref(),
                         ));
                         lines.push(Line::styled(
                         "Test cards: 4242 4242 4242 4242 approves, 4000 0000 0000 0002 declines",
                         t.dim,
                     ));
+                    }
+                }
+                lines.push(Line::raw(""));
+                if c.offer {
+                    lines.push(Line::raw(format!(
+                        "For       {} (waiting list)",
+                        safe(&customer_line(&c.named))
+                    )));
+                } else {
+                    lines.push(Line::styled(
+                        "Customer: optional; an email or phone gets the confirmation",
+                        t.dim,
+                    ));
+                    let problems = c.field_problems();
+                    for (i, (label, value, f)) in [
+                        ("Name", &c.name, Field::Name),
+                        ("Email", &c.email, Field::Email),
+                        ("Phone", &c.phone, Field::Phone),
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
+                        lines.extend(field(
+                            t,
+                            label,
+                            &safe(value),
+                            c.field() == f,
+                            problems[i].as_deref(),
+                        ));
                     }
                 }
                 if c.step == Step::Paying {
@@ -610,10 +825,19 @@ impl Checkout {
         if let Some(e) = &c.error {
             lines.push(Line::styled(format!("! {e}"), t.error));
         }
-        let title = match c.step {
-            Step::Details => " Customer ",
-            _ => " Payment ",
-        };
+        if c.asking.is_some() {
+            lines.insert(
+                0,
+                Line::styled(
+                    format!(
+                        "Give back the hold on {}?  y release   n keep paying",
+                        c.seats.join(" ")
+                    ),
+                    t.highlight,
+                ),
+            );
+        }
+        let title = " Payment ";
         let lines = compact(lines, form.height.saturating_sub(2) as usize);
         frame.render_widget(
             Paragraph::new(lines)
@@ -621,5 +845,20 @@ impl Checkout {
                 .wrap(Wrap { trim: false }),
             form,
         );
+    }
+}
+
+/// A customer as one line: name and where the confirmation goes.
+pub fn customer_line(c: &CustomerInfo) -> String {
+    let reach: Vec<&str> = c
+        .email_address()
+        .into_iter()
+        .chain(c.phone.as_deref())
+        .collect();
+    match (&c.name, reach.is_empty()) {
+        (Some(n), false) => format!("{n} <{}>", reach.join(", ")),
+        (Some(n), true) => n.clone(),
+        (None, false) => reach.join(", "),
+        (None, true) => "a walk-up (no details given)".to_string(),
     }
 }

@@ -122,7 +122,13 @@ impl Confirmation {
             )),
             Line::raw(""),
         ];
-        if c.files.is_empty() {
+        let walk_up = b.customer.email_address().is_none() && b.customer.phone.is_none();
+        if walk_up {
+            lines.push(Line::styled(
+                "No email or phone given: nothing is sent. p prints the receipt and tickets.",
+                t.info,
+            ));
+        } else if c.files.is_empty() {
             lines.push(Line::styled(
                 "The confirmation is waiting in the outbox (see `boxoffice spool status`).",
                 t.error,

@@ -91,8 +91,11 @@ pub enum Outcome {
     BackToMap,
     /// Back to the screen a screen was opened from.
     Back(Screen),
-    /// Take these seats to the checkout.
+    /// Take these seats (held) to the checkout.
     Checkout(Box<checkout::Checkout>),
+    /// The checkout is left and its hold given back (the clerk said yes): go on to where the
+    /// clerk was going.
+    Leave(checkout::Leaving),
     /// A payment under way on its own thread.
     Paying(Receiver<boxoffice::chores::PaymentResult>),
     /// Paid and booked.

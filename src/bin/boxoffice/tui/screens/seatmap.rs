@@ -9,7 +9,7 @@ use crate::tui::theme::{SELECTED_GLYPH, Theme, glyph};
 use crate::tui::widgets::safe;
 use boxoffice::booking::{BestRequest, GapAdvice};
 use boxoffice::catalog::Layout as VenueLayout;
-use boxoffice::{Money, SeatMap, SeatStatus};
+use boxoffice::{Error, Money, SeatMap, SeatStatus};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -317,7 +317,8 @@ impl MapState {
         }
     }
 
-    /// The selection, taken to the checkout.
+    /// The selection, held at once and taken to the checkout. A refusal (taken, a stranded
+    /// seat, the limit, not on sale) keeps the selection and says what to change.
     fn checkout(&mut self, cx: &mut Cx) -> Outcome {
         if self.selected.is_empty() {
             cx.say(
@@ -326,19 +327,27 @@ impl MapState {
             );
             return Outcome::Stay;
         }
-        let seats: Vec<&boxoffice::SeatInfo> = self
+        let labels: Vec<String> = self
             .map
             .seats
             .iter()
             .filter(|s| self.selected.contains(&s.seat_id))
+            .map(|s| s.seat.clone())
             .collect();
-        cx.quiet();
-        Outcome::Checkout(Box::new(Checkout::new(
-            self.map.concert.clone(),
-            seats.iter().map(|s| s.seat.clone()).collect(),
-            seats.iter().map(|s| s.price_cents).sum(),
-            cx.habits.method,
-        )))
+        match Checkout::start(cx, self.map.concert.clone(), labels, cx.habits.method) {
+            Ok(c) => {
+                cx.say(Level::Ok, "seats held: take the payment");
+                Outcome::Checkout(Box::new(c))
+            }
+            Err(e) => {
+                if matches!(e, Error::SeatsTaken(_) | Error::ReservedForWaitlist(_)) {
+                    // What changed is shown: the seats someone else has drop out of the selection.
+                    self.refresh(cx);
+                }
+                cx.fail(&e);
+                Outcome::Stay
+            }
+        }
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, v: &View) {

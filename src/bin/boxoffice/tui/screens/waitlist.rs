@@ -38,6 +38,8 @@ pub struct WaitState {
     pub selected: usize,
     pub form: Option<JoinForm>,
     pub back: Screen,
+    /// `x` was pressed: taking the selected person off the list is being confirmed.
+    pub confirm_remove: bool,
 }
 
 impl WaitState {
@@ -64,11 +66,14 @@ impl WaitState {
             selected: 0,
             form: join.then(JoinForm::new),
             back,
+            confirm_remove: false,
         })
     }
 
     pub fn keys(&self) -> (Ctx, bool) {
-        if self.form.is_some() {
+        if self.confirm_remove {
+            (Ctx::Confirm, false)
+        } else if self.form.is_some() {
             (Ctx::JoinForm, true)
         } else {
             (Ctx::Waitlist, false)
@@ -129,11 +134,62 @@ impl WaitState {
             }
             return Outcome::Stay;
         }
+        if self.confirm_remove {
+            self.confirm_remove = false;
+            match (cmd, self.entries.get(self.selected)) {
+                (Some(Cmd::Yes), Some(e)) => {
+                    match cx.store.leave_waitlist(self.concert.id, &e.customer) {
+                        Ok(left) => {
+                            let text = format!("{} is off the waiting list", left.customer);
+                            self.refresh(cx);
+                            cx.say(Level::Ok, text);
+                        }
+                        Err(e) => cx.fail(&e),
+                    }
+                }
+                _ => cx.say(Level::Info, "kept on the waiting list"),
+            }
+            return Outcome::Stay;
+        }
         let len = self.entries.len();
+        let selected = self.entries.get(self.selected);
+        let waiting = |e: &&WaitlistEntry| {
+            matches!(
+                e.state,
+                boxoffice::WaitlistState::Waiting | boxoffice::WaitlistState::Offered
+            )
+        };
         match cmd {
             Some(Cmd::Up) => self.selected = step(self.selected, -1, len),
             Some(Cmd::Down) => self.selected = step(self.selected, 1, len),
             Some(Cmd::Join) => self.form = Some(JoinForm::new()),
+            Some(Cmd::PayOffer) => match selected.and_then(|e| e.offer.clone().map(|o| (e, o))) {
+                Some((e, offer)) if e.state == boxoffice::WaitlistState::Offered => {
+                    return super::checkout::Checkout::for_offer_code(cx, &offer);
+                }
+                _ => cx.say(
+                    Level::Error,
+                    "no offer to pay: select someone whose state is offered",
+                ),
+            },
+            Some(Cmd::Remove) => match selected.filter(waiting) {
+                Some(e) => {
+                    self.confirm_remove = true;
+                    cx.say(
+                        Level::Info,
+                        format!(
+                            "take {} off the waiting list{}? y yes, n no",
+                            e.customer,
+                            if e.state == boxoffice::WaitlistState::Offered {
+                                " (their offer's seats go to the next person)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    );
+                }
+                None => cx.say(Level::Error, "select someone still waiting or offered"),
+            },
             Some(Cmd::Back) => return Outcome::Back(self.back),
             _ => {}
         }

@@ -42,11 +42,7 @@ fn a_screen_answers_with_where_to_go_and_the_loop_goes_there() {
 fn sell_two_by_card(app: &mut App) {
     open(app, "Neon");
     select_best(app, 2);
-    press(app, KeyCode::Enter);
-    typ(app, "Ann");
-    press(app, KeyCode::Tab);
-    typ(app, "ann@example.com");
-    press(app, KeyCode::Enter);
+    fill_customer(app);
     pay_card(app, "4242 4242 4242 4242");
 }
 

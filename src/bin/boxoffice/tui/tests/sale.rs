@@ -1,0 +1,334 @@
+//! The sale as a clerk makes it: the seats held first, the details only as the sale needs
+//! them, leaving asks while seats are held; a booking's seats cancelled one by one; a
+//! waiting-list offer paid from the app.
+
+use super::*;
+use boxoffice::Tender;
+
+#[test]
+fn leaving_checkout_gives_the_hold_back() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    fill_customer(&mut r.app);
+    let hold = r.app.checkout.as_ref().unwrap().hold.clone().unwrap();
+    // Esc asks first: n keeps paying, the hold untouched.
+    press(&mut r.app, KeyCode::Esc);
+    assert_eq!(r.app.screen, Screen::Checkout);
+    assert!(screen_text(&r.app, 80, 24).contains("Give back the hold on"));
+    typ(&mut r.app, "n");
+    assert_eq!(r.app.screen, Screen::Checkout);
+    assert_eq!(r.app.store.hold(&hold.hold_id).unwrap().state, "live");
+    // So does leaving for another screen, or quitting; y gives the seats back.
+    press(&mut r.app, KeyCode::F(3));
+    assert_eq!(r.app.screen, Screen::Checkout);
+    typ(&mut r.app, "n");
+    ctrl(&mut r.app, 'c');
+    assert!(!r.app.quit, "asked before quitting with a live hold");
+    typ(&mut r.app, "n");
+    press(&mut r.app, KeyCode::Esc);
+    typ(&mut r.app, "y");
+    assert_eq!(r.app.screen, Screen::SeatMap);
+    assert_eq!(r.app.store.hold(&hold.hold_id).unwrap().state, "released");
+}
+
+#[test]
+fn bookings_are_found_by_email_and_cancelled_after_a_confirm() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    fill_customer(&mut r.app);
+    pay_card(&mut r.app, "4242424242424242");
+    let code = r
+        .app
+        .confirmation
+        .as_ref()
+        .unwrap()
+        .receipt
+        .booking_code
+        .clone();
+    press(&mut r.app, KeyCode::F(3));
+    assert_eq!(r.app.screen, Screen::Bookings);
+    typ(&mut r.app, "ANN@example.com");
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.bookings.list[0].booking_code, code);
+    typ(&mut r.app, "c");
+    let seats: Vec<String> = r
+        .app
+        .store
+        .booking(&code)
+        .unwrap()
+        .seats
+        .iter()
+        .map(|s| s.seat.clone())
+        .collect();
+    assert_eq!(
+        r.app.bookings.cancelling.as_deref(),
+        Some(seats.join(" ").as_str())
+    );
+    press(&mut r.app, KeyCode::Esc);
+    assert!(r.app.bookings.cancelling.is_none());
+    assert_eq!(r.app.store.booking(&code).unwrap().state, "confirmed");
+    // One seat of the two: the rest stays booked.
+    typ(&mut r.app, "c");
+    ctrl(&mut r.app, 'u');
+    typ(&mut r.app, &seats[1].to_lowercase());
+    assert!(screen_text(&r.app, 80, 24).contains("1 seat cancelled"));
+    press(&mut r.app, KeyCode::Enter);
+    let b = r.app.store.booking(&code).unwrap();
+    assert_eq!((b.state.as_str(), b.seats.len()), ("confirmed", 1));
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains(&format!("cancelled {} of {code}", seats[1]))
+    );
+    assert!(screen_text(&r.app, 80, 24).contains(&format!("Seats {} cancelled", seats[1])));
+    // Then the rest: the field holds what is left.
+    typ(&mut r.app, "c");
+    assert_eq!(
+        r.app.bookings.cancelling.as_deref(),
+        Some(seats[0].as_str())
+    );
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.store.booking(&code).unwrap().state, "cancelled");
+    assert!(r.app.status.as_ref().unwrap().text.contains("refunded EUR"));
+}
+
+/// A walk-up paying cash: Enter holds, the amount typed goes to the tendered field, Enter
+/// pays; no details, nothing sent, the confirmation says so.
+#[test]
+fn a_walk_up_pays_cash_without_giving_any_details() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    press(&mut r.app, KeyCode::Enter);
+    let c = r.app.checkout.as_ref().unwrap();
+    assert_eq!(c.field(), Field::Method);
+    assert!(c.hold.is_some(), "held before anything is typed");
+    typ(&mut r.app, "100");
+    press(&mut r.app, KeyCode::Enter);
+    r.app.poll_payment(Some(std::time::Duration::from_secs(5)));
+    assert_eq!(r.app.screen, Screen::Confirmation);
+    let conf = r.app.confirmation.as_ref().unwrap();
+    assert_eq!(conf.receipt.change_cents, 10_000 - conf.receipt.total_cents);
+    assert_eq!(conf.booking.customer.email_address(), None);
+    assert!(conf.files.is_empty());
+    let screen = screen_text(&r.app, 80, 24);
+    assert!(
+        screen.contains("No email or phone given: nothing is sent"),
+        "{screen}"
+    );
+    assert!(!screen.contains("waiting in the outbox"), "{screen}");
+}
+
+/// A hold refused on the map (a seat just taken elsewhere) keeps the rest of the selection
+/// and says what happened; nothing was typed to lose.
+#[test]
+fn a_refused_hold_keeps_the_selection_on_the_map_and_says_why() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    let m = r.app.map.as_ref().unwrap();
+    let labels: Vec<String> = m
+        .map
+        .seats
+        .iter()
+        .filter(|s| m.selected.contains(&s.seat_id))
+        .map(|s| s.seat.clone())
+        .collect();
+    // Another clerk takes one of them (overriding the gap rule, as a clerk may).
+    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
+    other
+        .hold_seats_allowing_gap(
+            m.map.concert.id,
+            &labels[..1],
+            &boxoffice::CustomerInfo::default(),
+        )
+        .unwrap();
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.screen, Screen::SeatMap);
+    assert!(r.app.checkout.is_none());
+    let status = &r.app.status.as_ref().unwrap().text;
+    assert!(status.contains(&labels[0]), "{status}");
+    let m = r.app.map.as_ref().unwrap();
+    let kept: Vec<&str> = m
+        .map
+        .seats
+        .iter()
+        .filter(|s| m.selected.contains(&s.seat_id))
+        .map(|s| s.seat.as_str())
+        .collect();
+    assert_eq!(kept, vec![labels[1].as_str()]);
+}
+
+/// Details typed at the checkout meet the person's rules when the payment is taken: over
+/// their ticket limit, nothing typed is lost and the hold stays.
+#[test]
+fn a_customer_over_their_limit_is_refused_at_payment_and_nothing_typed_is_lost() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    // Ann bought five of her six at another terminal.
+    let concert = r.app.map.as_ref().unwrap().map.concert.id;
+    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
+    let ann = boxoffice::CustomerInfo {
+        email: "ann@example.com".into(),
+        ..Default::default()
+    };
+    let five = other
+        .hold_best(
+            concert,
+            &boxoffice::booking::BestRequest {
+                count: 5,
+                category: None,
+                max_price_cents: None,
+                allow_split: true,
+            },
+            &ann,
+        )
+        .unwrap();
+    other
+        .pay(
+            &five.hold_id,
+            &Tender::Cash {
+                tendered_cents: 100_000,
+            },
+            &Processors::cash_only(),
+        )
+        .unwrap();
+    r.app.refresh_screen();
+    select_best(&mut r.app, 2);
+    press(&mut r.app, KeyCode::Enter);
+    focus(&mut r.app, Field::Email);
+    typ(&mut r.app, "Ann@Example.com");
+    focus(&mut r.app, Field::Tendered);
+    typ(&mut r.app, "200");
+    press(&mut r.app, KeyCode::Enter);
+    r.app
+        .poll_payment(Some(std::time::Duration::from_millis(200)));
+    assert_eq!(r.app.screen, Screen::Checkout);
+    let status = &r.app.status.as_ref().unwrap().text;
+    assert!(status.contains("ticket limit"), "{status}");
+    let c = r.app.checkout.as_ref().unwrap();
+    assert_eq!(
+        (c.email.as_str(), c.tendered.as_str()),
+        ("Ann@Example.com", "200")
+    );
+    let hold = c.hold.clone().unwrap();
+    assert_eq!(r.app.store.hold(&hold.hold_id).unwrap().state, "live");
+    // Without the email (a walk-up after all), the same sale goes through.
+    focus(&mut r.app, Field::Email);
+    ctrl(&mut r.app, 'u');
+    press(&mut r.app, KeyCode::Enter);
+    r.app.poll_payment(Some(std::time::Duration::from_secs(5)));
+    assert_eq!(r.app.screen, Screen::Confirmation);
+}
+
+/// A sold-out concert's waiting list: the first person's offer is paid from the app (from
+/// the list with `p`, or by typing the offer's code in the bookings search), and someone is
+/// taken off the list after a confirm.
+#[test]
+fn a_waiting_list_offer_is_paid_from_the_app_and_an_entry_removed() {
+    let mut r = rig();
+    open(&mut r.app, "Paper Lanterns");
+    assert_eq!(r.app.screen, Screen::Waitlist);
+    let concert = r.app.waitlist.as_ref().unwrap().concert.id;
+    for who in [
+        "first@example.com",
+        "second@example.com",
+        "third@example.com",
+    ] {
+        if r.app.waitlist.as_ref().unwrap().form.is_none() {
+            typ(&mut r.app, "a");
+        }
+        typ(&mut r.app, who);
+        press(&mut r.app, KeyCode::Tab);
+        press(&mut r.app, KeyCode::Tab);
+        ctrl(&mut r.app, 'u');
+        typ(&mut r.app, "1");
+        press(&mut r.app, KeyCode::Enter);
+    }
+    // A one-seat booking is cancelled: its seat is offered to the first in line.
+    let conn = rusqlite::Connection::open(&r.app.opts.db).unwrap();
+    let code: String = conn
+        .query_row(
+            "SELECT b.code FROM bookings b JOIN holds h ON h.id = b.hold_id
+             WHERE b.concert_id = ?1 AND b.state = 'confirmed' AND h.seats LIKE '[[%]]'
+               AND h.seats NOT LIKE '%],[%' LIMIT 1",
+            [concert],
+            |r| r.get(0),
+        )
+        .unwrap();
+    r.app
+        .store
+        .cancel_booking(&code, &Processors::cash_only())
+        .unwrap();
+    r.app.refresh_screen();
+    let w = r.app.waitlist.as_ref().unwrap();
+    assert_eq!(w.entries[0].state, boxoffice::WaitlistState::Offered);
+    let offer = w.entries[0].offer.clone().unwrap();
+    // `p` on someone only waiting says there is no offer.
+    press(&mut r.app, KeyCode::Down);
+    typ(&mut r.app, "p");
+    assert_eq!(r.app.screen, Screen::Waitlist);
+    assert!(r.app.status.as_ref().unwrap().text.contains("no offer"));
+    // The offer's code in the bookings search opens its checkout, for the person who waited.
+    press(&mut r.app, KeyCode::F(3));
+    typ(&mut r.app, &offer.to_lowercase());
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.screen, Screen::Checkout);
+    let c = r.app.checkout.as_ref().unwrap();
+    assert!(c.offer);
+    assert_eq!(c.email, "first@example.com");
+    assert!(
+        !c.fields().contains(&Field::Email),
+        "an offer's person is not retyped"
+    );
+    assert!(screen_text(&r.app, 80, 24).contains("(waiting list)"));
+    typ(&mut r.app, "100");
+    press(&mut r.app, KeyCode::Enter);
+    r.app.poll_payment(Some(std::time::Duration::from_secs(5)));
+    assert_eq!(r.app.screen, Screen::Confirmation);
+    assert_eq!(
+        r.app.confirmation.as_ref().unwrap().booking.customer.email,
+        "first@example.com"
+    );
+    // Back at the list: the second person is taken off after a confirm.
+    r.app.carry_out(crate::tui::screens::Outcome::Waitlist {
+        concert,
+        back: Screen::Concerts,
+        join: false,
+    });
+    let w = r.app.waitlist.as_ref().unwrap();
+    assert_eq!(w.entries[0].state, boxoffice::WaitlistState::Booked);
+    let second = w
+        .entries
+        .iter()
+        .position(|e| e.customer == "second@example.com")
+        .unwrap();
+    r.app.waitlist.as_mut().unwrap().selected = second;
+    typ(&mut r.app, "x");
+    typ(&mut r.app, "n");
+    assert_eq!(
+        r.app.store.waitlist(concert).unwrap()[second].state,
+        boxoffice::WaitlistState::Waiting
+    );
+    typ(&mut r.app, "x");
+    typ(&mut r.app, "y");
+    let after = r.app.store.waitlist(concert).unwrap();
+    let e = after
+        .iter()
+        .find(|e| e.customer == "second@example.com")
+        .unwrap();
+    assert_eq!(e.state, boxoffice::WaitlistState::Left);
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("off the waiting list")
+    );
+}
