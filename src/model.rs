@@ -264,6 +264,177 @@ pub struct SeatMap {
     pub counts: SeatCounts,
 }
 
+/// Free seats side by side in one row, of one category: a line of the seat map read as text
+/// ([`SeatMap::free_runs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FreeRun {
+    /// The label's section part (`STL` of `STL-F-10`).
+    pub section: String,
+    pub row: String,
+    pub first: i64,
+    pub last: i64,
+    pub category: String,
+    pub category_name: String,
+    pub price_cents: i64,
+    pub seat_ids: Vec<i64>,
+    pub labels: Vec<String>,
+}
+
+impl SeatMap {
+    /// Every run of free seats, best first: the front centre first, as best available ranks
+    /// seats (rows count double). Seats are side by side when their grid columns are (an
+    /// aisle breaks a run), in one row and one category.
+    pub fn free_runs(&self) -> Vec<FreeRun> {
+        let mut free: Vec<&SeatInfo> = self
+            .seats
+            .iter()
+            .filter(|s| s.status == SeatStatus::Free)
+            .collect();
+        free.sort_by_key(|s| (s.y, s.x));
+        let (min_x, max_x) = self.seats.iter().fold((i64::MAX, i64::MIN), |(lo, hi), s| {
+            (lo.min(s.x), hi.max(s.x))
+        });
+        let centre = (min_x + max_x) as f64 / 2.0;
+        let mut runs: Vec<(f64, FreeRun)> = Vec::new();
+        let mut current: Vec<&SeatInfo> = Vec::new();
+        let mut flush = |run: &mut Vec<&SeatInfo>| {
+            let (Some(a), Some(b)) = (run.first(), run.last()) else {
+                return;
+            };
+            let x = run.iter().map(|s| s.x as f64).sum::<f64>() / run.len() as f64;
+            let score = (2.0 * a.y as f64).powi(2) + (x - centre).powi(2);
+            let name = self
+                .categories
+                .iter()
+                .find(|c| c.code == a.category)
+                .map_or(a.category.clone(), |c| c.name.clone());
+            runs.push((
+                score,
+                FreeRun {
+                    section: a.seat.split('-').next().unwrap_or_default().to_string(),
+                    row: a.row.clone(),
+                    first: a.number.min(b.number),
+                    last: a.number.max(b.number),
+                    category: a.category.clone(),
+                    category_name: name,
+                    price_cents: a.price_cents,
+                    seat_ids: run.iter().map(|s| s.seat_id).collect(),
+                    labels: run.iter().map(|s| s.seat.clone()).collect(),
+                },
+            ));
+            run.clear();
+        };
+        for s in free {
+            if let Some(last) = current.last()
+                && (last.y != s.y || last.x + 1 != s.x || last.category != s.category)
+            {
+                flush(&mut current);
+            }
+            current.push(s);
+        }
+        flush(&mut current);
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        runs.into_iter().map(|r| r.1).collect()
+    }
+
+    /// The seats a clerk names as a block, `F 10-11` (row, then a seat or a range; `STL F 10`
+    /// with the section where rows share a name): their ids, or what is wrong with the text.
+    /// Seats that are not free are named.
+    pub fn block(&self, typed: &str) -> Result<Vec<i64>, String> {
+        let text = typed.trim().to_ascii_uppercase().replace(" TO ", "-");
+        let mut words: Vec<String> = text
+            .split([' ', ','])
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        // `F10-11`: the row and the numbers written together.
+        if words.len() == 1 {
+            let w = words.remove(0);
+            let at = w.find(|c: char| c.is_ascii_digit()).unwrap_or(w.len());
+            let (row, numbers) = w.split_at(at);
+            words = vec![row.trim_end_matches('-').to_string(), numbers.to_string()];
+        }
+        let usage = || format!("`{}`: type a row and seats, e.g. F 10-11", typed.trim());
+        // `F 10 - 11` and `F 10 11`: the range in parts.
+        while words.len() > 2
+            && (words[words.len() - 2] == "-"
+                || (words[words.len() - 2].parse::<i64>().is_ok()
+                    && words[words.len() - 1].parse::<i64>().is_ok()))
+        {
+            let last = words.pop().unwrap_or_default();
+            let before = words.pop().unwrap_or_default();
+            let joined = if before == "-" {
+                format!("{}-{last}", words.pop().unwrap_or_default())
+            } else {
+                format!("{before}-{last}")
+            };
+            words.push(joined);
+        }
+        let (section, row, range) = match words.as_slice() {
+            [row, range] => (None, row.clone(), range.clone()),
+            [section, row, range] => (Some(section.clone()), row.clone(), range.clone()),
+            _ => return Err(usage()),
+        };
+        let (from, to) = match range.split_once('-') {
+            Some((a, b)) => (a.parse::<i64>(), b.parse::<i64>()),
+            None => (range.parse::<i64>(), range.parse::<i64>()),
+        };
+        let (Ok(from), Ok(to)) = (from, to) else {
+            return Err(usage());
+        };
+        let (from, to) = (from.min(to), from.max(to));
+        let in_row = |s: &&SeatInfo| {
+            s.row.eq_ignore_ascii_case(&row)
+                && section.as_deref().is_none_or(|sec| {
+                    s.section.eq_ignore_ascii_case(sec)
+                        || s.seat
+                            .split('-')
+                            .next()
+                            .is_some_and(|p| p.eq_ignore_ascii_case(sec))
+                })
+        };
+        let seats: Vec<&SeatInfo> = self
+            .seats
+            .iter()
+            .filter(in_row)
+            .filter(|s| (from..=to).contains(&s.number))
+            .collect();
+        let mut sections: Vec<&str> = seats
+            .iter()
+            .map(|s| s.seat.split('-').next().unwrap_or_default())
+            .collect();
+        sections.sort_unstable();
+        sections.dedup();
+        if sections.len() > 1 {
+            return Err(format!(
+                "row {row} is in {}: type the section first, e.g. {} {row} {from}",
+                sections.join(" and "),
+                sections[0]
+            ));
+        }
+        if seats.is_empty() {
+            return Err(format!("no seats {from} to {to} in row {row}"));
+        }
+        if (to - from + 1) as usize != seats.len() {
+            return Err(format!(
+                "row {row} has no seat numbered {}",
+                (from..=to)
+                    .find(|n| !seats.iter().any(|s| s.number == *n))
+                    .unwrap_or(from)
+            ));
+        }
+        let taken: Vec<&str> = seats
+            .iter()
+            .filter(|s| s.status != SeatStatus::Free)
+            .map(|s| s.seat.as_str())
+            .collect();
+        if !taken.is_empty() {
+            return Err(format!("not free: {}", taken.join(" ")));
+        }
+        Ok(seats.iter().map(|s| s.seat_id).collect())
+    }
+}
+
 /// The customer: the person seats are held and booked for. The one customer type: as typed at
 /// a counter it may be untidy; [`CustomerInfo::checked`] gives the form that is stored (on a
 /// hold, then as the customer's record, keyed by email), matched (the same person, by email or

@@ -497,3 +497,42 @@ fn naming_a_hold_releases_the_persons_earlier_live_hold_and_a_phone_alone_gets_a
         vec![("sms".to_string(), "+436607654321".to_string())]
     );
 }
+
+#[test]
+fn the_seat_map_reads_as_runs_of_free_seats_best_first_and_takes_a_block_as_typed() {
+    let mut f = fixture();
+    f.store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-1-2"]), &walk_up())
+        .unwrap();
+    let map = f.store.seat_map(f.concert).unwrap();
+    let runs: Vec<(String, i64, i64, String, i64)> = map
+        .free_runs()
+        .into_iter()
+        .map(|r| (r.row, r.first, r.last, r.category_name, r.price_cents))
+        .collect();
+    // Split by the held seat, the aisle and the category; ranked as best available ranks
+    // seats (rows count double from the stage, then the distance from the centre): the lone
+    // seat at row 1's far end comes after row 2's blocks.
+    assert_eq!(
+        runs,
+        vec![
+            ("1".into(), 3, 3, "Premium".into(), 5000),
+            ("1".into(), 4, 6, "Standard".into(), 3000),
+            ("2".into(), 1, 3, "Standard".into(), 3000),
+            ("2".into(), 4, 6, "Standard".into(), 3000),
+            ("1".into(), 1, 1, "Premium".into(), 5000),
+        ]
+    );
+    let id = |label: &str| map.seats.iter().find(|s| s.seat == label).unwrap().seat_id;
+    assert_eq!(map.block("2 5-6"), Ok(vec![id("A-2-5"), id("A-2-6")]));
+    assert_eq!(map.block("a 2 6 to 5"), Ok(vec![id("A-2-5"), id("A-2-6")]));
+    assert_eq!(map.block("2 4"), Ok(vec![id("A-2-4")]));
+    assert_eq!(map.block("1 1-3"), Err("not free: A-1-2".to_string()));
+    assert!(
+        map.block("2 6-9")
+            .unwrap_err()
+            .contains("no seat numbered 7")
+    );
+    assert!(map.block("9 1").unwrap_err().contains("no seats"));
+    assert!(map.block("hello").unwrap_err().contains("e.g. F 10-11"));
+}

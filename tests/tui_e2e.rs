@@ -519,3 +519,26 @@ fn a_sale_at_the_counter_takes_a_dozen_keys_or_fewer() {
         .unwrap();
     assert_eq!((bookings, seats), (2, 6));
 }
+
+/// The seat map read as text in a real terminal without colour: the lines say where the free
+/// seats are, seats typed as a clerk says them are chosen, Enter holds them.
+#[test]
+fn the_seat_map_as_a_list_reads_and_sells_without_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let mut app = PtyApp::spawn(dir.path(), &[]);
+    app.wait_for("24 concerts");
+    app.send(b"neon\r");
+    app.wait_for("Seat map");
+    app.send(b"\t");
+    let screen = app.wait_for("Free seats, best first");
+    assert!(
+        screen.contains(">  Row A, seats 1 to 5 free, Premium EUR 34.00"),
+        "{screen}"
+    );
+    app.send(b"b 1-2\r");
+    app.wait_for("chosen FLR-B-1 FLR-B-2, EUR 68.00: Enter holds them");
+    app.send(b"\r");
+    app.wait_for("Hold expires in");
+    app.quit();
+}

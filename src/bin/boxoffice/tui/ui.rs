@@ -151,7 +151,8 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     let mut width = 0usize;
     for (key, label) in keys::hints(ctx, typing, app.opts.kiosk) {
         let piece = key.chars().count() + label.chars().count() + 3;
-        if width + piece > area.width as usize {
+        // The last hint needs no space after it.
+        if width + piece - 2 > area.width as usize {
             break;
         }
         width += piece;

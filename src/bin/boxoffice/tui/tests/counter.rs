@@ -421,3 +421,67 @@ fn best_available_by_category_and_price_from_the_seat_map() {
             .contains("no seat category Z")
     );
 }
+
+/// The seat map as lines of text (Tab): runs of free seats, best first, readable without
+/// colour; a line chosen by Enter or seats typed as `A 4-5`, Enter again holds them.
+#[test]
+fn the_seat_map_reads_as_a_list_and_seats_are_chosen_by_typing_them() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    press(&mut r.app, KeyCode::Tab);
+    let screen = screen_text(&r.app, 80, 24);
+    let runs = r.app.map.as_ref().unwrap().map.free_runs();
+    assert!(screen.contains("Free seats, best first"), "{screen}");
+    let first = super::super::screens::seatmap::run_line(&runs[0], false, "EUR");
+    assert!(screen.contains(&format!(">  {first}")), "{screen}");
+    assert!(
+        first.starts_with("Row ") && first.contains(" free, "),
+        "{first}"
+    );
+    // Letters are seats being typed, never commands: `b` and `w` stay text.
+    typ(&mut r.app, "zz");
+    assert_eq!(
+        r.app.map.as_ref().unwrap().list.as_ref().unwrap().typed,
+        "zz"
+    );
+    press(&mut r.app, KeyCode::Enter);
+    assert!(r.app.status.as_ref().unwrap().text.contains("e.g. F 10-11"));
+    press(&mut r.app, KeyCode::Esc); // clears what was typed
+    // Seats typed as a clerk says them.
+    let run = &runs[0];
+    typ(
+        &mut r.app,
+        &format!("{} {}-{}", run.row.to_lowercase(), run.first, run.first + 1),
+    );
+    press(&mut r.app, KeyCode::Enter);
+    let m = r.app.map.as_ref().unwrap();
+    assert_eq!(m.selected, run.seat_ids[..2].to_vec());
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Enter holds them")
+    );
+    assert!(screen_text(&r.app, 80, 24).contains(&format!(">* {first}")));
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.screen, Screen::Checkout);
+    assert_eq!(
+        r.app
+            .checkout
+            .as_ref()
+            .unwrap()
+            .hold
+            .as_ref()
+            .unwrap()
+            .seats,
+        run.labels[..2].to_vec()
+    );
+    // Back on the map the list is still open; Tab returns to the grid.
+    press(&mut r.app, KeyCode::Esc);
+    typ(&mut r.app, "y");
+    assert_eq!(r.app.screen, Screen::SeatMap);
+    press(&mut r.app, KeyCode::Tab);
+    assert!(r.app.map.as_ref().unwrap().list.is_none());
+}
