@@ -58,8 +58,12 @@ pub enum Error {
     AlreadyCancelled(String),
     #[error("concert {0} is cancelled")]
     ConcertCancelled(String),
-    #[error("not on sale yet: sales open {0}")]
-    NotOnSale(DateTime<Utc>),
+    #[error("not on sale yet: sales open {venue_time}")]
+    NotOnSale {
+        at: DateTime<Utc>,
+        /// The opening as the venue's clock shows it, labelled (`Thu 10 Dec 10:00 CET`).
+        venue_time: String,
+    },
     #[error("not enough cash: {due} due, {tendered} tendered")]
     InsufficientCash { due: String, tendered: String },
     #[error("{0}")]
@@ -171,7 +175,7 @@ impl Error {
             | PaymentInProgress(_)
             | PaymentAbandoned(_)
             | ConcertCancelled(_)
-            | NotOnSale(_) => ErrorKind::Unavailable,
+            | NotOnSale { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
         }
     }

@@ -230,6 +230,32 @@ pub struct ConcertSummary {
     pub sold_out: bool,
 }
 
+/// A moment as the clock at a venue shows it, labelled with the zone's abbreviation:
+/// `Thu 10 Dec 10:00 CET`. Every time a clerk or customer reads is the venue's (an unknown
+/// zone name reads as UTC, and says so).
+pub fn venue_clock(at: DateTime<Utc>, timezone: &str) -> String {
+    let zone: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::UTC);
+    at.with_timezone(&zone)
+        .format("%a %d %b %H:%M %Z")
+        .to_string()
+}
+
+impl ConcertSummary {
+    /// A moment at this concert's venue, labelled: `Thu 10 Dec 10:00 CET`.
+    pub fn at_venue(&self, at: DateTime<Utc>) -> String {
+        venue_clock(at, &self.timezone)
+    }
+
+    /// The start at the venue with the year and the zone: `Wed 03 Feb 2027 21:30 CET`.
+    pub fn start_at_venue(&self) -> String {
+        let zone: chrono_tz::Tz = self.timezone.parse().unwrap_or(chrono_tz::UTC);
+        self.starts_at
+            .with_timezone(&zone)
+            .format("%a %d %b %Y %H:%M %Z")
+            .to_string()
+    }
+}
+
 /// A seat of a concert with its category, price and current status.
 #[derive(Debug, Clone, Serialize)]
 pub struct SeatInfo {

@@ -253,7 +253,12 @@ fn nothing_can_be_held_before_the_on_sale_time() {
         .store
         .hold_seats(id, &seats(&["A-1-1"]), &customer("a@example.com"))
         .unwrap_err();
-    assert!(matches!(err, Error::NotOnSale(_)), "{err:?}");
+    assert!(matches!(err, Error::NotOnSale { .. }), "{err:?}");
+    // Said as the venue's clock shows it, labelled with the zone.
+    assert!(
+        err.to_string().ends_with("sales open Sat 05 Dec 10:00 CET"),
+        "{err}"
+    );
     f.clock.set(t("2026-12-05T09:00:00Z"));
     f.store
         .hold_seats(id, &seats(&["A-1-1"]), &customer("a@example.com"))

@@ -62,6 +62,9 @@ pub struct CheckIn {
     pub door: Option<String>,
     /// Too early: when the doors open.
     pub doors_open_at: Option<DateTime<Utc>>,
+    /// The venue's time zone, for the times said ([`CheckIn::why`]).
+    #[serde(skip)]
+    pub timezone: Option<String>,
 }
 
 impl CheckIn {
@@ -74,11 +77,16 @@ impl CheckIn {
             .join(", ")
     }
 
-    /// Why the ticket was refused, in a steward's words, with times at `zone` (the venue's):
-    /// `already checked in at 19:42 through north (A-1-1, Ann Lee)`.
-    pub fn why(&self, zone: chrono::FixedOffset) -> String {
+    /// Why the ticket was refused, in a steward's words, with times as the venue's clock
+    /// shows them, labelled: `already checked in at 19:42 CET through north (A-1-1, Ann Lee)`.
+    pub fn why(&self) -> String {
+        let zone: chrono_tz::Tz = self
+            .timezone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
         let at = |t: Option<DateTime<Utc>>| {
-            t.map(|t| t.with_timezone(&zone).format("%H:%M").to_string())
+            t.map(|t| t.with_timezone(&zone).format("%H:%M %Z").to_string())
                 .unwrap_or_default()
         };
         match self.reason {
@@ -133,6 +141,7 @@ impl Store {
                 checked_in_at: t.checked_in_at.map(from_ts),
                 door: t.door.clone(),
                 doors_open_at: None,
+                timezone: Some(t.timezone.clone()),
             };
             if concert.is_some_and(|c| c != t.concert_id) {
                 out.reason = Some(Refusal::WrongConcert);
@@ -192,6 +201,7 @@ impl Store {
                 checked_in_at: None,
                 door: None,
                 doors_open_at: None,
+                timezone: Some(t.timezone),
             })
         })
     }
@@ -234,5 +244,6 @@ fn refused(code: &str, reason: Refusal) -> CheckIn {
         checked_in_at: None,
         door: None,
         doors_open_at: None,
+        timezone: None,
     }
 }

@@ -552,7 +552,14 @@ impl Store {
                 },
             };
             if ts(now) < c.on_sale_at {
-                return Err(Error::NotOnSale(from_ts(c.on_sale_at)));
+                let timezone: String = tx
+                    .prepare_cached("SELECT timezone FROM venues WHERE id = ?1")?
+                    .query_row([c.venue_id], |r| r.get(0))?;
+                let at = from_ts(c.on_sale_at);
+                return Err(Error::NotOnSale {
+                    at,
+                    venue_time: crate::model::venue_clock(at, &timezone),
+                });
             }
             // Seats named by label: the seats around them with their claims (the named ones
             // among them); those someone else holds are refused before anything is written.

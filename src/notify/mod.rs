@@ -94,7 +94,7 @@ pub(crate) fn at_venue(at: DateTime<Utc>, timezone: &str) -> VenueTime {
             local.format("%a %-d %B %Y, %H:%M"),
             local.format("%Z")
         ),
-        short: local.format("%a %d %b %H:%M %Z").to_string(),
+        short: crate::model::venue_clock(at, timezone),
     }
 }
 

@@ -60,13 +60,16 @@ pub(crate) struct DoorTicket {
     pub checked_in_at: Option<i64>,
     pub door: Option<String>,
     pub name: Option<String>,
+    /// The venue's time zone (IANA name).
+    pub timezone: String,
 }
 
 /// The ticket with this code, if there is one.
 pub(crate) fn door_ticket(conn: &crate::store::Db, code: &str) -> Result<Option<DoorTicket>> {
     Ok(conn
         .prepare_cached(
-            "SELECT t.concert_id, s.label, t.state, t.checked_in_at, t.door, cu.name
+            "SELECT t.concert_id, s.label, t.state, t.checked_in_at, t.door, cu.name,
+                    (SELECT v.timezone FROM concerts co JOIN venues v ON v.id = co.venue_id WHERE co.id = t.concert_id)
              FROM tickets t JOIN seats s ON s.id = t.seat_id
              JOIN bookings b ON b.id = t.booking_id JOIN customers cu ON cu.id = b.customer_id
              WHERE t.code = ?1",
@@ -79,6 +82,7 @@ pub(crate) fn door_ticket(conn: &crate::store::Db, code: &str) -> Result<Option<
                 checked_in_at: r.get(3)?,
                 door: r.get(4)?,
                 name: r.get(5)?,
+                timezone: r.get(6)?,
             })
         })
         .optional()?)

@@ -105,8 +105,8 @@ pub(super) fn checkin(cli: &Cli, args: &CheckinArgs, out: &mut String) -> Result
     }
 }
 
-/// What a door steward reads: ADMITTED or REFUSED, the seat and the name, or why not (times in
-/// this terminal's zone).
+/// What a door steward reads: ADMITTED or REFUSED, the seat and the name, or why not (times as
+/// the venue's clock shows them).
 pub(crate) fn door_line(scan: &CheckIn, undo: bool) -> String {
     let who = printable(&scan.holder());
     match scan.result {
@@ -117,9 +117,6 @@ pub(crate) fn door_line(scan: &CheckIn, undo: bool) -> String {
                 .map(|c| format!("  (concert #{c})"))
                 .unwrap_or_default()
         ),
-        Entry::Refused => format!(
-            "REFUSED   {}",
-            printable(&scan.why(*chrono::Local::now().offset()))
-        ),
+        Entry::Refused => format!("REFUSED   {}", printable(&scan.why())),
     }
 }

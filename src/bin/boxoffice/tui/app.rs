@@ -191,7 +191,6 @@ impl App {
     pub fn view(&self) -> View<'_> {
         View {
             theme: &self.theme,
-            opts: &self.opts,
             now: self.store.now(),
             spinner: self.spinner,
         }

@@ -270,7 +270,7 @@ impl Bookings {
                     "{} - {}, {} {}",
                     b.concert.artist,
                     b.concert.title,
-                    b.concert.local_start.format("%a %d %b %H:%M"),
+                    b.concert.at_venue(b.concert.starts_at),
                     b.concert.venue
                 ))),
                 Line::raw(safe(&super::checkout::customer_line(&b.customer))),

@@ -638,7 +638,7 @@ impl Checkout {
             ),
             Line::raw(format!(
                 "{} · {}",
-                c.concert.local_start.format("%a %d %b %Y %H:%M"),
+                c.concert.start_at_venue(),
                 safe(&c.concert.venue)
             )),
             Line::raw(format!(

@@ -195,7 +195,11 @@ impl Concerts {
             };
             Row::new(vec![
                 Cell::from(c.local_start.format("%a %d %b").to_string()),
-                Cell::from(c.local_start.format("%H:%M").to_string()),
+                // The venue's clock, labelled with its zone.
+                Cell::from({
+                    let t = c.at_venue(c.starts_at);
+                    t.split(' ').skip(3).collect::<Vec<_>>().join(" ")
+                }),
                 Cell::from(safe(&c.artist)),
                 Cell::from(safe(&c.venue)),
                 Cell::from(avail).style(avail_style),
@@ -207,7 +211,7 @@ impl Concerts {
             rows,
             [
                 Constraint::Length(10),
-                Constraint::Length(5),
+                Constraint::Length(9),
                 Constraint::Fill(3),
                 Constraint::Fill(2),
                 Constraint::Length(10),

@@ -102,7 +102,7 @@ impl Confirmation {
             Line::raw(safe(&format!("{} - {}", b.concert.artist, b.concert.title))),
             Line::raw(format!(
                 "{} · {}, {}",
-                b.concert.local_start.format("%a %d %b %Y %H:%M"),
+                b.concert.start_at_venue(),
                 safe(&b.concert.venue),
                 safe(&b.concert.city)
             )),

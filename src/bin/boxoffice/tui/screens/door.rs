@@ -133,7 +133,7 @@ impl Door {
                 Line::styled(safe(&format!("Door · {} - {}", c.artist, c.title)), t.title),
                 Line::raw(format!(
                     "{} · {} · admitted {} of {}",
-                    c.local_start.format("%a %d %b %H:%M"),
+                    c.at_venue(c.starts_at),
                     safe(&c.venue),
                     self.counts.0,
                     self.counts.1
@@ -151,14 +151,7 @@ impl Door {
             Some((s, _)) if s.result == Entry::Admitted => {
                 ("ADMIT", t.ok, format!("ADMITTED: {}", safe(&s.holder())))
             }
-            Some((s, _)) => (
-                "REFUSED",
-                t.error,
-                format!(
-                    "REFUSED: {}",
-                    safe(&s.why(*self.concert.local_start.offset()))
-                ),
-            ),
+            Some((s, _)) => ("REFUSED", t.error, format!("REFUSED: {}", safe(&s.why()))),
         };
         let big: Vec<Line> = banner(word)
             .into_iter()
@@ -185,7 +178,7 @@ impl Door {
                     Span::styled(
                         match s.result {
                             Entry::Admitted => safe(&s.holder()),
-                            Entry::Refused => safe(&s.why(*self.concert.local_start.offset())),
+                            Entry::Refused => safe(&s.why()),
                         },
                         t.dim,
                     ),

@@ -70,7 +70,6 @@ impl Cx<'_> {
 /// What drawing may read besides the screen's own state.
 pub struct View<'a> {
     pub theme: &'a Theme,
-    pub opts: &'a Options,
     /// The store's clock (hold countdowns).
     pub now: DateTime<Utc>,
     /// Frames of the "working" spinner.

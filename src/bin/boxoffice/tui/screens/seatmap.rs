@@ -512,7 +512,7 @@ impl MapState {
                 Span::styled(safe(&format!("{} - {}", c.artist, c.title)), t.title),
                 Span::raw(format!(
                     " · {} · {}",
-                    c.local_start.format("%a %d %b %H:%M"),
+                    c.at_venue(c.starts_at),
                     safe(&c.venue),
                 )),
             ]),

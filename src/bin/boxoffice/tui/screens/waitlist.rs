@@ -207,7 +207,7 @@ impl WaitState {
                 Line::styled(safe(&format!("{} - {}", c.artist, c.title)), t.title),
                 Line::raw(format!(
                     "{} · {} · {} free, {} kept for the list, {} waiting",
-                    c.local_start.format("%a %d %b %H:%M"),
+                    c.at_venue(c.starts_at),
                     safe(&c.venue),
                     c.free_seats,
                     c.reserved_seats,
@@ -229,11 +229,16 @@ impl WaitState {
                 }),
                 Cell::from(e.offer_seats.join(" ")),
                 Cell::from(
+                    // The venue's clock, labelled, like every deadline shown.
                     e.offer_expires_at
                         .map(|d| {
-                            d.with_timezone(&v.opts.utc_offset)
-                                .format("%a %H:%M")
-                                .to_string()
+                            let full = c.at_venue(d);
+                            // `Thu 10 Dec 10:00 CET` without the date: `Thu 10:00 CET`.
+                            let mut parts: Vec<&str> = full.split(' ').collect();
+                            if parts.len() == 5 {
+                                parts.drain(1..3);
+                            }
+                            parts.join(" ")
                         })
                         .unwrap_or_default(),
                 ),
@@ -247,7 +252,7 @@ impl WaitState {
                 Constraint::Length(5),
                 Constraint::Length(8),
                 Constraint::Fill(1),
-                Constraint::Length(9),
+                Constraint::Length(13),
             ],
         )
         .header(
