@@ -78,7 +78,7 @@ pub enum Level {
     Error,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     pub text: String,
     pub level: Level,
@@ -217,6 +217,16 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
+        // A status line belongs to the screen that made it: one left over from the screen
+        // before is not carried onto the next (what this event said is kept).
+        let before = (self.screen, self.status.clone());
+        self.handle(action);
+        if self.screen != before.0 && self.status.is_some() && self.status == before.1 {
+            self.status = None;
+        }
+    }
+
+    fn handle(&mut self, action: Action) {
         match action {
             Action::Key(key) => {
                 self.last_input = Instant::now();

@@ -485,3 +485,40 @@ fn the_seat_map_reads_as_a_list_and_seats_are_chosen_by_typing_them() {
     press(&mut r.app, KeyCode::Tab);
     assert!(r.app.map.as_ref().unwrap().list.is_none());
 }
+
+/// A status line belongs to the screen that made it: a refusal on the seat map is not shown
+/// on the bookings screen the clerk moves to; what the move itself says is.
+#[test]
+fn a_status_line_stays_with_the_screen_that_made_it() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    typ(&mut r.app, "zz"); // not a command on the map: nothing said
+    press(&mut r.app, KeyCode::Enter); // nothing selected
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("select seats first")
+    );
+    press(&mut r.app, KeyCode::F(3));
+    assert_eq!(r.app.screen, Screen::Bookings);
+    assert!(r.app.status.is_none(), "{:?}", r.app.status);
+    // Leaving a checkout says what became of the hold, on the screen it leads to.
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 1);
+    press(&mut r.app, KeyCode::Enter);
+    press(&mut r.app, KeyCode::Esc);
+    typ(&mut r.app, "y");
+    assert_eq!(r.app.screen, Screen::SeatMap);
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("released the hold")
+    );
+}
