@@ -622,8 +622,13 @@ impl Checkout {
     pub fn draw(&self, frame: &mut Frame, area: Rect, v: &View) {
         let c = self;
         let t = v.theme;
-        let [summary, form] =
-            Layout::vertical([Constraint::Length(6), Constraint::Min(0)]).areas(area);
+        // A short terminal gets the order in two lines, so the form keeps its room.
+        let short = area.height < 20;
+        let [summary, form] = Layout::vertical([
+            Constraint::Length(if short { 4 } else { 6 }),
+            Constraint::Min(0),
+        ])
+        .areas(area);
         let countdown = match c.hold_seconds_left(v.now) {
             Some(s) => Span::styled(
                 format!("Hold expires in {}:{:02}", s / 60, s % 60),
@@ -631,23 +636,40 @@ impl Checkout {
             ),
             None => Span::styled("Not held: the seats were released", t.dim),
         };
-        let lines = vec![
-            Line::styled(
-                safe(&format!("{} - {}", c.concert.artist, c.concert.title)),
-                t.title,
-            ),
-            Line::raw(format!(
-                "{} · {}",
-                c.concert.start_at_venue(),
-                safe(&c.concert.venue)
-            )),
-            Line::raw(format!(
-                "Seats {}   Total {}",
-                c.seats.join(" "),
-                Money::new(c.total_cents, &c.concert.currency)
-            )),
-            Line::from(countdown),
-        ];
+        let total = Money::new(c.total_cents, &c.concert.currency);
+        let lines = if short {
+            vec![
+                Line::styled(
+                    safe(&format!(
+                        "{} · {} · {}",
+                        c.concert.artist,
+                        c.concert.at_venue(c.concert.starts_at),
+                        c.concert.venue
+                    )),
+                    t.title,
+                ),
+                // The total first: it is never cut off.
+                Line::from(vec![
+                    Span::raw(format!("Total {total} · ")),
+                    countdown,
+                    Span::raw(format!(" · {}", c.seats.join(" "))),
+                ]),
+            ]
+        } else {
+            vec![
+                Line::styled(
+                    safe(&format!("{} - {}", c.concert.artist, c.concert.title)),
+                    t.title,
+                ),
+                Line::raw(format!(
+                    "{} · {}",
+                    c.concert.start_at_venue(),
+                    safe(&c.concert.venue)
+                )),
+                Line::raw(format!("Total {total}   Seats {}", c.seats.join(" "))),
+                Line::from(countdown),
+            ]
+        };
         frame.render_widget(
             Paragraph::new(lines).block(Block::bordered().title(" Order ")),
             summary,
@@ -766,10 +788,13 @@ impl Checkout {
                             c.field() == Field::Cvc,
                             cvc_note.as_deref(),
                         ));
-                        lines.push(Line::styled(
-                        "Test cards: 4242 4242 4242 4242 approves, 4000 0000 0000 0002 declines",
-                        t.dim,
-                    ));
+                        // Hints only where there is room: a short form keeps its fields.
+                        if !short {
+                            lines.push(Line::styled(
+                                "Test cards: 4242 4242 4242 4242 approves, 4000 0000 0000 0002 declines",
+                                t.dim,
+                            ));
+                        }
                     }
                 }
                 lines.push(Line::raw(""));
@@ -779,10 +804,12 @@ impl Checkout {
                         safe(&customer_line(&c.named))
                     )));
                 } else {
-                    lines.push(Line::styled(
-                        "Customer: optional; an email or phone gets the confirmation",
-                        t.dim,
-                    ));
+                    if !short {
+                        lines.push(Line::styled(
+                            "Customer: optional; an email or phone gets the confirmation",
+                            t.dim,
+                        ));
+                    }
                     let problems = c.field_problems();
                     for (i, (label, value, f)) in [
                         ("Name", &c.name, Field::Name),
@@ -838,7 +865,31 @@ impl Checkout {
             );
         }
         let title = " Payment ";
-        let lines = compact(lines, form.height.saturating_sub(2) as usize);
+        let room = form.height.saturating_sub(2) as usize;
+        let lines = compact(lines, room);
+        // Still too long: the part with the cursor's field is shown (and the line under it).
+        let label = match c.field() {
+            Field::Method => "Method",
+            Field::Tendered => "Tendered",
+            Field::Number => "Card",
+            Field::Expiry => "Expiry",
+            Field::Cvc => "CVC",
+            Field::Name => "Name",
+            Field::Email => "Email",
+            Field::Phone => "Phone",
+        };
+        let at = lines.iter().position(|l| {
+            l.spans
+                .first()
+                .is_some_and(|s| s.content.trim_end() == label)
+        });
+        let lines = match at {
+            Some(at) if lines.len() > room && room > 0 => {
+                let start = (at + 2).saturating_sub(room).min(lines.len() - room);
+                lines.into_iter().skip(start).take(room).collect()
+            }
+            _ => lines,
+        };
         frame.render_widget(
             Paragraph::new(lines)
                 .block(Block::bordered().title(title))

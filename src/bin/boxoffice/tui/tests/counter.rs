@@ -380,10 +380,29 @@ fn every_payment_field_is_in_view_at_60_by_16() {
     fill_customer(&mut r.app);
     press(&mut r.app, KeyCode::Right);
     let screen = screen_text(&r.app, 60, 16);
-    for needed in ["Method", "Card", "Expiry", "CVC", "13:00 CET"] {
+    for needed in [
+        "Method",
+        "Card",
+        "Expiry",
+        "CVC",
+        "13:00 CET",
+        "Total EUR 68.00",
+    ] {
         assert!(
             screen.contains(needed),
             "{needed} is not in view:\n{screen}"
+        );
+    }
+    // The customer's fields below come into view as the cursor reaches them.
+    for field in [Field::Name, Field::Email, Field::Phone] {
+        focus(&mut r.app, field);
+        let screen = screen_text(&r.app, 60, 16);
+        let label = format!("{field:?}");
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(&format!("│{label}")) && l.contains('_')),
+            "{label} is not in view with the cursor:\n{screen}"
         );
     }
 }
