@@ -335,7 +335,7 @@ pub const KEYMAP: &[Binding] = &[
         Open,
         "Enter",
         "choose / hold",
-        "choose the line, or the seats typed (F 10-11); again: hold",
+        "choose the line, the seats typed (F 10-11) or best 4; again: hold",
     ),
     b(
         Ctx::SeatList,

@@ -173,6 +173,31 @@ impl MapState {
             Some(Cmd::Open) if list.typed.trim().is_empty() && list.chosen => {
                 return self.checkout(cx);
             }
+            Some(Cmd::Open)
+                if list
+                    .typed
+                    .trim_start()
+                    .get(..5)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("best ")) =>
+            {
+                // `best 4`, `best 4 P`: best available, as `b` asks on the grid (`b 4` here
+                // is row B's seat 4).
+                let asked = std::mem::take(&mut list.typed);
+                match parse_best(asked.trim_start()[5..].trim()) {
+                    Ok(best) => {
+                        self.pick_best(cx, best);
+                        if let Some(list) = self.list.as_mut() {
+                            list.chosen = !self.selected.is_empty();
+                        }
+                    }
+                    Err(why) => {
+                        if let Some(list) = self.list.as_mut() {
+                            list.typed = asked;
+                        }
+                        cx.say(Level::Error, why);
+                    }
+                }
+            }
             Some(Cmd::Open) => {
                 let typed = std::mem::take(&mut list.typed);
                 let limit = self.map.concert.ticket_limit;
@@ -531,7 +556,7 @@ impl MapState {
                             Span::styled("_", t.cursor),
                         ]),
                         Line::styled(
-                            "Type a row and seats (F 10-11) or pick a line: Enter chooses, again holds",
+                            "Type seats (F 10-11) or best 4, or pick a line: Enter chooses, again holds",
                             t.dim,
                         ),
                     ]),

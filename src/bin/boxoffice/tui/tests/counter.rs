@@ -497,6 +497,22 @@ fn the_seat_map_reads_as_a_list_and_seats_are_chosen_by_typing_them() {
             .seats,
         run.labels[..2].to_vec()
     );
+    // Best available is asked for in words: `best 2` (`b 2` would be row B's seat 2).
+    press(&mut r.app, KeyCode::Esc);
+    typ(&mut r.app, "y");
+    typ(&mut r.app, "best 2");
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.map.as_ref().unwrap().selected.len(), 2);
+    assert!(
+        r.app
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("best 2 together")
+    );
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.screen, Screen::Checkout);
     // Back on the map the list is still open; Tab returns to the grid.
     press(&mut r.app, KeyCode::Esc);
     typ(&mut r.app, "y");
