@@ -211,7 +211,8 @@ impl Concerts {
             rows,
             [
                 Constraint::Length(10),
-                Constraint::Length(9),
+                // `11:30 CEST`: a summer zone's abbreviation has four letters.
+                Constraint::Length(10),
                 Constraint::Fill(3),
                 Constraint::Fill(2),
                 Constraint::Length(10),

@@ -557,3 +557,13 @@ fn a_status_line_stays_with_the_screen_that_made_it() {
             .contains("released the hold")
     );
 }
+
+/// Every time shown is the venue's, labelled with its zone: a concert in summer reads CEST.
+#[test]
+fn concert_times_read_in_the_venues_zone_with_its_abbreviation() {
+    let mut r = rig();
+    typ(&mut r.app, "aurora");
+    let screen = screen_text(&r.app, 80, 24);
+    assert!(screen.contains("11:30 CEST"), "{screen}");
+    assert!(screen.contains("20:00 CET "), "{screen}");
+}
