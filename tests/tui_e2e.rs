@@ -542,3 +542,61 @@ fn the_seat_map_as_a_list_reads_and_sells_without_the_grid() {
     app.wait_for("Hold expires in");
     app.quit();
 }
+
+/// Screens stay true with other processes at work, with no key pressed: a hold made by
+/// another process shows as held and, when it runs out, as free again; a checkout whose hold
+/// another process releases says so and goes back to the map.
+#[test]
+fn open_screens_follow_holds_that_run_out_or_end_in_other_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let cli = |args: &[&str], now: Option<String>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"));
+        cmd.env("BOXOFFICE_DB", dir.path().join("box.db"))
+            .env_remove("BOXOFFICE_NOW")
+            .args(args);
+        if let Some(now) = now {
+            cmd.env("BOXOFFICE_NOW", now);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let list: serde_json::Value =
+        serde_json::from_str(&cli(&["concerts", "--artist", "neon", "--json"], None)).unwrap();
+    let concert = list[0]["id"].to_string();
+    let mut app = PtyApp::spawn(dir.path(), &[]);
+    app.wait_for("24 concerts");
+    app.send(b"neon\r");
+    app.wait_for("100 free 0 held 0 sold");
+    // Another process holds two seats with a clock set so the hold runs out three seconds
+    // from now (the concert's holds last five minutes).
+    let then = chrono::Utc::now() - chrono::Duration::minutes(5) + chrono::Duration::seconds(3);
+    cli(
+        &["hold", &concert, "FLR-J-1", "FLR-J-2", "--walk-up"],
+        Some(then.to_rfc3339()),
+    );
+    app.wait_for("98 free 2 held 0 sold");
+    // Running out writes nothing anyone could notice; the map reads its seats again then.
+    app.wait_for("100 free 0 held 0 sold");
+
+    // A checkout here; another process releases its hold.
+    app.send(b"b");
+    app.send(b"2\r");
+    app.send(b"\r");
+    app.wait_for("Hold expires in");
+    let conn = rusqlite::Connection::open(dir.path().join("box.db")).unwrap();
+    let hold: String = conn
+        .query_row("SELECT id FROM holds WHERE state = 'live'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    cli(&["release", &hold], None);
+    let screen = app.wait_for("was released elsewhere");
+    assert!(screen.contains("Seat map"), "{screen}");
+    app.quit();
+}

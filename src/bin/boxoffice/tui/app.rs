@@ -94,6 +94,8 @@ pub struct App {
     pub help: bool,
     pub help_scroll: u16,
     pub quit: bool,
+    /// The screen was read again since it was last drawn (the event loop redraws).
+    pub reread: bool,
     pub status: Option<Status>,
     pub concerts: Concerts,
     pub map: Option<MapState>,
@@ -158,6 +160,7 @@ impl App {
             help: false,
             help_scroll: 0,
             quit: false,
+            reread: false,
             status: None,
             concerts: Concerts::unsearched(),
             map: None,
@@ -607,6 +610,7 @@ impl App {
     }
 
     pub fn refresh_screen(&mut self) {
+        self.reread = true;
         match self.screen {
             Screen::Checkout => {
                 let ended = self.checkout.as_ref().and_then(|c| c.hold_ended(cx!(self)));

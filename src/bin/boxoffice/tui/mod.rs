@@ -98,13 +98,26 @@ fn event_loop(
         }
         if last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
-            let before = (app.data_version, app.screen, app.paying.is_some());
+            let before = (
+                app.data_version,
+                app.screen,
+                app.paying.is_some(),
+                app.status.clone(),
+            );
             app.update(Action::Tick(last_tick));
             // Redraw on a tick only when something on screen moves: a countdown, a spinner,
-            // a change made at another terminal.
+            // a change made at another terminal, a screen read again (a hold shown as held
+            // ran out: nothing anyone could notice changed), a message (the kiosk's warning).
             // The header clock moves on the minute, idle or not.
             dirty |= app.checkout.is_some()
-                || before != (app.data_version, app.screen, app.paying.is_some())
+                || std::mem::take(&mut app.reread)
+                || before
+                    != (
+                        app.data_version,
+                        app.screen,
+                        app.paying.is_some(),
+                        app.status.clone(),
+                    )
                 || app.now().timestamp() / 60 != drawn_minute;
         }
         if app.quit {
