@@ -671,6 +671,16 @@ fn snapshot_waitlist_queue() {
 }
 
 #[test]
+fn snapshot_seat_list() {
+    let mut r = rig();
+    open(&mut r.app, "Vienna Phil");
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "stl a 9-10");
+    press(&mut r.app, KeyCode::Enter);
+    insta::assert_snapshot!(snap(&r.app));
+}
+
+#[test]
 fn snapshot_sales() {
     let mut r = rig();
     press(&mut r.app, KeyCode::F(4));
