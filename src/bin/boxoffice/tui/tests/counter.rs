@@ -451,7 +451,7 @@ fn the_seat_map_reads_as_a_list_and_seats_are_chosen_by_typing_them() {
     let screen = screen_text(&r.app, 80, 24);
     let runs = r.app.map.as_ref().unwrap().map.free_runs();
     assert!(screen.contains("Free seats, best first"), "{screen}");
-    let first = super::super::screens::seatmap::run_line(&runs[0], false, "EUR");
+    let first = super::super::screens::seatmap::list::run_line(&runs[0], false, "EUR");
     assert!(screen.contains(&format!(">  {first}")), "{screen}");
     assert!(
         first.starts_with("Row ") && first.contains(" free, "),
