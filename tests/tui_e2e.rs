@@ -378,6 +378,20 @@ fn the_door_admits_a_scanned_ticket_once_and_refuses_it_after() {
 /// not only on a clean quit.
 #[test]
 fn a_demo_copy_is_removed_when_the_terminal_hangs_up() {
+    hang_up_a_demo(false);
+}
+
+/// The terminal closed under the app (its window shut, an SSH connection dropped): the app
+/// ends, takes its demo copy with it, and does not stay behind reading the closed terminal
+/// (crossterm retries a read of nothing forever: it spun at 40% of a core, deaf to SIGTERM).
+#[test]
+fn closing_the_terminal_ends_the_app_and_removes_its_demo_copy() {
+    hang_up_a_demo(true);
+}
+
+/// Starts `--demo` in a terminal, waits for its first frame, then hangs up: closes the
+/// terminal (`close`), or sends SIGHUP with the terminal still open.
+fn hang_up_a_demo(close: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let pair = native_pty_system()
         .openpty(PtySize {
@@ -397,13 +411,19 @@ fn a_demo_copy_is_removed_when_the_terminal_hangs_up() {
     let mut reader = pair.master.try_clone_reader().unwrap();
     let shown = Arc::new(Mutex::new(Vec::<u8>::new()));
     let seen = shown.clone();
+    // The reader holds a copy of the terminal's end: it lets go once the first frame is
+    // there, so closing the master closes the terminal.
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         while let Ok(n) = reader.read(&mut buf) {
             if n == 0 {
                 break;
             }
-            seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            let mut seen = seen.lock().unwrap();
+            seen.extend_from_slice(&buf[..n]);
+            if close && String::from_utf8_lossy(&seen).contains("concerts") {
+                break;
+            }
         }
     });
     let copies = || {
@@ -429,14 +449,18 @@ fn a_demo_copy_is_removed_when_the_terminal_hangs_up() {
     {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let pid = child.process_id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    if close {
+        drop(pair.master);
+    } else {
+        let pid = child.process_id().unwrap().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-HUP", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));

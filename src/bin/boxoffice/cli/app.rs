@@ -136,10 +136,17 @@ pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::app::Optio
 
 /// `boxoffice` with no subcommand: the terminal app.
 pub(super) fn run_app(cli: &Cli) -> Result<(), Failure> {
-    let gone = crate::tui::hang_up_flag()?;
+    let hang_up = crate::tui::HangUp::listen()?;
     let ctx = open_ctx(cli)?;
     let db = ctx.store.path().to_path_buf();
     let dir = db.parent().map(PathBuf::from).unwrap_or_default();
+    let throwaway = cli.demo && cli.db.is_none();
+    if throwaway {
+        let dir = dir.clone();
+        hang_up.on_forced_exit(move || {
+            let _ = std::fs::remove_dir_all(dir);
+        });
+    }
     let opts = app_options(cli, &ctx)?;
     let Ctx {
         store,
@@ -157,8 +164,9 @@ pub(super) fn run_app(cli: &Cli) -> Result<(), Failure> {
         opts,
         crate::tui::theme::Theme::from_env(),
     );
-    let result = crate::tui::run(app, &gone);
-    if cli.demo && cli.db.is_none() {
+    let result = crate::tui::run(app, &hang_up);
+    hang_up.finished();
+    if throwaway {
         let _ = std::fs::remove_dir_all(&dir);
     }
     result.map_err(|e| Failure {

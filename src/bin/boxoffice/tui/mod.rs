@@ -20,24 +20,95 @@ use ratatui::crossterm::event::{
 };
 use ratatui::crossterm::execute;
 use std::io::{IsTerminal, stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often the loop wakes without input: countdowns, other terminals' changes.
 pub const TICK: Duration = Duration::from_millis(250);
 
-/// Registers the signals that end the app the way a quit does: the terminal going away
-/// (SIGHUP: an SSH session dropped, a window closed) or a polite kill (SIGTERM), so what follows
-/// a quit still runs (a --demo copy is removed). Registered before the slow start (a demo's
-/// seeding), so a hang-up then is heard too.
-pub fn hang_up_flag() -> anyhow::Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
-    let gone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGHUP, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, gone.clone())?;
-    }
-    Ok(gone)
+/// The terminal going away (SIGHUP: an SSH session dropped, a window closed) or a polite kill
+/// (SIGTERM) ends the app the way a quit does, so what follows a quit still runs (a --demo
+/// copy is removed). Heard from before the slow start (a demo's seeding).
+///
+/// The event loop sees `gone` at its next tick. But a terminal that went away can leave the
+/// terminal library reading its end-of-file forever, never back in the loop (crossterm 0.29
+/// retries a read of 0 bytes); so once the loop runs, a second after the signal, if the app
+/// has not finished, the process ends here, after the clean-up given to
+/// [`HangUp::on_forced_exit`]. (Before the loop runs, a start-up finishes and the loop then
+/// quits at once.)
+pub struct HangUp {
+    pub gone: Arc<AtomicBool>,
+    running: Arc<AtomicBool>,
+    finished: Arc<AtomicBool>,
+    cleanup: Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>,
 }
 
-pub fn run(mut app: App, gone: &std::sync::atomic::AtomicBool) -> anyhow::Result<()> {
+type Cleanup = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+
+impl HangUp {
+    pub fn listen() -> anyhow::Result<HangUp> {
+        let gone = Arc::new(AtomicBool::new(false));
+        let running = Arc::new(AtomicBool::new(false));
+        let finished = Arc::new(AtomicBool::new(false));
+        let cleanup: Cleanup = Arc::new(Mutex::new(None));
+        let mut signals = signal_hook::iterator::Signals::new([
+            signal_hook::consts::SIGHUP,
+            signal_hook::consts::SIGTERM,
+        ])?;
+        let (g, r, f, c) = (
+            gone.clone(),
+            running.clone(),
+            finished.clone(),
+            cleanup.clone(),
+        );
+        std::thread::Builder::new()
+            .name("hang-up".into())
+            .spawn(move || {
+                let Some(signal) = signals.forever().next() else {
+                    return;
+                };
+                g.store(true, Ordering::SeqCst);
+                let mut since: Option<Instant> = None;
+                loop {
+                    if f.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if r.load(Ordering::SeqCst) {
+                        let t = *since.get_or_insert_with(Instant::now);
+                        if t.elapsed() >= Duration::from_secs(1) {
+                            break;
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if let Some(cleanup) = c.lock().ok().and_then(|mut c| c.take()) {
+                    cleanup();
+                }
+                std::process::exit(128 + signal);
+            })?;
+        Ok(HangUp {
+            gone,
+            running,
+            finished,
+            cleanup,
+        })
+    }
+
+    /// What must happen even when the process is ended after a hang-up.
+    pub fn on_forced_exit(&self, cleanup: impl FnOnce() + Send + 'static) {
+        if let Ok(mut c) = self.cleanup.lock() {
+            *c = Some(Box::new(cleanup));
+        }
+    }
+
+    /// The app has finished by itself: the caller does the clean-up.
+    pub fn finished(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+    }
+}
+
+pub fn run(mut app: App, hang_up: &HangUp) -> anyhow::Result<()> {
     if !stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the terminal app needs a terminal; for scripts use the subcommands (`boxoffice --help`)"
@@ -52,7 +123,8 @@ pub fn run(mut app: App, gone: &std::sync::atomic::AtomicBool) -> anyhow::Result
         previous(info);
     }));
     let _ = execute!(stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, &mut app, gone);
+    hang_up.running.store(true, Ordering::SeqCst);
+    let result = event_loop(&mut terminal, &mut app, &hang_up.gone);
     let _ = execute!(stdout(), DisableMouseCapture);
     ratatui::restore();
     result
