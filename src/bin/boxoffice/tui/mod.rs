@@ -41,7 +41,7 @@ pub struct HangUp {
     pub gone: Arc<AtomicBool>,
     running: Arc<AtomicBool>,
     finished: Arc<AtomicBool>,
-    cleanup: Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>,
+    cleanup: Cleanup,
 }
 
 type Cleanup = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
