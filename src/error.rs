@@ -95,6 +95,10 @@ pub enum Error {
     SchemaTooNew { found: i64, supported: i64 },
     #[error("database error: {0}")]
     Storage(rusqlite::Error),
+    /// The PostgreSQL server: unreachable, a refused login, no such database, a failed
+    /// statement; said in one line naming the server and what to do.
+    #[error("{0}")]
+    Server(String),
     #[error("{context}: {source}")]
     Io {
         context: String,

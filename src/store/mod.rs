@@ -9,8 +9,11 @@
 //! its upgrades) and `seat_index.rs` (a venue's seats read once per connection). See
 //! ARCHITECTURE.md.
 
+pub mod copy;
 pub(crate) mod db;
+pub mod engine;
 pub(crate) mod hash;
+pub mod postgres;
 pub(crate) mod schema;
 pub(crate) mod seat_index;
 pub(crate) mod sqlite;

@@ -55,7 +55,20 @@ impl Ctx {
 /// Where the database is: --db, or a fresh throwaway directory for --demo, or the default.
 pub(super) fn db_path(cli: &Cli) -> Result<PathBuf, Failure> {
     Ok(match (&cli.db, cli.demo) {
-        (Some(p), _) => p.clone(),
+        (Some(p), _) => match boxoffice::store::engine::Location::parse(&p.to_string_lossy())? {
+            boxoffice::store::engine::Location::Sqlite(p) => p,
+            boxoffice::store::engine::Location::Postgres(url) => {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "{}: this build sells from a SQLite file only; a PostgreSQL database is \
+                         set up and filled with `boxoffice db copy --to URL` and checked with \
+                         `boxoffice --db URL db status`",
+                        url.shown()
+                    ),
+                });
+            }
+        },
         (None, true) => {
             let dir = std::env::temp_dir().join(format!(
                 "boxoffice-demo-{}-{}",

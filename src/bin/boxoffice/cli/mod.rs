@@ -27,6 +27,7 @@ mod app;
 mod catalog;
 mod concerts;
 mod ctx;
+mod db;
 mod door;
 mod money;
 mod sales;
@@ -273,6 +274,8 @@ enum Command {
     /// The day's takings: sales and refunds by method, the cash in the drawer, tickets sold
     /// and checked in per concert
     Report(money::ReportArgs),
+    /// Which engine holds this box office; copying one from SQLite into PostgreSQL
+    Db(db::DbArgs),
 }
 
 /// An error with the exit status it maps to.
@@ -424,6 +427,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         Command::Receipt(args) => sales::receipt(&cli, args, out),
         Command::Checkin(args) => door::checkin(&cli, args, out),
         Command::Report(args) => money::report(&cli, args, out),
+        Command::Db(args) => db::db(&cli, args, out),
     }
 }
 

@@ -1,0 +1,200 @@
+//! Moving a box office that grew: every table of a SQLite box office copied into an empty
+//! PostgreSQL database in one transaction (read from one snapshot), then checked: rows and
+//! money per table equal on both sides, or nothing is kept.
+
+use super::Store;
+use super::engine::PgUrl;
+use super::postgres::{open, server_error};
+use crate::error::{Error, Result};
+use postgres::types::{ToSql, Type};
+
+/// The tables, parents before children (the foreign keys hold at every insert).
+pub const TABLES: &[&str] = &[
+    "box_office",
+    "venues",
+    "categories",
+    "seats",
+    "seat_rows",
+    "imports",
+    "concerts",
+    "prices",
+    "customers",
+    "holds",
+    "bookings",
+    "claims",
+    "tickets",
+    "payments",
+    "waitlist",
+    "outbox",
+];
+
+/// One table as copied: rows and money (the sum of its `*_cents` columns) on each side.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableCheck {
+    pub table: String,
+    pub rows_from: i64,
+    pub rows_to: i64,
+    pub cents_from: i64,
+    pub cents_to: i64,
+}
+
+impl TableCheck {
+    pub fn equal(&self) -> bool {
+        self.rows_from == self.rows_to && self.cents_from == self.cents_to
+    }
+}
+
+/// What `db copy` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CopyReport {
+    pub from: String,
+    pub to: String,
+    pub tables: Vec<TableCheck>,
+}
+
+type Param = Box<dyn ToSql + Sync>;
+
+/// A SQLite value as the PostgreSQL column of type `ty` takes it.
+fn param(table: &str, column: &str, v: rusqlite::types::Value, ty: &Type) -> Result<Param> {
+    use rusqlite::types::Value as V;
+    let wrong = |what: &str| {
+        Error::Corrupt(format!(
+            "{table}.{column} holds {what}, which PostgreSQL's {ty} column cannot take"
+        ))
+    };
+    Ok(match (v, ty) {
+        (V::Null, t) if *t == Type::INT8 => Box::new(None::<i64>),
+        (V::Null, _) => Box::new(None::<String>),
+        (V::Integer(i), t) if *t == Type::INT8 => Box::new(i),
+        (V::Integer(i), t) if *t == Type::TEXT => Box::new(i.to_string()),
+        (V::Text(s), t) if *t == Type::TEXT => Box::new(s),
+        (V::Text(s), t) if *t == Type::INT8 => {
+            Box::new(s.trim().parse::<i64>().map_err(|_| wrong("text"))?)
+        }
+        (V::Real(_), _) => return Err(wrong("a real number")),
+        (V::Blob(_), _) => return Err(wrong("bytes")),
+        _ => return Err(wrong("a value")),
+    })
+}
+
+/// The columns of a SQLite table, in order.
+fn columns(src: &Store, table: &str) -> Result<Vec<String>> {
+    let mut st = src
+        .conn()
+        .prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
+    let cols = st
+        .query_map([], |r| r.get::<_, String>(1))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(cols)
+}
+
+/// The rows and the sum of a table's money columns (`*_cents`), as SQL over its `columns`
+/// (PostgreSQL sums integers as `numeric`: cast back).
+fn money_sql(table: &str, columns: &[String]) -> String {
+    let money: Vec<String> = columns
+        .iter()
+        .filter(|c| c.ends_with("_cents"))
+        .map(|c| format!("CAST(coalesce(sum({c}), 0) AS BIGINT)"))
+        .collect();
+    let money = if money.is_empty() {
+        "CAST(0 AS BIGINT)".to_string()
+    } else {
+        money.join(" + ")
+    };
+    format!("SELECT count(*), {money} FROM {table}")
+}
+
+impl Store {
+    /// Copies this (SQLite) box office into the empty PostgreSQL database `url`, in one
+    /// transaction; refuses a database that has any box office data. Returns the check.
+    pub fn copy_to_postgres(&self, url: &PgUrl) -> Result<CopyReport> {
+        let mut client = open(url)?;
+        let fail = |e: postgres::Error| server_error(url, &e);
+        let mut tx = client.transaction().map_err(fail)?;
+        for table in TABLES {
+            let n: i64 = tx
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+                .map_err(fail)?
+                .get(0);
+            if n > 0 {
+                return Err(Error::invalid(format!(
+                    "{} already holds a box office ({n} rows in {table}): copy into an empty \
+                     database",
+                    url.shown()
+                )));
+            }
+        }
+        // One snapshot of the source, however long the copy takes.
+        self.conn().execute_batch("BEGIN")?;
+        let copied = (|| -> Result<Vec<TableCheck>> {
+            let mut checks = Vec::new();
+            for table in TABLES {
+                let cols = columns(self, table)?;
+                let list = cols.join(", ");
+                let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+                let insert = tx
+                    .prepare(&format!(
+                        "INSERT INTO {table} ({list}) VALUES ({})",
+                        marks.join(", ")
+                    ))
+                    .map_err(fail)?;
+                let types: Vec<Type> = insert.params().to_vec();
+                let mut st = self
+                    .conn()
+                    .prepare(&format!("SELECT {list} FROM \"{table}\""))?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    let mut values: Vec<Param> = Vec::with_capacity(cols.len());
+                    for (i, ty) in types.iter().enumerate() {
+                        values.push(param(table, &cols[i], r.get(i)?, ty)?);
+                    }
+                    let refs: Vec<&(dyn ToSql + Sync)> =
+                        values.iter().map(|v| v.as_ref()).collect();
+                    tx.execute(&insert, &refs).map_err(fail)?;
+                }
+                let sql = money_sql(table, &cols);
+                let (rows_from, cents_from): (i64, i64) = self
+                    .conn()
+                    .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let to = tx.query_one(&sql, &[]).map_err(fail)?;
+                let (rows_to, cents_to): (i64, i64) =
+                    (to.try_get(0).map_err(fail)?, to.try_get(1).map_err(fail)?);
+                checks.push(TableCheck {
+                    table: table.to_string(),
+                    rows_from,
+                    rows_to,
+                    cents_from,
+                    cents_to,
+                });
+                let numbered = cols
+                    .iter()
+                    .position(|c| c == "id")
+                    .is_some_and(|i| types[i] == Type::INT8);
+                if numbered {
+                    // New rows continue after the copied ones.
+                    tx.batch_execute(&format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                         coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+                    ))
+                    .map_err(fail)?;
+                }
+            }
+            Ok(checks)
+        })();
+        let _ = self.conn().execute_batch("COMMIT");
+        let checks = copied?;
+        if let Some(bad) = checks.iter().find(|c| !c.equal()) {
+            return Err(Error::Server(format!(
+                "the copy of {} does not match ({} rows and {} cents here, {} and {} there); \
+                 nothing was kept",
+                bad.table, bad.rows_from, bad.cents_from, bad.rows_to, bad.cents_to
+            )));
+        }
+        tx.commit().map_err(fail)?;
+        Ok(CopyReport {
+            from: self.path().display().to_string(),
+            to: url.shown(),
+            tables: checks,
+        })
+    }
+}

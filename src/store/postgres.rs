@@ -1,0 +1,183 @@
+//! PostgreSQL: connecting with errors a person can act on (one line: which server, which
+//! database, what to do), the schema created on first use and refused when a newer boxoffice
+//! wrote it, and what `db status` says. The synchronous `postgres` client: the app has no
+//! async runtime. No TLS in this build (`sslmode=require` is refused with what to do).
+
+use super::SCHEMA_VERSION;
+use super::engine::{PgHost, PgUrl, SslMode};
+use crate::error::{Error, Result};
+use postgres::error::SqlState;
+use std::time::Duration;
+
+/// The schema on PostgreSQL (the SQLite schema of the same version, in PostgreSQL's words).
+const PG_SCHEMA: &str = include_str!("pg_schema.sql");
+
+/// A connection's settings for `url`, the password from the environment or `~/.pgpass`.
+fn config(url: &PgUrl) -> Result<postgres::Config> {
+    let mut c = postgres::Config::new();
+    c.user(&url.user)
+        .dbname(&url.dbname)
+        .port(url.port)
+        .application_name("boxoffice")
+        .connect_timeout(Duration::from_secs(5));
+    match &url.host {
+        PgHost::Tcp(h) => c.host(h),
+        PgHost::Socket(dir) => c.host_path(dir),
+    };
+    match url.sslmode {
+        SslMode::Disable => c.ssl_mode(postgres::config::SslMode::Disable),
+        // Without TLS built in, `prefer` is a plain connection, as libpq's without SSL.
+        SslMode::Prefer => c.ssl_mode(postgres::config::SslMode::Prefer),
+        SslMode::Require => {
+            return Err(Error::Server(format!(
+                "{}: sslmode=require, but this boxoffice talks to PostgreSQL without TLS; \
+                 connect through a Unix socket or a trusted network with sslmode=disable",
+                url.shown()
+            )));
+        }
+    };
+    if let Some(p) = url.password() {
+        c.password(p);
+    }
+    Ok(c)
+}
+
+/// What went wrong talking to the server, in one line that names it.
+pub(crate) fn server_error(url: &PgUrl, e: &postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        if *code == SqlState::INVALID_CATALOG_NAME {
+            return Error::Server(format!(
+                "PostgreSQL has no database {} (create it: createdb -O {} {})",
+                url.dbname, url.user, url.dbname
+            ));
+        }
+        if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        {
+            return Error::Server(format!(
+                "PostgreSQL refused the login of {} to {}: {} (the password comes from \
+                 PGPASSWORD or ~/.pgpass)",
+                url.user,
+                url.dbname,
+                db.message()
+            ));
+        }
+        if *code == SqlState::LOCK_NOT_AVAILABLE || *code == SqlState::QUERY_CANCELED {
+            return Error::Busy;
+        }
+        return Error::Server(format!("PostgreSQL ({}): {}", url.shown(), db.message()));
+    }
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        why = format!("{why}: {s}");
+        source = s.source();
+    }
+    Error::Server(format!(
+        "cannot reach PostgreSQL for {}: {}",
+        url.shown(),
+        why.replace('\n', " ")
+    ))
+}
+
+/// A connection to the database `url` names.
+pub fn connect(url: &PgUrl) -> Result<postgres::Client> {
+    config(url)?
+        .connect(postgres::NoTls)
+        .map_err(|e| server_error(url, &e))
+}
+
+/// The schema version the database carries; `None` when it has no box office yet (no
+/// `boxoffice_schema` table).
+pub fn schema_version(client: &mut postgres::Client, url: &PgUrl) -> Result<Option<i64>> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('boxoffice_schema') IS NOT NULL", &[])
+        .map_err(|e| server_error(url, &e))?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let row = client
+        .query_opt("SELECT max(version) FROM boxoffice_schema", &[])
+        .map_err(|e| server_error(url, &e))?;
+    Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)))
+}
+
+/// Opens the box office in `url`: the schema is created on first use (in one transaction,
+/// under a lock so two machines starting at once do not both create it); a database a newer
+/// boxoffice wrote is refused untouched.
+pub fn open(url: &PgUrl) -> Result<postgres::Client> {
+    let mut client = connect(url)?;
+    let fail = |e: postgres::Error| server_error(url, &e);
+    let mut tx = client.transaction().map_err(fail)?;
+    tx.batch_execute("SELECT pg_advisory_xact_lock(42)")
+        .map_err(fail)?;
+    let exists: bool = tx
+        .query_one("SELECT to_regclass('boxoffice_schema') IS NOT NULL", &[])
+        .map_err(fail)?
+        .get(0);
+    if exists {
+        let found: Option<i64> = tx
+            .query_one("SELECT max(version) FROM boxoffice_schema", &[])
+            .map_err(fail)?
+            .get(0);
+        match found {
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(Error::SchemaTooNew {
+                    found: v,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Some(v) if v < SCHEMA_VERSION => {
+                return Err(Error::Server(format!(
+                    "{} has the box office schema {v}; this build upgrades PostgreSQL from \
+                     schema {SCHEMA_VERSION} on",
+                    url.shown()
+                )));
+            }
+            _ => {}
+        }
+    } else {
+        tx.batch_execute(PG_SCHEMA).map_err(fail)?;
+        tx.execute(
+            "INSERT INTO boxoffice_schema (version) VALUES ($1)",
+            &[&SCHEMA_VERSION],
+        )
+        .map_err(fail)?;
+    }
+    tx.commit().map_err(fail)?;
+    Ok(client)
+}
+
+/// What `db status` says of a box office.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DbStatus {
+    /// `sqlite` or `postgresql`.
+    pub engine: String,
+    /// The schema version the data carries; `null` where there is no box office yet.
+    pub schema_version: Option<i64>,
+    /// The version this build writes.
+    pub supported_version: i64,
+    /// Where it lives: the file, or the database, server and user.
+    pub location: String,
+    /// The server's version, for PostgreSQL.
+    pub server: Option<String>,
+}
+
+/// The status of the box office in `url`, without changing anything.
+pub fn status(url: &PgUrl) -> Result<DbStatus> {
+    let mut client = connect(url)?;
+    let version = schema_version(&mut client, url)?;
+    let server: String = client
+        .query_one("SHOW server_version", &[])
+        .map_err(|e| server_error(url, &e))?
+        .get(0);
+    Ok(DbStatus {
+        engine: "postgresql".into(),
+        schema_version: version,
+        supported_version: SCHEMA_VERSION,
+        location: url.shown(),
+        server: Some(server),
+    })
+}

@@ -1,0 +1,335 @@
+//! PostgreSQL, against a real server: `.ci/run` starts a throwaway cluster and sets
+//! BOXOFFICE_TEST_PG (see `.ci/with-postgres`); a plain `cargo test` skips these, saying so.
+//! Each test works in a database of its own.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The server's URL for an administrator, or `None` (and a note) without one.
+fn server() -> Option<String> {
+    match std::env::var("BOXOFFICE_TEST_PG") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "skipped: no PostgreSQL (set BOXOFFICE_TEST_PG, or run `.ci/with-postgres cargo test`)"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh, empty database `name` on the server; its URL.
+fn fresh_database(admin: &str, name: &str) -> String {
+    let mut client = postgres::Client::connect(&admin_config(admin), postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    admin.replace("/postgres?", &format!("/{name}?"))
+}
+
+/// The admin URL as the `postgres` crate's key=value settings (it takes URLs too, but a socket
+/// directory in a query parameter is ours).
+fn admin_config(url: &str) -> String {
+    let dir = url.split("host=").nth(1).unwrap();
+    format!("host={dir} user=postgres dbname=postgres")
+}
+
+fn bin(db: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_boxoffice"));
+    cmd.env("BOXOFFICE_DB", db)
+        .env_remove("BOXOFFICE_NOW")
+        .env_remove("PGPASSWORD")
+        .env_remove("BOXOFFICE_CONFIG");
+    cmd
+}
+
+fn run(db: &str, args: &[&str]) -> Output {
+    bin(db).args(args).output().unwrap()
+}
+
+fn json(db: &str, args: &[&str]) -> Value {
+    let out = run(db, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A SQLite box office with the demo catalog and its sales, and some of today's work on top:
+/// a walk-up's booking, a booking with a seat cancelled, a live hold.
+fn demo_box_office(dir: &Path) -> String {
+    let db = dir.join("box.db").display().to_string();
+    let seats = json(&db, &["seats", "demo-13", "--json"]);
+    let free: Vec<String> = seats
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "free")
+        .take(6)
+        .map(|s| s["seat"].as_str().unwrap().to_string())
+        .collect();
+    let hold = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            &free[0],
+            &free[1],
+            &free[2],
+            "--customer",
+            "ann@example.com",
+            "--json",
+        ],
+    );
+    let paid = json(
+        &db,
+        &[
+            "pay",
+            hold["hold_id"].as_str().unwrap(),
+            "--cash",
+            "20000",
+            "--json",
+        ],
+    );
+    let code = paid["booking_code"].as_str().unwrap();
+    json(&db, &["cancel", code, "--seats", &free[2], "--json"]);
+    let walk_up = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            &free[5],
+            "--walk-up",
+            "--allow-gap",
+            "--json",
+        ],
+    );
+    json(
+        &db,
+        &[
+            "pay",
+            walk_up["hold_id"].as_str().unwrap(),
+            "--cash",
+            "5000",
+            "--json",
+        ],
+    );
+    json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            &free[3],
+            &free[4],
+            "--customer",
+            "live@example.com",
+            "--allow-gap",
+            "--json",
+        ],
+    );
+    db
+}
+
+#[test]
+fn a_sqlite_box_office_is_copied_into_postgres_in_one_go_and_checked() {
+    let Some(admin) = server() else { return };
+    let target = fresh_database(&admin, "bo_copy");
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_box_office(dir.path());
+
+    // Before: an empty database has no box office yet.
+    let status = json(&target, &["db", "status", "--json"]);
+    assert_eq!(status["engine"], "postgresql");
+    assert_eq!(status["schema_version"], Value::Null);
+
+    let report = json(&db, &["db", "copy", "--to", &target, "--json"]);
+    let tables = report["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 16);
+    for t in tables {
+        assert_eq!(t["rows_from"], t["rows_to"], "{t}");
+        assert_eq!(t["cents_from"], t["cents_to"], "{t}");
+    }
+    let rows = |name: &str| {
+        tables.iter().find(|t| t["table"] == name).unwrap()["rows_to"]
+            .as_i64()
+            .unwrap()
+    };
+    assert!(rows("seats") > 10_000 && rows("bookings") > 100 && rows("tickets") > 100);
+    assert!(rows("holds") > 0 && rows("outbox") > 0 && rows("customers") > 0);
+
+    // The data is there as it was: the same bookings and money, the counts the rules keep.
+    let sqlite = rusqlite::Connection::open(&db).unwrap();
+    let mut pg = postgres::Client::connect(
+        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_copy"),
+        postgres::NoTls,
+    )
+    .unwrap();
+    for sql in [
+        "SELECT count(*) FROM bookings WHERE state = 'confirmed'",
+        "SELECT CAST(coalesce(sum(total_cents), 0) AS BIGINT) FROM bookings WHERE state = 'confirmed'",
+        "SELECT CAST(coalesce(sum(claimed + booked + reserved), 0) AS BIGINT) FROM concerts",
+        "SELECT count(*) FROM customers WHERE email IS NULL",
+        "SELECT count(*) FROM tickets WHERE state = 'cancelled'",
+    ] {
+        let here: i64 = sqlite.query_row(sql, [], |r| r.get(0)).unwrap();
+        let there: i64 = pg.query_one(sql, &[]).unwrap().get(0);
+        assert_eq!(here, there, "{sql}");
+    }
+    // New rows continue after the copied ids.
+    let next: i64 = pg
+        .query_one(
+            "INSERT INTO customers (email) VALUES ('new@example.com') RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let max: i64 = sqlite
+        .query_row("SELECT max(id) FROM customers", [], |r| r.get(0))
+        .unwrap();
+    assert!(next > max);
+    pg.execute("DELETE FROM customers WHERE email = 'new@example.com'", &[])
+        .unwrap();
+
+    let status = json(&target, &["db", "status", "--json"]);
+    assert_eq!(status["schema_version"], status["supported_version"]);
+    assert!(
+        status["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("bo_copy on ")
+    );
+    assert!(
+        status["server"].as_str().unwrap().starts_with("15"),
+        "{status}"
+    );
+
+    // A second copy is refused: the target is not empty; nothing changes.
+    let again = run(&db, &["db", "copy", "--to", &target]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("already holds a box office"));
+    let seats_after: i64 = pg
+        .query_one("SELECT count(*) FROM seats", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(seats_after, rows("seats"));
+}
+
+#[test]
+fn a_database_a_newer_boxoffice_wrote_is_refused_untouched() {
+    let Some(admin) = server() else { return };
+    let target = fresh_database(&admin, "bo_newer");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db").display().to_string();
+    json(&db, &["concerts", "--json"]);
+    // Created on first use, then marked as written by a future version.
+    json(&target, &["db", "status", "--json"]);
+    let mut pg = postgres::Client::connect(
+        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_newer"),
+        postgres::NoTls,
+    )
+    .unwrap();
+    pg.batch_execute(
+        "CREATE TABLE boxoffice_schema (version BIGINT NOT NULL); INSERT INTO boxoffice_schema VALUES (999)",
+    )
+    .unwrap();
+    let out = run(&db, &["db", "copy", "--to", &target]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("newer boxoffice"), "{}", stderr(&out));
+    let tables: i64 = pg
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1, "nothing was created beside the version table");
+    let status = json(&target, &["db", "status", "--json"]);
+    assert_eq!(status["schema_version"], 999);
+}
+
+#[test]
+fn a_wrong_url_an_unreachable_server_a_refused_login_and_a_missing_database_are_one_line() {
+    let Some(admin) = server() else { return };
+    let socket = admin.split("host=").nth(1).unwrap().to_string();
+    let mut pg = postgres::Client::connect(&admin_config(&admin), postgres::NoTls).unwrap();
+    pg.batch_execute("DROP ROLE IF EXISTS clerk; CREATE ROLE clerk LOGIN PASSWORD 'right-one'")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("box.db").display().to_string();
+    let check = |url: &str, password: Option<&str>, code: i32, says: &str| {
+        let mut cmd = bin(url);
+        cmd.args(["db", "status"]);
+        if let Some(p) = password {
+            cmd.env("PGPASSWORD", p);
+        }
+        let out = cmd.output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{url}: {err}");
+        assert!(err.contains(says), "{url}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(
+            !err.contains("right-one") && !err.contains("wrong-one"),
+            "{err}"
+        );
+    };
+    check(
+        &format!("postgres://postgres@/no_such_db?host={socket}"),
+        None,
+        1,
+        "has no database no_such_db",
+    );
+    check(
+        &format!(
+            "postgres://postgres@/postgres?host={}/nowhere",
+            dir.path().display()
+        ),
+        None,
+        1,
+        "cannot reach PostgreSQL",
+    );
+    check(
+        &format!("postgres://clerk@/postgres?host={socket}"),
+        Some("wrong-one"),
+        1,
+        "refused the login of clerk",
+    );
+    check(
+        &format!("postgres://clerk:right-one@/postgres?host={socket}"),
+        None,
+        2,
+        "password in the database URL is refused",
+    );
+    check(
+        &format!("postgres://clerk@/postgres?host={socket}&sslmode=require"),
+        Some("right-one"),
+        1,
+        "without TLS",
+    );
+    // The password from the environment is the one used.
+    let ok = {
+        let mut cmd = bin(&format!("postgres://clerk@/postgres?host={socket}"));
+        cmd.args(["db", "status", "--json"])
+            .env("PGPASSWORD", "right-one");
+        cmd.output().unwrap()
+    };
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    // Selling from PostgreSQL is not built yet: said plainly, nothing created.
+    let out = run(&admin, &["concerts"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("sells from a SQLite file only"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!Path::new(&file).exists());
+}
