@@ -77,6 +77,17 @@ fn param(table: &str, column: &str, v: rusqlite::types::Value, ty: &Type) -> Res
     })
 }
 
+/// An INSERT of `n` rows of `width` values each into `table` (`list`: its columns).
+fn insert_sql(table: &str, list: &str, width: usize, n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|r| {
+            let marks: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    format!("INSERT INTO {table} ({list}) VALUES {}", rows.join(", "))
+}
+
 /// The columns of a SQLite table, in order.
 fn columns(src: &Store, table: &str) -> Result<Vec<String>> {
     let mut st = src
@@ -131,26 +142,41 @@ impl Store {
             for table in TABLES {
                 let cols = columns(self, table)?;
                 let list = cols.join(", ");
-                let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
-                let insert = tx
-                    .prepare(&format!(
-                        "INSERT INTO {table} ({list}) VALUES ({})",
-                        marks.join(", ")
-                    ))
+                // Rows go in batches (one statement a batch, not a round trip a row): a
+                // statement is at most 65,535 parameters.
+                let per_batch = (60_000 / cols.len()).clamp(1, 500);
+                let full = tx
+                    .prepare(&insert_sql(table, &list, cols.len(), per_batch))
                     .map_err(fail)?;
-                let types: Vec<Type> = insert.params().to_vec();
+                let types: Vec<Type> = full.params()[..cols.len()].to_vec();
                 let mut st = self
                     .conn()
                     .prepare(&format!("SELECT {list} FROM \"{table}\""))?;
                 let mut rows = st.query([])?;
-                while let Some(r) = rows.next()? {
-                    let mut values: Vec<Param> = Vec::with_capacity(cols.len());
-                    for (i, ty) in types.iter().enumerate() {
-                        values.push(param(table, &cols[i], r.get(i)?, ty)?);
+                let mut batch: Vec<Param> = Vec::with_capacity(per_batch * cols.len());
+                loop {
+                    let row = rows.next()?;
+                    if let Some(r) = row {
+                        for (i, ty) in types.iter().enumerate() {
+                            batch.push(param(table, &cols[i], r.get(i)?, ty)?);
+                        }
                     }
-                    let refs: Vec<&(dyn ToSql + Sync)> =
-                        values.iter().map(|v| v.as_ref()).collect();
-                    tx.execute(&insert, &refs).map_err(fail)?;
+                    let n = batch.len() / cols.len();
+                    if n > 0 && (n == per_batch || row.is_none()) {
+                        let insert = if n == per_batch {
+                            full.clone()
+                        } else {
+                            tx.prepare(&insert_sql(table, &list, cols.len(), n))
+                                .map_err(fail)?
+                        };
+                        let refs: Vec<&(dyn ToSql + Sync)> =
+                            batch.iter().map(|v| v.as_ref()).collect();
+                        tx.execute(&insert, &refs).map_err(fail)?;
+                        batch.clear();
+                    }
+                    if row.is_none() {
+                        break;
+                    }
                 }
                 let sql = money_sql(table, &cols);
                 let (rows_from, cents_from): (i64, i64) = self
