@@ -333,3 +333,74 @@ fn a_wrong_url_an_unreachable_server_a_refused_login_and_a_missing_database_are_
     );
     assert!(!Path::new(&file).exists());
 }
+
+/// Every row of every table, as text, in a fixed order: what a box office holds.
+fn dump(db: &str, table: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let cols: Vec<String> = {
+        let mut st = conn
+            .prepare(&format!("PRAGMA table_info(\"{table}\")"))
+            .unwrap();
+        st.query_map([], |r| r.get::<_, String>(1))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let select = cols
+        .iter()
+        .map(|c| format!("quote({c})"))
+        .collect::<Vec<_>>()
+        .join(" || '|' || ");
+    let mut st = conn
+        .prepare(&format!("SELECT {select} FROM \"{table}\" ORDER BY 1"))
+        .unwrap();
+    st.query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_box_office_goes_to_postgres_and_back_with_every_row_as_it_was() {
+    let Some(admin) = server() else { return };
+    let target = fresh_database(&admin, "bo_round");
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_box_office(dir.path());
+    json(&db, &["db", "copy", "--to", &target, "--json"]);
+    let back = dir.path().join("back.db").display().to_string();
+    let report = json(&target, &["db", "copy", "--to", &back, "--json"]);
+    assert!(
+        report["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["rows_from"] == t["rows_to"])
+    );
+    for table in [
+        "box_office",
+        "venues",
+        "categories",
+        "seats",
+        "seat_rows",
+        "imports",
+        "concerts",
+        "prices",
+        "customers",
+        "holds",
+        "bookings",
+        "claims",
+        "tickets",
+        "payments",
+        "waitlist",
+        "outbox",
+    ] {
+        assert_eq!(dump(&db, table), dump(&back, table), "{table}");
+    }
+    // The copy is a working box office: its search, its bookings.
+    let found = json(&back, &["concerts", "--artist", "neon", "--json"]);
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    // A file that exists is never written over.
+    let again = run(&target, &["db", "copy", "--to", &back]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("copy into a new file"));
+}

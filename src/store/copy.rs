@@ -5,8 +5,11 @@
 use super::Store;
 use super::engine::PgUrl;
 use super::postgres::{open, server_error};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use postgres::types::{ToSql, Type};
+use std::path::Path;
+use std::sync::Arc;
 
 /// The tables, parents before children (the foreign keys hold at every insert).
 pub const TABLES: &[&str] = &[
@@ -223,4 +226,104 @@ impl Store {
             tables: checks,
         })
     }
+}
+
+/// Copies the box office in the PostgreSQL database `url` into a new SQLite file `path` (the
+/// way back, or a snapshot to take along), in one transaction on each side, and checks it as
+/// [`Store::copy_to_postgres`] does. Refuses a file that exists.
+pub fn copy_to_sqlite(url: &PgUrl, path: &Path, clock: Arc<dyn Clock>) -> Result<CopyReport> {
+    if path.exists() {
+        return Err(Error::invalid(format!(
+            "{} exists: copy into a new file",
+            path.display()
+        )));
+    }
+    let mut client = open(url)?;
+    let fail = |e: postgres::Error| server_error(url, &e);
+    // One snapshot of the source, however long the copy takes.
+    let mut source = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(fail)?;
+    let made = (|| -> Result<Vec<TableCheck>> {
+        let mut store = Store::open(path, clock)?;
+        let mut checks = Vec::new();
+        store.write(|tx, _| {
+            // The new file's own id goes: the box office keeps its id.
+            tx.execute_batch("DELETE FROM box_office")?;
+            for table in TABLES {
+                let cols = {
+                    let mut st = tx.prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
+                    st.query_map([], |r| r.get::<_, String>(1))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?
+                };
+                let list = cols.join(", ");
+                let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+                let mut insert = tx.prepare(&format!(
+                    "INSERT INTO \"{table}\" ({list}) VALUES ({})",
+                    marks.join(", ")
+                ))?;
+                let rows = source
+                    .query(&format!("SELECT {list} FROM {table}"), &[])
+                    .map_err(fail)?;
+                for row in &rows {
+                    let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(cols.len());
+                    for (i, column) in row.columns().iter().enumerate() {
+                        use rusqlite::types::Value as V;
+                        let v = if *column.type_() == Type::INT8 {
+                            row.try_get::<_, Option<i64>>(i)
+                                .map_err(fail)?
+                                .map_or(V::Null, V::Integer)
+                        } else {
+                            row.try_get::<_, Option<String>>(i)
+                                .map_err(fail)?
+                                .map_or(V::Null, V::Text)
+                        };
+                        values.push(v);
+                    }
+                    insert.execute(rusqlite::params_from_iter(values))?;
+                }
+                let sql = money_sql(table, &cols);
+                let to = source.query_one(&sql, &[]).map_err(fail)?;
+                let (rows_from, cents_from): (i64, i64) =
+                    (to.try_get(0).map_err(fail)?, to.try_get(1).map_err(fail)?);
+                let (rows_to, cents_to): (i64, i64) =
+                    tx.query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let check = TableCheck {
+                    table: table.to_string(),
+                    rows_from,
+                    rows_to,
+                    cents_from,
+                    cents_to,
+                };
+                if !check.equal() {
+                    return Err(Error::Server(format!(
+                        "the copy of {table} does not match ({rows_from} rows and {cents_from} \
+                         cents there, {rows_to} and {cents_to} here); nothing was kept"
+                    )));
+                }
+                checks.push(check);
+            }
+            Ok(())
+        })?;
+        Ok(checks)
+    })();
+    let checks = match made {
+        Ok(c) => c,
+        Err(e) => {
+            // Nothing half made is left behind.
+            let name = path.display().to_string();
+            for p in [name.clone(), format!("{name}-wal"), format!("{name}-shm")] {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+    };
+    Ok(CopyReport {
+        from: url.shown(),
+        to: path.display().to_string(),
+        tables: checks,
+    })
 }

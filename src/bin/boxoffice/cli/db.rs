@@ -18,12 +18,13 @@ pub(super) enum DbAction {
         #[arg(long)]
         json: bool,
     },
-    /// Copy this box office (its SQLite file, --db) into an empty PostgreSQL database, in one
-    /// transaction, and print the check: rows and money per table on both sides
+    /// Copy this box office (its SQLite file, --db) into an empty PostgreSQL database, or the
+    /// way back (--db URL, --to a new file), in one transaction, and print the check: rows and
+    /// money per table on both sides
     Copy {
         /// The PostgreSQL database: postgres://USER@HOST[:PORT]/DBNAME (the password from
-        /// PGPASSWORD or ~/.pgpass)
-        #[arg(long, value_name = "URL")]
+        /// PGPASSWORD or ~/.pgpass); or, from PostgreSQL, a new SQLite file
+        #[arg(long, value_name = "URL|FILE")]
         to: String,
         #[arg(long)]
         json: bool,
@@ -64,27 +65,28 @@ pub(super) fn db(cli: &Cli, args: &DbArgs, out: &mut String) -> Result<(), Failu
             })
         }
         DbAction::Copy { to, json } => {
-            let Location::Postgres(url) = Location::parse(to)? else {
-                return Err(usage(
-                    "--to takes a PostgreSQL URL: postgres://USER@HOST[:PORT]/DBNAME",
-                ));
-            };
-            let path = match location(cli)? {
-                Location::Sqlite(path) => path,
-                Location::Postgres(_) => {
+            let report = match (location(cli)?, Location::parse(to)?) {
+                (Location::Sqlite(path), Location::Postgres(url)) => {
+                    if !path.exists() {
+                        return Err(usage(format!(
+                            "there is no box office at {}",
+                            path.display()
+                        )));
+                    }
+                    let store = Store::open(&path, clock(cli.now.as_deref())?)?;
+                    store.copy_to_postgres(&url)?
+                }
+                // The way back: a PostgreSQL box office into a new SQLite file.
+                (Location::Postgres(url), Location::Sqlite(path)) => {
+                    boxoffice::store::copy::copy_to_sqlite(&url, &path, clock(cli.now.as_deref())?)?
+                }
+                _ => {
                     return Err(usage(
-                        "db copy copies a SQLite box office (--db FILE) into PostgreSQL (--to URL)",
+                        "db copy goes from a SQLite file (--db FILE) to PostgreSQL (--to URL), \
+                         or from PostgreSQL (--db URL) to a new SQLite file (--to FILE)",
                     ));
                 }
             };
-            if !path.exists() {
-                return Err(usage(format!(
-                    "there is no box office at {}",
-                    path.display()
-                )));
-            }
-            let store = Store::open(&path, clock(cli.now.as_deref())?)?;
-            let report = store.copy_to_postgres(&url)?;
             show(out, *json, &report, |out| {
                 outln!(out, "copied {} into {}", report.from, printable(&report.to));
                 outln!(
