@@ -24,14 +24,18 @@ impl MapState {
         ])
         .areas(area);
         let c = &m.map.concert;
+        // The date and the venue always show: a long title goes first.
+        let when_where = format!(" · {} · {}", c.at_venue(c.starts_at), safe(&c.venue));
+        let full = format!("{} - {}", c.artist, c.title);
+        let name = if full.chars().count() + when_where.chars().count() <= head.width as usize {
+            full
+        } else {
+            c.artist.clone()
+        };
         frame.render_widget(
             Line::from(vec![
-                Span::styled(safe(&format!("{} - {}", c.artist, c.title)), t.title),
-                Span::raw(format!(
-                    " · {} · {}",
-                    c.at_venue(c.starts_at),
-                    safe(&c.venue),
-                )),
+                Span::styled(safe(&name), t.title),
+                Span::raw(when_where),
             ]),
             head,
         );
