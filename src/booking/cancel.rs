@@ -108,6 +108,15 @@ fn cancel_seats_tx(
 }
 
 impl Store {
+    /// Cancels a confirmed booking: its seats are free again at once, and what was paid is
+    /// refunded through the processor that took it. A refund the processor cannot make now
+    /// stays pending and `reconcile` retries it under the same key (never twice).
+    /// `refunded_cents` in the answer is this cancellation's refund (seats cancelled
+    /// before were refunded then).
+    pub fn cancel_booking(&mut self, code: &str, processors: &Processors) -> Result<Cancellation> {
+        self.cancel(code, None, processors)
+    }
+
     /// Cancels some seats of a confirmed booking (all of them is the whole booking, as
     /// [`Store::cancel_booking`]): they are free again, their tickets void, their price
     /// refunded through the processor that took the payment. `refunded_cents` in the answer
@@ -119,7 +128,6 @@ impl Store {
         labels: &[String],
         processors: &Processors,
     ) -> Result<Cancellation> {
-        let code = code.trim().to_ascii_uppercase();
         let mut wanted: Vec<String> = Vec::new();
         for l in labels {
             let l = l.trim().to_ascii_uppercase();
@@ -130,7 +138,19 @@ impl Store {
         if wanted.is_empty() {
             return Err(Error::invalid("name the seats to cancel"));
         }
-        let before = self.booking(&code)?;
+        self.cancel(code, Some(&wanted), processors)
+    }
+
+    /// The booking `code`, or the seats `wanted` of it, cancelled in one durable transaction;
+    /// then its refunds made.
+    fn cancel(
+        &mut self,
+        code: &str,
+        wanted: Option<&[String]>,
+        processors: &Processors,
+    ) -> Result<Cancellation> {
+        let code = code.trim().to_ascii_uppercase();
+        let before = self.booking(&code).map_or(0, |b| b.refunded_cents);
         let (booking_id, seats) = self.write_durable(|tx, now| {
             let (id, state): (i64, String) = tx
                 .query_row(
@@ -143,6 +163,9 @@ impl Store {
             if state == "cancelled" {
                 return Err(Error::AlreadyCancelled(code.clone()));
             }
+            let Some(wanted) = wanted else {
+                return Ok((id, cancel_booking_tx(tx, id, None, now)?));
+            };
             let booked = claimed_seats(tx, ClaimsOf::Booking(id))?;
             let unknown: Vec<&str> = wanted
                 .iter()
@@ -169,47 +192,6 @@ impl Store {
                 .collect();
             cancel_seats_tx(tx, id, &code, &picked, now)?;
             Ok((id, picked.into_iter().map(|s| s.label).collect()))
-        })?;
-        crate::failpoint::hit("cancel:after-cancel");
-        self.run_pending_refunds(Some(booking_id), processors)?;
-        let b = self.booking(&code)?;
-        let pending: i64 = self.conn().query_row(
-            "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund' AND state = 'pending'",
-            [booking_id],
-            |r| r.get(0),
-        )?;
-        Ok(Cancellation {
-            booking_code: b.booking_code,
-            refunded_cents: b.refunded_cents - before.refunded_cents,
-            refund_pending_cents: pending,
-            currency: b.currency,
-            method: b.method,
-            seats,
-        })
-    }
-
-    /// Cancels a confirmed booking: its seats are free again at once, and what was paid is
-    /// refunded through the processor that took it. A refund the processor cannot make now
-    /// stays pending and `reconcile` retries it under the same key (never twice).
-    /// `refunded_cents` in the answer is this cancellation's refund (seats cancelled
-    /// before were refunded then).
-    pub fn cancel_booking(&mut self, code: &str, processors: &Processors) -> Result<Cancellation> {
-        let code = code.trim().to_ascii_uppercase();
-        let before = self.booking(&code).map_or(0, |b| b.refunded_cents);
-        let (booking_id, seats) = self.write_durable(|tx, now| {
-            let (id, state): (i64, String) = tx
-                .query_row(
-                    "SELECT id, state FROM bookings WHERE code = ?1",
-                    [&code],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?
-                .ok_or_else(|| Error::BookingNotFound(code.clone()))?;
-            if state == "cancelled" {
-                return Err(Error::AlreadyCancelled(code.clone()));
-            }
-            let seats = cancel_booking_tx(tx, id, None, now)?;
-            Ok((id, seats))
         })?;
         crate::failpoint::hit("cancel:after-cancel");
         self.run_pending_refunds(Some(booking_id), processors)?;
