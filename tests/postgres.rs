@@ -376,24 +376,7 @@ fn a_box_office_goes_to_postgres_and_back_with_every_row_as_it_was() {
             .iter()
             .all(|t| t["rows_from"] == t["rows_to"])
     );
-    for table in [
-        "box_office",
-        "venues",
-        "categories",
-        "seats",
-        "seat_rows",
-        "imports",
-        "concerts",
-        "prices",
-        "customers",
-        "holds",
-        "bookings",
-        "claims",
-        "tickets",
-        "payments",
-        "waitlist",
-        "outbox",
-    ] {
+    for table in boxoffice::store::copy::TABLES {
         assert_eq!(dump(&db, table), dump(&back, table), "{table}");
     }
     // The copy is a working box office: its search, its bookings.
