@@ -225,6 +225,48 @@ fn a_kill_during_a_cancellation_finishes_the_refund_exactly_once() {
     }
 }
 
+/// Cancelling one seat of two, killed right after the cancellation committed or right after
+/// the processor refunded: the seat's price is refunded exactly once, the rest stays booked.
+#[test]
+fn a_kill_during_a_partial_cancellation_refunds_the_seat_exactly_once() {
+    for fp in ["cancel:after-cancel", "cancel:after-refund"] {
+        let b = Box::new();
+        let hold = b.hold(&["FLR-C-1", "FLR-C-2"]);
+        assert!(pay_card(&b, &hold, None).status.success());
+        let code: String = {
+            let conn = rusqlite::Connection::open(b.root.join("box.db")).unwrap();
+            conn.query_row(
+                "SELECT code FROM bookings WHERE hold_id = ?1",
+                [&hold],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        let out = b.run(NOW, Some(fp), &["cancel", &code, "--seats", "FLR-C-2"]);
+        assert!(killed(&out), "{fp}");
+        let out = b.run(NOW, None, &["reconcile", "--json"]);
+        assert!(out.status.success());
+        b.run(NOW, None, &["spool", "flush"]);
+        b.check();
+        assert_eq!(
+            b.gateway_sql("SELECT count(*) FROM refunds"),
+            1,
+            "{fp}: refunded once"
+        );
+        let booking = b.ok(&["booking", &code, "--json"]);
+        assert_eq!(booking["state"], "confirmed", "{fp}");
+        assert_eq!(booking["refunded_cents"], 2400, "{fp}");
+        assert_eq!(booking["total_cents"], 2400, "{fp}");
+        // The rest later: only what is left of the charge.
+        b.ok(&["cancel", &code, "--json"]);
+        assert_eq!(
+            b.gateway_sql("SELECT coalesce(sum(amount_cents), 0) FROM refunds"),
+            4800
+        );
+        b.check();
+    }
+}
+
 #[test]
 fn a_kill_while_writing_the_spool_neither_loses_nor_duplicates_a_message() {
     for fp in ["spool:before-rename", "spool:after-rename"] {
