@@ -306,8 +306,14 @@ fn a_wrong_url_an_unreachable_server_a_refused_login_and_a_missing_database_are_
     check(
         &format!("postgres://clerk:right-one@/postgres?host={socket}"),
         None,
-        2,
+        1,
         "password in the database URL is refused",
+    );
+    check(
+        &format!("postgres://clerk@/postgres?host={socket}&colour=red"),
+        None,
+        1,
+        "unknown setting `colour`",
     );
     check(
         &format!("postgres://clerk@/postgres?host={socket}&sslmode=require"),

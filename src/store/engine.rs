@@ -1,7 +1,8 @@
 //! Where a box office lives: a SQLite file (the default: zero set-up), or a PostgreSQL
 //! database reached by URL (`postgres://USER@HOST:PORT/DBNAME`), for box offices on several
 //! machines selling one inventory. Parsing the URL and finding its password are here; talking
-//! to the server is `postgres.rs`.
+//! to the server is `postgres.rs`. A URL that cannot be used is an [`Error::Server`], as an
+//! unreachable server is: the box office cannot be reached either way (exit 1).
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -66,7 +67,7 @@ fn decode(s: &str) -> Result<String> {
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
                 .ok_or_else(|| {
-                    Error::invalid(format!("`{s}`: a % must be followed by two hex digits"))
+                    Error::Server(format!("`{s}`: a % must be followed by two hex digits"))
                 })?;
             out.push(hex);
             i += 3;
@@ -75,13 +76,13 @@ fn decode(s: &str) -> Result<String> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| Error::invalid(format!("`{s}` is not UTF-8 once decoded")))
+    String::from_utf8(out).map_err(|_| Error::Server(format!("`{s}` is not UTF-8 once decoded")))
 }
 
 impl PgUrl {
     fn parse(rest: &str, whole: &str) -> Result<PgUrl> {
         let bad = |why: &str| {
-            Error::invalid(format!(
+            Error::Server(format!(
                 "`{whole}` is not a PostgreSQL URL: {why} (postgres://USER@HOST:PORT/DBNAME, or \
                  postgres:///DBNAME?host=/run/postgresql for a Unix socket)"
             ))
@@ -99,9 +100,10 @@ impl PgUrl {
             None => (None, authority),
         };
         if userinfo.is_some_and(|u| u.contains(':')) {
-            return Err(Error::invalid(
+            return Err(Error::Server(
                 "a password in the database URL is refused (it would show in the process list): \
-                 set PGPASSWORD, or put it in ~/.pgpass",
+                 set PGPASSWORD, or put it in ~/.pgpass"
+                    .to_string(),
             ));
         }
         let mut user = match userinfo {
