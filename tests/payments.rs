@@ -650,3 +650,39 @@ fn cancelling_every_seat_by_name_is_the_whole_booking() {
     let b = f.store.booking(&receipt.booking_code).unwrap();
     assert_eq!(b.state, "cancelled");
 }
+
+#[test]
+fn a_cash_receipt_says_the_amounts_once_and_the_time_as_the_venues_clock_shows_it() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-2-1", "A-2-2"]),
+            &customer("r@example.com"),
+        )
+        .unwrap();
+    let receipt = f
+        .store
+        .pay(
+            &hold.hold_id,
+            &Tender::Cash {
+                tendered_cents: 10_000,
+            },
+            &p,
+        )
+        .unwrap();
+    let lines = f.store.sale_receipt(&receipt.booking_code).unwrap().lines();
+    assert!(lines.contains(&"Paid: cash".to_string()), "{lines:#?}");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("100.00")).count(),
+        1,
+        "{lines:#?}"
+    );
+    // Paid at 10:00 UTC on 1 December: 11:00 at the venue in Vienna.
+    assert!(
+        lines.contains(&"Tue 01 Dec 11:00 CET".to_string()),
+        "{lines:#?}"
+    );
+}

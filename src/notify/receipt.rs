@@ -84,7 +84,11 @@ impl SaleReceipt {
             ));
         }
         out.push(pad("Total", &money(b.total_cents)));
-        out.push(format!("Paid: {}", self.paid_with));
+        match self.tendered_cents {
+            // Cash: the amounts follow on their own lines.
+            Some(_) => out.push(format!("Paid: {}", b.method)),
+            None => out.push(format!("Paid: {}", self.paid_with)),
+        }
         if let Some(t) = self.tendered_cents {
             out.push(pad("Tendered", &money(t)));
             out.push(pad("Change", &money(self.change_cents)));
@@ -95,7 +99,8 @@ impl SaleReceipt {
             self.clerk.as_deref().unwrap_or("-"),
             self.terminal.as_deref().unwrap_or("-")
         ));
-        out.push(self.paid_at.format("%Y-%m-%d %H:%M UTC").to_string());
+        // The venue's clock, labelled, as every time a customer reads.
+        out.push(crate::model::venue_clock(self.paid_at, &b.concert.timezone));
         out
     }
 
