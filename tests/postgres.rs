@@ -393,3 +393,68 @@ fn a_box_office_goes_to_postgres_and_back_with_every_row_as_it_was() {
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     assert!(stderr(&again).contains("copy into a new file"));
 }
+
+/// A copy killed half way, either way, leaves nothing that looks like a box office, and the
+/// next try goes through.
+#[test]
+fn a_copy_killed_half_way_leaves_nothing_and_the_next_try_goes_through() {
+    let Some(admin) = server() else { return };
+    let target = fresh_database(&admin, "bo_killed");
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_box_office(dir.path());
+    let killed = |source: &str, to: &str| {
+        let out = bin(source)
+            .args(["db", "copy", "--to", to])
+            .env("BOXOFFICE_FAILPOINT", "copy:half-way")
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success() && out.status.code().is_none(),
+            "{}",
+            stderr(&out)
+        );
+    };
+    killed(&db, &target);
+    let mut pg = postgres::Client::connect(
+        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_killed"),
+        postgres::NoTls,
+    )
+    .unwrap();
+    for table in boxoffice::store::copy::TABLES {
+        let n: i64 = pg
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0, "{table}: nothing of a killed copy is kept");
+    }
+    json(&db, &["db", "copy", "--to", &target, "--json"]);
+
+    let back = dir.path().join("back.db");
+    killed(&target, &back.display().to_string());
+    assert!(
+        !back.exists(),
+        "no half-made box office under the name asked for"
+    );
+    let report = json(
+        &target,
+        &["db", "copy", "--to", &back.display().to_string(), "--json"],
+    );
+    assert!(
+        report["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["rows_from"] == t["rows_to"])
+    );
+    assert_eq!(
+        dump(&db, "bookings"),
+        dump(&back.display().to_string(), "bookings")
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -5,11 +5,9 @@
 use super::Store;
 use super::engine::PgUrl;
 use super::postgres::{open, server_error};
-use crate::clock::Clock;
 use crate::error::{Error, Result};
 use postgres::types::{ToSql, Type};
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 /// The tables, parents before children (the foreign keys hold at every insert).
 pub const TABLES: &[&str] = &[
@@ -195,6 +193,9 @@ impl Store {
                     cents_from,
                     cents_to,
                 });
+                if *table == "claims" {
+                    crate::failpoint::hit("copy:half-way");
+                }
                 let numbered = cols
                     .iter()
                     .position(|c| c == "id")
@@ -231,7 +232,7 @@ impl Store {
 /// Copies the box office in the PostgreSQL database `url` into a new SQLite file `path` (the
 /// way back, or a snapshot to take along), in one transaction on each side, and checks it as
 /// [`Store::copy_to_postgres`] does. Refuses a file that exists.
-pub fn copy_to_sqlite(url: &PgUrl, path: &Path, clock: Arc<dyn Clock>) -> Result<CopyReport> {
+pub fn copy_to_sqlite(url: &PgUrl, path: &Path) -> Result<CopyReport> {
     if path.exists() {
         return Err(Error::invalid(format!(
             "{} exists: copy into a new file",
@@ -247,10 +248,26 @@ pub fn copy_to_sqlite(url: &PgUrl, path: &Path, clock: Arc<dyn Clock>) -> Result
         .read_only(true)
         .start()
         .map_err(fail)?;
+    // Made under a name of its own and renamed into place once whole: a copy killed half way
+    // leaves no file that looks like a box office (and none that blocks the next try).
+    let partial = PathBuf::from(format!("{}.partial", path.display()));
+    let remove = |p: &Path| {
+        let name = p.display().to_string();
+        for f in [name.clone(), format!("{name}-wal"), format!("{name}-shm")] {
+            let _ = std::fs::remove_file(f);
+        }
+    };
+    remove(&partial);
     let made = (|| -> Result<Vec<TableCheck>> {
-        let mut store = Store::open(path, clock)?;
+        // A plain connection, no background upkeep, no write-ahead log: one file to move.
+        // The box office opened there later takes up its usual settings.
+        super::create_private_file(&partial)?;
+        super::create_at_version(&partial, super::SCHEMA_VERSION)?;
+        let mut conn = rusqlite::Connection::open(&partial)?;
+        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA foreign_keys = ON")?;
         let mut checks = Vec::new();
-        store.write(|tx, _| {
+        {
+            let tx = conn.transaction()?;
             // The new file's own id goes: the box office keeps its id.
             tx.execute_batch("DELETE FROM box_office")?;
             for table in TABLES {
@@ -305,19 +322,25 @@ pub fn copy_to_sqlite(url: &PgUrl, path: &Path, clock: Arc<dyn Clock>) -> Result
                     )));
                 }
                 checks.push(check);
+                if *table == "claims" {
+                    crate::failpoint::hit("copy:half-way");
+                }
             }
-            Ok(())
+            tx.commit()?;
+        }
+        drop(conn);
+        std::fs::rename(&partial, path).map_err(|source| Error::Io {
+            context: format!("cannot move the copy into place at {}", path.display()),
+            source,
         })?;
+        remove(&partial);
         Ok(checks)
     })();
     let checks = match made {
         Ok(c) => c,
         Err(e) => {
             // Nothing half made is left behind.
-            let name = path.display().to_string();
-            for p in [name.clone(), format!("{name}-wal"), format!("{name}-shm")] {
-                let _ = std::fs::remove_file(p);
-            }
+            remove(&partial);
             return Err(e);
         }
     };

@@ -78,7 +78,7 @@ pub(super) fn db(cli: &Cli, args: &DbArgs, out: &mut String) -> Result<(), Failu
                 }
                 // The way back: a PostgreSQL box office into a new SQLite file.
                 (Location::Postgres(url), Location::Sqlite(path)) => {
-                    boxoffice::store::copy::copy_to_sqlite(&url, &path, clock(cli.now.as_deref())?)?
+                    boxoffice::store::copy::copy_to_sqlite(&url, &path)?
                 }
                 _ => {
                     return Err(usage(
