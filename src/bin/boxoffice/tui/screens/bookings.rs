@@ -198,7 +198,7 @@ impl Bookings {
         let [search, list, detail] = Layout::vertical([
             Constraint::Length(3),
             Constraint::Min(3),
-            Constraint::Length(6),
+            Constraint::Length(7),
         ])
         .areas(area);
         let mut spans = vec![Span::styled(
@@ -312,7 +312,7 @@ impl Bookings {
                 detail,
             );
             if let Some(typed) = &s.cancelling {
-                let popup = centered(area, 64, 8);
+                let popup = centered(area, 64, 7);
                 frame.render_widget(Clear, popup);
                 // The refund as the seats are typed: what Enter would do.
                 let named: Vec<String> = typed
@@ -340,17 +340,17 @@ impl Bookings {
                     crate::tui::widgets::field(t, "Seats", &safe(typed), true, note.as_deref());
                 lines.push(Line::raw(if whole {
                     format!(
-                        "The whole booking is cancelled: {} back by {}.",
+                        "Refund {} by {} · the whole booking",
                         Money::new(refund, &b.currency),
                         b.method
                     )
                 } else {
                     format!(
-                        "{} seat{} cancelled, {} back by {}; the rest stays booked.",
-                        picked.len(),
-                        if picked.len() == 1 { "" } else { "s" },
+                        "Refund {} by {} · {} of {} seats; the rest stays",
                         Money::new(refund, &b.currency),
-                        b.method
+                        b.method,
+                        picked.len(),
+                        b.seats.len()
                     )
                 }));
                 lines.push(Line::styled(
