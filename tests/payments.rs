@@ -126,6 +126,12 @@ fn a_card_that_fails_validation_never_reaches_the_store() {
 }
 
 #[test]
+fn the_gateway_keeps_its_contract() {
+    let f = fixture();
+    gateway_contract(&gateway(&f), f.clock.now());
+}
+
+#[test]
 fn the_gateway_is_idempotent_by_key() {
     let f = fixture();
     let g = gateway(&f);

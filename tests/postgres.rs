@@ -2,6 +2,9 @@
 //! BOXOFFICE_TEST_PG (see `.ci/with-postgres`); a plain `cargo test` skips these, saying so.
 //! Each test works in a database of its own.
 
+mod common;
+
+use boxoffice::Clock;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -457,4 +460,123 @@ fn a_copy_killed_half_way_leaves_nothing_and_the_next_try_goes_through() {
         .filter(|n| n.contains("partial"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The card gateway's ledger in PostgreSQL keeps the same contract as in its SQLite file.
+#[test]
+fn the_card_gateway_keeps_its_contract_with_its_ledger_in_postgres() {
+    let Some(admin) = server() else { return };
+    let url = fresh_database(&admin, "bo_gateway");
+    let clock = std::sync::Arc::new(boxoffice::ManualClock::new(common::t(
+        "2026-12-01T10:00:00Z",
+    )));
+    let g = boxoffice::payment::gateway::Gateway::open(Path::new(&url), clock.clone()).unwrap();
+    common::gateway_contract(&g, clock.now());
+    // A second connection (another machine) sees the same ledger and answers the same key
+    // the same way.
+    let other = boxoffice::payment::gateway::Gateway::open(Path::new(&url), clock.clone()).unwrap();
+    use boxoffice::payment::PaymentProcessor;
+    assert_eq!(other.lookup("k1").unwrap(), g.lookup("k1").unwrap());
+}
+
+/// A box office selling by card through a gateway whose ledger is in PostgreSQL: a sale, a
+/// payment killed after the card was charged and finished by `reconcile` from the shared
+/// ledger, a cancellation refunded there; the day's audit adds up.
+#[test]
+fn a_box_office_sells_by_card_through_a_gateway_in_postgres() {
+    let Some(admin) = server() else { return };
+    let gateway = fresh_database(&admin, "bo_gw_sales");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db").display().to_string();
+    let with_gateway = |args: &[&str], failpoint: Option<&str>| {
+        let mut cmd = bin(&db);
+        cmd.env("BOXOFFICE_GATEWAY", &gateway).args(args);
+        if let Some(fp) = failpoint {
+            cmd.env("BOXOFFICE_FAILPOINT", fp);
+        }
+        cmd.stdin(std::process::Stdio::piped());
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let _ = child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"4242424242424242\n12/30\n123\n");
+        child.wait_with_output().unwrap()
+    };
+    let hold = |seat: &str| -> String {
+        let out = with_gateway(
+            &[
+                "hold",
+                "demo-13",
+                seat,
+                "--customer",
+                "card@example.com",
+                "--allow-gap",
+                "--json",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["hold_id"].as_str().unwrap().to_string()
+    };
+    let first = hold("FLR-J-1");
+    let paid = with_gateway(&["pay", &first, "--card", "-", "--json"], None);
+    assert!(paid.status.success(), "{}", stderr(&paid));
+    let code = serde_json::from_slice::<Value>(&paid.stdout).unwrap()["booking_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Killed right after the gateway took the money: the next start settles it from the
+    // ledger on the server.
+    let second = hold("FLR-J-3");
+    let killed = with_gateway(&["pay", &second, "--card", "-"], Some("pay:after-charge"));
+    assert!(killed.status.code().is_none(), "{}", stderr(&killed));
+    // Once the payment's lease has run out (it could still be under way for two minutes).
+    let later = (chrono::Utc::now() + chrono::Duration::minutes(3)).to_rfc3339();
+    let out = bin(&db)
+        .env("BOXOFFICE_GATEWAY", &gateway)
+        .env("BOXOFFICE_NOW", &later)
+        .args(["reconcile", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let settled: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        settled["confirmed"].as_array().unwrap().len(),
+        1,
+        "{settled}"
+    );
+    let out = with_gateway(&["cancel", &code, "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let audit = with_gateway(&["audit", "--json"], None);
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+    let audit: Value = serde_json::from_slice(&audit.stdout).unwrap();
+    assert_eq!(audit["unmatched"], serde_json::json!([]));
+    let mut pg = postgres::Client::connect(
+        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_gw_sales"),
+        postgres::NoTls,
+    )
+    .unwrap();
+    let charges: i64 = pg
+        .query_one(
+            "SELECT count(*) FROM charges WHERE outcome = 'approved'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let refunds: i64 = pg
+        .query_one("SELECT count(*) FROM refunds", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!((charges, refunds), (2, 1));
 }

@@ -1,6 +1,8 @@
 //! A simulated card gateway: the "remote side" of card payments, with its own ledger in its own
 //! SQLite file, so that after a crash our database and the gateway can disagree as they do in
-//! real life. It stores brand and last four digits, never a card number.
+//! real life; or in a PostgreSQL database (`--gateway postgres://…`), so that box offices on
+//! several machines share one ledger and any of them can reconcile any payment
+//! (`gateway_pg.rs`). It stores brand and last four digits, never a card number.
 //!
 //! Test cards (any future expiry, any CVC of the right length):
 //!
@@ -30,6 +32,87 @@ pub const CARD_GATEWAY_ERROR: &str = "4000000000000119";
 pub struct SimulatedGateway {
     conn: Mutex<crate::store::Db>,
     clock: Arc<dyn Clock>,
+}
+
+/// The simulated gateway, its ledger in either engine.
+pub enum Gateway {
+    Sqlite(SimulatedGateway),
+    Postgres(Box<super::gateway_pg::PgGateway>),
+}
+
+impl Gateway {
+    /// The gateway whose ledger `location` names: a PostgreSQL URL, else a SQLite file.
+    pub fn open(location: &Path, clock: Arc<dyn Clock>) -> Result<Gateway> {
+        match crate::store::engine::Location::parse(&location.to_string_lossy())? {
+            crate::store::engine::Location::Postgres(url) => Ok(Gateway::Postgres(Box::new(
+                super::gateway_pg::PgGateway::open(url, clock)?,
+            ))),
+            crate::store::engine::Location::Sqlite(path) => {
+                Ok(Gateway::Sqlite(SimulatedGateway::open(path, clock)?))
+            }
+        }
+    }
+
+    fn inner(&self) -> &dyn PaymentProcessor {
+        match self {
+            Gateway::Sqlite(g) => g,
+            Gateway::Postgres(g) => g.as_ref(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gateway")
+    }
+}
+
+impl PaymentProcessor for Gateway {
+    fn name(&self) -> &'static str {
+        self.inner().name()
+    }
+    fn charge(&self, req: &ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError> {
+        self.inner().charge(req)
+    }
+    fn refund(&self, req: &RefundRequest<'_>) -> Result<String, ProcessorError> {
+        self.inner().refund(req)
+    }
+    fn lookup(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {
+        self.inner().lookup(idempotency_key)
+    }
+    fn fence(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {
+        self.inner().fence(idempotency_key)
+    }
+    fn ledger(&self) -> Result<Option<Vec<super::LedgerEntry>>, ProcessorError> {
+        self.inner().ledger()
+    }
+}
+
+/// What a test card does, by its number: the outcome recorded, or the gateway's own failure.
+pub(super) fn outcome_of(number: &str) -> Result<&'static str, ProcessorError> {
+    Ok(match number {
+        CARD_GATEWAY_ERROR => {
+            return Err(ProcessorError(
+                "the card gateway reported an internal error".into(),
+            ));
+        }
+        CARD_DECLINE => "the card was declined by the bank; ask for another card or cash",
+        CARD_INSUFFICIENT_FUNDS => "insufficient funds on the card; ask for another card or cash",
+        _ => "approved",
+    })
+}
+
+/// The outcome as the charge recorded it.
+pub(super) fn recorded(reference: String, outcome: String, card: String) -> ChargeOutcome {
+    if outcome == "approved" {
+        ChargeOutcome::Approved {
+            reference,
+            change_cents: 0,
+            detail: card,
+        }
+    } else {
+        ChargeOutcome::Declined { reason: outcome }
+    }
 }
 
 impl std::fmt::Debug for SimulatedGateway {
@@ -128,18 +211,7 @@ impl SimulatedGateway {
         conn.prepare_cached(
             "SELECT reference, outcome, card FROM charges WHERE idempotency_key = ?1",
         )?
-        .query_row([key], |r| {
-            let outcome: String = r.get(1)?;
-            Ok(if outcome == "approved" {
-                ChargeOutcome::Approved {
-                    reference: r.get(0)?,
-                    change_cents: 0,
-                    detail: r.get(2)?,
-                }
-            } else {
-                ChargeOutcome::Declined { reason: outcome }
-            })
-        })
+        .query_row([key], |r| Ok(recorded(r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
     }
 }
@@ -154,7 +226,7 @@ impl SimulatedGateway {
     }
 }
 
-fn reference(prefix: &str) -> String {
+pub(super) fn reference(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
@@ -180,17 +252,9 @@ impl PaymentProcessor for SimulatedGateway {
                     reason: FENCED.to_string(),
                 }));
             }
-            let outcome = match card.number() {
-                CARD_GATEWAY_ERROR => {
-                    return Ok(Err(ProcessorError(
-                        "the card gateway reported an internal error".into(),
-                    )));
-                }
-                CARD_DECLINE => "the card was declined by the bank; ask for another card or cash",
-                CARD_INSUFFICIENT_FUNDS => {
-                    "insufficient funds on the card; ask for another card or cash"
-                }
-                _ => "approved",
+            let outcome = match outcome_of(card.number()) {
+                Ok(o) => o,
+                Err(e) => return Ok(Err(e)),
             };
             let reference = reference("ch");
             tx.prepare_cached(
@@ -206,17 +270,7 @@ impl PaymentProcessor for SimulatedGateway {
                 card.summary(),
                 self.clock.now().timestamp()
             ])?;
-            Ok(Ok(if outcome == "approved" {
-                ChargeOutcome::Approved {
-                    reference,
-                    change_cents: 0,
-                    detail: card.summary(),
-                }
-            } else {
-                ChargeOutcome::Declined {
-                    reason: outcome.to_string(),
-                }
-            }))
+            Ok(Ok(recorded(reference, outcome.to_string(), card.summary())))
         })
         .map_err(gw_err)?
     }

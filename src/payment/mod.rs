@@ -3,6 +3,7 @@
 
 pub mod card;
 pub mod gateway;
+pub mod gateway_pg;
 
 pub use card::{Brand, Card};
 pub use gateway::SimulatedGateway;
@@ -210,14 +211,15 @@ impl Processors {
         Processors::new(vec![Box::new(CashProcessor)])
     }
 
-    /// Cash and the simulated card gateway with its ledger at `gateway_path`.
+    /// Cash and the simulated card gateway with its ledger at `gateway`: a SQLite file, or a
+    /// PostgreSQL URL shared by several box offices.
     pub fn with_gateway(
-        gateway_path: impl AsRef<std::path::Path>,
+        gateway: impl AsRef<std::path::Path>,
         clock: std::sync::Arc<dyn crate::Clock>,
     ) -> crate::Result<Self> {
         Ok(Processors::new(vec![
             Box::new(CashProcessor),
-            Box::new(SimulatedGateway::open(gateway_path, clock)?),
+            Box::new(gateway::Gateway::open(gateway.as_ref(), clock)?),
         ]))
     }
 

@@ -265,3 +265,86 @@ pub fn gateway(f: &Fixture) -> boxoffice::payment::gateway::SimulatedGateway {
     )
     .unwrap()
 }
+
+/// What a card gateway must do, whichever engine keeps its ledger: one key never charges
+/// twice, a fenced key is refused, a refund never passes what is left of its charge, and the
+/// ledger says what happened. `now` is the time cards are checked against.
+pub fn gateway_contract(g: &dyn boxoffice::payment::PaymentProcessor, now: DateTime<Utc>) {
+    use boxoffice::payment::gateway::{CARD_APPROVE, CARD_DECLINE, FENCED};
+    use boxoffice::payment::{ChargeOutcome, ChargeRequest, LedgerKind, RefundRequest};
+    use boxoffice::{Card, Tender};
+    let tender = Tender::Card(Card::parse(CARD_APPROVE, "12/28", "123", now).unwrap());
+    let req = ChargeRequest {
+        idempotency_key: "k1",
+        amount_cents: 1_000,
+        currency: "EUR",
+        tender: &tender,
+        description: "t",
+    };
+    let first = g.charge(&req).unwrap();
+    let second = g
+        .charge(&ChargeRequest {
+            amount_cents: 9_999,
+            ..req
+        })
+        .unwrap();
+    assert_eq!(first, second, "the same key returns the first result");
+    assert_eq!(g.lookup("k1").unwrap(), Some(first.clone()));
+    assert_eq!(g.lookup("k2").unwrap(), None);
+    // A fence on a key that charged says how it went; on a new key it refuses the charge.
+    assert_eq!(g.fence("k1").unwrap(), Some(first.clone()));
+    assert_eq!(g.fence("k3").unwrap(), None);
+    assert_eq!(
+        g.charge(&ChargeRequest {
+            idempotency_key: "k3",
+            ..req
+        })
+        .unwrap(),
+        ChargeOutcome::Declined {
+            reason: FENCED.to_string()
+        }
+    );
+    let declined = Tender::Card(Card::parse(CARD_DECLINE, "12/28", "123", now).unwrap());
+    assert!(matches!(
+        g.charge(&ChargeRequest {
+            idempotency_key: "k4",
+            tender: &declined,
+            ..req
+        })
+        .unwrap(),
+        ChargeOutcome::Declined { .. }
+    ));
+    let ChargeOutcome::Approved { reference, .. } = first else {
+        panic!("approved")
+    };
+    let refund = RefundRequest {
+        idempotency_key: "r1",
+        charge_reference: &reference,
+        amount_cents: 600,
+        currency: "EUR",
+    };
+    let r1 = g.refund(&refund).unwrap();
+    assert_eq!(g.refund(&refund).unwrap(), r1, "the same key refunds once");
+    // What is left of the charge, and not a cent more.
+    assert!(
+        g.refund(&RefundRequest {
+            idempotency_key: "r2",
+            amount_cents: 500,
+            ..refund
+        })
+        .is_err()
+    );
+    g.refund(&RefundRequest {
+        idempotency_key: "r3",
+        amount_cents: 400,
+        ..refund
+    })
+    .unwrap();
+    let ledger = g.ledger().unwrap().unwrap();
+    let sum = |kind: LedgerKind| -> (usize, i64) {
+        let of: Vec<_> = ledger.iter().filter(|e| e.kind == kind).collect();
+        (of.len(), of.iter().map(|e| e.amount_cents).sum())
+    };
+    assert_eq!(sum(LedgerKind::Charge), (1, 1_000), "only approved charges");
+    assert_eq!(sum(LedgerKind::Refund), (2, 1_000));
+}
