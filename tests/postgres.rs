@@ -580,3 +580,71 @@ fn a_box_office_sells_by_card_through_a_gateway_in_postgres() {
         .get(0);
     assert_eq!((charges, refunds), (2, 1));
 }
+
+/// The PostgreSQL schema is the SQLite one in other words: every table with the same columns
+/// in the same order, and every index by name (a column added to one and not the other
+/// would break `db copy` and, later, the rules on one engine).
+#[test]
+fn the_postgres_schema_has_every_table_column_and_index_of_the_sqlite_one() {
+    let Some(admin) = server() else { return };
+    let url = fresh_database(&admin, "bo_schema");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db").display().to_string();
+    json(&db, &["concerts", "--json"]);
+    // The schema is made on first use: here by a copy of a fresh demo.
+    json(&db, &["db", "copy", "--to", &url, "--json"]);
+    let sqlite = rusqlite::Connection::open(&db).unwrap();
+    let mut pg = postgres::Client::connect(
+        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_schema"),
+        postgres::NoTls,
+    )
+    .unwrap();
+    for table in boxoffice::store::copy::TABLES {
+        let here: Vec<String> = {
+            let mut st = sqlite
+                .prepare(&format!("PRAGMA table_info(\"{table}\")"))
+                .unwrap();
+            st.query_map([], |r| r.get(1))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let there: Vec<String> = pg
+            .query(
+                "SELECT column_name::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                &[table],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(here, there, "{table}");
+    }
+    let sqlite_indexes: Vec<String> = {
+        let mut st = sqlite
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+            )
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let pg_indexes: Vec<String> = pg
+        .query(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for index in &sqlite_indexes {
+        assert!(
+            pg_indexes.contains(index),
+            "PostgreSQL lacks the index {index}"
+        );
+    }
+}

@@ -12,6 +12,9 @@ use std::time::Duration;
 /// The schema on PostgreSQL (the SQLite schema of the same version, in PostgreSQL's words).
 const PG_SCHEMA: &str = include_str!("pg_schema.sql");
 
+/// The advisory lock under which a database gets its schema (any number: the schema's own).
+const SCHEMA_LOCK: i64 = 0x0062_6f78_6f66_6669;
+
 /// A connection's settings for `url`, the password from the environment or `~/.pgpass`.
 fn config(url: &PgUrl) -> Result<postgres::Config> {
     let mut c = postgres::Config::new();
@@ -111,7 +114,7 @@ pub fn open(url: &PgUrl) -> Result<postgres::Client> {
     let mut client = connect(url)?;
     let fail = |e: postgres::Error| server_error(url, &e);
     let mut tx = client.transaction().map_err(fail)?;
-    tx.batch_execute("SELECT pg_advisory_xact_lock(42)")
+    tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))
         .map_err(fail)?;
     let exists: bool = tx
         .query_one("SELECT to_regclass('boxoffice_schema') IS NOT NULL", &[])
