@@ -41,6 +41,15 @@ fn admin_config(url: &str) -> String {
     format!("host={dir} user=postgres dbname=postgres")
 }
 
+/// A connection to the database `name` as the administrator.
+fn client(admin: &str, name: &str) -> postgres::Client {
+    postgres::Client::connect(
+        &admin_config(admin).replace("dbname=postgres", &format!("dbname={name}")),
+        postgres::NoTls,
+    )
+    .unwrap()
+}
+
 fn bin(db: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_boxoffice"));
     cmd.env("BOXOFFICE_DB", db)
@@ -172,11 +181,7 @@ fn a_sqlite_box_office_is_copied_into_postgres_in_one_go_and_checked() {
 
     // The data is there as it was: the same bookings and money, the counts the rules keep.
     let sqlite = rusqlite::Connection::open(&db).unwrap();
-    let mut pg = postgres::Client::connect(
-        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_copy"),
-        postgres::NoTls,
-    )
-    .unwrap();
+    let mut pg = client(&admin, "bo_copy");
     for sql in [
         "SELECT count(*) FROM bookings WHERE state = 'confirmed'",
         "SELECT CAST(coalesce(sum(total_cents), 0) AS BIGINT) FROM bookings WHERE state = 'confirmed'",
@@ -236,11 +241,7 @@ fn a_database_a_newer_boxoffice_wrote_is_refused_untouched() {
     json(&db, &["concerts", "--json"]);
     // Created on first use, then marked as written by a future version.
     json(&target, &["db", "status", "--json"]);
-    let mut pg = postgres::Client::connect(
-        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_newer"),
-        postgres::NoTls,
-    )
-    .unwrap();
+    let mut pg = client(&admin, "bo_newer");
     pg.batch_execute(
         "CREATE TABLE boxoffice_schema (version BIGINT NOT NULL); INSERT INTO boxoffice_schema VALUES (999)",
     )
@@ -418,11 +419,7 @@ fn a_copy_killed_half_way_leaves_nothing_and_the_next_try_goes_through() {
         );
     };
     killed(&db, &target);
-    let mut pg = postgres::Client::connect(
-        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_killed"),
-        postgres::NoTls,
-    )
-    .unwrap();
+    let mut pg = client(&admin, "bo_killed");
     for table in boxoffice::store::copy::TABLES {
         let n: i64 = pg
             .query_one(&format!("SELECT count(*) FROM {table}"), &[])
@@ -562,11 +559,7 @@ fn a_box_office_sells_by_card_through_a_gateway_in_postgres() {
     );
     let audit: Value = serde_json::from_slice(&audit.stdout).unwrap();
     assert_eq!(audit["unmatched"], serde_json::json!([]));
-    let mut pg = postgres::Client::connect(
-        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_gw_sales"),
-        postgres::NoTls,
-    )
-    .unwrap();
+    let mut pg = client(&admin, "bo_gw_sales");
     let charges: i64 = pg
         .query_one(
             "SELECT count(*) FROM charges WHERE outcome = 'approved'",
@@ -594,11 +587,7 @@ fn the_postgres_schema_has_every_table_column_and_index_of_the_sqlite_one() {
     // The schema is made on first use: here by a copy of a fresh demo.
     json(&db, &["db", "copy", "--to", &url, "--json"]);
     let sqlite = rusqlite::Connection::open(&db).unwrap();
-    let mut pg = postgres::Client::connect(
-        &admin_config(&admin).replace("dbname=postgres", "dbname=bo_schema"),
-        postgres::NoTls,
-    )
-    .unwrap();
+    let mut pg = client(&admin, "bo_schema");
     for table in boxoffice::store::copy::TABLES {
         let here: Vec<String> = {
             let mut st = sqlite

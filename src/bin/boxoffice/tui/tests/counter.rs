@@ -75,14 +75,7 @@ fn the_confirmation_prints_to_the_printer_or_to_files() {
             .join(format!("receipts/{code}-tickets.pdf"))
             .exists()
     );
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("no printer set")
-    );
+    assert!(said(&r.app).contains("no printer set"));
     // With a printer: ESC/POS, the receipt then a ticket each with its QR code.
     let printer = r.dir.path().join("lp0");
     r.app.opts.printer = Some(printer.clone());
@@ -98,14 +91,7 @@ fn the_confirmation_prints_to_the_printer_or_to_files() {
             t.ticket_code
         );
     }
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("sent to the printer")
-    );
+    assert!(said(&r.app).contains("sent to the printer"));
 }
 
 /// The Sales screen's takings (`t`): today's sales by method and the cash drawer, for the
@@ -201,14 +187,7 @@ fn a_checkout_whose_hold_ended_elsewhere_says_so_and_keeps_the_selection() {
     assert_eq!(r.app.screen, Screen::SeatMap);
     assert!(r.app.checkout.is_none());
     assert_eq!(r.app.map.as_ref().unwrap().selected, selected);
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("was released elsewhere")
-    );
+    assert!(said(&r.app).contains("was released elsewhere"));
 }
 
 /// Cash first at the counter, then whatever the clerk used last; digits typed on the method
@@ -277,14 +256,7 @@ fn the_search_keeps_the_focus_so_letters_never_become_commands() {
     press(&mut r.app, KeyCode::Esc); // clears
     press(&mut r.app, KeyCode::Esc); // stays, and says how to leave
     assert!(r.app.concerts.typing);
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("Tab moves to the list")
-    );
+    assert!(said(&r.app).contains("Tab moves to the list"));
     press(&mut r.app, KeyCode::Tab);
     assert!(!r.app.concerts.typing);
     typ(&mut r.app, "q");
@@ -306,7 +278,7 @@ fn an_idle_kiosk_warns_before_it_clears_and_a_key_keeps_the_screen() {
     r.app
         .update(Action::Tick(start + std::time::Duration::from_secs(52)));
     assert_eq!(r.app.screen, Screen::Checkout);
-    let warning = r.app.status.as_ref().unwrap().text.clone();
+    let warning = said(&r.app);
     assert!(
         warning.contains("clears in 8 s; any key keeps it"),
         "{warning}"
@@ -340,14 +312,7 @@ fn enter_on_an_empty_bookings_search_lists_todays_sales_here() {
     press(&mut r.app, KeyCode::F(3));
     press(&mut r.app, KeyCode::Enter);
     assert!(r.app.bookings.list.is_empty(), "nothing sold here yet");
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("no sales at this terminal today")
-    );
+    assert!(said(&r.app).contains("no sales at this terminal today"));
     press(&mut r.app, KeyCode::F(2));
     sell_two_by_card(&mut r.app);
     let code = r
@@ -431,14 +396,7 @@ fn best_available_by_category_and_price_from_the_seat_map() {
     assert_eq!(chosen.len(), 2);
     assert!(chosen.iter().all(|(_, p)| *p <= 3000), "{chosen:?}");
     ask(&mut r.app, "2 Z");
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("no seat category Z")
-    );
+    assert!(said(&r.app).contains("no seat category Z"));
 }
 
 /// The seat map as lines of text (Tab): runs of free seats, best first, readable without
@@ -464,7 +422,7 @@ fn the_seat_map_reads_as_a_list_and_seats_are_chosen_by_typing_them() {
         "zz"
     );
     press(&mut r.app, KeyCode::Enter);
-    assert!(r.app.status.as_ref().unwrap().text.contains("e.g. F 10-11"));
+    assert!(said(&r.app).contains("e.g. F 10-11"));
     press(&mut r.app, KeyCode::Esc); // clears what was typed
     // Seats typed as a clerk says them.
     let run = &runs[0];
@@ -475,14 +433,7 @@ fn the_seat_map_reads_as_a_list_and_seats_are_chosen_by_typing_them() {
     press(&mut r.app, KeyCode::Enter);
     let m = r.app.map.as_ref().unwrap();
     assert_eq!(m.selected, run.seat_ids[..2].to_vec());
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("Enter holds them")
-    );
+    assert!(said(&r.app).contains("Enter holds them"));
     assert!(screen_text(&r.app, 80, 24).contains(&format!(">* {first}")));
     press(&mut r.app, KeyCode::Enter);
     assert_eq!(r.app.screen, Screen::Checkout);
@@ -503,14 +454,7 @@ fn the_seat_map_reads_as_a_list_and_seats_are_chosen_by_typing_them() {
     typ(&mut r.app, "best 2");
     press(&mut r.app, KeyCode::Enter);
     assert_eq!(r.app.map.as_ref().unwrap().selected.len(), 2);
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("best 2 together")
-    );
+    assert!(said(&r.app).contains("best 2 together"));
     press(&mut r.app, KeyCode::Enter);
     assert_eq!(r.app.screen, Screen::Checkout);
     // Back on the map the list is still open; Tab returns to the grid.
@@ -529,14 +473,7 @@ fn a_status_line_stays_with_the_screen_that_made_it() {
     open(&mut r.app, "Neon");
     typ(&mut r.app, "zz"); // not a command on the map: nothing said
     press(&mut r.app, KeyCode::Enter); // nothing selected
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("select seats first")
-    );
+    assert!(said(&r.app).contains("select seats first"));
     press(&mut r.app, KeyCode::F(3));
     assert_eq!(r.app.screen, Screen::Bookings);
     assert!(r.app.status.is_none(), "{:?}", r.app.status);
@@ -548,14 +485,7 @@ fn a_status_line_stays_with_the_screen_that_made_it() {
     press(&mut r.app, KeyCode::Esc);
     typ(&mut r.app, "y");
     assert_eq!(r.app.screen, Screen::SeatMap);
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("released the hold")
-    );
+    assert!(said(&r.app).contains("released the hold"));
 }
 
 /// Every time shown is the venue's, labelled with its zone: a concert in summer reads CEST.

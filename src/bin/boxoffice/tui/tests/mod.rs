@@ -50,6 +50,11 @@ pub fn rig() -> Rig {
     rig_with(false)
 }
 
+/// What the status line says now (it must say something).
+pub fn said(app: &App) -> String {
+    app.status.as_ref().expect("a status line").text.clone()
+}
+
 pub fn press(app: &mut App, code: KeyCode) {
     app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
@@ -206,7 +211,7 @@ fn a_cancelled_concert_does_not_open_from_the_list_or_from_sales() {
         .unwrap();
     open(&mut r.app, "Neon");
     assert_eq!(r.app.screen, Screen::Concerts);
-    assert!(r.app.status.as_ref().unwrap().text.contains("cancelled"));
+    assert!(said(&r.app).contains("cancelled"));
     press(&mut r.app, KeyCode::F(4));
     // Sales says so instead of drawing an empty bar at 0 % sold.
     let row = snap(&r.app)
@@ -219,7 +224,7 @@ fn a_cancelled_concert_does_not_open_from_the_list_or_from_sales() {
     r.app.status = None;
     press(&mut r.app, KeyCode::Enter);
     assert_ne!(r.app.screen, Screen::SeatMap);
-    assert!(r.app.status.as_ref().unwrap().text.contains("cancelled"));
+    assert!(said(&r.app).contains("cancelled"));
 }
 
 #[test]
@@ -249,12 +254,12 @@ fn the_seat_map_moves_selects_and_refuses_what_is_not_free() {
     m.cursor = sold;
     press(&mut r.app, KeyCode::Char(' '));
     assert!(r.app.map.as_ref().unwrap().selected.is_empty());
-    assert!(r.app.status.as_ref().unwrap().text.contains("is sold"));
+    assert!(said(&r.app).contains("is sold"));
     // Best available picks seats together.
     select_best(&mut r.app, 3);
     let m = r.app.map.as_ref().unwrap();
     assert_eq!(m.selected.len(), 3);
-    assert!(r.app.status.as_ref().unwrap().text.contains("together"));
+    assert!(said(&r.app).contains("together"));
 }
 
 #[test]
@@ -338,7 +343,7 @@ fn checkout_validates_as_you_type_then_holds_and_pays_by_card() {
     // A typo in the card changes nothing: the hold stays.
     pay_card(&mut r.app, "4242424242424241");
     assert_eq!(r.app.checkout.as_ref().unwrap().step, Step::Payment);
-    assert!(r.app.status.as_ref().unwrap().text.contains("mistyped"));
+    assert!(said(&r.app).contains("mistyped"));
     let c = r.app.checkout.as_mut().unwrap();
     c.number = zeroize::Zeroizing::new(String::new());
     c.cvc = zeroize::Zeroizing::new(String::new());
@@ -399,14 +404,7 @@ fn cash_shows_the_change_and_a_hold_that_runs_out_goes_back_to_the_map() {
     assert!(!under_tendered.contains("ok"), "{screen}");
     press(&mut r.app, KeyCode::Enter);
     r.app.poll_payment(Some(std::time::Duration::from_secs(5)));
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("check the amount tendered")
-    );
+    assert!(said(&r.app).contains("check the amount tendered"));
     let c = r.app.checkout.as_ref().unwrap();
     assert_eq!(c.step, Step::Payment);
     assert!(c.hold.is_some());
@@ -418,7 +416,7 @@ fn cash_shows_the_change_and_a_hold_that_runs_out_goes_back_to_the_map() {
     r.clock.advance(Duration::minutes(5));
     r.app.update(Action::Tick(std::time::Instant::now()));
     assert_eq!(r.app.screen, Screen::SeatMap);
-    assert!(r.app.status.as_ref().unwrap().text.contains("expired"));
+    assert!(said(&r.app).contains("expired"));
 }
 
 #[test]

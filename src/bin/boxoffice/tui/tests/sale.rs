@@ -77,14 +77,7 @@ fn bookings_are_found_by_email_and_cancelled_after_a_confirm() {
     press(&mut r.app, KeyCode::Enter);
     let b = r.app.store.booking(&code).unwrap();
     assert_eq!((b.state.as_str(), b.seats.len()), ("confirmed", 1));
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains(&format!("cancelled {} of {code}", seats[1]))
-    );
+    assert!(said(&r.app).contains(&format!("cancelled {} of {code}", seats[1])));
     assert!(screen_text(&r.app, 80, 24).contains(&format!("Seats {} cancelled", seats[1])));
     // Then the rest: the field holds what is left.
     typ(&mut r.app, "c");
@@ -94,7 +87,7 @@ fn bookings_are_found_by_email_and_cancelled_after_a_confirm() {
     );
     press(&mut r.app, KeyCode::Enter);
     assert_eq!(r.app.store.booking(&code).unwrap().state, "cancelled");
-    assert!(r.app.status.as_ref().unwrap().text.contains("refunded EUR"));
+    assert!(said(&r.app).contains("refunded EUR"));
 }
 
 /// A walk-up paying cash: Enter holds, the amount typed goes to the tendered field, Enter
@@ -151,7 +144,7 @@ fn a_refused_hold_keeps_the_selection_on_the_map_and_says_why() {
     press(&mut r.app, KeyCode::Enter);
     assert_eq!(r.app.screen, Screen::SeatMap);
     assert!(r.app.checkout.is_none());
-    let status = &r.app.status.as_ref().unwrap().text;
+    let status = &said(&r.app);
     assert!(status.contains(&labels[0]), "{status}");
     let m = r.app.map.as_ref().unwrap();
     let kept: Vec<&str> = m
@@ -209,7 +202,7 @@ fn a_customer_over_their_limit_is_refused_at_payment_and_nothing_typed_is_lost()
     r.app
         .poll_payment(Some(std::time::Duration::from_millis(200)));
     assert_eq!(r.app.screen, Screen::Checkout);
-    let status = &r.app.status.as_ref().unwrap().text;
+    let status = &said(&r.app);
     assert!(status.contains("ticket limit"), "{status}");
     let c = r.app.checkout.as_ref().unwrap();
     assert_eq!(
@@ -273,7 +266,7 @@ fn a_waiting_list_offer_is_paid_from_the_app_and_an_entry_removed() {
     press(&mut r.app, KeyCode::Down);
     typ(&mut r.app, "p");
     assert_eq!(r.app.screen, Screen::Waitlist);
-    assert!(r.app.status.as_ref().unwrap().text.contains("no offer"));
+    assert!(said(&r.app).contains("no offer"));
     // The offer's code in the bookings search opens its checkout, for the person who waited.
     press(&mut r.app, KeyCode::F(3));
     typ(&mut r.app, &offer.to_lowercase());
@@ -323,12 +316,5 @@ fn a_waiting_list_offer_is_paid_from_the_app_and_an_entry_removed() {
         .find(|e| e.customer == "second@example.com")
         .unwrap();
     assert_eq!(e.state, boxoffice::WaitlistState::Left);
-    assert!(
-        r.app
-            .status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("off the waiting list")
-    );
+    assert!(said(&r.app).contains("off the waiting list"));
 }
