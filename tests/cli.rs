@@ -848,6 +848,20 @@ fn a_walk_up_sale_and_a_partial_cancel_from_the_command_line() {
         .take(3)
         .map(|s| s["seat"].as_str().unwrap().to_string())
         .collect();
+    // The text says when the hold runs out as the venue's clock shows it, labelled.
+    let text = run(&db, &["hold", "demo-13", &free[0], "--walk-up"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("expires Wed 25 Nov 13:05 CET"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    let id = String::from_utf8_lossy(&text.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("hold ")
+        .to_string();
+    json(&db, &["release", &id, "--json"]);
     // An empty --customer is a mistake, not a walk-up.
     let empty = run(&db, &["hold", "demo-13", &free[0], "--customer", " "]);
     assert_eq!(empty.status.code(), Some(2));

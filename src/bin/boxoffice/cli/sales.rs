@@ -151,12 +151,14 @@ pub(super) fn hold(cli: &Cli, args: &HoldArgs, out: &mut String) -> Result<(), F
             "total   {}",
             Money::new(hold.total_cents, &hold.currency)
         );
+        // As the venue's clock shows it, labelled, like every time a clerk reads.
+        let expires = match ctx.store.concert(hold.concert_id) {
+            Ok(c) => c.at_venue(hold.expires_at),
+            Err(_) => hold.expires_at.format("%a %d %b %H:%M UTC").to_string(),
+        };
         outln!(
             out,
-            "expires {} (pay with `boxoffice pay {} --cash CENTS` or `--card -`)",
-            hold.expires_at
-                .with_timezone(&chrono::Local)
-                .format("%H:%M:%S"),
+            "expires {expires} (pay with `boxoffice pay {} --cash CENTS` or `--card -`)",
             hold.hold_id
         );
         Ok(())
