@@ -163,14 +163,9 @@ impl Store {
         // of seats cancelled out of its booking (`refund-KEY-part-N`).
         let mut refunded_of: HashMap<&str, i64> = HashMap::new();
         for (key, amount) in &given {
-            let Some(of) = key.strip_prefix("refund-") else {
-                continue;
-            };
-            let charge = match of.rsplit_once("-part-") {
-                Some((charge, n)) if n.chars().all(|c| c.is_ascii_digit()) => charge,
-                _ => of,
-            };
-            *refunded_of.entry(charge).or_default() += amount;
+            if let Some(charge) = crate::booking::refunded_charge(key) {
+                *refunded_of.entry(charge).or_default() += amount;
+            }
         }
         // Every charge taken: known here, recorded as taken, with a booking or a refund.
         let mut taken_sorted: Vec<(&String, &(String, i64))> = taken.iter().collect();

@@ -190,21 +190,24 @@ fn a_kill_during_a_cash_payment_releases_the_seats() {
     assert_eq!(b.sql("SELECT count(*) FROM claims WHERE hold_id = (SELECT id FROM holds WHERE state != 'paid' LIMIT 1) AND booking_id IS NULL"), 0);
 }
 
+/// The seats held and paid by card; the booking's code.
+fn sold_by_card(b: &Box, seats: &[&str]) -> String {
+    let hold = b.hold(seats);
+    assert!(pay_card(b, &hold, None).status.success());
+    let conn = rusqlite::Connection::open(b.root.join("box.db")).unwrap();
+    conn.query_row(
+        "SELECT code FROM bookings WHERE hold_id = ?1",
+        [&hold],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 #[test]
 fn a_kill_during_a_cancellation_finishes_the_refund_exactly_once() {
     for fp in ["cancel:after-cancel", "cancel:after-refund"] {
         let b = Box::new();
-        let hold = b.hold(&["FLR-C-1", "FLR-C-2"]);
-        assert!(pay_card(&b, &hold, None).status.success());
-        let code: String = {
-            let conn = rusqlite::Connection::open(b.root.join("box.db")).unwrap();
-            conn.query_row(
-                "SELECT code FROM bookings WHERE hold_id = ?1",
-                [&hold],
-                |r| r.get(0),
-            )
-            .unwrap()
-        };
+        let code = sold_by_card(&b, &["FLR-C-1", "FLR-C-2"]);
         let out = b.run(NOW, Some(fp), &["cancel", &code]);
         assert!(killed(&out), "{fp}");
         // The seats are free at once; the refund is finished by the next start.
@@ -231,17 +234,7 @@ fn a_kill_during_a_cancellation_finishes_the_refund_exactly_once() {
 fn a_kill_during_a_partial_cancellation_refunds_the_seat_exactly_once() {
     for fp in ["cancel:after-cancel", "cancel:after-refund"] {
         let b = Box::new();
-        let hold = b.hold(&["FLR-C-1", "FLR-C-2"]);
-        assert!(pay_card(&b, &hold, None).status.success());
-        let code: String = {
-            let conn = rusqlite::Connection::open(b.root.join("box.db")).unwrap();
-            conn.query_row(
-                "SELECT code FROM bookings WHERE hold_id = ?1",
-                [&hold],
-                |r| r.get(0),
-            )
-            .unwrap()
-        };
+        let code = sold_by_card(&b, &["FLR-C-1", "FLR-C-2"]);
         let out = b.run(NOW, Some(fp), &["cancel", &code, "--seats", "FLR-C-2"]);
         assert!(killed(&out), "{fp}");
         let out = b.run(NOW, None, &["reconcile", "--json"]);

@@ -51,6 +51,17 @@ pub(crate) fn cancel_booking_tx(
     Ok(seats)
 }
 
+/// The charge a refund's idempotency key gives money back for: `refund-KEY` refunds the charge
+/// `KEY` (what is left of it), `refund-KEY-part-N` the seats cancelled out of its booking (the
+/// `N`th refund of the booking), as the cancellations here write them.
+pub(crate) fn refunded_charge(refund_key: &str) -> Option<&str> {
+    let of = refund_key.strip_prefix("refund-")?;
+    Some(match of.rsplit_once("-part-") {
+        Some((charge, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => charge,
+        _ => of,
+    })
+}
+
 /// Cancels some seats of a confirmed booking inside a transaction: they are free again (and
 /// offered to the waiting list), their tickets void, the booking costs what is left, one
 /// pending refund of their price is recorded against the booking's charge, and the customer

@@ -93,18 +93,27 @@ pub fn connect(url: &PgUrl) -> Result<postgres::Client> {
 
 /// The schema version the database carries; `None` when it has no box office yet (no
 /// `boxoffice_schema` table).
-pub fn schema_version(client: &mut postgres::Client, url: &PgUrl) -> Result<Option<i64>> {
+pub fn schema_version(
+    client: &mut impl postgres::GenericClient,
+    url: &PgUrl,
+) -> Result<Option<i64>> {
+    let fail = |e: postgres::Error| server_error(url, &e);
     let exists: bool = client
         .query_one("SELECT to_regclass('boxoffice_schema') IS NOT NULL", &[])
-        .map_err(|e| server_error(url, &e))?
+        .map_err(fail)?
         .get(0);
     if !exists {
         return Ok(None);
     }
-    let row = client
-        .query_opt("SELECT max(version) FROM boxoffice_schema", &[])
-        .map_err(|e| server_error(url, &e))?;
-    Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)))
+    // A version table without a row reads as version 0: not one this build can use.
+    let version: i64 = client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM boxoffice_schema",
+            &[],
+        )
+        .map_err(fail)?
+        .get(0);
+    Ok(Some(version))
 }
 
 /// Opens the box office in `url`: the schema is created on first use (in one transaction,
@@ -116,38 +125,29 @@ pub fn open(url: &PgUrl) -> Result<postgres::Client> {
     let mut tx = client.transaction().map_err(fail)?;
     tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))
         .map_err(fail)?;
-    let exists: bool = tx
-        .query_one("SELECT to_regclass('boxoffice_schema') IS NOT NULL", &[])
-        .map_err(fail)?
-        .get(0);
-    if exists {
-        let found: Option<i64> = tx
-            .query_one("SELECT max(version) FROM boxoffice_schema", &[])
-            .map_err(fail)?
-            .get(0);
-        match found {
-            Some(v) if v > SCHEMA_VERSION => {
-                return Err(Error::SchemaTooNew {
-                    found: v,
-                    supported: SCHEMA_VERSION,
-                });
-            }
-            Some(v) if v < SCHEMA_VERSION => {
-                return Err(Error::Server(format!(
-                    "{} has the box office schema {v}; this build upgrades PostgreSQL from \
-                     schema {SCHEMA_VERSION} on",
-                    url.shown()
-                )));
-            }
-            _ => {}
+    match schema_version(&mut tx, url)? {
+        Some(v) if v > SCHEMA_VERSION => {
+            return Err(Error::SchemaTooNew {
+                found: v,
+                supported: SCHEMA_VERSION,
+            });
         }
-    } else {
-        tx.batch_execute(PG_SCHEMA).map_err(fail)?;
-        tx.execute(
-            "INSERT INTO boxoffice_schema (version) VALUES ($1)",
-            &[&SCHEMA_VERSION],
-        )
-        .map_err(fail)?;
+        Some(v) if v < SCHEMA_VERSION => {
+            return Err(Error::Server(format!(
+                "{} has the box office schema {v}; this build upgrades PostgreSQL from \
+                 schema {SCHEMA_VERSION} on",
+                url.shown()
+            )));
+        }
+        Some(_) => {}
+        None => {
+            tx.batch_execute(PG_SCHEMA).map_err(fail)?;
+            tx.execute(
+                "INSERT INTO boxoffice_schema (version) VALUES ($1)",
+                &[&SCHEMA_VERSION],
+            )
+            .map_err(fail)?;
+        }
     }
     tx.commit().map_err(fail)?;
     Ok(client)

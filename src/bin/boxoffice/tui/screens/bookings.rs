@@ -55,11 +55,7 @@ impl Bookings {
         if let Some(seats) = &mut self.cancelling {
             match cmd {
                 Some(Cmd::Submit) => {
-                    let seats: Vec<String> = seats
-                        .split([' ', ','])
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect();
+                    let seats = typed_seats(seats);
                     // A refusal (a seat not in the booking) keeps the field as typed.
                     if self.cancel_selected(cx, &seats) {
                         self.cancelling = None;
@@ -315,11 +311,7 @@ impl Bookings {
                 let popup = centered(area, 64, 7);
                 frame.render_widget(Clear, popup);
                 // The refund as the seats are typed: what Enter would do.
-                let named: Vec<String> = typed
-                    .split([' ', ','])
-                    .filter(|x| !x.is_empty())
-                    .map(|x| x.to_ascii_uppercase())
-                    .collect();
+                let named = typed_seats(typed);
                 let picked: Vec<&boxoffice::BookedSeat> =
                     b.seats.iter().filter(|x| named.contains(&x.seat)).collect();
                 let unknown: Vec<&str> = named
@@ -366,4 +358,12 @@ impl Bookings {
             }
         }
     }
+}
+
+/// The seats typed in the cancel box, as labels (`stl-a-12, STL-A-13` is two).
+fn typed_seats(text: &str) -> Vec<String> {
+    text.split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect()
 }

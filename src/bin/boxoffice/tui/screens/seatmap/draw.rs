@@ -239,12 +239,7 @@ fn draw_panel(frame: &mut Frame, t: &Theme, m: &MapState, area: Rect) {
             s.status
         )
     });
-    let chosen: Vec<&boxoffice::SeatInfo> = m
-        .map
-        .seats
-        .iter()
-        .filter(|s| m.selected.contains(&s.seat_id))
-        .collect();
+    let chosen = m.chosen();
     let total: i64 = chosen.iter().map(|s| s.price_cents).sum();
     let counts = &m.map.counts;
     let mut lines = vec![Line::from(vec![

@@ -125,20 +125,9 @@ impl MapState {
                         list.chosen = true;
                         self.selected = ids;
                         self.update_advice(cx);
-                        let labels: Vec<&str> = self
-                            .map
-                            .seats
-                            .iter()
-                            .filter(|s| self.selected.contains(&s.seat_id))
-                            .map(|s| s.seat.as_str())
-                            .collect();
-                        let total: i64 = self
-                            .map
-                            .seats
-                            .iter()
-                            .filter(|s| self.selected.contains(&s.seat_id))
-                            .map(|s| s.price_cents)
-                            .sum();
+                        let chosen = self.chosen();
+                        let labels: Vec<&str> = chosen.iter().map(|s| s.seat.as_str()).collect();
+                        let total: i64 = chosen.iter().map(|s| s.price_cents).sum();
                         let advice = self
                             .advice
                             .as_ref()

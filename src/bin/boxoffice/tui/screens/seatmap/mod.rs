@@ -111,6 +111,15 @@ impl MapState {
         })
     }
 
+    /// The seats selected, in the map's order.
+    pub fn chosen(&self) -> Vec<&boxoffice::SeatInfo> {
+        self.map
+            .seats
+            .iter()
+            .filter(|s| self.selected.contains(&s.seat_id))
+            .collect()
+    }
+
     pub fn keys(&self) -> (Ctx, bool) {
         if self.list.is_some() {
             // Letters and digits are the seats being typed.
@@ -343,13 +352,7 @@ impl MapState {
             );
             return Outcome::Stay;
         }
-        let labels: Vec<String> = self
-            .map
-            .seats
-            .iter()
-            .filter(|s| self.selected.contains(&s.seat_id))
-            .map(|s| s.seat.clone())
-            .collect();
+        let labels: Vec<String> = self.chosen().iter().map(|s| s.seat.clone()).collect();
         match Checkout::start(cx, self.map.concert.clone(), labels, cx.habits.method) {
             Ok(c) => {
                 cx.say(Level::Ok, "seats held: take the payment");
