@@ -69,7 +69,7 @@ impl Store {
                         b.code, b.state, b.total_cents
                  FROM payments p LEFT JOIN bookings b ON b.id = p.booking_id ORDER BY p.id",
             )?;
-            st.query_map([], |r| {
+            st.query_map((), |r| {
                 Ok(Recorded {
                     kind: r.get(0)?,
                     key: r.get(1)?,
@@ -77,13 +77,13 @@ impl Store {
                     amount: r.get(3)?,
                     state: r.get(4)?,
                     reference: r.get(5)?,
-                    booking: match r.get::<_, Option<String>>(6)? {
+                    booking: match r.get::<Option<String>>(6)? {
                         Some(code) => Some((code, r.get(7)?, r.get(8)?)),
                         None => None,
                     },
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::store::sql::Result<_>>()?
         };
         let by_key: HashMap<&str, &Recorded> =
             recorded.iter().map(|p| (p.key.as_str(), p)).collect();
@@ -246,10 +246,10 @@ impl Store {
                         - (SELECT coalesce(sum(amount_cents), 0) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'refund' AND instr(p.idempotency_key, '-part-') > 0)
                  FROM bookings b ORDER BY b.id",
             )?;
-            st.query_map([], |r| {
+            st.query_map((), |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::store::sql::Result<_>>()?
         };
         for (code, method, total, charges, paid) in bookings {
             totals

@@ -4,10 +4,10 @@
 use crate::catalog::VenueStart;
 use crate::error::{Error, Result};
 use crate::notify;
+use crate::params;
 use crate::payment::Processors;
 use crate::store::{Store, from_ts, ts};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use rusqlite::params;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -57,7 +57,7 @@ pub(crate) fn move_start(
             "SELECT id FROM bookings WHERE concert_id = ?1 AND state = 'confirmed' ORDER BY id",
         )?;
         st.query_map([concert_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::store::sql::Result<_>>()?
     };
     for id in &bookings {
         let facts = notify::booking_facts(tx, *id)?;
@@ -178,7 +178,7 @@ impl Store {
                 let mut st = tx.prepare(
                     "SELECT id, customer_id FROM waitlist WHERE concert_id = ?1 AND state IN ('waiting', 'offered')",
                 )?;
-                st.query_map([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+                st.query_map([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<crate::store::sql::Result<_>>()?
             };
             let (artist, title): (String, String) =
                 tx.prepare_cached("SELECT artist, title FROM concerts WHERE id = ?1")?.query_row([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -199,7 +199,7 @@ impl Store {
             report.waitlist_told = waiting.len();
             let bookings: Vec<i64> = {
                 let mut st = tx.prepare("SELECT id FROM bookings WHERE concert_id = ?1 AND state = 'confirmed' ORDER BY id")?;
-                st.query_map([concert_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+                st.query_map([concert_id], |r| r.get(0))?.collect::<crate::store::sql::Result<_>>()?
             };
             for id in &bookings {
                 crate::booking::cancel_booking_tx(tx, *id, Some(reason), now)?;

@@ -94,7 +94,8 @@ pub enum Error {
     )]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("database error: {0}")]
-    Storage(rusqlite::Error),
+    /// A statement failed for a reason none of the others names (`store::sql` maps them).
+    Storage(Box<dyn std::error::Error + Send + Sync>),
     /// The PostgreSQL server: unreachable, a refused login, no such database, a failed
     /// statement; said in one line naming the server and what to do.
     #[error("{0}")]
@@ -193,27 +194,5 @@ impl Error {
             context: context.into(),
             source,
         }
-    }
-}
-
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode::*;
-        if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
-            let detail = msg.clone().unwrap_or_else(|| f.to_string());
-            match f.code {
-                DatabaseBusy | DatabaseLocked => return Error::Busy,
-                DiskFull => return Error::DiskFull(detail),
-                // The shared-memory file beside a WAL database could not grow: on a full disk
-                // this is how opening it fails.
-                SystemIoFailure if f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE => {
-                    return Error::DiskFull("cannot grow the database's shared-memory file".into());
-                }
-                ReadOnly => return Error::ReadOnly(detail),
-                DatabaseCorrupt | NotADatabase => return Error::Corrupt(detail),
-                _ => {}
-            }
-        }
-        Error::Storage(e)
     }
 }

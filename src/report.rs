@@ -4,9 +4,9 @@
 //! the same records `audit` checks against the processors' books, so the two agree to the cent.
 
 use crate::error::Result;
+use crate::params;
 use crate::store::{Store, ts};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -94,11 +94,11 @@ impl Store {
             )?;
             let rows = st.query_map(params![lo, hi, clerk], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<Option<i64>>(3)?,
+                    r.get::<Option<i64>>(4)?,
                 ))
             })?;
             for row in rows {

@@ -6,10 +6,10 @@
 
 use crate::error::{Error, Result};
 use crate::model::ConcertSummary;
+use crate::store::sql::Row;
+use crate::store::sql::Value;
 use crate::store::{Store, from_ts, ts};
 use chrono::{FixedOffset, NaiveDate, NaiveTime, TimeZone};
-use rusqlite::Row;
-use rusqlite::types::Value;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConcertQuery {
@@ -212,17 +212,17 @@ pub(crate) fn summaries(
     }
     let mut st = conn.prepare_cached(SUMMARY_SQL)?;
     let rows = st.query_map(
-        rusqlite::named_params! {":now": now, ":ids": crate::records::json_ids(ids)},
+        crate::named_params! {":now": now, ":ids": crate::records::json_ids(ids)},
         summary_from_row,
     )?;
-    let mut found: Vec<ConcertSummary> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut found: Vec<ConcertSummary> = rows.collect::<crate::store::sql::Result<_>>()?;
     found.sort_by_key(|c| ids.iter().position(|i| *i == c.id));
     Ok(found)
 }
 
-pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> {
+pub(crate) fn summary_from_row(r: &Row<'_>) -> crate::store::sql::Result<ConcertSummary> {
     let starts_at = from_ts(r.get(6)?);
-    let offset = FixedOffset::east_opt(r.get::<_, i32>(7)?)
+    let offset = FixedOffset::east_opt(r.get::<i32>(7)?)
         .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
     let capacity: i64 = r.get(9)?;
     let booked: i64 = r.get(10)?;
@@ -249,8 +249,8 @@ pub(crate) fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<ConcertSummary> 
         held_seats: held,
         booked_seats: booked,
         reserved_seats: reserved,
-        min_price_cents: r.get::<_, Option<i64>>(13)?.unwrap_or(0),
-        max_price_cents: r.get::<_, Option<i64>>(14)?.unwrap_or(0),
+        min_price_cents: r.get::<Option<i64>>(13)?.unwrap_or(0),
+        max_price_cents: r.get::<Option<i64>>(14)?.unwrap_or(0),
         currency: r.get(15)?,
         ticket_limit: r.get(16)?,
         hold_minutes: r.get(17)?,
@@ -290,15 +290,15 @@ impl Args {
     /// `:now`, bound once, for the clauses (and the `run_out_claims!` fragment) that name it.
     fn now(&mut self, now: i64) -> &'static str {
         if !self.0.iter().any(|(n, _)| n == ":now") {
-            self.0.push((":now".into(), Value::Integer(now)));
+            self.0.push((":now".into(), Value::Int(now)));
         }
         ":now"
     }
 
-    fn as_params(&self) -> Vec<(&str, &dyn rusqlite::ToSql)> {
+    fn as_params(&self) -> Vec<(&str, &dyn crate::store::sql::ToSql)> {
         self.0
             .iter()
-            .map(|(n, v)| (n.as_str(), v as &dyn rusqlite::ToSql))
+            .map(|(n, v)| (n.as_str(), v as &dyn crate::store::sql::ToSql))
             .collect()
     }
 }
@@ -397,10 +397,10 @@ impl Store {
             sql.push_str(&format!(" LIMIT -1 OFFSET {o}"));
         }
         // Built per query: rusqlite's cache, by text.
-        let mut st = self.conn().conn().prepare_cached(&sql)?;
+        let mut st = self.conn().prepare_cached(&sql)?;
         let ids: Vec<i64> = st
             .query_map(args.as_params().as_slice(), |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         summaries(self.conn(), &ids, now)
     }
 }

@@ -62,20 +62,20 @@ macro_rules! states {
             }
         }
 
-        impl rusqlite::ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                Ok(self.as_str().into())
+        impl $crate::store::sql::ToSql for $name {
+            fn to_value(&self) -> $crate::store::sql::ValueRef<'_> {
+                $crate::store::sql::ValueRef::Text(self.as_str())
             }
         }
 
-        impl rusqlite::types::FromSql for $name {
-            fn column_result(
-                value: rusqlite::types::ValueRef<'_>,
-            ) -> rusqlite::types::FromSqlResult<Self> {
+        impl $crate::store::sql::FromSql for $name {
+            fn from_value(
+                value: $crate::store::sql::ValueRef<'_>,
+            ) -> $crate::store::sql::Result<Self> {
                 value
                     .as_str()?
                     .parse()
-                    .map_err(|e: Error| rusqlite::types::FromSqlError::Other(Box::new(e)))
+                    .map_err(|e: Error| $crate::store::sql::Error::Type(e.to_string()))
             }
         }
     };

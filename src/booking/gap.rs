@@ -83,7 +83,7 @@ pub(crate) fn load_geometry(
             })
         },
     )?;
-    let seats = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let seats = rows.collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok((seats, centre))
 }
 
@@ -154,7 +154,7 @@ pub(super) fn gap_window(
         let mut st = conn.prepare_cached(
             "SELECT seat_id FROM claims WHERE concert_id = ?1 AND seat_id BETWEEN ?2 AND ?3",
         )?;
-        for id in st.query_map(params![concert_id, lo, hi], |r| r.get::<_, i64>(0))? {
+        for id in st.query_map(params![concert_id, lo, hi], |r| r.get::<i64>(0))? {
             mark(id?, false);
         }
         return Ok(seats);
@@ -172,7 +172,7 @@ pub(super) fn gap_window(
             ":concert": concert_id, ":unclaimed": unclaimed, ":pool": pool,
             ":now": now, ":lo": lo, ":hi": hi,
         },
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)),
+        |r| Ok((r.get::<i64>(0)?, r.get::<bool>(1)?)),
     )?;
     for c in claimed {
         let (id, free) = c?;

@@ -31,7 +31,7 @@ pub(crate) fn expire_holds_tx(tx: &crate::store::Db, now: DateTime<Utc>) -> Resu
             "SELECT id, concert_id, kind FROM holds WHERE state = 'live' AND expires_at <= ?1",
         )?;
         st.query_map([ts(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::store::sql::Result<_>>()?
     };
     let mut concerts: Vec<i64> = Vec::new();
     for (id, concert, kind) in &expired {
@@ -69,7 +69,7 @@ pub(super) fn load_hold(conn: &crate::store::Db, id: &str) -> Result<HoldRow> {
                 id: r.get(0)?,
                 concert_id: r.get(1)?,
                 who: CustomerInfo {
-                    email: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    email: r.get::<Option<String>>(2)?.unwrap_or_default(),
                     name: r.get(3)?,
                     phone: r.get(4)?,
                 },
@@ -187,7 +187,7 @@ pub(crate) fn concert_rules(tx: &crate::store::Db, concert_id: i64) -> Result<Co
     };
     let mut row = Some(r);
     while let Some(r) = row {
-        if let Some(category) = r.get::<_, Option<String>>(7)? {
+        if let Some(category) = r.get::<Option<String>>(7)? {
             rules.prices.push((category, r.get(8)?));
         }
         row = rows.next()?;
@@ -414,7 +414,8 @@ pub(super) fn insert_hold_as(
     seats: &[(i64, String, i64)],
 ) -> Result<String> {
     let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, email, name, phone, created_at, expires_at, state, kind, gap_override, seats)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'live', ?8, ?9, ?10)")?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'live', ?8, ?9, ?10)
+         ON CONFLICT (id) DO NOTHING")?;
     let listed = seat_list(seats.iter().map(|s| (s.0, s.2)));
     let hold_id = with_new_hold_id(ids, |id| {
         st.execute(params![

@@ -12,9 +12,10 @@ use crate::payment::{ChargeOutcome, ChargeRequest, Processors, RefundRequest, Te
 use crate::search::summaries;
 use crate::states::{BookingState, HoldState};
 use crate::store::seat_index::SeatIndex;
+use crate::store::sql::OptionalExtension;
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
+use crate::{named_params, params};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, named_params, params};
 use std::sync::LazyLock;
 
 mod best;

@@ -198,7 +198,7 @@ impl Store {
             )?;
             let expires = tx
                 .query_row("SELECT expires_at FROM holds WHERE id = ?1", [hold_id], |r| {
-                    r.get::<_, i64>(0)
+                    r.get::<i64>(0)
                 })?
                 .max(ts(now + Duration::minutes(1)));
             tx.prepare_cached("UPDATE holds SET state = 'live', expires_at = ?2 WHERE id = ?1 AND state = 'paying'")?.execute(params![hold_id, expires],
@@ -312,8 +312,8 @@ impl Store {
                 "SELECT idempotency_key, processor, created_at, state FROM payments
                  WHERE kind = 'charge' AND state IN ('pending', 'unanswered') ORDER BY id",
             )?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<rusqlite::Result<_>>()?
+            st.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<crate::store::sql::Result<_>>()?
         };
         for (key, name, created, state) in pending {
             if state == "pending" && created > ts(now - PAYMENT_LEASE) {
@@ -383,7 +383,7 @@ impl Store {
             st.query_map([booking_id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::store::sql::Result<_>>()?
         };
         let mut done = 0;
         for (key, processor, charge_ref, amount, currency) in pending {

@@ -38,7 +38,7 @@ impl Store {
              LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id
              WHERE co.id = :id ORDER BY s.grid_y, s.grid_x"
         );
-        let mut st = self.conn().conn().prepare_cached(&sql)?;
+        let mut st = self.conn().prepare_cached(&sql)?;
         let seats: Vec<SeatInfo> = st
             .query_map(
                 named_params! {":now": ts(self.now()), ":id": concert_id},
@@ -51,13 +51,13 @@ impl Store {
                         number: r.get(4)?,
                         category: r.get(5)?,
                         price_cents: r.get(6)?,
-                        status: SeatStatus::from_db(&r.get::<_, String>(7)?),
+                        status: SeatStatus::from_db(&r.get::<String>(7)?),
                         x: r.get(8)?,
                         y: r.get(9)?,
                     })
                 },
             )?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         let mut counts = SeatCounts::default();
         for s in &seats {
             match s.status {
@@ -79,7 +79,7 @@ impl Store {
                     name: r.get(1)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         Ok(SeatMap {
             concert,
             categories,
@@ -100,16 +100,16 @@ impl Store {
                 [&code],
                 |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, BookingState>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, Option<i64>>(8)?,
-                        CustomerInfo { email: r.get::<_, Option<String>>(9)?.unwrap_or_default(), name: r.get(10)?, phone: r.get(11)? },
+                        r.get::<i64>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<BookingState>(2)?,
+                        r.get::<i64>(3)?,
+                        r.get::<i64>(4)?,
+                        r.get::<String>(5)?,
+                        r.get::<String>(6)?,
+                        r.get::<i64>(7)?,
+                        r.get::<Option<i64>>(8)?,
+                        CustomerInfo { email: r.get::<Option<String>>(9)?.unwrap_or_default(), name: r.get(10)?, phone: r.get(11)? },
                     ))
                 },
             )
@@ -175,8 +175,8 @@ impl Store {
                 .conn()
                 .prepare_cached("SELECT DISTINCT country, timezone FROM venues")?;
             let places: Vec<(Option<String>, String)> = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<crate::store::sql::Result<_>>()?;
             let mut phones: Vec<String> = places
                 .into_iter()
                 .map(|(c, tz)| {
@@ -201,7 +201,7 @@ impl Store {
         let phones = serde_json::to_string(&phones).expect("strings serialize");
         let codes: Vec<String> = st
             .query_map(params![q, digits, phones], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         codes.iter().map(|c| self.booking(c)).collect()
     }
 
@@ -219,7 +219,7 @@ impl Store {
         )?;
         let codes: Vec<String> = st
             .query_map(params![ts(from), ts(to), terminal], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         codes.iter().map(|c| self.booking(c)).collect()
     }
 }

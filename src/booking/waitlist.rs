@@ -13,9 +13,10 @@ use crate::booking::{
 use crate::error::{Error, Result};
 use crate::model::{CustomerInfo, Money, WaitlistEntry};
 use crate::notify::{self, Notice};
+use crate::params;
+use crate::store::sql::OptionalExtension;
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{OptionalExtension, params};
 
 /// Freed seats kept for the waiting list are claimed by one pool hold per concert, made out to
 /// this placeholder address, so the unique index guards them like any other claim.
@@ -85,7 +86,7 @@ fn concert_words(tx: &crate::store::Db, concert_id: i64) -> Result<ConcertWords>
             let timezone: String = r.get(3)?;
             let when = crate::notify::at_venue(from_ts(r.get(2)?), &timezone);
             Ok(ConcertWords {
-                name: format!("{} - {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                name: format!("{} - {}", r.get::<String>(0)?, r.get::<String>(1)?),
                 when: when.long,
                 short_when: when.short,
                 timezone,
@@ -110,7 +111,7 @@ pub(crate) fn seats_freed(
         st.query_map([concert_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
-        .collect::<rusqlite::Result<_>>()?
+        .collect::<crate::store::sql::Result<_>>()?
     };
     let pool = pool_id(concert_id);
     if waiting.is_empty() {
@@ -366,7 +367,6 @@ impl Store {
             }
             // Free by the one seat-status rule the seat map and the counts use.
             let free: i64 = tx
-                .conn()
                 .prepare_cached(&format!(
                     "SELECT count(*) FROM concerts co JOIN seats s ON s.venue_id = co.venue_id
                      LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id
@@ -374,7 +374,7 @@ impl Store {
                        AND {SEAT_STATUS_SQL} = 'free'"
                 ))?
                 .query_row(
-                    rusqlite::named_params! {":id": concert_id, ":category": category, ":now": ts(now)},
+                    crate::named_params! {":id": concert_id, ":category": category, ":now": ts(now)},
                     |r| r.get(0),
                 )?;
             if free > 0 {
@@ -383,10 +383,10 @@ impl Store {
                     category.as_deref().map(|c| format!(" of category {c}")).unwrap_or_default()
                 )));
             }
-            tx.prepare_cached("INSERT INTO waitlist (concert_id, customer_id, party, category, joined_at, state, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'waiting', ?5)")?.execute(params![concert_id, customer_id, party, category, ts(now)],
+            let id = tx.prepare_cached("INSERT INTO waitlist (concert_id, customer_id, party, category, joined_at, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'waiting', ?5) RETURNING id")?.query_row(params![concert_id, customer_id, party, category, ts(now)],
+                |r| r.get(0),
             )?;
-            let id = tx.last_insert_rowid();
             entry_view(tx, id)
         })
     }
@@ -425,7 +425,7 @@ impl Store {
                 .conn()
                 .prepare_cached("SELECT id FROM waitlist WHERE concert_id = ?1 ORDER BY id")?;
             st.query_map([concert_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
+                .collect::<crate::store::sql::Result<_>>()?
         };
         ids.into_iter()
             .map(|id| entry_view(self.conn(), id))

@@ -30,7 +30,7 @@ impl Store {
             let (venues, concerts, demo): (i64, i64, bool) = tx.query_row(
                 "SELECT (SELECT count(*) FROM venues), (SELECT count(*) FROM concerts),
                         (SELECT demo FROM box_office)",
-                [],
+                (),
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             if !demo {
@@ -42,7 +42,7 @@ impl Store {
                      init makes a new, empty one (use another --db)"
                 )));
             }
-            tx.execute("UPDATE box_office SET demo = 0", [])?;
+            tx.execute("UPDATE box_office SET demo = 0", ())?;
             Ok(true)
         })
     }
@@ -56,7 +56,7 @@ impl Store {
             let empty: bool = tx.query_row(
                 "SELECT NOT EXISTS (SELECT 1 FROM venues) AND NOT EXISTS (SELECT 1 FROM concerts)
                     AND (SELECT demo FROM box_office)",
-                [],
+                (),
                 |r| r.get(0),
             )?;
             if !empty {
@@ -131,7 +131,7 @@ fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Ut
              WHERE c.id = ?1 ORDER BY s.grid_y, s.grid_x",
         )?;
         st.query_map([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::store::sql::Result<_>>()?
     };
     let mut rng = (concert_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move |n: u64| {
@@ -161,7 +161,7 @@ fn seed_sales(tx: &crate::store::Db, concert_id: i64, pct: u32, now: DateTime<Ut
                 &mut || crate::records::new_hold_id(now),
                 |id| {
                     tx.prepare_cached(
-                        "INSERT INTO holds (id, concert_id, email, name, created_at, expires_at, state, ended_at, seats) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'paid', ?5, ?6)",
+                        "INSERT INTO holds (id, concert_id, email, name, created_at, expires_at, state, ended_at, seats) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'paid', ?5, ?6) ON CONFLICT (id) DO NOTHING",
                     )?
                     .execute(params![id, concert_id, who.email, who.name, ts(now), listed])
                 },

@@ -2,9 +2,10 @@
 //! `layout.rs`; the built-in demo, `demo.rs`.
 
 use crate::error::{Error, Result};
+use crate::params;
+use crate::store::sql::OptionalExtension;
 use crate::store::{Store, ts};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
-use rusqlite::{OptionalExtension, params};
 
 mod demo;
 mod layout;
@@ -32,11 +33,11 @@ pub struct NewConcert {
 
 pub(crate) fn add_venue(tx: &crate::store::Db, slug: &str, text: &str) -> Result<i64> {
     let layout = parse_layout(text)?;
-    tx.execute(
-        "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity, width, country) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    let venue_id: i64 = tx.query_row(
+        "INSERT INTO venues (slug, name, city, timezone, stage, layout, capacity, width, country) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
         params![slug, layout.name, layout.city, layout.timezone, layout.stage, text, layout.seats.len() as i64, layout.width as i64, layout.country],
+        |r| r.get(0),
     )?;
-    let venue_id = tx.last_insert_rowid();
     for (code, name) in &layout.categories {
         tx.execute(
             "INSERT INTO categories (venue_id, code, name) VALUES (?1, ?2, ?3)",
@@ -134,15 +135,16 @@ pub(crate) fn add_concert_at(tx: &crate::store::Db, c: &NewConcert, start: Start
     let mut cats = tx.prepare("SELECT code FROM categories WHERE venue_id = ?1")?;
     let venue_cats: Vec<String> = cats
         .query_map([venue_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     for code in &venue_cats {
         if !c.prices.iter().any(|(p, _)| p == code) {
             return Err(Error::invalid(format!("no price for category {code}")));
         }
     }
-    tx.execute(
+    let concert_id: i64 = tx.query_row(
         "INSERT INTO concerts (external_id, artist, title, venue_id, starts_at, utc_offset, local_date, local_time, on_sale_at, currency, ticket_limit, hold_minutes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         RETURNING id",
         params![
             c.external_id,
             c.artist,
@@ -157,8 +159,8 @@ pub(crate) fn add_concert_at(tx: &crate::store::Db, c: &NewConcert, start: Start
             c.ticket_limit,
             c.hold_minutes,
         ],
+        |r| r.get(0),
     )?;
-    let concert_id = tx.last_insert_rowid();
     if c.external_id.is_none() {
         tx.execute(
             "UPDATE concerts SET external_id = 'bx-' || id WHERE id = ?1",
@@ -322,7 +324,7 @@ impl Store {
         let mut st = self
             .conn()
             .prepare("SELECT id, slug, name, city, timezone, capacity FROM venues ORDER BY name")?;
-        let rows = st.query_map([], |r| {
+        let rows = st.query_map((), |r| {
             Ok(crate::model::Venue {
                 id: r.get(0)?,
                 slug: r.get(1)?,
@@ -332,7 +334,7 @@ impl Store {
                 capacity: r.get(5)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 
     /// The parsed layout of the venue a concert is in, for drawing the seat map.

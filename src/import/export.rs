@@ -34,7 +34,7 @@ impl Store {
             " ORDER BY c.starts_at, c.id"
         ))?;
         let rows: Vec<(i64, CatalogRow)> = st
-            .query_map([], |r| {
+            .query_map((), |r| {
                 let tz: String = r.get(5)?;
                 let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
                 let fmt = |t: i64| {
@@ -55,7 +55,7 @@ impl Store {
                     id,
                     CatalogRow {
                         external_id: r
-                            .get::<_, Option<String>>(1)?
+                            .get::<Option<String>>(1)?
                             .unwrap_or_else(|| format!("bx-{id}")),
                         artist: r.get(2)?,
                         title: r.get(3)?,
@@ -71,7 +71,7 @@ impl Store {
                     },
                 ))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         let mut prices = self
             .conn()
             .prepare_cached("SELECT category, price_cents FROM prices WHERE concert_id = ?1")?;
@@ -79,7 +79,7 @@ impl Store {
         for (id, mut row) in rows {
             row.prices = prices
                 .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::store::sql::Result<_>>()?;
             out.push(row);
         }
         Ok(out)

@@ -16,9 +16,10 @@
 use crate::catalog::{NewConcert, add_concert_at};
 use crate::error::{Error, Result, RowError};
 use crate::model::parse_money;
+use crate::params;
+use crate::store::sql::OptionalExtension;
 use crate::store::{Store, from_ts, ts};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -159,15 +160,15 @@ impl Store {
             .conn()
             .prepare("SELECT id, slug, name, timezone FROM venues")?;
         let rows: Vec<(i64, String, String, String)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<crate::store::sql::Result<_>>()?;
         for (id, slug, name, tz) in rows {
             let mut cats = self
                 .conn()
                 .prepare_cached("SELECT code FROM categories WHERE venue_id = ?1 ORDER BY code")?;
             let categories: Vec<String> = cats
                 .query_map([id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::store::sql::Result<_>>()?;
             let info = || VenueInfo {
                 id,
                 slug: slug.clone(),
@@ -530,7 +531,7 @@ impl Store {
 
                 let old_prices: BTreeMap<String, i64> = {
                     let mut st = tx.prepare_cached("SELECT category, price_cents FROM prices WHERE concert_id = ?1")?;
-                    st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+                    st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<crate::store::sql::Result<_>>()?
                 };
                 let new_prices: BTreeMap<String, i64> = c.prices.iter().cloned().collect();
                 if row.cancelled.is_some_and(|asked| asked != cancelled) {
@@ -654,7 +655,7 @@ impl Store {
                 let ids: Vec<i64> = tx
                     .prepare_cached("SELECT id FROM concerts WHERE import_batch = ?1 LIMIT 500")?
                     .query_map([batch], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                    .collect::<crate::store::sql::Result<_>>()?;
                 for id in &ids {
                     tx.prepare_cached("DELETE FROM prices WHERE concert_id = ?1")?
                         .execute([id])?;
@@ -682,10 +683,10 @@ impl Store {
         let imports: Vec<(String, String, i64, i64, bool)> = self
             .conn()
             .prepare("SELECT id, host, pid, heartbeat_at, done FROM imports")?
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         for (id, their_host, pid, heartbeat, done) in imports {
             let gone = !host.is_empty()
                 && their_host == host

@@ -10,9 +10,9 @@ pub mod spool;
 
 use crate::error::Result;
 use crate::model::Money;
+use crate::params;
 use crate::store::{from_ts, ts};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 /// What a customer is told.
 #[derive(Debug, Clone)]

@@ -6,9 +6,9 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Booking, Money};
+use crate::store::sql::OptionalExtension;
 use crate::store::{Store, from_ts};
 use chrono::{DateTime, Utc};
-use rusqlite::OptionalExtension;
 
 /// What a receipt says beyond the booking.
 #[derive(Debug, Clone)]

@@ -17,9 +17,9 @@
 //! is retried with backoff, then marked failed with the reason.
 
 use crate::error::{Error, Result};
+use crate::params;
 use crate::store::{Store, from_ts, ts};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::params;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -435,7 +435,7 @@ impl Store {
         let now = self.now();
         let box_office: std::rc::Rc<str> = self
             .conn()
-            .query_row("SELECT id FROM box_office", [], |r| r.get::<_, String>(0))?
+            .query_row("SELECT id FROM box_office", (), |r| r.get::<String>(0))?
             .into();
         let rows: Vec<Row> = {
             let mut st = self.conn().prepare(
@@ -460,12 +460,12 @@ impl Store {
                     attempts: r.get(9)?,
                     box_office: box_office.clone(),
                     // Filled below for an email confirming a booking.
-                    tickets_pdf: (r.get::<_, String>(10)? == "confirmation"
-                        && r.get::<_, String>(1)? == "email")
+                    tickets_pdf: (r.get::<String>(10)? == "confirmation"
+                        && r.get::<String>(1)? == "email")
                         .then(Vec::new),
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?
+            .collect::<crate::store::sql::Result<_>>()?
         };
         // A confirmation carries the tickets: rendered as the message is, from the booking as
         // it is now (a ticket voided since says so).
@@ -554,7 +554,7 @@ impl Store {
         let mut st = self.conn().prepare(
             "SELECT state, count(*) FROM outbox WHERE state != 'delivered' GROUP BY state",
         )?;
-        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        for row in st.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)))? {
             let (state, n) = row?;
             match state.as_str() {
                 "pending" => status.pending = n,
@@ -568,8 +568,8 @@ impl Store {
             .prepare(
                 "SELECT file FROM outbox WHERE state = 'delivered' AND coalesce(via, 'spool') = 'spool'",
             )?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .query_map((), |r| r.get(0))?
+            .collect::<crate::store::sql::Result<_>>()?;
         let mut listed: std::collections::HashMap<PathBuf, std::collections::HashSet<String>> =
             Default::default();
         for dir in files.iter().flatten().filter_map(|f| Path::new(f).parent()) {
@@ -615,7 +615,7 @@ impl Store {
             "SELECT via, count(*) FROM outbox WHERE state = 'delivered' AND via IN ('smtp', 'sms-gateway')
              GROUP BY via ORDER BY via",
         )?;
-        for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        for row in st.query_map((), |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)))? {
             let (via, n) = row?;
             status.delivered += n;
             status.by_route.push(RouteCount { via, delivered: n });
@@ -635,7 +635,7 @@ impl Store {
              FROM outbox WHERE state != 'delivered' ORDER BY id",
         )?;
         status.waiting = st
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok(OutboxRow {
                     id: r.get(0)?,
                     kind: r.get(1)?,
@@ -648,7 +648,7 @@ impl Store {
                     file: r.get(8)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         Ok(status)
     }
 
@@ -661,10 +661,10 @@ impl Store {
             Ok(DeliveredFile {
                 channel: r.get(0)?,
                 recipient: r.get(1)?,
-                path: PathBuf::from(r.get::<_, String>(2)?),
+                path: PathBuf::from(r.get::<String>(2)?),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::store::sql::Result<_>>()?)
     }
 }
 

@@ -20,7 +20,8 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use rusqlite::{OptionalExtension, params};
+use crate::params;
+use crate::store::sql::OptionalExtension;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -130,7 +131,7 @@ pub struct LedgerTotals {
     pub refunded_cents: i64,
 }
 
-fn gw_err(e: rusqlite::Error) -> ProcessorError {
+fn gw_err(e: crate::store::sql::Error) -> ProcessorError {
     ProcessorError(format!("the card gateway is unavailable ({e})"))
 }
 
@@ -191,12 +192,12 @@ impl SimulatedGateway {
         let conn = self.conn();
         let (charges, captured) = conn.query_row(
             "SELECT count(*), coalesce(sum(amount_cents), 0) FROM charges WHERE outcome = 'approved'",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let (refunds, refunded) = conn.query_row(
             "SELECT count(*), coalesce(sum(amount_cents), 0) FROM refunds",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok(LedgerTotals {
@@ -207,7 +208,10 @@ impl SimulatedGateway {
         })
     }
 
-    fn stored(conn: &crate::store::Db, key: &str) -> rusqlite::Result<Option<ChargeOutcome>> {
+    fn stored(
+        conn: &crate::store::Db,
+        key: &str,
+    ) -> crate::store::sql::Result<Option<ChargeOutcome>> {
         conn.prepare_cached(
             "SELECT reference, outcome, card FROM charges WHERE idempotency_key = ?1",
         )?
@@ -217,7 +221,7 @@ impl SimulatedGateway {
 }
 
 impl SimulatedGateway {
-    fn fenced(conn: &crate::store::Db, key: &str) -> rusqlite::Result<bool> {
+    fn fenced(conn: &crate::store::Db, key: &str) -> crate::store::sql::Result<bool> {
         Ok(conn
             .prepare_cached("SELECT 1 FROM fences WHERE idempotency_key = ?1")?
             .query_row([key], |_| Ok(()))
@@ -280,7 +284,7 @@ impl PaymentProcessor for SimulatedGateway {
         crate::store::immediate(&conn, |tx| {
             if let Some(r) = tx
                 .prepare_cached("SELECT reference FROM refunds WHERE idempotency_key = ?1")?
-                .query_row([req.idempotency_key], |r| r.get::<_, String>(0))
+                .query_row([req.idempotency_key], |r| r.get::<String>(0))
                 .optional()?
             {
                 return Ok(Ok(r));
@@ -350,9 +354,9 @@ impl PaymentProcessor for SimulatedGateway {
             )
             .map_err(gw_err)?;
         let rows = st
-            .query_map([], |r| {
+            .query_map((), |r| {
                 Ok(LedgerEntry {
-                    kind: if r.get::<_, String>(0)? == "charge" {
+                    kind: if r.get::<String>(0)? == "charge" {
                         LedgerKind::Charge
                     } else {
                         LedgerKind::Refund
@@ -363,7 +367,7 @@ impl PaymentProcessor for SimulatedGateway {
                     amount_cents: r.get(4)?,
                 })
             })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .and_then(|rows| rows.collect::<crate::store::sql::Result<Vec<_>>>())
             .map_err(gw_err)?;
         Ok(Some(rows))
     }

@@ -22,11 +22,12 @@ pub(crate) fn insert_booking(
             continue;
         }
         let who = tx.operator();
-        tx.prepare_cached("INSERT INTO bookings (code, concert_id, customer_id, hold_id, total_cents, currency, method, state, created_at, clerk, terminal)
+        let id: i64 = tx.prepare_cached("INSERT INTO bookings (code, concert_id, customer_id, hold_id, total_cents, currency, method, state, created_at, clerk, terminal)
              SELECT ?1, h.concert_id, ?6, h.id, ?3, co.currency, ?4, 'confirmed', ?5, ?7, ?8
-             FROM holds h JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?2")?.execute(params![code, hold_id, total_cents, method, ts(now), customer_id, who.clerk, who.terminal],
+             FROM holds h JOIN concerts co ON co.id = h.concert_id WHERE h.id = ?2
+             RETURNING id")?.query_row(params![code, hold_id, total_cents, method, ts(now), customer_id, who.clerk, who.terminal],
+            |r| r.get(0),
         )?;
-        let id = tx.last_insert_rowid();
         issue_tickets(tx, id)?;
         return Ok(id);
     }

@@ -33,7 +33,7 @@ fn each_claim(
     tx: &crate::store::Db,
     hold_id: &str,
     sql: &'static str,
-    extra: &[&dyn rusqlite::ToSql],
+    extra: &[&dyn crate::store::sql::ToSql],
 ) -> Result<usize> {
     let Some(Listed {
         concert_id, seats, ..
@@ -43,10 +43,14 @@ fn each_claim(
     };
     let mut st = tx.prepare_cached(sql)?;
     let mut changed = 0;
-    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(3 + extra.len());
+    let mut values: Vec<&dyn crate::store::sql::ToSql> = Vec::with_capacity(3 + extra.len());
     for (seat_id, _) in &seats {
         values.clear();
-        values.extend([&concert_id as &dyn rusqlite::ToSql, seat_id, &hold_id]);
+        values.extend([
+            &concert_id as &dyn crate::store::sql::ToSql,
+            seat_id,
+            &hold_id,
+        ]);
         values.extend_from_slice(extra);
         changed += st.execute(values.as_slice())?;
     }
@@ -113,7 +117,7 @@ pub(crate) struct Listed {
 /// The seats a hold lists, or a booking's hold; `None` if there is no such hold or booking.
 /// The one reader of `holds.seats` outside SQL ([`held_by`] is the one inside).
 pub(crate) fn listed_seats(conn: &crate::store::Db, of: ClaimsOf<'_>) -> Result<Option<Listed>> {
-    let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, i64, String)> {
+    let row = |r: &crate::store::sql::Row<'_>| -> crate::store::sql::Result<(String, i64, String)> {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     };
     let found = match of {
@@ -321,14 +325,13 @@ pub(crate) fn claim(
         st.execute(params![
             concert_id, seat_id, hold_id, booking_id, price, expires_at, reserved
         ])
-        .map_err(|e| match e {
+        .map_err(|e| {
             // Unreachable under the write lock; the table's key is the last line of defence.
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
+            if e.is_constraint() {
                 Error::SeatsTaken(vec![label.clone()])
+            } else {
+                e.into()
             }
-            e => e.into(),
         })?;
     }
     count_new_claims(tx, concert_id, seats.len(), what)

@@ -34,25 +34,26 @@ pub(crate) fn new_hold_id(now: DateTime<Utc>) -> String {
     id
 }
 
-/// Runs `insert` (a hold's INSERT) with ids from `ids` until one is not taken, and returns it.
-/// Ids made in the same tenth of a second share their first five letters, and a bulk insert
-/// (the demo's sales) makes thousands in one: a repeat of the six random letters is rare, not
-/// impossible.
+/// Runs `insert` (a hold's INSERT, `ON CONFLICT (id) DO NOTHING`: 0 rows when the id is
+/// taken) with ids from `ids` until one is not taken, and returns it. Ids made in the same
+/// tenth of a second share their first five letters, and a bulk insert (the demo's sales)
+/// makes thousands in one: a repeat of the six random letters is rare, not impossible. (A
+/// failed INSERT would end a PostgreSQL transaction; a skipped one does not.)
 pub(crate) fn with_new_hold_id(
     ids: &mut dyn FnMut() -> String,
-    mut insert: impl FnMut(&str) -> rusqlite::Result<usize>,
+    mut insert: impl FnMut(&str) -> crate::store::sql::Result<usize>,
 ) -> Result<String> {
     let mut tries = 0;
     loop {
         let id = ids();
-        match insert(&id) {
-            Ok(_) => return Ok(id),
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY && tries < 8 =>
-            {
-                tries += 1;
+        match insert(&id)? {
+            0 if tries < 8 => tries += 1,
+            0 => {
+                return Err(Error::Storage(
+                    format!("no free hold id after {tries} tries").into(),
+                ));
             }
-            Err(e) => return Err(e.into()),
+            _ => return Ok(id),
         }
     }
 }

@@ -121,7 +121,7 @@ pub(crate) fn recorded_customer(tx: &crate::store::Db, customer_id: i64) -> Resu
         .prepare_cached("SELECT email, name, phone FROM customers WHERE id = ?1")?
         .query_row([customer_id], |r| {
             Ok(CustomerInfo {
-                email: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                email: r.get::<Option<String>>(0)?.unwrap_or_default(),
                 name: r.get(1)?,
                 phone: r.get(2)?,
             })
@@ -134,19 +134,22 @@ pub(crate) fn recorded_customer(tx: &crate::store::Db, customer_id: i64) -> Resu
 pub(crate) fn record_customer(tx: &crate::store::Db, who: CustomerInfo) -> Result<i64> {
     let Some(email) = who.email_address().map(str::to_string) else {
         // A walk-up who gave no email: a customer of their own, never matched to another.
-        tx.prepare_cached("INSERT INTO customers (email, name, phone) VALUES (NULL, ?1, ?2)")?
-            .execute(params![who.name, who.phone])?;
-        return Ok(tx.last_insert_rowid());
+        return Ok(tx
+            .prepare_cached(
+                "INSERT INTO customers (email, name, phone) VALUES (NULL, ?1, ?2) RETURNING id",
+            )?
+            .query_row(params![who.name, who.phone], |r| r.get(0))?);
     };
     let CustomerInfo { name, phone, .. } = who;
-    let inserted = tx
+    let inserted: Option<i64> = tx
         .prepare_cached(
             "INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
-             ON CONFLICT (email) DO NOTHING",
+             ON CONFLICT (email) DO NOTHING RETURNING id",
         )?
-        .execute(params![email, name, phone])?;
-    if inserted == 1 {
-        return Ok(tx.last_insert_rowid());
+        .query_row(params![email, name, phone], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = inserted {
+        return Ok(id);
     }
     let (id, old_name, old_phone): (i64, Option<String>, Option<String>) = tx
         .prepare_cached("SELECT id, name, phone FROM customers WHERE email = ?1")?
@@ -171,7 +174,7 @@ pub(crate) fn same_person_ids(tx: &crate::store::Db, customer_id: i64) -> Result
     let mut ids = vec![customer_id];
     if let Some(phone) = phone {
         let mut st = tx.prepare_cached("SELECT id FROM customers WHERE phone = ?1")?;
-        for id in st.query_map([phone], |r| r.get::<_, i64>(0))? {
+        for id in st.query_map([phone], |r| r.get::<i64>(0))? {
             let id = id?;
             if id != customer_id {
                 ids.push(id);
@@ -208,7 +211,7 @@ impl SamePerson {
             (Some(p), _) => Some(p.clone()),
             (None, Some(email)) => tx
                 .prepare_cached("SELECT phone FROM customers WHERE email = ?1")?
-                .query_row([email], |r| r.get::<_, Option<String>>(0))
+                .query_row([email], |r| r.get::<Option<String>>(0))
                 .optional()?
                 .flatten(),
             // A walk-up who gave nothing is no one else: their limit is the sale's.
@@ -223,7 +226,7 @@ impl SamePerson {
             let mut st = tx.prepare_cached(
                 "SELECT email FROM customers WHERE phone = ?1 AND email IS NOT NULL",
             )?;
-            for email in st.query_map([phone], |r| r.get::<_, String>(0))? {
+            for email in st.query_map([phone], |r| r.get::<String>(0))? {
                 let email = email?;
                 if !emails.contains(&email) {
                     emails.push(email);
@@ -269,7 +272,7 @@ pub(crate) fn person_holds(
             )
         };
     }
-    let map = |r: &rusqlite::Row<'_>| {
+    let map = |r: &crate::store::sql::Row<'_>| {
         Ok(PersonHold {
             id: r.get(0)?,
             kind: r.get(1)?,
@@ -279,7 +282,7 @@ pub(crate) fn person_holds(
         })
     };
     let mut out: Vec<PersonHold> = Vec::new();
-    let mut add = |found: rusqlite::Result<PersonHold>| -> Result<()> {
+    let mut add = |found: crate::store::sql::Result<PersonHold>| -> Result<()> {
         let found = found?;
         if !out.iter().any(|h| h.id == found.id) {
             out.push(found);

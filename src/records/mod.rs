@@ -7,10 +7,11 @@
 
 use crate::error::{Error, Result};
 use crate::model::*;
+use crate::params;
 use crate::states::HoldState;
+use crate::store::sql::OptionalExtension;
 use crate::store::ts;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
 mod bookings;
 mod claims;

@@ -113,9 +113,9 @@ fn each_claim_changes_the_seats_a_hold_lists_and_still_claims() {
     let expiries: Vec<(String, i64)> = db
         .prepare("SELECT hold_id, expires_at FROM claims ORDER BY seat_id")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
-        .collect::<rusqlite::Result<_>>()
+        .collect::<crate::store::sql::Result<_>>()
         .unwrap();
     assert_eq!(
         expiries,
@@ -136,7 +136,7 @@ fn each_claim_changes_the_seats_a_hold_lists_and_still_claims() {
 
 #[test]
 fn only_a_taken_id_is_drawn_again() {
-    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let conn = crate::store::Db::new(rusqlite::Connection::open_in_memory().unwrap());
     conn.execute_batch(
         "CREATE TABLE h (id TEXT PRIMARY KEY, n INTEGER CHECK (n > 0));
          INSERT INTO h VALUES ('HA', 1);",
@@ -146,7 +146,10 @@ fn only_a_taken_id_is_drawn_again() {
     let mut calls = 0;
     let id = with_new_hold_id(&mut || drawn.pop().unwrap(), |id| {
         calls += 1;
-        conn.execute("INSERT INTO h VALUES (?1, 1)", [id])
+        conn.execute(
+            "INSERT INTO h VALUES (?1, 1) ON CONFLICT (id) DO NOTHING",
+            [id],
+        )
     })
     .unwrap();
     assert_eq!((id.as_str(), calls), ("HB", 2));
@@ -154,7 +157,10 @@ fn only_a_taken_id_is_drawn_again() {
     let mut calls = 0;
     let err = with_new_hold_id(&mut || "HD".to_string(), |id| {
         calls += 1;
-        conn.execute("INSERT INTO h VALUES (?1, 0)", [id])
+        conn.execute(
+            "INSERT INTO h VALUES (?1, 0) ON CONFLICT (id) DO NOTHING",
+            [id],
+        )
     })
     .unwrap_err();
     assert_eq!(calls, 1, "{err}");

@@ -128,9 +128,9 @@ pub(crate) fn booking_tickets(conn: &crate::store::Db, booking_id: i64) -> Resul
             seat: r.get(0)?,
             ticket_code: r.get(1)?,
             state: r.get(2)?,
-            checked_in_at: r.get::<_, Option<i64>>(3)?.map(crate::store::from_ts),
+            checked_in_at: r.get::<Option<i64>>(3)?.map(crate::store::from_ts),
             door: r.get(4)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<crate::store::sql::Result<_>>()?)
 }

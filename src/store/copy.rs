@@ -89,11 +89,17 @@ fn insert_sql(table: &str, list: &str, width: usize, n: usize) -> String {
     format!("INSERT INTO {table} ({list}) VALUES {}", rows.join(", "))
 }
 
+/// The SQLite connection of a store being copied from.
+fn lite(store: &Store) -> Result<&rusqlite::Connection> {
+    store
+        .conn()
+        .sqlite()
+        .ok_or_else(|| Error::invalid("this copies from a SQLite box office"))
+}
+
 /// The columns of a SQLite table, in order.
 fn columns(src: &Store, table: &str) -> Result<Vec<String>> {
-    let mut st = src
-        .conn()
-        .prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
+    let mut st = lite(src)?.prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
     let cols = st
         .query_map([], |r| r.get::<_, String>(1))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -137,7 +143,7 @@ impl Store {
             }
         }
         // One snapshot of the source, however long the copy takes.
-        self.conn().execute_batch("BEGIN")?;
+        lite(self)?.execute_batch("BEGIN")?;
         let copied = (|| -> Result<Vec<TableCheck>> {
             let mut checks = Vec::new();
             for table in TABLES {
@@ -150,9 +156,7 @@ impl Store {
                     .prepare(&insert_sql(table, &list, cols.len(), per_batch))
                     .map_err(fail)?;
                 let types: Vec<Type> = full.params()[..cols.len()].to_vec();
-                let mut st = self
-                    .conn()
-                    .prepare(&format!("SELECT {list} FROM \"{table}\""))?;
+                let mut st = lite(self)?.prepare(&format!("SELECT {list} FROM \"{table}\""))?;
                 let mut rows = st.query([])?;
                 let mut batch: Vec<Param> = Vec::with_capacity(per_batch * cols.len());
                 loop {
@@ -182,7 +186,7 @@ impl Store {
                 let sql = money_sql(table, &cols);
                 let (rows_from, cents_from): (i64, i64) = self
                     .conn()
-                    .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    .query_row(&sql, (), |r| Ok((r.get(0)?, r.get(1)?)))?;
                 let to = tx.query_one(&sql, &[]).map_err(fail)?;
                 let (rows_to, cents_to): (i64, i64) =
                     (to.try_get(0).map_err(fail)?, to.try_get(1).map_err(fail)?);
@@ -211,7 +215,7 @@ impl Store {
             }
             Ok(checks)
         })();
-        let _ = self.conn().execute_batch("COMMIT");
+        let _ = lite(self)?.execute_batch("COMMIT");
         let checks = copied?;
         if let Some(bad) = checks.iter().find(|c| !c.equal()) {
             return Err(Error::Server(format!(

@@ -1,28 +1,49 @@
-//! A connection and the statements it keeps prepared.
+//! A connection to either engine and the statements it keeps prepared.
 //!
-//! A thin wrapper over rusqlite's own statement cache (`Connection::prepare_cached`), so every
-//! store statement is parsed once per connection. It once kept statements by the address of
-//! their SQL text, which saved about a microsecond a hold and needed `unsafe` to tie the
-//! statements' lifetime to the connection; a box office cannot feel the difference, and the
-//! crate has no `unsafe` now.
+//! On SQLite, a thin wrapper over rusqlite's own statement cache (`prepare_cached`), so every
+//! store statement is parsed once per connection. On PostgreSQL, each statement's text is
+//! translated ([`sql::translate`]) and prepared on the server once per connection, and kept
+//! here. The rules see one type with one set of methods ([`sql`]).
 
-use rusqlite::{CachedStatement, Connection};
-use std::ops::Deref;
+use super::sql::{self, Params, Prepared, Row, Statement};
+use rusqlite::Connection;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// How many statements a connection keeps prepared: every hot statement of the store (the
 /// default keeps only 16, and evicting one means parsing it again on the next hold).
 const STATEMENT_CACHE: usize = 256;
 
-/// A connection and its prepared statements. Derefs to the connection for everything else.
-#[derive(Debug)]
+/// A connection and its prepared statements.
 pub struct Db {
-    conn: Connection,
+    engine: Engine,
     /// A notice was queued in the transaction under way: the store delivers the outbox once it
     /// commits (`Store::write`).
     queued: std::cell::Cell<bool>,
     /// Who is selling at this connection: the clerk (if named) and the terminal. Recorded on
     /// the sales and refunds it makes (the day's takings by clerk).
     operator: Operator,
+}
+
+enum Engine {
+    Sqlite(Connection),
+    Postgres {
+        client: RefCell<postgres::Client>,
+        prepared: RefCell<HashMap<String, Prepared>>,
+    },
+}
+
+/// Which engine a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("kind", &self.kind()).finish()
+    }
 }
 
 /// The clerk and terminal a connection sells for.
@@ -35,10 +56,36 @@ pub struct Operator {
 impl Db {
     pub fn new(conn: Connection) -> Db {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Db::with(Engine::Sqlite(conn))
+    }
+
+    pub fn postgres(client: postgres::Client) -> Db {
+        Db::with(Engine::Postgres {
+            client: RefCell::new(client),
+            prepared: Default::default(),
+        })
+    }
+
+    fn with(engine: Engine) -> Db {
         Db {
-            conn,
+            engine,
             queued: Default::default(),
             operator: Operator::default(),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self.engine {
+            Engine::Sqlite(_) => Kind::Sqlite,
+            Engine::Postgres { .. } => Kind::Postgres,
+        }
+    }
+
+    /// The statement text for this engine, where the two engines' SQL differs.
+    pub fn pick<'a>(&self, sqlite: &'a str, postgres: &'a str) -> &'a str {
+        match self.kind() {
+            Kind::Sqlite => sqlite,
+            Kind::Postgres => postgres,
         }
     }
 
@@ -60,27 +107,68 @@ impl Db {
         self.queued.replace(false)
     }
 
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// The SQLite connection, for what only SQLite has (pragmas, the schema's migrations, the
+    /// checkpoint thread, `db copy`); `None` on PostgreSQL.
+    pub fn sqlite(&self) -> Option<&Connection> {
+        match &self.engine {
+            Engine::Sqlite(c) => Some(c),
+            Engine::Postgres { .. } => None,
+        }
     }
 
-    /// The connection to change (migrations, hooks): the statements kept are finalized first,
-    /// so a schema change never meets a statement prepared against the old schema.
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        self.conn.flush_prepared_statement_cache();
-        &mut self.conn
+    /// The SQLite connection to change (migrations, hooks): the statements kept are finalized
+    /// first, so a schema change never meets a statement prepared against the old schema.
+    pub fn sqlite_mut(&mut self) -> Option<&mut Connection> {
+        match &mut self.engine {
+            Engine::Sqlite(c) => {
+                c.flush_prepared_statement_cache();
+                Some(c)
+            }
+            Engine::Postgres { .. } => None,
+        }
     }
 
     /// The statement for `sql`, prepared on first use and kept.
-    pub fn prepare_cached(&self, sql: &str) -> rusqlite::Result<CachedStatement<'_>> {
-        self.conn.prepare_cached(sql)
+    pub fn prepare_cached(&self, sql: &str) -> sql::Result<Statement<'_>> {
+        match &self.engine {
+            Engine::Sqlite(c) => Ok(Statement::lite(c.prepare_cached(sql)?)),
+            Engine::Postgres { client, prepared } => {
+                if let Some(p) = prepared.borrow().get(sql) {
+                    return Ok(Statement::pg(client, p.clone()));
+                }
+                let (text, names) = sql::translate(sql);
+                let statement = client.borrow_mut().prepare(&text)?;
+                let p = Prepared { statement, names };
+                prepared.borrow_mut().insert(sql.to_string(), p.clone());
+                Ok(Statement::pg(client, p))
+            }
+        }
     }
-}
 
-impl Deref for Db {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        &self.conn
+    /// The same as [`Db::prepare_cached`]: every statement is kept.
+    pub fn prepare(&self, sql: &str) -> sql::Result<Statement<'_>> {
+        self.prepare_cached(sql)
+    }
+
+    pub fn execute(&self, sql: &str, params: impl Params) -> sql::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        f: impl FnOnce(&Row<'_>) -> sql::Result<T>,
+    ) -> sql::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    /// Runs statements without parameters, separated by `;`.
+    pub fn execute_batch(&self, sql: &str) -> sql::Result<()> {
+        match &self.engine {
+            Engine::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Engine::Postgres { client, .. } => Ok(client.borrow_mut().batch_execute(sql)?),
+        }
     }
 }
 
@@ -100,14 +188,14 @@ mod tests {
         db.execute_batch("INSERT INTO t VALUES (1), (2)").unwrap();
         const ALL: &str = "SELECT x FROM t ORDER BY x";
         let mut outer = db.prepare_cached(ALL).unwrap();
-        let mut rows = outer.query([]).unwrap();
+        let mut rows = outer.query(()).unwrap();
         let first: i64 = rows.next().unwrap().unwrap().get(0).unwrap();
         let inner: Vec<i64> = db
             .prepare_cached(ALL)
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::store::sql::Result<_>>()
             .unwrap();
         let second: i64 = rows.next().unwrap().unwrap().get(0).unwrap();
         assert_eq!((first, second, inner), (1, 2, vec![1, 2]));
@@ -119,10 +207,11 @@ mod tests {
         let n: i64 = db
             .prepare_cached("SELECT count(*) FROM t")
             .unwrap()
-            .query_row([], |r| r.get(0))
+            .query_row((), |r| r.get(0))
             .unwrap();
         assert_eq!(n, 0);
-        db.conn_mut()
+        db.sqlite_mut()
+            .unwrap()
             .execute_batch(
                 "DROP TABLE t; CREATE TABLE t (x INTEGER, y INTEGER); INSERT INTO t VALUES (1, 2)",
             )
@@ -130,7 +219,7 @@ mod tests {
         let n: i64 = db
             .prepare_cached("SELECT count(*) FROM t")
             .unwrap()
-            .query_row([], |r| r.get(0))
+            .query_row((), |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
     }

@@ -16,6 +16,7 @@ pub(crate) mod hash;
 pub mod postgres;
 pub(crate) mod schema;
 pub(crate) mod seat_index;
+pub mod sql;
 pub(crate) mod sqlite;
 
 use crate::clock::Clock;
@@ -25,8 +26,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub(crate) use db::Db;
-pub use db::Operator;
+pub use db::{Db, Kind, Operator};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::{
     BUSY_TIMEOUT, CHECKPOINT_PAGES, RESTART_PAGES, busy_wait, checkpoint_in_background,
@@ -88,6 +88,8 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the database at `path`, applies pending migrations and
     /// refuses a database written by a newer version. A new file is readable by the owner only.
+    /// A `postgres://` URL opens that PostgreSQL database instead (`engine.rs`), its schema
+    /// created on first use.
     pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -101,6 +103,15 @@ impl Store {
                 ),
             ));
         }
+        if let engine::Location::Postgres(url) = engine::Location::parse(&path.to_string_lossy())? {
+            return Ok(Store {
+                conn: Db::postgres(postgres::open(&url)?),
+                clock,
+                path,
+                seat_index: Default::default(),
+                after_commit: None,
+            });
+        }
         let (conn, found) = sqlite::open(&path)?;
         let mut store = Store {
             conn: Db::new(conn),
@@ -112,10 +123,11 @@ impl Store {
         // Only a database behind this build takes the write lock to migrate (and `migrate`
         // checks the version again under it); an up-to-date one opens without waiting for a
         // terminal that is writing.
+        let conn = store.conn.sqlite_mut().expect("a SQLite store");
         if found < SCHEMA_VERSION {
-            schema::migrate(store.conn.conn_mut(), SCHEMA_VERSION)?;
+            schema::migrate(conn, SCHEMA_VERSION)?;
         }
-        sqlite::checkpoint_in_background(store.conn.conn_mut(), &store.path)?;
+        sqlite::checkpoint_in_background(conn, &store.path)?;
         Ok(store)
     }
 
@@ -141,6 +153,12 @@ impl Store {
         self.conn.operator()
     }
 
+    /// The engine this store sells from.
+    pub fn kind(&self) -> Kind {
+        self.conn.kind()
+    }
+
+    /// The file, or the PostgreSQL URL as given (it never holds a password).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -157,15 +175,31 @@ impl Store {
         &self.conn
     }
 
+    /// SQL on this store's own connection, on either engine: for tools and tests that look
+    /// underneath the rules (the rules themselves never need it).
+    pub fn db(&self) -> &Db {
+        &self.conn
+    }
+
     /// Changes whenever another connection commits: a cheap "has anything changed?" probe.
+    /// On PostgreSQL, a counter every write transaction adds one to, so a change made on
+    /// another machine shows too.
     pub fn data_version(&self) -> Result<i64> {
-        sqlite::change_counter(&self.conn)
+        match self.conn.kind() {
+            Kind::Sqlite => sqlite::change_counter(&self.conn),
+            Kind::Postgres => postgres::change_counter(&self.conn),
+        }
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            self.conn.pick(
+                "PRAGMA user_version",
+                "SELECT coalesce(max(version), 0) FROM boxoffice_schema",
+            ),
+            (),
+            |r| r.get(0),
+        )?)
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: it waits for other writers up to the busy
@@ -184,7 +218,10 @@ impl Store {
 
     fn transaction<T>(&mut self, f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>) -> Result<T> {
         let clock = &self.clock;
-        sqlite::immediate(&self.conn, |tx| f(tx, clock.now()))
+        match self.conn.kind() {
+            Kind::Sqlite => sqlite::immediate(&self.conn, |tx| f(tx, clock.now())),
+            Kind::Postgres => postgres::write(&self.conn, |tx| f(tx, clock.now())),
+        }
     }
 
     /// After a transaction: what it asked for runs now, if it committed ([`AfterCommit`]).
@@ -209,6 +246,13 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
+        if self.conn.kind() == Kind::Postgres {
+            // Every commit waits for the server's disk (`synchronous_commit`, on by default;
+            // `postgres::write` sets it for the transaction).
+            let out = self.transaction(f);
+            self.after_commit(out.is_ok());
+            return out;
+        }
         sqlite::durable(&self.conn, true)?;
         let out = self.transaction(f);
         let restore = sqlite::durable(&self.conn, false);

@@ -11,6 +11,13 @@ CREATE TABLE boxoffice_schema (
     version BIGINT NOT NULL
 );
 
+-- Moved on by every write transaction: what live screens on every machine poll (SQLite's
+-- `PRAGMA data_version` on one machine).
+CREATE TABLE boxoffice_changes (
+    n BIGINT NOT NULL
+);
+INSERT INTO boxoffice_changes (n) VALUES (0);
+
 CREATE TABLE box_office (
     id   TEXT NOT NULL,
     demo BIGINT NOT NULL DEFAULT 1

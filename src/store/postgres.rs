@@ -3,8 +3,8 @@
 //! wrote it, and what `db status` says. The synchronous `postgres` client: the app has no
 //! async runtime. No TLS in this build (`sslmode=require` is refused with what to do).
 
-use super::SCHEMA_VERSION;
 use super::engine::{PgHost, PgUrl, SslMode};
+use super::{Db, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use postgres::error::SqlState;
 use std::time::Duration;
@@ -151,6 +151,50 @@ pub fn open(url: &PgUrl) -> Result<postgres::Client> {
     }
     tx.commit().map_err(fail)?;
     Ok(client)
+}
+
+/// The advisory lock every write transaction takes first: the box offices sharing a database
+/// write one at a time, as terminals on one SQLite file do, so every rule reads what the
+/// previous writer committed (READ COMMITTED: each statement sees the commits made before it
+/// started, and none can be made while the lock is held). The unique claim per concert and
+/// seat stays the backstop.
+const WRITE_LOCK: i64 = 0x0062_6f78_7772_6974;
+
+/// Runs `f` in one write transaction: READ COMMITTED, the write lock taken first, waiting at
+/// most [`BUSY_TIMEOUT`](super::BUSY_TIMEOUT) for any lock (then "busy", as on SQLite), the
+/// change counter moved on at the end; an error or a panic rolls it back.
+pub(crate) fn write<T, E: From<super::sql::Error>>(
+    db: &Db,
+    f: impl FnOnce(&Db) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    struct Open<'a>(&'a Db, bool);
+    impl Drop for Open<'_> {
+        fn drop(&mut self) {
+            if !self.1 {
+                // A broken connection has no transaction left to end.
+                let _ = self.0.execute_batch("ROLLBACK");
+            }
+        }
+    }
+    db.execute_batch(&format!(
+        "BEGIN ISOLATION LEVEL READ COMMITTED;
+         SET LOCAL lock_timeout = '{}ms';
+         SET LOCAL synchronous_commit = on;
+         SELECT pg_advisory_xact_lock({WRITE_LOCK})",
+        super::BUSY_TIMEOUT.as_millis()
+    ))?;
+    let mut open = Open(db, false);
+    let out = f(open.0)?;
+    db.prepare_cached("UPDATE boxoffice_changes SET n = n + 1")?
+        .execute(())?;
+    open.1 = true;
+    db.execute_batch("COMMIT")?;
+    Ok(out)
+}
+
+/// The change counter live screens poll ([`write`] moves it on).
+pub(crate) fn change_counter(db: &Db) -> Result<i64> {
+    Ok(db.query_row("SELECT n FROM boxoffice_changes", (), |r| r.get(0))?)
 }
 
 /// What `db status` says of a box office.

@@ -12,8 +12,10 @@
 //! selling all over an arena reads most of its rows.
 
 use crate::error::Result;
+use crate::params;
+use crate::store::Db;
 use crate::store::hash::FastMap;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::OptionalExtension;
 use std::sync::Arc;
 
 /// One seat as the hold and the single-seat-gap rule need it. Label and category are shared
@@ -45,7 +47,7 @@ impl SeatIndex {
     /// The seats of a layout line, ordered by column (empty for a line without seats).
     pub(crate) fn row(
         &mut self,
-        conn: &Connection,
+        conn: &Db,
         venue_id: i64,
         line: i64,
     ) -> Result<Arc<[IndexedSeat]>> {
@@ -60,7 +62,7 @@ impl SeatIndex {
         let mut rows = st.query(params![venue_id, line])?;
         // A line without seats has no row.
         let mut seats = match rows.next()? {
-            Some(r) => parse_row(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?)?,
+            Some(r) => parse_row(r.get_ref(0)?.as_str()?)?,
             None => Vec::new(),
         };
         drop(rows);
@@ -93,7 +95,7 @@ impl SeatIndex {
     /// the venue has no such seat. An unknown label is asked for every time (it is not kept).
     pub(crate) fn find(
         &mut self,
-        conn: &Connection,
+        conn: &Db,
         venue_id: i64,
         label: &str,
     ) -> Result<Option<(i64, IndexedSeat)>> {
@@ -116,12 +118,7 @@ impl SeatIndex {
     /// seen yet, so the hold's transaction finds them in memory. Reading a row is two thirds
     /// of a hold's work; done in the transaction, every terminal would wait for it. Only a
     /// hint: the transaction looks the labels up again at the concert's venue as it is then.
-    pub(crate) fn warm(
-        &mut self,
-        conn: &Connection,
-        concert_id: i64,
-        labels: &[String],
-    ) -> Result<()> {
+    pub(crate) fn warm(&mut self, conn: &Db, concert_id: i64, labels: &[String]) -> Result<()> {
         let venue_id = match self.venues.get(&concert_id) {
             Some(&v) => v,
             None => {
@@ -160,7 +157,7 @@ impl SeatIndex {
 
 /// Writes a new venue's rows of seats into `seat_rows`, from its seats as written (in the
 /// venue's transaction: the two never disagree).
-pub(crate) fn write_rows(tx: &Connection, venue_id: i64) -> Result<()> {
+pub(crate) fn write_rows(tx: &Db, venue_id: i64) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO seat_rows (venue_id, line, seats)
          SELECT venue_id, grid_y, json_group_array(json_array(id, grid_x, category, label))
@@ -286,7 +283,7 @@ fn plain_row<T>(text: &str, seat: &mut impl FnMut(i64, i64, &str, &str) -> T) ->
 mod tests {
     use super::*;
 
-    fn venue(conn: &Connection) {
+    fn venue(conn: &Db) {
         conn.execute_batch(
             "CREATE TABLE seats (id INTEGER PRIMARY KEY, venue_id INTEGER, label TEXT,
                  category TEXT, grid_x INTEGER, grid_y INTEGER);
@@ -331,13 +328,13 @@ mod tests {
     }
 
     /// Every line of every venue, as `seat_rows` has it and as `seats` has it.
-    fn rows_both_ways(conn: &Connection) -> (Vec<Vec<IndexedSeat>>, Vec<Vec<IndexedSeat>>) {
+    fn rows_both_ways(conn: &Db) -> (Vec<Vec<IndexedSeat>>, Vec<Vec<IndexedSeat>>) {
         let lines: Vec<(i64, i64)> = conn
             .prepare("SELECT DISTINCT venue_id, grid_y FROM seats ORDER BY 1, 2")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::store::sql::Result<_>>()
             .unwrap();
         let mut index = SeatIndex::default();
         let mut plain = conn
@@ -354,13 +351,13 @@ mod tests {
                     .query_map(params![venue, line], |r| {
                         Ok(IndexedSeat {
                             id: r.get(0)?,
-                            label: r.get::<_, String>(1)?.into(),
-                            category: r.get::<_, String>(2)?.into(),
+                            label: r.get::<String>(1)?.into(),
+                            category: r.get::<String>(2)?.into(),
                             x: r.get(3)?,
                         })
                     })
                     .unwrap()
-                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .collect::<crate::store::sql::Result<Vec<_>>>()
                     .unwrap();
                 (ours, theirs)
             })
@@ -383,8 +380,9 @@ mod tests {
 
     #[test]
     fn an_older_database_gets_its_rows_when_it_is_upgraded() {
-        let mut conn = Connection::open_in_memory().unwrap();
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         crate::store::schema::migrate(&mut conn, 11).unwrap();
+        let mut conn = Db::new(conn);
         // A venue as version 11 wrote it: its seats, no rows.
         let layout = crate::catalog::parse_layout(crate::catalog::DEMO_VENUES[1].1).unwrap();
         conn.execute(
@@ -401,7 +399,7 @@ mod tests {
             )
             .unwrap();
         }
-        crate::store::schema::migrate(&mut conn, 12).unwrap();
+        crate::store::schema::migrate(conn.sqlite_mut().unwrap(), 12).unwrap();
         let (ours, theirs) = rows_both_ways(&conn);
         assert_eq!(ours.iter().map(Vec::len).sum::<usize>(), 842);
         assert_eq!(ours, theirs);
@@ -409,7 +407,7 @@ mod tests {
 
     #[test]
     fn finds_labels_per_venue_and_keeps_the_rows_it_read() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Db::new(rusqlite::Connection::open_in_memory().unwrap());
         venue(&conn);
         let mut index = SeatIndex::default();
         let (line, seat) = index.find(&conn, 1, "A-1").unwrap().unwrap();

@@ -64,14 +64,14 @@ pub(crate) fn durable(conn: &Db, on: bool) -> Result<()> {
     } else {
         "PRAGMA synchronous = NORMAL"
     })?
-    .execute([])?;
+    .execute(())?;
     Ok(())
 }
 
 /// A number that changes whenever another connection commits: a cheap "has anything changed?"
 /// probe for live screens.
 pub(crate) fn change_counter(conn: &Db) -> Result<i64> {
-    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    Ok(conn.query_row("PRAGMA data_version", (), |r| r.get(0))?)
 }
 
 /// How long a writer waits for another terminal's transaction before saying "busy".
@@ -128,30 +128,30 @@ pub(crate) fn write_ahead_log(conn: &Connection) -> rusqlite::Result<String> {
 /// ledger): commits only if `f` succeeds; an error or a panic rolls it back. `BEGIN`,
 /// `COMMIT` and `ROLLBACK` come from the statement cache: parsing them on every hold cost more
 /// than inserting a claim.
-pub(crate) fn immediate<T, E: From<rusqlite::Error>>(
+pub(crate) fn immediate<T, E: From<super::sql::Error>>(
     conn: &Db,
     f: impl FnOnce(&Db) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
     struct Open<'a>(&'a Db);
     impl Drop for Open<'_> {
         fn drop(&mut self) {
-            if self.0.is_autocommit() {
+            if self.0.sqlite().is_none_or(|c| c.is_autocommit()) {
                 return;
             }
             // From the statement cache too: in an on-sale rush most holds end here.
             let cached = self
                 .0
                 .prepare_cached("ROLLBACK")
-                .and_then(|mut rollback| rollback.execute([]));
+                .and_then(|mut rollback| rollback.execute(()));
             if cached.is_err() {
                 let _ = self.0.execute_batch("ROLLBACK");
             }
         }
     }
-    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute(())?;
     let open = Open(conn);
     let out = f(open.0)?;
-    open.0.prepare_cached("COMMIT")?.execute([])?;
+    open.0.prepare_cached("COMMIT")?.execute(())?;
     Ok(out)
 }
 

@@ -25,11 +25,15 @@ pub struct Fixture {
     pub clock: Arc<ManualClock>,
     pub store: Store,
     pub concert: i64,
+    /// Where the box office is: `box.db` in `dir`, or a PostgreSQL database of its own.
+    pub db: std::path::PathBuf,
 }
 
 impl Fixture {
+    /// The database: a file, or a `postgres://` URL (both open with `Store::open` and
+    /// `--db`).
     pub fn db_path(&self) -> std::path::PathBuf {
-        self.dir.path().join("box.db")
+        self.db.clone()
     }
 
     pub fn reopen(&self) -> Store {
@@ -56,7 +60,8 @@ pub fn concert(artist: &str, venue: &str, day: NaiveDate, time: &str) -> NewConc
 pub fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(t("2026-12-01T10:00:00Z")));
-    let mut store = Store::open(dir.path().join("box.db"), clock.clone()).unwrap();
+    let db = engine::fresh_db(dir.path());
+    let mut store = Store::open(&db, clock.clone()).unwrap();
     store.add_venue("test-hall", HALL).unwrap();
     let concert = store
         .add_concert(&concert(
@@ -71,7 +76,92 @@ pub fn fixture() -> Fixture {
         clock,
         store,
         concert,
+        db,
     }
+}
+
+/// Which engine a test's box offices are on. A test runs on SQLite; listed in
+/// [`on_postgres_too!`](crate::on_postgres_too) it runs again, the same body, with every
+/// [`fresh_db`](engine::fresh_db) a PostgreSQL database of its own on the server
+/// `BOXOFFICE_TEST_PG` names (`.ci/run` starts one); without it, that run says it is skipped.
+pub mod engine {
+    use std::cell::Cell;
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    thread_local! {
+        static ON_POSTGRES: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The server's administrator URL, or `None`.
+    pub fn server() -> Option<String> {
+        std::env::var("BOXOFFICE_TEST_PG")
+            .ok()
+            .filter(|u| !u.is_empty())
+    }
+
+    /// Runs `test` with its box offices on PostgreSQL, or says it is skipped.
+    pub fn on_postgres(name: &str, test: fn()) {
+        if server().is_none() {
+            eprintln!(
+                "skipped on PostgreSQL: {name} (set BOXOFFICE_TEST_PG, or run `.ci/with-postgres cargo test`)"
+            );
+            return;
+        }
+        ON_POSTGRES.with(|p| p.set(true));
+        test();
+    }
+
+    pub fn is_postgres() -> bool {
+        ON_POSTGRES.with(Cell::get)
+    }
+
+    /// A new, empty box office's location: `dir/box.db`, or on PostgreSQL a new database.
+    pub fn fresh_db(dir: &Path) -> PathBuf {
+        if !is_postgres() {
+            return dir.join("box.db");
+        }
+        PathBuf::from(fresh_database(&server().unwrap()))
+    }
+
+    /// A new, empty database on the server; its URL.
+    pub fn fresh_database(admin: &str) -> String {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "t{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        let dir = admin.split("host=").nth(1).unwrap();
+        let mut client = postgres::Client::connect(
+            &format!("host={dir} user=postgres dbname=postgres"),
+            postgres::NoTls,
+        )
+        .unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        admin.replace("/postgres?", &format!("/{name}?"))
+    }
+}
+
+/// The tests named, run again with their box offices on PostgreSQL ([`engine`]).
+#[macro_export]
+macro_rules! on_postgres_too {
+    ($($name:ident),* $(,)?) => {
+        mod on_postgres {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::engine::on_postgres(stringify!($name), super::$name)
+                }
+            )*
+        }
+    };
 }
 
 pub fn customer(email: &str) -> CustomerInfo {
