@@ -16,12 +16,16 @@ fn main() {
             procs: 8,
             ops: 5_000,
             kills: 40,
+            machines: 1,
+            db: None,
         }
     } else {
         stress::Config {
             procs: 8,
             ops: 250,
             kills: 6,
+            machines: 1,
+            db: None,
         }
     };
     let t = std::time::Instant::now();

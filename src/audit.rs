@@ -243,7 +243,7 @@ impl Store {
                 "SELECT b.code, b.method, b.total_cents,
                         (SELECT count(*) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'),
                         (SELECT coalesce(sum(amount_cents), 0) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured')
-                        - (SELECT coalesce(sum(amount_cents), 0) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'refund' AND instr(p.idempotency_key, '-part-') > 0)
+                        - (SELECT coalesce(sum(amount_cents), 0) FROM payments p WHERE p.booking_id = b.id AND p.kind = 'refund' AND p.idempotency_key LIKE '%-part-%')
                  FROM bookings b ORDER BY b.id",
             )?;
             st.query_map((), |r| {

@@ -213,7 +213,7 @@ impl Store {
         let (refunded, pending): (i64, i64) = self.conn().query_row(
             "SELECT coalesce(sum(CASE WHEN state = 'captured' THEN amount_cents END), 0),
                     coalesce(sum(CASE WHEN state = 'pending' THEN amount_cents END), 0)
-             FROM payments WHERE kind = 'refund' AND booking_id IN (SELECT value FROM json_each(?1))",
+             FROM payments WHERE kind = 'refund' AND booking_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?1))",
             [crate::records::json_ids(&cancelled)],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

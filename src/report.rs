@@ -90,7 +90,7 @@ impl Store {
             let mut st = self.conn().prepare(
                 "SELECT kind, processor, amount_cents, tendered_cents, change_cents FROM payments
                  WHERE state = 'captured' AND updated_at >= ?1 AND updated_at < ?2
-                   AND (?3 IS NULL OR clerk = ?3)",
+                   AND (CAST(?3 AS TEXT) IS NULL OR clerk = ?3)",
             )?;
             let rows = st.query_map(params![lo, hi, clerk], |r| {
                 Ok((
@@ -131,11 +131,11 @@ impl Store {
             let mut st = self.conn().prepare(
                 "SELECT t.concert_id, c.artist,
                         count(*) FILTER (WHERE b.created_at >= ?1 AND b.created_at < ?2
-                                           AND (?3 IS NULL OR b.clerk = ?3) AND t.state != 'cancelled'),
+                                           AND (CAST(?3 AS TEXT) IS NULL OR b.clerk = ?3) AND t.state != 'cancelled'),
                         count(*) FILTER (WHERE t.checked_in_at >= ?1 AND t.checked_in_at < ?2)
                  FROM tickets t JOIN bookings b ON b.id = t.booking_id JOIN concerts c ON c.id = t.concert_id
                  WHERE (b.created_at >= ?1 AND b.created_at < ?2) OR (t.checked_in_at >= ?1 AND t.checked_in_at < ?2)
-                 GROUP BY t.concert_id ORDER BY t.concert_id",
+                 GROUP BY t.concert_id, c.artist ORDER BY t.concert_id",
             )?;
             let rows = st.query_map(params![lo, hi, clerk], |r| {
                 Ok(ConcertTickets {

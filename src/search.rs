@@ -168,10 +168,10 @@ fn tokenize(input: &str) -> Vec<String> {
 /// from the live holds' expiry index (a handful at most) and the seats each lists, never from
 /// the concert's claims.
 macro_rules! run_out_claims {
-    () => {
+    ($($e:ident)?) => {
         concat!(
             "FROM holds h CROSS JOIN ",
-            crate::records::held_by!(),
+            crate::records::held_by!($($e)?),
             " WHERE h.state = 'live' AND h.expires_at <= :now AND h.concert_id = c.id
                AND cl.booking_id IS NULL AND cl.expires_at <= :now"
         )
@@ -179,26 +179,43 @@ macro_rules! run_out_claims {
 }
 
 /// The columns and counts every concert listing shows, for the concerts whose ids are the JSON
-/// array `:ids` (distinct); `:now` must be bound. Joined from the array: `c.id IN (SELECT value
+/// array `:ids` (distinct); `:now` must be bound ([`summary_sql`]). Joined from the array: `c.id IN (SELECT value
 /// FROM json_each(:ids))` made SQLite build a temporary table of the ids for every page. The
 /// counts are the concert's own (kept as claims change, see `booking::count_new_claims`), less
 /// its `run_out_claims!`.
-pub(crate) const SUMMARY_SQL: &str = concat!(
-    "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
-        c.booked,
-        c.claimed - c.booked - c.reserved - (SELECT count(*) ",
-    run_out_claims!(),
-    " AND cl.reserved = 0),
-        c.reserved - (SELECT count(*) ",
-    run_out_claims!(),
-    " AND cl.reserved = 1),
-        (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
-        (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
-        c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
-        (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered')),
-        v.timezone, v.country
-     FROM json_each(:ids) j CROSS JOIN concerts c ON c.id = j.value JOIN venues v ON v.id = c.venue_id"
-);
+macro_rules! summary_sql {
+    ($($e:ident)?) => {
+        concat!(
+            "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
+                c.booked,
+                c.claimed - c.booked - c.reserved - (SELECT count(*) ",
+            run_out_claims!($($e)?),
+            " AND cl.reserved = 0),
+                c.reserved - (SELECT count(*) ",
+            run_out_claims!($($e)?),
+            " AND cl.reserved = 1),
+                (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
+                (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
+                c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
+                (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered')),
+                v.timezone, v.country
+             FROM ",
+            summary_sql!(@ids $($e)?),
+            " JOIN venues v ON v.id = c.venue_id"
+        )
+    };
+    (@ids) => {
+        "json_each(:ids) j CROSS JOIN concerts c ON c.id = j.value"
+    };
+    (@ids pg) => {
+        "json_each(:ids) j JOIN concerts c ON c.id = CAST(j.value AS BIGINT)"
+    };
+}
+
+/// [`summary_sql!`] for the connection's engine.
+pub(crate) fn summary_sql(conn: &crate::store::Db) -> &'static str {
+    conn.pick(summary_sql!(), summary_sql!(pg))
+}
 
 /// Summaries of these concerts, in the order of `ids`. (No ORDER BY in SQL: it would tempt the
 /// planner to walk the start-time index over the whole season instead of looking up the ids.)
@@ -210,7 +227,7 @@ pub(crate) fn summaries(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut st = conn.prepare_cached(SUMMARY_SQL)?;
+    let mut st = conn.prepare_cached(summary_sql(conn))?;
     let rows = st.query_map(
         crate::named_params! {":now": now, ":ids": crate::records::json_ids(ids)},
         summary_from_row,
@@ -312,6 +329,9 @@ impl Store {
         let mut args = Args(Vec::new());
         let mut clauses: Vec<String> = Vec::new();
         let mut fts: Vec<String> = Vec::new();
+        // PostgreSQL has no FTS5: its trigram indexes (`pg_trgm`) answer the same substring
+        // matches, case-insensitive, written as LIKE on the lowered columns they index.
+        let pg = self.conn().kind() == crate::store::Kind::Postgres;
         let terms: [(&Option<String>, &str, &[&str]); 2] = [
             (
                 &q.text,
@@ -324,7 +344,19 @@ impl Store {
             let Some(term) = term.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
                 continue;
             };
-            if term.chars().count() >= 3 {
+            if pg {
+                let p = args.bind(like_pattern(&term.to_lowercase()));
+                clauses.push(if fts_cols == "artist" {
+                    format!(
+                        "(lower(c.artist || ' ' || c.title) LIKE {p} ESCAPE '\\' AND lower(c.artist) LIKE {p} ESCAPE '\\')"
+                    )
+                } else {
+                    format!(
+                        "(lower(c.artist || ' ' || c.title) LIKE {p} ESCAPE '\\' OR c.venue_id IN \
+                         (SELECT id FROM venues WHERE lower(name || ' ' || city) LIKE {p} ESCAPE '\\'))"
+                    )
+                });
+            } else if term.chars().count() >= 3 {
                 fts.push(format!("{fts_cols} : {}", fts_phrase(term)));
             } else {
                 let p = args.bind(like_pattern(term));
@@ -337,10 +369,17 @@ impl Store {
         }
         // Venues are few: match them first, then walk their concerts by date.
         if let Some(term) = q.venue.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let p = args.bind(like_pattern(term));
-            clauses.push(format!(
-                "c.venue_id IN (SELECT id FROM venues WHERE name LIKE {p} ESCAPE '\\' OR city LIKE {p} ESCAPE '\\')"
-            ));
+            clauses.push(if pg {
+                let p = args.bind(like_pattern(&term.to_lowercase()));
+                format!(
+                    "c.venue_id IN (SELECT id FROM venues WHERE lower(name || ' ' || city) LIKE {p} ESCAPE '\\')"
+                )
+            } else {
+                let p = args.bind(like_pattern(term));
+                format!(
+                    "c.venue_id IN (SELECT id FROM venues WHERE name LIKE {p} ESCAPE '\\' OR city LIKE {p} ESCAPE '\\')"
+                )
+            });
         }
         if !fts.is_empty() {
             let p = args.bind(fts.join(" AND "));
@@ -371,14 +410,16 @@ impl Store {
             // The claimed count includes holds whose time ran out but were not swept yet: a
             // concert that looks full is free after all if one of those exists.
             args.now(now);
-            clauses.push(
-                concat!(
-                    "c.status = 'scheduled' AND (c.claimed < v.capacity OR EXISTS (SELECT 1 ",
-                    run_out_claims!(),
-                    "))"
-                )
-                .into(),
-            );
+            macro_rules! available {
+                ($($e:ident)?) => {
+                    concat!(
+                        "c.status = 'scheduled' AND (c.claimed < v.capacity OR EXISTS (SELECT 1 ",
+                        run_out_claims!($($e)?),
+                        "))"
+                    )
+                };
+            }
+            clauses.push(self.conn().pick(available!(), available!(pg)).into());
         }
         // First the page's ids, which the indexes answer; then what the page shows about them.
         // Concerts of an import still under way are not in the catalog yet.
@@ -394,7 +435,7 @@ impl Store {
             sql.push_str(&format!(" LIMIT {l} OFFSET {o}"));
         } else if q.offset > 0 {
             let o = args.bind(q.offset as i64);
-            sql.push_str(&format!(" LIMIT -1 OFFSET {o}"));
+            sql.push_str(&format!(" LIMIT {} OFFSET {o}", i64::MAX));
         }
         // Built per query: rusqlite's cache, by text.
         let mut st = self.conn().prepare_cached(&sql)?;

@@ -134,3 +134,11 @@ fn a_payment_on_its_own_thread_delivers_its_confirmation() {
     let booking = f.store.booking(&receipt.booking_code).unwrap();
     assert_eq!(booking.seats[0].seat, "A-1-1");
 }
+
+on_postgres_too!(
+    a_notice_leaves_when_the_change_that_queued_it_commits,
+    without_a_spool_notices_wait_in_the_outbox,
+    a_spool_that_cannot_be_written_fails_nothing_and_is_reported,
+    start_up_ends_what_ran_out_and_delivers_what_is_due,
+    a_payment_on_its_own_thread_delivers_its_confirmation,
+);

@@ -391,3 +391,14 @@ fn bookings_are_found_by_phone_in_any_form_by_name_and_by_the_day_at_a_terminal(
             .is_empty()
     );
 }
+
+on_postgres_too!(
+    every_booked_seat_has_a_ticket_with_a_code_of_its_own,
+    a_ticket_is_admitted_once_and_a_second_scan_says_when_and_where,
+    the_door_refuses_a_void_ticket_another_concert_a_made_up_code_and_an_early_one,
+    a_rescheduled_concert_keeps_its_tickets_valid,
+    eight_doors_scanning_the_same_tickets_admit_each_exactly_once,
+    the_pdf_has_a_page_per_seat_whose_qr_code_reads_back_as_its_ticket,
+    the_confirmation_email_carries_the_tickets_as_a_pdf,
+    bookings_are_found_by_phone_in_any_form_by_name_and_by_the_day_at_a_terminal,
+);

@@ -295,11 +295,12 @@ fn the_persons_own_held_seats_can_be_held_again_and_others_are_refused_without_a
         matches!(&err, Error::SeatsTaken(s) if s == &["A-2-3"]),
         "{err:?}"
     );
-    let conn = rusqlite::Connection::open(f.dir.path().join("box.db")).unwrap();
+    let conn = common::sql(f.db_path());
     let written: i64 = conn
+        .db()
         .query_row(
             "SELECT count(*) FROM customers WHERE email = 'b@example.com'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -349,8 +350,8 @@ fn a_phone_number_is_one_person_however_it_is_typed() {
         second.replaced.map(|r| r.hold_id),
         Some(first.hold_id.clone())
     );
-    let stored: String = rusqlite::Connection::open(f.db_path())
-        .unwrap()
+    let stored: String = common::sql(f.db_path())
+        .db()
         .query_row(
             "SELECT phone FROM holds WHERE id = ?1",
             [&first.hold_id],
@@ -369,3 +370,14 @@ fn a_phone_number_is_one_person_however_it_is_typed() {
         .unwrap_err();
     assert!(e.to_string().contains("not a phone number"), "{e}");
 }
+
+on_postgres_too!(
+    the_ticket_limit_counts_live_holds_and_bookings_and_is_reached_exactly,
+    a_new_hold_releases_the_customers_earlier_one_and_says_so,
+    the_hold_time_is_configurable_per_concert,
+    a_selection_that_strands_a_seat_is_refused_with_a_better_one,
+    a_gap_is_allowed_when_no_selection_of_the_same_size_avoids_one,
+    best_available_keeps_a_party_together_and_says_when_it_cannot,
+    the_persons_own_held_seats_can_be_held_again_and_others_are_refused_without_a_write,
+    a_phone_number_is_one_person_however_it_is_typed,
+);

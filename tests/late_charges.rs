@@ -141,6 +141,7 @@ fn charge_lands_after_another_terminal_gave_up(can_fence: bool) -> (Fixture, Res
         clock,
         mut store,
         concert,
+        db,
     } = f;
     let paying = std::thread::spawn(move || {
         let out = store.pay(&hold, &tender, &processors).map(|_| ());
@@ -149,7 +150,7 @@ fn charge_lands_after_another_terminal_gave_up(can_fence: bool) -> (Fixture, Res
     arrived.recv().unwrap();
     // Another terminal starts with its clock past the payment's lease: it gives the payment up.
     clock.advance(Duration::minutes(3));
-    let mut other = Store::open(dir.path().join("box.db"), clock.clone()).unwrap();
+    let mut other = Store::open(&db, clock.clone()).unwrap();
     let line = SimulatedGateway::open(dir.path().join("gateway.db"), clock.clone()).unwrap();
     let ours = if can_fence {
         Processors::new(vec![Box::new(CashProcessor), Box::new(line)])
@@ -168,6 +169,7 @@ fn charge_lands_after_another_terminal_gave_up(can_fence: bool) -> (Fixture, Res
             clock,
             store,
             concert,
+            db,
         },
         out,
     )
@@ -354,8 +356,8 @@ fn audit_finds_a_charge_nobody_booked_and_a_booking_nobody_paid() {
     });
     assert!(matches!(stray, Ok(ChargeOutcome::Approved { .. })));
     // Planted: the card booking's payment record lost.
-    rusqlite::Connection::open(f.db_path())
-        .unwrap()
+    common::sql(f.db_path())
+        .db()
         .execute(
             "UPDATE payments SET state = 'failed' WHERE reference = ?1",
             [&receipt.reference],
@@ -447,3 +449,11 @@ fn spool_texts(root: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+on_postgres_too!(
+    a_charge_arriving_after_its_payment_was_given_up_is_refused_by_the_fence,
+    a_late_charge_a_processor_could_not_refuse_is_refunded_and_the_customer_told,
+    a_charge_whose_answer_and_look_up_both_failed_is_never_charged_again_under_a_new_key,
+    a_charge_that_never_reached_the_gateway_is_fenced_before_the_retry_charges,
+    audit_finds_a_charge_nobody_booked_and_a_booking_nobody_paid,
+);

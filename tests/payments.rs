@@ -414,11 +414,11 @@ fn the_spool_never_writes_through_a_symbolic_link_or_over_a_file_it_did_not_writ
     let report = f.store.deliver_outbox(&spool, false).unwrap();
     assert_eq!(report.delivered.len(), 2);
     sell(&mut f, "A-1-2", "b@example.com");
-    let box_office: String = rusqlite::Connection::open(f.db_path())
-        .unwrap()
+    let box_office: String = common::sql(f.db_path())
+        .db()
         .query_row(
             "SELECT (SELECT id FROM box_office) || '-' || max(id) || ' ' || max(created_at) FROM outbox WHERE channel = 'sms'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -558,11 +558,12 @@ fn some_seats_of_a_booking_are_cancelled_and_refunded_and_the_rest_later_gets_on
     let totals = gateway(&f).totals().unwrap();
     assert_eq!((totals.refunds, totals.refunded_cents), (1, 5_000));
     // The customer is told, without a calendar change.
-    let conn = rusqlite::Connection::open(f.db_path()).unwrap();
+    let conn = common::sql(f.db_path());
     let (subject, calendar): (String, Option<String>) = conn
+        .db()
         .query_row(
             "SELECT subject, calendar FROM outbox WHERE channel = 'email' ORDER BY id DESC LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
@@ -650,3 +651,21 @@ fn a_cash_receipt_says_the_amounts_once_and_the_time_as_the_venues_clock_shows_i
         "{lines:#?}"
     );
 }
+
+on_postgres_too!(
+    an_approved_card_books_and_the_amount_comes_from_stored_prices,
+    a_declined_card_releases_the_seats_and_says_why,
+    a_gateway_error_charges_nothing_and_keeps_the_hold_for_a_retry,
+    a_card_that_fails_validation_never_reaches_the_store,
+    the_gateway_keeps_its_contract,
+    confirmation_and_cancellation_reach_the_spool_as_email_and_sms,
+    an_unwritable_spool_never_blocks_a_booking_and_messages_wait,
+    a_name_with_line_breaks_cannot_inject_headers,
+    terminals_starting_together_on_a_new_box_office_all_open_the_gateway,
+    two_box_offices_sharing_one_spool_never_give_two_messages_one_name,
+    the_spool_never_writes_through_a_symbolic_link_or_over_a_file_it_did_not_write,
+    names_beyond_ascii_are_encoded_a_whole_word_at_a_time_and_parse_back,
+    some_seats_of_a_booking_are_cancelled_and_refunded_and_the_rest_later_gets_only_what_is_left,
+    cancelling_every_seat_by_name_is_the_whole_booking,
+    a_cash_receipt_says_the_amounts_once_and_the_time_as_the_venues_clock_shows_it,
+);

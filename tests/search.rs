@@ -288,3 +288,14 @@ fn listing_counts_agree_with_the_seat_map() {
     assert_eq!(same(&f), (6, 0, 6, 0), "{} ran out", d.hold_id);
     assert!(violations(&f.db_path(), &f.dir.path().join("gateway.db")).is_empty());
 }
+
+on_postgres_too!(
+    names_match_as_case_insensitive_substrings_in_start_order,
+    percent_and_underscore_are_literal_characters,
+    dates_are_inclusive_and_times_filter_the_time_of_day,
+    past_concerts_are_hidden_unless_a_from_date_asks_for_them,
+    available_hides_sold_out_concerts_and_pages_are_stable,
+    bad_input_is_an_error_not_an_empty_result,
+    the_search_box_understands_field_words,
+    listing_counts_agree_with_the_seat_map,
+);

@@ -15,15 +15,10 @@ fn stress_worker() {
     }
 }
 
-#[test]
-fn eight_processes_random_work_and_kills_break_no_invariant() {
+fn run(cfg: stress::Config) -> stress::Outcome {
     let exe = std::env::current_exe().unwrap();
     let outcome = stress::run(
-        stress::Config {
-            procs: 8,
-            ops: 250,
-            kills: 6,
-        },
+        cfg,
         &exe,
         &[
             "stress_worker",
@@ -34,9 +29,76 @@ fn eight_processes_random_work_and_kills_break_no_invariant() {
         ],
     );
     println!("{outcome:?}");
+    outcome
+}
+
+#[test]
+fn eight_processes_random_work_and_kills_break_no_invariant() {
+    let outcome = run(stress::Config {
+        procs: 8,
+        ops: 250,
+        kills: 6,
+        machines: 1,
+        db: None,
+    });
     assert!(outcome.kills >= 1, "the run killed nobody: {outcome:?}");
     assert!(
         outcome.bookings > 0 && outcome.offers > 0,
         "the run did too little: {outcome:?}"
+    );
+}
+
+/// The box office and the card gateway's ledger in PostgreSQL, or `None` (and a note).
+fn on_postgres(test: &str) -> Option<(String, String)> {
+    let Some(admin) = common::engine::server() else {
+        eprintln!(
+            "skipped on PostgreSQL: {test} (set BOXOFFICE_TEST_PG, or run `.ci/with-postgres cargo test`)"
+        );
+        return None;
+    };
+    Some((
+        common::engine::fresh_database(&admin),
+        common::engine::fresh_database(&admin),
+    ))
+}
+
+#[test]
+fn eight_processes_on_postgres_break_no_invariant() {
+    let Some(db) = on_postgres("eight_processes_on_postgres_break_no_invariant") else {
+        return;
+    };
+    let outcome = run(stress::Config {
+        procs: 8,
+        ops: 250,
+        kills: 6,
+        machines: 1,
+        db: Some(db),
+    });
+    assert!(
+        outcome.kills >= 1 && outcome.bookings > 0 && outcome.offers > 0,
+        "{outcome:?}"
+    );
+}
+
+/// Three box offices (machines) selling one inventory on one PostgreSQL server: each its own
+/// spool and its clock a few seconds off the others', the card gateway's ledger on the server
+/// (any machine reconciles any payment), processes killed at random. Every invariant holds: no
+/// seat twice, every captured charge with its booking or its refund, offers in join order,
+/// each notice delivered once, into one machine's spool.
+#[test]
+fn three_machines_on_one_postgres_sell_one_inventory() {
+    let Some(db) = on_postgres("three_machines_on_one_postgres_sell_one_inventory") else {
+        return;
+    };
+    let outcome = run(stress::Config {
+        procs: 9,
+        ops: 200,
+        kills: 6,
+        machines: 3,
+        db: Some(db),
+    });
+    assert!(
+        outcome.kills >= 1 && outcome.bookings > 0 && outcome.offers > 0,
+        "{outcome:?}"
     );
 }

@@ -345,11 +345,12 @@ fn racing_processes_serve_the_waiting_list_in_join_order() {
         "walk-ups get nothing while people wait: {codes:?}"
     );
     drop(f.store);
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = common::sql(&db);
     let states: Vec<String> = conn
+        .db()
         .prepare("SELECT state FROM waitlist ORDER BY id")
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map((), |r| r.get(0))
         .unwrap()
         .map(|r| r.unwrap())
         .collect();
@@ -363,12 +364,22 @@ fn racing_processes_serve_the_waiting_list_in_join_order() {
     let v = violations(&db, &f.dir.path().join("gateway.db"));
     assert!(v.is_empty(), "{v:?}");
     let over: i64 = conn
+        .db()
         .query_row(
             "SELECT count(*) FROM (SELECT h.email FROM claims c JOIN holds h ON h.id = c.hold_id
              WHERE h.kind != 'pool' GROUP BY h.email, c.concert_id HAVING count(*) > 6)",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
     assert_eq!(over, 0, "no customer over the limit");
 }
+
+on_postgres_too!(
+    joining_needs_a_sold_out_concert_a_sane_party_and_one_entry_each,
+    freed_seats_go_to_the_first_party_that_fits_in_join_order,
+    a_party_too_large_keeps_its_place_and_one_cancellation_serves_two_parties,
+    an_offer_that_expires_moves_on_to_the_next_person_and_both_are_told,
+    an_expired_offer_goes_to_the_next_in_line,
+    racing_processes_serve_the_waiting_list_in_join_order,
+);

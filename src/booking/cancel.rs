@@ -32,14 +32,17 @@ pub(crate) fn cancel_booking_tx(
                 c.amount_cents - coalesce((SELECT sum(r.amount_cents) FROM payments r
                     WHERE r.booking_id = c.booking_id AND r.kind = 'refund'
                       AND substr(r.idempotency_key, 1, length(c.idempotency_key) + 13)
-                          = 'refund-' || c.idempotency_key || '-part-'), 0) AS left_cents,
+                          = 'refund-' || c.idempotency_key || '-part-'), 0),
                 c.currency, 'pending', c.reference, ?2, ?2, ?3, ?4
          FROM payments c WHERE c.booking_id = ?1 AND c.kind = 'charge' AND c.state = 'captured'
-           AND left_cents > 0",
+           AND c.amount_cents > coalesce((SELECT sum(r.amount_cents) FROM payments r
+                    WHERE r.booking_id = c.booking_id AND r.kind = 'refund'
+                      AND substr(r.idempotency_key, 1, length(c.idempotency_key) + 13)
+                          = 'refund-' || c.idempotency_key || '-part-'), 0)",
     )?
     .execute(params![id, ts(now), tx.operator().clerk, tx.operator().terminal])?;
     let refund: i64 = tx
-        .prepare_cached("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund' AND instr(idempotency_key, '-part-') = 0")?
+        .prepare_cached("SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE booking_id = ?1 AND kind = 'refund' AND idempotency_key NOT LIKE '%-part-%'")?
         .query_row([id], |r| r.get(0))?;
     let facts = crate::notify::booking_facts(tx, id)?;
     crate::notify::queue(

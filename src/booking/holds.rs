@@ -16,7 +16,7 @@ pub(crate) fn end_hold(
     now: DateTime<Utc>,
 ) -> Result<()> {
     tx.prepare_cached(
-        "UPDATE holds SET state = ?2, ended_at = ?3 WHERE id = ?1 AND (?4 IS NULL OR state = ?4)",
+        "UPDATE holds SET state = ?2, ended_at = ?3 WHERE id = ?1 AND (CAST(?4 AS TEXT) IS NULL OR state = ?4)",
     )?
     .execute(params![hold_id, state, ts(now), from])?;
     free_unbooked(tx, hold_id)?;

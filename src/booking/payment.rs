@@ -87,12 +87,17 @@ impl Store {
         let (key, amount, currency, h) = self.write_durable(|tx, now| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
+            macro_rules! amount {
+                ($($e:ident)?) => {
+                    concat!(
+                        "SELECT coalesce(sum(cl.price_cents), 0) FROM holds h CROSS JOIN ",
+                        held_by!($($e)?),
+                        " WHERE h.id = ?1"
+                    )
+                };
+            }
             let amount: i64 = tx
-                .prepare_cached(concat!(
-                    "SELECT coalesce(sum(cl.price_cents), 0) FROM holds h CROSS JOIN ",
-                    held_by!(),
-                    " WHERE h.id = ?1"
-                ))?
+                .prepare_cached(tx.pick(amount!(), amount!(pg)))?
                 .query_row([&h.id], |r| r.get(0))?;
             let currency = concert_currency(tx, h.concert_id)?;
             if let Tender::Cash { tendered_cents } = tender {
@@ -378,7 +383,7 @@ impl Store {
         let pending: Vec<(String, String, String, i64, String)> = {
             let mut st = self.conn().prepare(
                 "SELECT idempotency_key, processor, coalesce(reference, ''), amount_cents, currency FROM payments
-                 WHERE kind = 'refund' AND state = 'pending' AND (?1 IS NULL OR booking_id = ?1)",
+                 WHERE kind = 'refund' AND state = 'pending' AND (CAST(?1 AS BIGINT) IS NULL OR booking_id = ?1)",
             )?;
             st.query_map([booking_id], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))

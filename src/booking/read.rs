@@ -215,7 +215,7 @@ impl Store {
     ) -> Result<Vec<Booking>> {
         let mut st = self.conn().prepare_cached(
             "SELECT code FROM bookings WHERE created_at >= ?1 AND created_at < ?2
-                AND (?3 IS NULL OR terminal = ?3) ORDER BY id DESC LIMIT 200",
+                AND (CAST(?3 AS TEXT) IS NULL OR terminal = ?3) ORDER BY id DESC LIMIT 200",
         )?;
         let codes: Vec<String> = st
             .query_map(params![ts(from), ts(to), terminal], |r| r.get(0))?

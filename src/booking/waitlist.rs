@@ -352,7 +352,7 @@ impl Store {
             let existing: Option<i64> = tx
                 .query_row(
                     "SELECT id FROM waitlist WHERE concert_id = ?1 AND state IN ('waiting', 'offered')
-                     AND customer_id IN (SELECT value FROM json_each(?2))",
+                     AND customer_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?2))",
                     params![concert_id, json_ids(&same)],
                     |r| r.get(0),
                 )
@@ -370,7 +370,7 @@ impl Store {
                 .prepare_cached(&format!(
                     "SELECT count(*) FROM concerts co JOIN seats s ON s.venue_id = co.venue_id
                      LEFT JOIN claims cl ON cl.concert_id = co.id AND cl.seat_id = s.id
-                     WHERE co.id = :id AND (:category IS NULL OR s.category = :category)
+                     WHERE co.id = :id AND (CAST(:category AS TEXT) IS NULL OR s.category = :category)
                        AND {SEAT_STATUS_SQL} = 'free'"
                 ))?
                 .query_row(

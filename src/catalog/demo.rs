@@ -55,7 +55,7 @@ impl Store {
         self.write(|tx, now| {
             let empty: bool = tx.query_row(
                 "SELECT NOT EXISTS (SELECT 1 FROM venues) AND NOT EXISTS (SELECT 1 FROM concerts)
-                    AND (SELECT demo FROM box_office)",
+                    AND (SELECT demo FROM box_office) <> 0",
                 (),
                 |r| r.get(0),
             )?;

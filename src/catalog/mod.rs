@@ -132,7 +132,7 @@ pub(crate) fn add_concert_at(tx: &crate::store::Db, c: &NewConcert, start: Start
         .optional()?
         .ok_or_else(|| Error::VenueNotFound(c.venue_slug.clone()))?;
     let start = VenueStart::of(&tz, start)?;
-    let mut cats = tx.prepare("SELECT code FROM categories WHERE venue_id = ?1")?;
+    let mut cats = tx.prepare("SELECT code FROM categories WHERE venue_id = ?1 ORDER BY code")?;
     let venue_cats: Vec<String> = cats
         .query_map([venue_id], |r| r.get(0))?
         .collect::<crate::store::sql::Result<_>>()?;

@@ -121,7 +121,7 @@ pub(crate) struct BookingFacts {
 pub(crate) fn booking_facts(tx: &crate::store::Db, booking_id: i64) -> Result<BookingFacts> {
     let mut facts = tx.prepare_cached("SELECT b.code, b.customer_id, cu.name, co.artist, co.title, v.name, v.city, co.starts_at, v.timezone,
                 b.total_cents, b.currency,
-                coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'), b.method),
+                coalesce((SELECT detail FROM payments p WHERE p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured' ORDER BY p.id LIMIT 1), b.method),
                 co.sequence
          FROM bookings b JOIN customers cu ON cu.id = b.customer_id
          JOIN concerts co ON co.id = b.concert_id JOIN venues v ON v.id = co.venue_id

@@ -481,9 +481,12 @@ impl Store {
         let mut report = SpoolReport::default();
         for row in rows {
             // Taken for the time it takes to send: another terminal delivering at the same
-            // moment leaves it alone. (A file in the spool needs no lease: it is linked into
-            // place under its one name, and a second writer finds it there.)
-            let taken = if !spool.sends_away(&row) {
+            // moment leaves it alone. (A file in the spool of a box office on one machine needs
+            // no lease: it is linked into place under its one name, and a second writer finds
+            // it there. Machines sharing a PostgreSQL box office each have their own spool:
+            // there the lease is what makes one machine deliver it.)
+            let shared = self.kind() == crate::store::Kind::Postgres;
+            let taken = if !spool.sends_away(&row) && !shared {
                 1
             } else {
                 self.write(|tx, now| {

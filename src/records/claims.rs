@@ -6,10 +6,17 @@ use super::*;
 /// The claims of hold `h` as a join, `claims cl` found through the seats it lists
 /// (`holds.seats`, as `j`): one lookup by key per seat. CROSS JOIN keeps SQLite from starting
 /// at the concert's claims.
+///
+/// On PostgreSQL (`held_by!(pg)`) the list is `jsonb_array_elements`, which a function in FROM
+/// may take from `h` without LATERAL; a plain JOIN (CROSS JOIN takes no ON there).
 macro_rules! held_by {
     () => {
         "json_each(h.seats) j CROSS JOIN claims cl ON cl.concert_id = h.concert_id
            AND cl.seat_id = j.value ->> 0 AND cl.hold_id = h.id"
+    };
+    (pg) => {
+        "jsonb_array_elements(CAST(h.seats AS jsonb)) j JOIN claims cl ON cl.concert_id = h.concert_id
+           AND cl.seat_id = CAST(j.value ->> 0 AS BIGINT) AND cl.hold_id = h.id"
     };
 }
 pub(crate) use held_by;
@@ -352,7 +359,7 @@ pub(crate) fn keep_for_waiting_list(
          SELECT ?1, s.id, ?2, p.price_cents, NULL, 1 FROM seats s
          JOIN prices p ON p.concert_id = ?1 AND p.category = s.category
          WHERE s.venue_id = ?3
-           AND (?4 IS NULL OR s.category IN (SELECT value FROM json_each(?4)))
+           AND (CAST(?4 AS TEXT) IS NULL OR s.category IN (SELECT value FROM json_each(?4)))
            AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = ?1 AND cl.seat_id = s.id)",
         )?
         .execute(params![
@@ -381,7 +388,7 @@ pub(crate) fn take_from_pool(
 ) -> Result<usize> {
     Ok(tx
         .prepare_cached(
-            "DELETE FROM claims WHERE concert_id = ?3 AND seat_id IN (SELECT value FROM json_each(?2))
+            "DELETE FROM claims WHERE concert_id = ?3 AND seat_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?2))
              AND hold_id = ?1",
         )?
         .execute(params![pool, json_ids(seat_ids), concert_id])?)

@@ -262,10 +262,10 @@ pub(crate) fn person_holds(
     person: &SamePerson,
 ) -> Result<Vec<PersonHold>> {
     macro_rules! by {
-        ($column:literal) => {
+        ($column:literal $(, $e:ident)?) => {
             concat!(
                 "SELECT id, kind, state, created_at, (SELECT count(*) FROM ",
-                held_by!(),
+                held_by!($($e)?),
                 ") FROM holds h WHERE ",
                 $column,
                 " = ?1 AND concert_id = ?2 AND kind != 'pool'"
@@ -289,14 +289,14 @@ pub(crate) fn person_holds(
         }
         Ok(())
     };
-    let mut st = tx.prepare_cached(by!("email"))?;
+    let mut st = tx.prepare_cached(tx.pick(by!("email"), by!("email", pg)))?;
     for email in &person.emails {
         for found in st.query_map(params![email, concert_id], map)? {
             add(found)?;
         }
     }
     if let Some(phone) = &person.phone {
-        let mut st = tx.prepare_cached(by!("phone"))?;
+        let mut st = tx.prepare_cached(tx.pick(by!("phone"), by!("phone", pg)))?;
         for found in st.query_map(params![phone, concert_id], map)? {
             add(found)?;
         }

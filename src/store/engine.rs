@@ -15,6 +15,10 @@ pub enum Location {
 }
 
 impl Location {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Location::Postgres(_))
+    }
+
     /// `postgres://…` or `postgresql://…` is a PostgreSQL database; anything else is a SQLite
     /// file, as always.
     pub fn parse(text: &str) -> Result<Location> {

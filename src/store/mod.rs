@@ -92,6 +92,15 @@ impl Store {
     /// created on first use.
     pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        if let engine::Location::Postgres(url) = engine::Location::parse(&path.to_string_lossy())? {
+            return Ok(Store {
+                conn: Db::postgres(postgres::open(&url)?),
+                clock,
+                path,
+                seat_index: Default::default(),
+                after_commit: None,
+            });
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.is_dir()
         {
@@ -102,15 +111,6 @@ impl Store {
                     format!("the directory {} does not exist", dir.display()),
                 ),
             ));
-        }
-        if let engine::Location::Postgres(url) = engine::Location::parse(&path.to_string_lossy())? {
-            return Ok(Store {
-                conn: Db::postgres(postgres::open(&url)?),
-                clock,
-                path,
-                seat_index: Default::default(),
-                after_commit: None,
-            });
         }
         let (conn, found) = sqlite::open(&path)?;
         let mut store = Store {

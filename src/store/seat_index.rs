@@ -158,13 +158,18 @@ impl SeatIndex {
 /// Writes a new venue's rows of seats into `seat_rows`, from its seats as written (in the
 /// venue's transaction: the two never disagree).
 pub(crate) fn write_rows(tx: &Db, venue_id: i64) -> Result<()> {
-    tx.prepare_cached(
+    tx.prepare_cached(tx.pick(
         "INSERT INTO seat_rows (venue_id, line, seats)
          SELECT venue_id, grid_y, json_group_array(json_array(id, grid_x, category, label))
          FROM (SELECT venue_id, grid_y, id, grid_x, category, label FROM seats
-               WHERE venue_id = ?1 ORDER BY grid_y, grid_x)
+               WHERE venue_id = ?1 ORDER BY grid_y, grid_x) AS s
          GROUP BY venue_id, grid_y",
-    )?
+        "INSERT INTO seat_rows (venue_id, line, seats)
+         SELECT venue_id, grid_y,
+                CAST(json_agg(json_build_array(id, grid_x, category, label) ORDER BY grid_x) AS TEXT)
+         FROM seats WHERE venue_id = ?1
+         GROUP BY venue_id, grid_y",
+    ))?
     .execute([venue_id])?;
     Ok(())
 }

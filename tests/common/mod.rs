@@ -164,6 +164,12 @@ macro_rules! on_postgres_too {
     };
 }
 
+/// The box office at `db` (a file or a `postgres://` URL) opened again, for SQL underneath the
+/// rules (`.db()`), on either engine.
+pub fn sql(db: impl AsRef<std::path::Path>) -> Store {
+    Store::open(db, Arc::new(boxoffice::SystemClock)).unwrap()
+}
+
 pub fn customer(email: &str) -> CustomerInfo {
     CustomerInfo {
         email: email.into(),
@@ -179,11 +185,25 @@ pub fn seats(labels: &[&str]) -> Vec<String> {
 /// The invariants no crash, race or retry may break, checked in SQL on our database and
 /// against the gateway's ledger. Returns a list of violations (empty when all hold).
 pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
+    let conn = sql(db);
+    let pg = conn.kind() == boxoffice::store::Kind::Postgres;
     let mut v = Vec::new();
-    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |sql: &str| -> i64 { conn.db().query_row(sql, (), |r| r.get(0)).unwrap() };
+    // A hold's listed seats as rows `j`, from `[[seat, price], ...]`; the seat is `seat`.
+    let seat = if pg {
+        "CAST(j.value ->> 0 AS BIGINT)"
+    } else {
+        "j.value ->> 0"
+    };
+    let seats_of = |h: &str| {
+        if pg {
+            format!("jsonb_array_elements(CAST({h}.seats AS jsonb)) j")
+        } else {
+            format!("json_each({h}.seats) j")
+        }
+    };
     let doubles = count(
-        "SELECT count(*) FROM (SELECT 1 FROM claims GROUP BY concert_id, seat_id HAVING count(*) > 1)",
+        "SELECT count(*) FROM (SELECT 1 FROM claims GROUP BY concert_id, seat_id HAVING count(*) > 1) AS d",
     );
     if doubles > 0 {
         v.push(format!("{doubles} seats claimed twice"));
@@ -236,23 +256,25 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
     }
     // A hold's claims are found through the seats it lists: every claim is of a listed seat,
     // and a hold in force, or a confirmed booking, claims every seat it lists.
-    let unlisted = count(
+    let unlisted = count(&format!(
         "SELECT count(*) FROM claims cl JOIN holds h ON h.id = cl.hold_id
          WHERE h.kind != 'pool'
-           AND NOT EXISTS (SELECT 1 FROM json_each(h.seats) j WHERE j.value ->> 0 = cl.seat_id)",
-    );
+           AND NOT EXISTS (SELECT 1 FROM {} WHERE {seat} = cl.seat_id)",
+        seats_of("h")
+    ));
     if unlisted > 0 {
         v.push(format!(
             "{unlisted} claims of seats their hold does not list"
         ));
     }
-    let unclaimed = count(
-        "SELECT count(*) FROM holds h CROSS JOIN json_each(h.seats) j
+    let unclaimed = count(&format!(
+        "SELECT count(*) FROM holds h CROSS JOIN {}
          WHERE (h.state IN ('live', 'paying')
                 OR EXISTS (SELECT 1 FROM bookings b WHERE b.hold_id = h.id AND b.state = 'confirmed'))
            AND NOT EXISTS (SELECT 1 FROM claims cl WHERE cl.concert_id = h.concert_id
-                             AND cl.seat_id = j.value ->> 0 AND cl.hold_id = h.id)",
-    );
+                             AND cl.seat_id = {seat} AND cl.hold_id = h.id)",
+        seats_of("h")
+    ));
     if unclaimed > 0 {
         v.push(format!(
             "{unclaimed} seats listed by a hold in force or a confirmed booking but not claimed"
@@ -276,9 +298,27 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
     let ours_refunded = count(
         "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE processor = 'card' AND kind = 'refund' AND state = 'captured'",
     );
-    if gateway.exists() {
-        let g = rusqlite::Connection::open(gateway).unwrap();
-        let gcount = |sql: &str| -> i64 { g.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let ledger = gateway.to_string_lossy();
+    if ledger.starts_with("postgres") || gateway.exists() {
+        let mut gcount: Box<dyn FnMut(&str) -> i64> = if ledger.starts_with("postgres") {
+            let dir = ledger.split("host=").nth(1).unwrap().to_string();
+            let name = ledger.split('/').nth(3).unwrap().split('?').next().unwrap();
+            let mut g = postgres::Client::connect(
+                &format!("host={dir} user=postgres dbname={name}"),
+                postgres::NoTls,
+            )
+            .unwrap();
+            Box::new(move |sql: &str| {
+                let sql = sql.replace(
+                    "coalesce(sum(amount_cents), 0)",
+                    "CAST(coalesce(sum(amount_cents), 0) AS BIGINT)",
+                );
+                g.query_one(sql.as_str(), &[]).unwrap().get(0)
+            })
+        } else {
+            let g = rusqlite::Connection::open(gateway).unwrap();
+            Box::new(move |sql: &str| g.query_row(sql, [], |r| r.get(0)).unwrap())
+        };
         let captured =
             gcount("SELECT coalesce(sum(amount_cents), 0) FROM charges WHERE outcome = 'approved'");
         let refunded = gcount("SELECT coalesce(sum(amount_cents), 0) FROM refunds");

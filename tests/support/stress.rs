@@ -20,8 +20,9 @@ fn base() -> DateTime<Utc> {
     "2026-11-25T12:00:00Z".parse().unwrap()
 }
 
-/// One clock for every process: seconds after `base`, in a file the orchestrator steps.
-pub struct FileClock(pub PathBuf);
+/// One clock for every process: seconds after `base`, in a file the orchestrator steps, plus
+/// the machine's own offset (machines' clocks are never quite the same).
+pub struct FileClock(pub PathBuf, pub i64);
 
 impl Clock for FileClock {
     fn now(&self) -> DateTime<Utc> {
@@ -29,8 +30,13 @@ impl Clock for FileClock {
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0);
-        base() + Duration::seconds(secs)
+        base() + Duration::seconds(secs + self.1)
     }
+}
+
+/// How far machine `m`'s clock is off: 0, then 7 s ahead, 4 s behind, ...
+fn clock_offset(m: usize) -> i64 {
+    [0, 7, -4, 3, -9][m % 5]
 }
 
 fn set_clock(dir: &Path, secs: i64) {
@@ -54,6 +60,12 @@ pub struct Config {
     pub procs: usize,
     pub ops: usize,
     pub kills: usize,
+    /// Box offices on this many machines: the processes split into groups, each with its own
+    /// spool and its clock off by a few seconds; 1 is one machine.
+    pub machines: usize,
+    /// The shared database (a `postgres://` URL) and the card gateway's (another URL); `None`
+    /// is `box.db` and `gateway.db` in the run's directory.
+    pub db: Option<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -75,10 +87,12 @@ pub fn worker(spec: &str) {
     let w: u64 = f[1].parse().unwrap();
     let ops: usize = f[2].parse().unwrap();
     let mut rng = Rng(f[3].parse::<u64>().unwrap() | 1);
-    let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
-    let mut store = Store::open(dir.join("box.db"), clock.clone()).unwrap();
-    let processors = Processors::with_gateway(dir.join("gateway.db"), clock.clone()).unwrap();
-    let spool = Spool::new(dir.join("spool"));
+    let machine: usize = f[4].parse().unwrap();
+    let (db, gateway) = (f[5], f[6]);
+    let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock"), clock_offset(machine)));
+    let mut store = Store::open(db, clock.clone()).unwrap();
+    let processors = Processors::with_gateway(gateway, clock.clone()).unwrap();
+    let spool = Spool::new(dir.join(format!("spool-{machine}")));
     let small = store.resolve_concert(SMALL).unwrap();
     let large = store.resolve_concert(LARGE).unwrap();
     let mut holds: Vec<String> = Vec::new();
@@ -220,10 +234,34 @@ pub fn worker(spec: &str) {
     }
 }
 
-fn spawn(exe: &Path, worker_args: &[&str], dir: &Path, w: usize, ops: usize, seed: u64) -> Child {
+/// Where the run's box office and card gateway are, and on how many machines it sells.
+struct Place<'a> {
+    dir: &'a Path,
+    db: &'a str,
+    gateway: &'a str,
+    machines: usize,
+}
+
+fn spawn(
+    exe: &Path,
+    worker_args: &[&str],
+    at: &Place<'_>,
+    w: usize,
+    ops: usize,
+    seed: u64,
+) -> Child {
+    let machine = w % at.machines.max(1);
     Command::new(exe)
         .args(worker_args)
-        .env(WORKER_ENV, format!("{}|{w}|{ops}|{seed}", dir.display()))
+        .env(
+            WORKER_ENV,
+            format!(
+                "{}|{w}|{ops}|{seed}|{machine}|{}|{}",
+                at.dir.display(),
+                at.db,
+                at.gateway
+            ),
+        )
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit())
         .spawn()
@@ -234,10 +272,22 @@ fn spawn(exe: &Path, worker_args: &[&str], dir: &Path, w: usize, ops: usize, see
 pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
+    let (db, gateway) = cfg.db.clone().unwrap_or_else(|| {
+        (
+            dir.join("box.db").display().to_string(),
+            dir.join("gateway.db").display().to_string(),
+        )
+    });
+    let at = Place {
+        dir: &dir,
+        db: &db,
+        gateway: &gateway,
+        machines: cfg.machines,
+    };
     set_clock(&dir, 0);
     {
-        let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
-        let mut store = Store::open(dir.join("box.db"), clock).unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock"), 0));
+        let mut store = Store::open(&db, clock).unwrap();
         store.seed_demo_if_empty().unwrap();
         store
             .add_venue(
@@ -268,8 +318,8 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     // Sold out before the doors open: ten pairs, cancelled one by one during the run, so the
     // waiting list fills up and is served while the workers fight over the seats.
     let mut early: Vec<String> = {
-        let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
-        let mut store = Store::open(dir.join("box.db"), clock).unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock"), 0));
+        let mut store = Store::open(&db, clock).unwrap();
         let small = store.resolve_concert(SMALL).unwrap();
         let cash = Processors::cash_only();
         (0..10)
@@ -299,14 +349,14 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     };
     let mut rng = Rng(0x5eed_cafe_f00d_0001);
     let mut children: Vec<Option<Child>> = (0..cfg.procs)
-        .map(|w| Some(spawn(exe, worker_args, &dir, w, cfg.ops, 1000 + w as u64)))
+        .map(|w| Some(spawn(exe, worker_args, &at, w, cfg.ops, 1000 + w as u64)))
         .collect();
     let mut clock_secs = 0i64;
     let mut kills = 0;
     let mut restarts = 0u64;
     let started = Instant::now();
-    let cancel_clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
-    let mut canceller = Store::open(dir.join("box.db"), cancel_clock).unwrap();
+    let cancel_clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock"), 0));
+    let mut canceller = Store::open(&db, cancel_clock).unwrap();
     let mut tick = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -336,7 +386,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
                     children[i] = Some(spawn(
                         exe,
                         worker_args,
-                        &dir,
+                        &at,
                         i,
                         cfg.ops / 4,
                         9000 + restarts,
@@ -369,20 +419,20 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     drop(canceller);
     // Restart after the last kill: a day later, so every lease and hold has run out.
     set_clock(&dir, clock_secs + 86_400);
-    let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock")));
-    let mut store = Store::open(dir.join("box.db"), clock.clone()).unwrap();
-    let processors = Processors::with_gateway(dir.join("gateway.db"), clock).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock"), 0));
+    let mut store = Store::open(&db, clock.clone()).unwrap();
+    let processors = Processors::with_gateway(&gateway, clock).unwrap();
     store.expire_holds().unwrap();
     store.reconcile(&processors).unwrap();
     let report = store
-        .deliver_outbox(&Spool::new(dir.join("spool")), true)
+        .deliver_outbox(&Spool::new(dir.join("spool-0")), true)
         .unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let audit = store.audit(&processors).unwrap();
     let takings = store.report(None, None, None).unwrap();
     drop(store);
 
-    let mut problems = super::common::violations(&dir.join("box.db"), &dir.join("gateway.db"));
+    let mut problems = super::common::violations(Path::new(&db), Path::new(&gateway));
     // The day's money check: every charge in the gateway's books and the cash drawer's has
     // its booking or its refund, and every booking was paid.
     problems.extend(
@@ -402,8 +452,9 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
             ));
         }
     }
-    let conn = rusqlite::Connection::open(dir.join("box.db")).unwrap();
-    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let conn = super::common::sql(&db);
+    let pg = conn.kind() == boxoffice::store::Kind::Postgres;
+    let one = |sql: &str| -> i64 { conn.db().query_row(sql, (), |r| r.get(0)).unwrap() };
     // And with the bookings: what was kept is what the confirmed bookings cost.
     let booked =
         one("SELECT coalesce(sum(total_cents), 0) FROM bookings WHERE state = 'confirmed'");
@@ -415,15 +466,30 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     }
     // Every booked seat has one ticket; a confirmed booking's tickets are void exactly for the
     // seats cancelled out of it (no longer listed), and those seats are not claimed by it.
-    let ticketless = one(
-        "SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id, json_each(h.seats) j
-         WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.booking_id = b.id AND t.seat_id = j.value ->> 0)",
-    );
-    let void = one(
+    // A hold's seat list, `[[seat, price], ...]`, as rows `j`; the seat is `seat`.
+    let seat = if pg {
+        "CAST(j.value ->> 0 AS BIGINT)"
+    } else {
+        "j.value ->> 0"
+    };
+    let seats_of = |h: &str| {
+        if pg {
+            format!("jsonb_array_elements(CAST({h}.seats AS jsonb)) j")
+        } else {
+            format!("json_each({h}.seats) j")
+        }
+    };
+    let ticketless = one(&format!(
+        "SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id CROSS JOIN {}
+         WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.booking_id = b.id AND t.seat_id = {seat})",
+        seats_of("h")
+    ));
+    let void = one(&format!(
         "SELECT count(*) FROM tickets t JOIN bookings b ON b.id = t.booking_id JOIN holds h ON h.id = b.hold_id
          WHERE b.state = 'confirmed'
-           AND (t.state = 'cancelled') = EXISTS (SELECT 1 FROM json_each(h.seats) j WHERE j.value ->> 0 = t.seat_id)",
-    );
+           AND (t.state = 'cancelled') = EXISTS (SELECT 1 FROM {} WHERE {seat} = t.seat_id)",
+        seats_of("h")
+    ));
     let claimed_gone = one(
         "SELECT count(*) FROM claims c JOIN tickets t ON t.booking_id = c.booking_id AND t.seat_id = c.seat_id
          WHERE t.state = 'cancelled'",
@@ -444,7 +510,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     let over = one(
         "SELECT count(*) FROM (SELECT coalesce(h.email, h.id), c.concert_id FROM claims c JOIN holds h ON h.id = c.hold_id
          JOIN concerts co ON co.id = c.concert_id
-         WHERE h.kind != 'pool' GROUP BY 1, 2 HAVING count(*) > max(co.ticket_limit))",
+         WHERE h.kind != 'pool' GROUP BY 1, 2 HAVING count(*) > max(co.ticket_limit)) AS o",
     );
     if over > 0 {
         problems.push(format!("{over} customers over the ticket limit"));
@@ -459,10 +525,16 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     if unfair > 0 {
         problems.push(format!("{unfair} offers jumped the queue"));
     }
-    // Every notice is exactly one file.
+    // Every notice is exactly one file, in the spool of the one machine that delivered it.
     let rows = one("SELECT count(*) FROM outbox");
     let delivered = one("SELECT count(*) FROM outbox WHERE state = 'delivered'");
-    let files = super::common::spool_files(&dir.join("spool")) as i64;
+    let spools: Vec<PathBuf> = (0..cfg.machines.max(1))
+        .map(|m| dir.join(format!("spool-{m}")))
+        .collect();
+    let files: i64 = spools
+        .iter()
+        .map(|s| super::common::spool_files(s) as i64)
+        .sum();
     if rows != delivered || rows != files {
         problems.push(format!(
             "{rows} notices, {delivered} delivered, {files} files"
@@ -478,18 +550,20 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
         .status()
         .is_ok_and(|s| s.success());
     if has_icalendar {
-        let out = std::process::Command::new("python3")
-            .arg(&checker)
-            .arg(dir.join("spool"))
-            .output()
-            .unwrap();
-        if !out.status.success() {
-            problems.push(format!(
-                "a message does not parse: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
+        for spool in spools.iter().filter(|s| s.exists()) {
+            let out = std::process::Command::new("python3")
+                .arg(&checker)
+                .arg(spool)
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                problems.push(format!(
+                    "a message does not parse: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            println!("{}", String::from_utf8_lossy(&out.stdout).trim());
         }
-        println!("{}", String::from_utf8_lossy(&out.stdout).trim());
     } else {
         eprintln!("skipped parsing the messages: python3 with icalendar is not installed");
     }

@@ -118,7 +118,7 @@ pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::app::Optio
         idle: std::time::Duration::from_secs(cli.idle.unwrap_or(120).max(5)),
         gateway: ctx.gateway.clone(),
         spool: ctx.spool.clone(),
-        db: ctx.store.path().to_path_buf(),
+        local: super::ctx::local_dir(ctx.store.path())?,
         utc_offset: *chrono::Local::now().offset(),
         zone: std::env::var("TZ")
             .ok()
@@ -138,8 +138,7 @@ pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::app::Optio
 pub(super) fn run_app(cli: &Cli) -> Result<(), Failure> {
     let hang_up = crate::tui::HangUp::listen()?;
     let ctx = open_ctx(cli)?;
-    let db = ctx.store.path().to_path_buf();
-    let dir = db.parent().map(PathBuf::from).unwrap_or_default();
+    let dir = super::ctx::local_dir(ctx.store.path())?;
     let throwaway = cli.demo && cli.db.is_none();
     if throwaway {
         let dir = dir.clone();

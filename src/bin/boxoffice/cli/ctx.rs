@@ -57,17 +57,8 @@ pub(super) fn db_path(cli: &Cli) -> Result<PathBuf, Failure> {
     Ok(match (&cli.db, cli.demo) {
         (Some(p), _) => match boxoffice::store::engine::Location::parse(&p.to_string_lossy())? {
             boxoffice::store::engine::Location::Sqlite(p) => p,
-            boxoffice::store::engine::Location::Postgres(url) => {
-                return Err(Failure {
-                    code: 1,
-                    message: format!(
-                        "{}: this build sells from a SQLite file only; a PostgreSQL database is \
-                         set up and filled with `boxoffice db copy --to URL` and checked with \
-                         `boxoffice --db URL db status`",
-                        url.shown()
-                    ),
-                });
-            }
+            // The URL as given: `Store::open` takes it (a password is never in it).
+            boxoffice::store::engine::Location::Postgres(_) => p.clone(),
         },
         (None, true) => {
             let dir = std::env::temp_dir().join(format!(
@@ -83,13 +74,26 @@ pub(super) fn db_path(cli: &Cli) -> Result<PathBuf, Failure> {
     })
 }
 
-pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
-    let path = db_path(cli)?;
-    let dir = path
+/// Where this machine keeps what is its own (the spool, the log, the simulated card gateway
+/// unless `--gateway` names another): beside a SQLite file; for a PostgreSQL box office, shared
+/// by several machines, the user's data directory on this one.
+pub(super) fn local_dir(db: &std::path::Path) -> Result<PathBuf, Failure> {
+    if boxoffice::store::engine::Location::parse(&db.to_string_lossy())?.is_postgres() {
+        return Ok(default_db_path()?
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".")));
+    }
+    Ok(db
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
+        .unwrap_or_else(|| PathBuf::from(".")))
+}
+
+pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
+    let path = db_path(cli)?;
+    let dir = local_dir(&path)?;
     let clock = clock(cli.now.as_deref())?;
     let mut store = Store::open(&path, clock.clone())?;
     store.seed_demo_if_empty()?;

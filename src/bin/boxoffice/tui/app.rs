@@ -29,7 +29,9 @@ pub struct Options {
     pub kiosk: bool,
     /// Kiosk mode: clear customer details after this long without a key.
     pub idle: Duration,
-    pub db: PathBuf,
+    /// Where this machine keeps its own files: the log, printed receipts (beside a SQLite
+    /// file; the data directory for a PostgreSQL box office).
+    pub local: PathBuf,
     pub gateway: PathBuf,
     /// Where messages go (the spool, or a relay and gateway).
     pub spool: Spool,
@@ -139,13 +141,7 @@ macro_rules! cx {
 
 impl App {
     pub fn new(store: Store, processors: Processors, opts: Options, theme: Theme) -> App {
-        let log = Log::open(
-            &opts
-                .db
-                .parent()
-                .map(|d| d.join("boxoffice.log"))
-                .unwrap_or_else(|| PathBuf::from("boxoffice.log")),
-        );
+        let log = Log::open(&opts.local.join("boxoffice.log"));
         let mut store = store;
         store.set_spool(opts.spool.clone());
         let now = Instant::now();

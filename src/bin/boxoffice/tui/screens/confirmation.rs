@@ -67,12 +67,7 @@ impl Confirmation {
                 receipt.booking.tickets.len()
             ));
         }
-        let dir = cx
-            .opts
-            .db
-            .parent()
-            .map(|d| d.join("receipts"))
-            .unwrap_or_else(|| "receipts".into());
+        let dir = cx.opts.local.join("receipts");
         let io = |source| boxoffice::Error::Io {
             context: format!("cannot write to {}", dir.display()),
             source,

@@ -34,7 +34,7 @@ pub fn rig_with(kiosk: bool) -> Rig {
     let opts = Options {
         kiosk,
         idle: std::time::Duration::from_secs(60),
-        db,
+        local: dir.path().to_path_buf(),
         gateway,
         spool: boxoffice::Spool::new(dir.path().join("spool")),
         utc_offset: FixedOffset::east_opt(3600).unwrap(),
