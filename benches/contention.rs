@@ -6,6 +6,12 @@
 //!
 //! `cargo bench --bench contention` (workers are this binary, re-run as child processes).
 //! Prints figures; asserts only that no seat was claimed twice.
+//!
+//! `cargo bench --bench contention -- postgres` runs the same on PostgreSQL (a new database on
+//! the server `BOXOFFICE_TEST_PG` names, as `.ci/with-postgres` sets it): 1, 8 and 32
+//! processes on one concert, against the bare limit measured in the same run (BEGIN; one
+//! conditional UPDATE; one INSERT; COMMIT, through the same client library, with the same
+//! durability), and hold + pay + confirm with 8 processes.
 
 use boxoffice::payment::gateway::CARD_APPROVE;
 use boxoffice::{Card, CustomerInfo, Processors, Store, SystemClock, Tender};
@@ -81,6 +87,60 @@ fn pair(w: usize, i: usize, procs: usize, contended: bool) -> (usize, usize) {
     (row, n)
 }
 
+/// Whether the run is on PostgreSQL (the database is a URL).
+fn is_pg(db: &Path) -> bool {
+    db.to_string_lossy().starts_with("postgres")
+}
+
+/// The card gateway's ledger for the workers: beside the file, or in the run's directory.
+fn gateway_of(db: &Path) -> PathBuf {
+    match std::env::var("BENCH_GATEWAY") {
+        Ok(g) => PathBuf::from(g),
+        Err(_) => db.with_extension("gateway.db"),
+    }
+}
+
+/// An administrator's connection to the database of `url` (the socket directory in `host=`).
+fn pg_client(url: &str) -> postgres::Client {
+    let dir = url.split("host=").nth(1).unwrap();
+    let name = url.split('/').nth(3).unwrap().split('?').next().unwrap();
+    postgres::Client::connect(
+        &format!("host={dir} user=postgres dbname={name}"),
+        postgres::NoTls,
+    )
+    .unwrap()
+}
+
+/// The bare limit on PostgreSQL: the hold-shaped transaction through the `postgres` client,
+/// as the store sends its statements (prepared once), with the server's default durability
+/// (`synchronous_commit = on`), as the store's.
+fn bare_pg(db: &Path, w: usize, procs: usize, contended: bool, lat: &mut Vec<u64>) -> usize {
+    let mut c = pg_client(&db.to_string_lossy());
+    let update = c
+        .prepare("UPDATE bare_seats SET taken = 1 WHERE id IN ($1, $2) AND taken = 0")
+        .unwrap();
+    let insert = c
+        .prepare("INSERT INTO bare_holds (seat, at) VALUES ($1, $2)")
+        .unwrap();
+    let mut refused = 0;
+    for i in 0..ops() {
+        let (row, n) = pair(w, i, procs, contended);
+        let seat = ((row - 1) * PER_ROW + n) as i64;
+        let t = Instant::now();
+        c.batch_execute("BEGIN").unwrap();
+        let changed = c.execute(&update, &[&seat, &(seat + 1)]).unwrap();
+        if changed == 2 {
+            c.execute(&insert, &[&seat, &(i as i64)]).unwrap();
+            c.batch_execute("COMMIT").unwrap();
+        } else {
+            c.batch_execute("ROLLBACK").unwrap();
+            refused += 1;
+        }
+        lat.push(t.elapsed().as_micros() as u64);
+    }
+    refused
+}
+
 fn worker(args: &[String]) {
     let db = PathBuf::from(&args[0]);
     let mode = args[1].as_str();
@@ -103,8 +163,7 @@ fn worker(args: &[String]) {
         "hold" | "pay-cash" | "pay-card" => {
             let mut store = Store::open(&db, clock.clone()).unwrap();
             let concert = store.resolve_concert("bench").unwrap();
-            let processors =
-                Processors::with_gateway(db.with_extension("gateway.db"), clock.clone()).unwrap();
+            let processors = Processors::with_gateway(gateway_of(&db), clock.clone()).unwrap();
             window.0 = epoch_us();
             for i in 0..ops {
                 let (row, n) = pair(w, i, procs, contended);
@@ -132,6 +191,10 @@ fn worker(args: &[String]) {
                 }
                 lat.push(t.elapsed().as_micros() as u64);
             }
+        }
+        "bare" if is_pg(&db) => {
+            window.0 = epoch_us();
+            refused = bare_pg(&db, w, procs, contended, &mut lat);
         }
         _ => {
             // The bare limit: a minimal hold-shaped transaction, same pragmas (and for pay,
@@ -270,6 +333,17 @@ fn median(mut runs: Vec<Figures>) -> Figures {
 }
 
 fn reset(db: &Path) {
+    if is_pg(db) {
+        pg_client(&db.to_string_lossy())
+            .batch_execute(
+                "DELETE FROM claims;
+                 UPDATE concerts SET claimed = 0, booked = 0, reserved = 0;
+                 UPDATE holds SET state = 'released' WHERE state = 'live';
+                 UPDATE bare_seats SET taken = 0 WHERE taken = 1;",
+            )
+            .unwrap();
+        return;
+    }
     let conn = Connection::open(db).unwrap();
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .unwrap();
@@ -282,6 +356,17 @@ fn reset(db: &Path) {
 }
 
 fn check_no_double_claims(db: &Path) {
+    if is_pg(db) {
+        let doubles: i64 = pg_client(&db.to_string_lossy())
+            .query_one(
+                "SELECT count(*) FROM (SELECT 1 FROM claims GROUP BY concert_id, seat_id HAVING count(*) > 1) AS d",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(doubles, 0, "a seat was claimed twice");
+        return;
+    }
     let conn = Connection::open(db).unwrap();
     let doubles: i64 = conn
         .query_row(
@@ -315,6 +400,9 @@ fn main() {
         // For profiling one worker under callgrind: `setup DIR`, then `worker DIR/bench.db …`.
         setup(Path::new(&args[1]));
         return;
+    }
+    if args.iter().any(|a| a == "postgres") {
+        return postgres_main();
     }
     // Optional filters, e.g. `cargo bench --bench contention -- 1 8 spread`: process counts
     // and the words `spread`, `same` (the 200 contended seats) or `pay`.
@@ -397,6 +485,94 @@ fn main() {
                 );
             }
         }
+    }
+    println!("no seat was claimed twice in any run");
+}
+
+/// The PostgreSQL run: a new database on the server, the arena and the bare tables in it.
+fn postgres_main() {
+    let Some(admin) = std::env::var("BOXOFFICE_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        println!(
+            "contention on PostgreSQL: skipped (run it as `.ci/with-postgres cargo bench --bench contention -- postgres`)"
+        );
+        return;
+    };
+    let name = format!("bench_{}", std::process::id());
+    pg_client(&admin)
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let url = admin.replace("/postgres?", &format!("/{name}?"));
+    let db = PathBuf::from(&url);
+    {
+        let mut store = Store::open(&db, Arc::new(SystemClock)).unwrap();
+        store.add_venue("bench-arena", &arena()).unwrap();
+        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
+        store
+            .add_concert(&boxoffice::catalog::NewConcert {
+                external_id: Some("bench".into()),
+                artist: "Bench".into(),
+                title: "Load".into(),
+                venue_slug: "bench-arena".into(),
+                local_start: day.and_hms_opt(20, 0, 0).unwrap(),
+                on_sale_at: chrono::Utc::now() - chrono::Duration::days(1),
+                prices: vec![("S".into(), 5000)],
+                currency: "EUR".into(),
+                ticket_limit: 6,
+                hold_minutes: 60,
+            })
+            .unwrap();
+    }
+    pg_client(&url)
+        .batch_execute(
+            "CREATE TABLE bare_seats (id BIGINT PRIMARY KEY, taken BIGINT NOT NULL DEFAULT 0);
+             CREATE TABLE bare_holds (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                                      seat BIGINT NOT NULL, at BIGINT NOT NULL);
+             INSERT INTO bare_seats (id) SELECT generate_series(1, 20000);",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: no other thread runs yet; the workers, child processes, inherit it.
+    unsafe { std::env::set_var("BENCH_GATEWAY", dir.path().join("gateway.db")) };
+    const PG_ROUNDS: usize = 3;
+    println!(
+        "contention on PostgreSQL: {} seats, {} operations per process, holds of 2 seats; \
+         each line the median of {PG_ROUNDS} runs, bare and real taking turns",
+        ROWS * PER_ROW,
+        ops()
+    );
+    let mut tag = 0;
+    let mut figs = |bare: &str, real: &str, procs: usize, contended: bool| {
+        let mut runs: (Vec<Figures>, Vec<Figures>) = (Vec::new(), Vec::new());
+        for _ in 0..PG_ROUNDS {
+            for (mode, out) in [(bare, &mut runs.0), (real, &mut runs.1)] {
+                tag += 1;
+                reset(&db);
+                out.push(run(&db, mode, procs, contended, &format!("r{tag}")));
+                check_no_double_claims(&db);
+            }
+        }
+        (median(runs.0), median(runs.1))
+    };
+    for procs in [1, 8, 32] {
+        let (bare, hold) = figs("bare", "hold", procs, false);
+        line(&format!("bare  one concert, {procs} proc"), &bare, None);
+        line(
+            &format!("hold  one concert, {procs} proc"),
+            &hold,
+            Some(&bare),
+        );
+    }
+    for (mode, label) in [("pay-cash", "cash"), ("pay-card", "card")] {
+        let (bare, real) = figs("bare", mode, 8, false);
+        line("bare  one concert, 8 proc", &bare, None);
+        line(
+            &format!("hold+pay+confirm {label}, 8 proc"),
+            &real,
+            Some(&bare),
+        );
     }
     println!("no seat was claimed twice in any run");
 }

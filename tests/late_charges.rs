@@ -175,6 +175,63 @@ fn charge_lands_after_another_terminal_gave_up(can_fence: bool) -> (Fixture, Res
     )
 }
 
+/// Another box office (another machine, its clock seconds ahead) starting up while a payment
+/// is in flight leaves it alone: its reconcile counts it in flight, the seats stay taken, and
+/// the payment books when its charge gets through.
+#[test]
+fn another_terminal_starting_up_leaves_a_payment_in_flight_alone() {
+    let mut f = fixture();
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-2-3"]),
+            &with_phone("ann@example.com"),
+        )
+        .unwrap()
+        .hold_id;
+    let (arrived_tx, arrived) = channel();
+    let (go, go_rx) = channel();
+    let slow = SlowLine {
+        gateway: gateway(&f),
+        arrived: Mutex::new(arrived_tx),
+        go: Mutex::new(go_rx),
+        can_fence: true,
+    };
+    let processors = Processors::new(vec![Box::new(CashProcessor), Box::new(slow)]);
+    let tender = card(&f);
+    let Fixture {
+        dir,
+        clock,
+        mut store,
+        concert,
+        db,
+    } = f;
+    let paying = std::thread::spawn(move || {
+        let out = store
+            .pay(&hold, &tender, &processors)
+            .map(|r| r.booking_code);
+        (store, out)
+    });
+    arrived.recv().unwrap();
+    clock.advance(Duration::seconds(7));
+    let mut other = Store::open(&db, clock.clone()).unwrap();
+    let theirs = Processors::with_gateway(dir.path().join("gateway.db"), clock.clone()).unwrap();
+    let started = other.start_up(&theirs);
+    assert!(started.problems.is_empty(), "{:?}", started.problems);
+    assert_eq!(
+        (started.reconciled.in_flight, started.reconciled.released),
+        (1, 0),
+        "{started:?}"
+    );
+    assert_ne!(status(&other, concert, "A-2-3"), SeatStatus::Free);
+    go.send(()).unwrap();
+    let (store, out) = paying.join().unwrap();
+    let code = out.unwrap();
+    assert_eq!(store.booking(&code).unwrap().state, "confirmed");
+    assert_eq!(status(&other, concert, "A-2-3"), SeatStatus::Booked);
+}
+
 #[test]
 fn a_charge_arriving_after_its_payment_was_given_up_is_refused_by_the_fence() {
     let (f, out) = charge_lands_after_another_terminal_gave_up(true);
@@ -451,6 +508,7 @@ fn spool_texts(root: &std::path::Path) -> Vec<String> {
 }
 
 on_postgres_too!(
+    another_terminal_starting_up_leaves_a_payment_in_flight_alone,
     a_charge_arriving_after_its_payment_was_given_up_is_refused_by_the_fence,
     a_late_charge_a_processor_could_not_refuse_is_refunded_and_the_customer_told,
     a_charge_whose_answer_and_look_up_both_failed_is_never_charged_again_under_a_new_key,

@@ -2,6 +2,8 @@
 //! confirmation; then the booking in the database and the message in the spool. And two
 //! instances on one database: a seat held in one shows as held in the other without a key.
 
+mod common;
+
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -18,6 +20,11 @@ struct PtyApp {
 
 impl PtyApp {
     fn spawn(dir: &Path, args: &[&str]) -> PtyApp {
+        PtyApp::spawn_with(dir, args, &[])
+    }
+
+    /// With environment variables set after the defaults (another `BOXOFFICE_DB`, ...).
+    fn spawn_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> PtyApp {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -34,6 +41,9 @@ impl PtyApp {
         cmd.env_remove("BOXOFFICE_SPOOL");
         cmd.env_remove("BOXOFFICE_GATEWAY");
         cmd.env_remove("BOXOFFICE_NOW");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.args(args);
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
@@ -223,6 +233,64 @@ fn a_seat_held_at_one_terminal_shows_as_held_at_the_other() {
     b.wait_for("97 free 3 held 0 sold");
     a.quit();
     b.quit();
+}
+
+/// Two machines selling from one PostgreSQL box office (each its own data directory: spool,
+/// log): a seat held at one shows as held on the other's open seat map without a key.
+#[test]
+fn on_postgres_a_seat_held_on_one_machine_shows_on_the_other() {
+    let Some(admin) = common::engine::server() else {
+        eprintln!(
+            "skipped on PostgreSQL: on_postgres_a_seat_held_on_one_machine_shows_on_the_other (set BOXOFFICE_TEST_PG)"
+        );
+        return;
+    };
+    let db = common::engine::fresh_database(&admin);
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+        .env("BOXOFFICE_DB", &db)
+        .env("XDG_DATA_HOME", dir.path().join("seeder"))
+        .arg("concerts")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let machine = |name: &str| {
+        let home = dir.path().join(name);
+        PtyApp::spawn_with(
+            dir.path(),
+            &[],
+            &[
+                ("BOXOFFICE_DB", &db),
+                ("XDG_DATA_HOME", home.to_str().unwrap()),
+            ],
+        )
+    };
+    let mut a = machine("a");
+    let mut b = machine("b");
+    for app in [&mut a, &mut b] {
+        app.wait_for("24 concerts");
+        app.send(b"neon\r");
+        app.wait_for("100 free 0 held 0 sold");
+    }
+    a.send(b"b");
+    a.send(b"3\r");
+    a.send(b"\r");
+    a.wait_for("Hold expires in");
+    b.wait_for("97 free 3 held 0 sold");
+    // Released at a: free again at b.
+    a.send(b"\x1b");
+    a.wait_for("y releases it");
+    a.send(b"y");
+    b.wait_for("100 free 0 held 0 sold");
+    a.quit();
+    b.quit();
+    // Each machine kept its own log where its data directory is.
+    assert!(dir.path().join("a/boxoffice/boxoffice.log").exists());
+    assert!(dir.path().join("b/boxoffice/boxoffice.log").exists());
 }
 
 #[test]

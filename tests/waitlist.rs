@@ -367,7 +367,7 @@ fn racing_processes_serve_the_waiting_list_in_join_order() {
         .db()
         .query_row(
             "SELECT count(*) FROM (SELECT h.email FROM claims c JOIN holds h ON h.id = c.hold_id
-             WHERE h.kind != 'pool' GROUP BY h.email, c.concert_id HAVING count(*) > 6)",
+             WHERE h.kind != 'pool' GROUP BY h.email, c.concert_id HAVING count(*) > 6) AS o",
             (),
             |r| r.get(0),
         )

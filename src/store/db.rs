@@ -30,6 +30,10 @@ enum Engine {
     Postgres {
         client: RefCell<postgres::Client>,
         prepared: RefCell<HashMap<String, Prepared>>,
+        /// Where to connect again when the connection was lost.
+        url: super::engine::PgUrl,
+        /// How many times it was.
+        reconnects: std::cell::Cell<i64>,
     },
 }
 
@@ -59,11 +63,44 @@ impl Db {
         Db::with(Engine::Sqlite(conn))
     }
 
-    pub fn postgres(client: postgres::Client) -> Db {
+    pub fn postgres(client: postgres::Client, url: super::engine::PgUrl) -> Db {
         Db::with(Engine::Postgres {
             client: RefCell::new(client),
             prepared: Default::default(),
+            url,
+            reconnects: Default::default(),
         })
+    }
+
+    /// How many times the connection to the server was lost and made again (0 on SQLite):
+    /// whatever changed meanwhile was not seen, so a screen reads everything again.
+    pub fn reconnects(&self) -> i64 {
+        match &self.engine {
+            Engine::Sqlite(_) => 0,
+            Engine::Postgres { reconnects, .. } => reconnects.get(),
+        }
+    }
+
+    /// On PostgreSQL, a connection the server dropped (a restart, a network cut, an idle
+    /// timeout) is made again before the next statement; the statements it had prepared are
+    /// prepared again. The statement that met the drop failed, and said so; a transaction
+    /// under way then was rolled back by the server.
+    fn reconnect_if_lost(&self) -> sql::Result<()> {
+        if let Engine::Postgres {
+            client,
+            prepared,
+            url,
+            reconnects,
+        } = &self.engine
+            && client.borrow().is_closed()
+        {
+            let fresh =
+                super::postgres::connect(url).map_err(|e| sql::Error::Lost(e.to_string()))?;
+            *client.borrow_mut() = fresh;
+            prepared.borrow_mut().clear();
+            reconnects.set(reconnects.get() + 1);
+        }
+        Ok(())
     }
 
     fn with(engine: Engine) -> Db {
@@ -132,7 +169,10 @@ impl Db {
     pub fn prepare_cached(&self, sql: &str) -> sql::Result<Statement<'_>> {
         match &self.engine {
             Engine::Sqlite(c) => Ok(Statement::lite(c.prepare_cached(sql)?)),
-            Engine::Postgres { client, prepared } => {
+            Engine::Postgres {
+                client, prepared, ..
+            } => {
+                self.reconnect_if_lost()?;
                 if let Some(p) = prepared.borrow().get(sql) {
                     return Ok(Statement::pg(client, p.clone()));
                 }
@@ -167,7 +207,10 @@ impl Db {
     pub fn execute_batch(&self, sql: &str) -> sql::Result<()> {
         match &self.engine {
             Engine::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Engine::Postgres { client, .. } => Ok(client.borrow_mut().batch_execute(sql)?),
+            Engine::Postgres { client, .. } => {
+                self.reconnect_if_lost()?;
+                Ok(client.borrow_mut().batch_execute(sql)?)
+            }
         }
     }
 }

@@ -94,7 +94,7 @@ impl Store {
         let path = path.as_ref().to_path_buf();
         if let engine::Location::Postgres(url) = engine::Location::parse(&path.to_string_lossy())? {
             return Ok(Store {
-                conn: Db::postgres(postgres::open(&url)?),
+                conn: Db::postgres(postgres::open(&url)?, url),
                 clock,
                 path,
                 seat_index: Default::default(),
@@ -187,7 +187,10 @@ impl Store {
     pub fn data_version(&self) -> Result<i64> {
         match self.conn.kind() {
             Kind::Sqlite => sqlite::change_counter(&self.conn),
-            Kind::Postgres => postgres::change_counter(&self.conn),
+            // A connection made again missed what happened meanwhile: a new number.
+            Kind::Postgres => {
+                Ok(postgres::change_counter(&self.conn)? + (self.conn.reconnects() << 40))
+            }
         }
     }
 

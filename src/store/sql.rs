@@ -316,6 +316,8 @@ pub enum Error {
     NoRows,
     /// A column's value is not of the type asked for, or a parameter's of the one expected.
     Type(String),
+    /// The connection to the server was lost and could not be made again (why, in one line).
+    Lost(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -329,7 +331,7 @@ impl fmt::Display for Error {
                 None => e.fmt(f),
             },
             Error::NoRows => f.write_str("query returned no rows"),
-            Error::Type(m) => f.write_str(m),
+            Error::Type(m) | Error::Lost(m) => f.write_str(m),
         }
     }
 }
@@ -386,6 +388,7 @@ impl From<Error> for crate::error::Error {
                     _ => {}
                 }
             }
+            Sql::Lost(why) => return E::Server(why),
             Sql::Postgres(ref pg) => {
                 use postgres::error::SqlState;
                 if let Some(code) = pg.code() {

@@ -181,7 +181,7 @@ fn a_checkout_whose_hold_ended_elsewhere_says_so_and_keeps_the_selection() {
     fill_customer(&mut r.app);
     let hold = r.app.checkout.as_ref().unwrap().hold.clone().unwrap();
     let selected = r.app.map.as_ref().unwrap().selected.clone();
-    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
+    let mut other = Store::open(r.db.clone(), r.clock.clone()).unwrap();
     other.release_hold(&hold.hold_id).unwrap();
     r.app.update(Action::Tick(std::time::Instant::now()));
     assert_eq!(r.app.screen, Screen::SeatMap);

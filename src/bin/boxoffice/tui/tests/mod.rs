@@ -17,6 +17,8 @@ pub struct Rig {
     pub app: App,
     pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
+    /// The box office's database.
+    pub db: std::path::PathBuf,
 }
 
 fn now() -> DateTime<Utc> {
@@ -43,7 +45,12 @@ pub fn rig_with(kiosk: bool) -> Rig {
         printer: None,
     };
     let app = App::new(store, processors, opts, Theme::new(false));
-    Rig { app, clock, dir }
+    Rig {
+        app,
+        clock,
+        dir,
+        db,
+    }
 }
 
 pub fn rig() -> Rig {
@@ -458,7 +465,7 @@ fn cash_is_typed_the_way_people_type_it_with_a_decimal_comma() {
 /// concert.
 pub fn hold_at_another_terminal(r: &Rig, seat: &str) {
     let concert = r.app.map.as_ref().unwrap().map.concert.id;
-    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
+    let mut other = Store::open(r.db.clone(), r.clock.clone()).unwrap();
     other
         .hold_seats(
             concert,

@@ -133,7 +133,7 @@ fn a_refused_hold_keeps_the_selection_on_the_map_and_says_why() {
         .map(|s| s.seat.clone())
         .collect();
     // Another clerk takes one of them (overriding the gap rule, as a clerk may).
-    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
+    let mut other = Store::open(r.db.clone(), r.clock.clone()).unwrap();
     other
         .hold_seats_allowing_gap(
             m.map.concert.id,
@@ -165,7 +165,7 @@ fn a_customer_over_their_limit_is_refused_at_payment_and_nothing_typed_is_lost()
     open(&mut r.app, "Neon");
     // Ann bought five of her six at another terminal.
     let concert = r.app.map.as_ref().unwrap().map.concert.id;
-    let mut other = Store::open(r.app.opts.db.clone(), r.clock.clone()).unwrap();
+    let mut other = Store::open(r.db.clone(), r.clock.clone()).unwrap();
     let ann = boxoffice::CustomerInfo {
         email: "ann@example.com".into(),
         ..Default::default()
@@ -244,7 +244,7 @@ fn a_waiting_list_offer_is_paid_from_the_app_and_an_entry_removed() {
         press(&mut r.app, KeyCode::Enter);
     }
     // A one-seat booking is cancelled: its seat is offered to the first in line.
-    let conn = rusqlite::Connection::open(&r.app.opts.db).unwrap();
+    let conn = rusqlite::Connection::open(&r.db).unwrap();
     let code: String = conn
         .query_row(
             "SELECT b.code FROM bookings b JOIN holds h ON h.id = b.hold_id
