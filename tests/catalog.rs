@@ -189,7 +189,7 @@ d-3,Too,Dear,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vi
 fn export_then_import_into_another_box_office_gives_the_same_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(t("2026-11-25T12:00:00Z")));
-    let mut a = Store::open(dir.path().join("a.db"), clock.clone()).unwrap();
+    let mut a = Store::open(common::engine::fresh_db(dir.path()), clock.clone()).unwrap();
     a.seed_demo_if_empty().unwrap();
     let csv = a.export_csv().unwrap();
     let mut b = Store::open(dir.path().join("b.db"), clock.clone()).unwrap();
@@ -389,10 +389,13 @@ fn calling_off_a_concert_refunds_everyone_through_their_processor_and_ends_holds
 fn a_kill_halfway_through_calling_off_a_concert_finishes_on_the_next_start() {
     for fp in ["concert-cancel:after-cancel", "cancel:after-refund"] {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("box.db");
+        let db = common::engine::fresh_db(dir.path());
         let bin = |fp: Option<&str>, args: &[&str]| {
             let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"));
             c.env("BOXOFFICE_DB", &db)
+                .env("BOXOFFICE_SPOOL", dir.path().join("spool"))
+                .env("BOXOFFICE_GATEWAY", dir.path().join("gateway.db"))
+                .env("XDG_DATA_HOME", dir.path())
                 .env("BOXOFFICE_NOW", "2026-11-25T12:00:00Z")
                 .env_remove("BOXOFFICE_FAILPOINT")
                 .args(args);
@@ -475,9 +478,9 @@ fn a_kill_halfway_through_calling_off_a_concert_finishes_on_the_next_start() {
             .query_row("SELECT count(*) FROM refunds", [], |r| r.get(0))
             .unwrap();
         assert_eq!(refunds, 3, "{fp}: one refund per card booking");
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        let open: i64 = conn
-            .query_row("SELECT count(*) FROM bookings b JOIN concerts c ON c.id = b.concert_id WHERE c.external_id = 'demo-13' AND b.state = 'confirmed'", [], |r| r.get(0))
+        let open: i64 = common::sql(&db)
+            .db()
+            .query_row("SELECT count(*) FROM bookings b JOIN concerts c ON c.id = b.concert_id WHERE c.external_id = 'demo-13' AND b.state = 'confirmed'", (), |r| r.get(0))
             .unwrap();
         assert_eq!(open, 0);
     }
@@ -605,9 +608,9 @@ off-1,Called,Off,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europ
         .unwrap();
     let visible = count(&f);
     let raw = |f: &Fixture| -> i64 {
-        rusqlite::Connection::open(f.db_path())
-            .unwrap()
-            .query_row("SELECT count(*) FROM concerts", [], |r| r.get(0))
+        f.store
+            .db()
+            .query_row("SELECT count(*) FROM concerts", (), |r| r.get(0))
             .unwrap()
     };
     let before = raw(&f);
@@ -727,3 +730,19 @@ off-2,Called,Off,test-hall,2027-01-12 20:00 Europe/Vienna,2026-11-01 09:00 Europ
         .unwrap_err();
     assert!(e.to_string().contains("cannot go back on sale"), "{e}");
 }
+
+on_postgres_too!(
+    a_venue_from_a_layout_file_reads_back_as_the_same_grid,
+    importing_a_file_adds_then_changes_nothing_then_updates_by_external_id,
+    every_bad_row_is_listed_and_nothing_is_imported,
+    prices_are_read_with_a_decimal_comma_and_never_guessed,
+    export_then_import_into_another_box_office_gives_the_same_catalog,
+    a_rescheduled_concert_tells_every_holder_with_a_calendar_entry_that_replaces_the_old,
+    calling_off_a_concert_reports_only_the_refunds_it_made,
+    calling_off_a_concert_refunds_everyone_through_their_processor_and_ends_holds_and_offers,
+    a_kill_halfway_through_calling_off_a_concert_finishes_on_the_next_start,
+    a_terminal_that_sold_a_concert_sells_the_new_venues_seats_after_it_moves,
+    an_import_does_not_move_a_called_off_concert,
+    a_large_import_lets_other_terminals_sell_meanwhile_and_stays_all_or_nothing,
+    export_keeps_a_called_off_concert_called_off_and_a_repeated_hour_its_instant,
+);

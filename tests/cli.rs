@@ -1,15 +1,36 @@
 //! The real binary: JSON fields and exit statuses scripts rely on, and several processes racing
 //! for the same seats on one database file.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const NOW: &str = "2026-11-25T12:00:00Z";
 
+/// Where the box office at `db` keeps this machine's own files (spool, card gateway, log):
+/// beside a SQLite file; for a PostgreSQL one, the data directory `bin` gives it.
+fn local(db: &Path) -> PathBuf {
+    let text = db.to_string_lossy();
+    if !text.starts_with("postgres") {
+        return db.parent().unwrap().to_path_buf();
+    }
+    let name = text.split('/').nth(3).unwrap().split('?').next().unwrap();
+    std::env::temp_dir()
+        .join(format!("boxoffice-cli-{name}"))
+        .join("boxoffice")
+}
+
 fn bin(db: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_boxoffice"));
     c.env("BOXOFFICE_DB", db).env("BOXOFFICE_NOW", NOW);
+    if let Some(data) = local(db)
+        .parent()
+        .filter(|_| db.to_string_lossy().starts_with("postgres"))
+    {
+        c.env("XDG_DATA_HOME", data);
+    }
     c
 }
 
@@ -29,7 +50,7 @@ fn json(db: &Path, args: &[&str]) -> Value {
 
 fn demo_db() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("box.db");
+    let db = common::engine::fresh_demo_db(dir.path());
     assert!(run(&db, &["concerts"]).status.success());
     (dir, db)
 }
@@ -208,19 +229,21 @@ fn racing_processes_never_sell_a_seat_twice() {
             "losers exit 3: {codes:?}"
         );
     }
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = common::sql(&db);
     let doubles: i64 = conn
+        .db()
         .query_row(
-            "SELECT count(*) FROM (SELECT concert_id, seat_id FROM claims GROUP BY 1, 2 HAVING count(*) > 1)",
-            [],
+            "SELECT count(*) FROM (SELECT concert_id, seat_id FROM claims GROUP BY 1, 2 HAVING count(*) > 1) AS d",
+            (),
             |r| r.get(0),
         )
         .unwrap();
     assert_eq!(doubles, 0);
     let held: i64 = conn
+        .db()
         .query_row(
             "SELECT count(*) FROM claims cl JOIN concerts c ON c.id = cl.concert_id WHERE c.external_id = 'demo-13'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -298,11 +321,11 @@ fn the_waiting_list_and_fairness_from_the_command_line() {
         "left"
     );
     // A cancellation offers the freed seats to the queue; the seats show as reserved.
-    let booking: String = rusqlite::Connection::open(&db)
-        .unwrap()
+    let booking: String = common::sql(&db)
+        .db()
         .query_row(
-            "SELECT b.code FROM bookings b JOIN concerts c ON c.id = b.concert_id WHERE c.external_id = 'demo-02' LIMIT 1",
-            [],
+            "SELECT b.code FROM bookings b JOIN concerts c ON c.id = b.concert_id WHERE c.external_id = 'demo-02' ORDER BY b.id LIMIT 1",
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -405,7 +428,7 @@ fn the_waiting_list_and_fairness_from_the_command_line() {
 
 #[test]
 fn audit_is_clean_on_a_fresh_box_office_and_exits_1_on_planted_damage() {
-    let (dir, db) = demo_db();
+    let (_dir, db) = demo_db();
     let clean = json(&db, &["audit", "--json"]);
     assert_eq!(clean["unmatched"], serde_json::json!([]));
     for key in [
@@ -418,7 +441,7 @@ fn audit_is_clean_on_a_fresh_box_office_and_exits_1_on_planted_damage() {
     }
     assert_eq!(clean["charges_cents"], clean["bookings_cents"]);
     // A charge in the gateway's books that no booking or refund accounts for.
-    rusqlite::Connection::open(dir.path().join("gateway.db"))
+    rusqlite::Connection::open(local(&db).join("gateway.db"))
         .unwrap()
         .execute(
             "INSERT INTO charges (idempotency_key, reference, amount_cents, currency, outcome, card, created_at)
@@ -821,7 +844,7 @@ fn the_readmes_hold_example_works_on_the_demo_and_an_unknown_category_is_named()
 #[test]
 fn init_makes_an_empty_box_office_that_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("box.db");
+    let db = common::engine::fresh_db(dir.path());
     let made = json(&db, &["init", "--json"]);
     assert_eq!(made["created"], true);
     assert_eq!(json(&db, &["concerts", "--json"]), serde_json::json!([]));
@@ -910,3 +933,19 @@ fn a_walk_up_sale_and_a_partial_cancel_from_the_command_line() {
         booking["total_cents"]
     );
 }
+
+on_postgres_too!(
+    json_fields_are_the_documented_contract,
+    exit_statuses_tell_usage_unavailable_and_other_apart,
+    racing_processes_never_sell_a_seat_twice,
+    output_to_a_closed_pipe_is_not_a_crash,
+    the_waiting_list_and_fairness_from_the_command_line,
+    audit_is_clean_on_a_fresh_box_office_and_exits_1_on_planted_damage,
+    a_card_is_read_from_standard_input_and_never_from_the_arguments_without_a_warning,
+    a_card_number_typed_into_cash_is_not_echoed_back,
+    export_bom_writes_a_byte_order_mark_that_import_reads_past,
+    the_days_takings_by_clerk_and_a_ticket_at_the_door,
+    the_readmes_hold_example_works_on_the_demo_and_an_unknown_category_is_named,
+    init_makes_an_empty_box_office_that_stays_empty,
+    a_walk_up_sale_and_a_partial_cancel_from_the_command_line,
+);

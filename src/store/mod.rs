@@ -214,16 +214,20 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
-        let out = self.transaction(f);
+        let out = self.transaction(false, f);
         self.after_commit(out.is_ok());
         out
     }
 
-    fn transaction<T>(&mut self, f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>) -> Result<T> {
+    fn transaction<T>(
+        &mut self,
+        durable: bool,
+        f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
         let clock = &self.clock;
         match self.conn.kind() {
             Kind::Sqlite => sqlite::immediate(&self.conn, |tx| f(tx, clock.now())),
-            Kind::Postgres => postgres::write(&self.conn, |tx| f(tx, clock.now())),
+            Kind::Postgres => postgres::write(&self.conn, durable, |tx| f(tx, clock.now())),
         }
     }
 
@@ -250,14 +254,13 @@ impl Store {
         f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
         if self.conn.kind() == Kind::Postgres {
-            // Every commit waits for the server's disk (`synchronous_commit`, on by default;
-            // `postgres::write` sets it for the transaction).
-            let out = self.transaction(f);
+            // The commit waits for the server's disk (`postgres::write`).
+            let out = self.transaction(true, f);
             self.after_commit(out.is_ok());
             return out;
         }
         sqlite::durable(&self.conn, true)?;
-        let out = self.transaction(f);
+        let out = self.transaction(true, f);
         let restore = sqlite::durable(&self.conn, false);
         self.after_commit(out.is_ok());
         let out = out?;
