@@ -4,6 +4,10 @@
 //! Also times the 100,000-row CSV import that builds the catalog.
 //!
 //! `cargo bench --bench search`. Prints figures; asserts nothing about time.
+//!
+//! With a PostgreSQL server (`BOXOFFICE_TEST_PG`, as `.ci/with-postgres cargo bench --bench
+//! search` sets it) the same catalog is copied into a new database there (`db copy`) and the
+//! same pages timed on it (its pg_trgm indexes where SQLite has FTS5).
 
 use boxoffice::{ConcertQuery, ManualClock, Store};
 use rusqlite::Connection;
@@ -243,6 +247,8 @@ fn main() {
         "{:<30} {:>22} {:>26} {:>7}",
         "first page of 20", "boxoffice p50 / p99", "hand-written SQL p50 / p99", "ratio"
     );
+    let queries: Vec<(&str, ConcertQuery)> =
+        cases.iter().map(|(n, q, _)| (*n, q.clone())).collect();
     for (name, q, sql) in cases {
         let (p50, p99, n) = time(|| store.search_concerts(&q).unwrap().len());
         let mut st = raw.prepare(&sql).unwrap();
@@ -256,5 +262,47 @@ fn main() {
             h99,
             p50 / h50
         );
+    }
+    on_postgres(&store, &queries);
+}
+
+/// The same pages on PostgreSQL, from a copy of the catalog.
+fn on_postgres(store: &Store, queries: &[(&str, ConcertQuery)]) {
+    let Some(admin) = std::env::var("BOXOFFICE_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        println!("on PostgreSQL: skipped (run `.ci/with-postgres cargo bench --bench search`)");
+        return;
+    };
+    let dir = admin.split("host=").nth(1).unwrap();
+    let name = format!("search_{}", std::process::id());
+    postgres::Client::connect(
+        &format!("host={dir} user=postgres dbname=postgres"),
+        postgres::NoTls,
+    )
+    .unwrap()
+    .batch_execute(&format!("CREATE DATABASE {name}"))
+    .unwrap();
+    let url = admin.replace("/postgres?", &format!("/{name}?"));
+    let boxoffice::store::engine::Location::Postgres(pg) =
+        boxoffice::store::engine::Location::parse(&url).unwrap()
+    else {
+        unreachable!()
+    };
+    let t = Instant::now();
+    store.copy_to_postgres(&pg).unwrap();
+    let copied = t.elapsed();
+    let clock = Arc::new(ManualClock::new("2026-11-25T12:00:00Z".parse().unwrap()));
+    let pg_store = Store::open(&url, clock).unwrap();
+    println!(
+        "on PostgreSQL (the catalog copied in {:.1} s; pg_trgm for text):",
+        copied.as_secs_f64()
+    );
+    for (name, q) in queries {
+        let want = store.search_concerts(q).unwrap().len();
+        let (p50, p99, n) = time(|| pg_store.search_concerts(q).unwrap().len());
+        assert_eq!(n, want, "{name}: the same page on both engines");
+        println!("{name:<30} {p50:>9.3} / {p99:>7.3} ms");
     }
 }

@@ -329,6 +329,9 @@ impl Store {
         let mut args = Args(Vec::new());
         let mut clauses: Vec<String> = Vec::new();
         let mut fts: Vec<String> = Vec::new();
+        // Whether a clause reads the venue (`v`): a page of an artist's concerts needs no venue
+        // until its summaries are read.
+        let mut reads_venue = false;
         // PostgreSQL has no FTS5: its trigram indexes (`pg_trgm`) answer the same substring
         // matches, case-insensitive, written as LIKE on the lowered columns they index.
         let pg = self.conn().kind() == crate::store::Kind::Postgres;
@@ -347,9 +350,7 @@ impl Store {
             if pg {
                 let p = args.bind(like_pattern(&term.to_lowercase()));
                 clauses.push(if fts_cols == "artist" {
-                    format!(
-                        "(lower(c.artist || ' ' || c.title) LIKE {p} ESCAPE '\\' AND lower(c.artist) LIKE {p} ESCAPE '\\')"
-                    )
+                    format!("lower(c.artist) LIKE {p} ESCAPE '\\'")
                 } else {
                     format!(
                         "(lower(c.artist || ' ' || c.title) LIKE {p} ESCAPE '\\' OR c.venue_id IN \
@@ -360,6 +361,7 @@ impl Store {
                 fts.push(format!("{fts_cols} : {}", fts_phrase(term)));
             } else {
                 let p = args.bind(like_pattern(term));
+                reads_venue |= cols.iter().any(|c| c.starts_with("v."));
                 let ors: Vec<String> = cols
                     .iter()
                     .map(|c| format!("{c} LIKE {p} ESCAPE '\\'"))
@@ -410,6 +412,7 @@ impl Store {
             // The claimed count includes holds whose time ran out but were not swept yet: a
             // concert that looks full is free after all if one of those exists.
             args.now(now);
+            reads_venue = true;
             macro_rules! available {
                 ($($e:ident)?) => {
                     concat!(
@@ -424,18 +427,25 @@ impl Store {
         // First the page's ids, which the indexes answer; then what the page shows about them.
         // Concerts of an import still under way are not in the catalog yet.
         clauses.push(crate::in_catalog!("c").into());
-        let mut sql =
-            String::from("SELECT c.id FROM concerts c JOIN venues v ON v.id = c.venue_id");
+        // The venue joined only where a clause reads it: a page of an artist's concerts needs
+        // no venue until its summaries are read.
+        let mut sql = String::from("SELECT c.id FROM concerts c");
+        if reads_venue {
+            sql.push_str(" JOIN venues v ON v.id = c.venue_id");
+        }
         sql.push_str(" WHERE ");
         sql.push_str(&clauses.join(" AND "));
         sql.push_str(" ORDER BY c.starts_at, c.id");
+        // The page's bounds written into the statement (numbers, never text): PostgreSQL
+        // plans a statement it has run five times for any LIMIT, and for a "has free seats"
+        // page that plan sorted the whole season (50 ms, not 5).
         if let Some(limit) = q.limit {
-            let l = args.bind(limit as i64);
-            let o = args.bind(q.offset as i64);
-            sql.push_str(&format!(" LIMIT {l} OFFSET {o}"));
+            sql.push_str(&format!(
+                " LIMIT {} OFFSET {}",
+                limit as i64, q.offset as i64
+            ));
         } else if q.offset > 0 {
-            let o = args.bind(q.offset as i64);
-            sql.push_str(&format!(" LIMIT {} OFFSET {o}", i64::MAX));
+            sql.push_str(&format!(" LIMIT {} OFFSET {}", i64::MAX, q.offset as i64));
         }
         // Built per query: rusqlite's cache, by text.
         let mut st = self.conn().prepare_cached(&sql)?;

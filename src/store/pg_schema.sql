@@ -21,7 +21,7 @@ INSERT INTO boxoffice_changes (n) VALUES (0);
 -- SQLite's json_each over a JSON array bound as text, for `x IN (SELECT value FROM
 -- json_each(?N))` (integers are written `CAST(value AS INTEGER)`): the elements as text.
 CREATE FUNCTION json_each(list TEXT) RETURNS TABLE (value TEXT)
-    LANGUAGE sql IMMUTABLE STRICT
+    LANGUAGE sql IMMUTABLE STRICT ROWS 20
     AS $$ SELECT jsonb_array_elements_text(CAST(list AS jsonb)) $$;
 
 -- SQLite's instr: where `sub` starts in `s` (1-based), 0 if nowhere.
@@ -239,6 +239,7 @@ CREATE INDEX concerts_by_start ON concerts (starts_at);
 CREATE INDEX concerts_by_venue_date ON concerts (venue_id, local_date, starts_at);
 CREATE INDEX concerts_importing ON concerts (import_batch) WHERE import_batch IS NOT NULL;
 CREATE INDEX concerts_search ON concerts USING gin (lower(artist || ' ' || title) gin_trgm_ops);
+CREATE INDEX concerts_artist_search ON concerts USING gin (lower(artist) gin_trgm_ops);
 CREATE INDEX venues_search ON venues USING gin (lower(name || ' ' || city) gin_trgm_ops);
 CREATE INDEX customers_by_phone ON customers (phone) WHERE phone IS NOT NULL;
 CREATE INDEX holds_by_email ON holds (email, concert_id) WHERE email IS NOT NULL;
