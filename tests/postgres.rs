@@ -644,3 +644,117 @@ fn the_postgres_schema_has_every_table_column_and_index_of_the_sqlite_one() {
         );
     }
 }
+
+/// A box office on PostgreSQL with the test hall and its concert (the shared fixture, on the
+/// server), or `None` without one.
+fn pg_fixture() -> Option<(String, common::Fixture)> {
+    let admin = server()?;
+    common::engine::use_postgres();
+    Some((admin, common::fixture()))
+}
+
+/// Another machine holding the box office's write lock past the busy timeout: the change
+/// waiting for it is "busy" after 5 s, as on SQLite, and nothing of it is kept.
+#[test]
+fn a_write_that_waits_past_five_seconds_for_the_lock_is_busy_and_changes_nothing() {
+    let Some((admin, mut f)) = pg_fixture() else {
+        return;
+    };
+    let name =
+        f.db.to_string_lossy()
+            .split('/')
+            .nth(3)
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+    let mut other = client(&admin, &name);
+    // The key every write transaction takes first (postgres.rs).
+    other
+        .batch_execute("SELECT pg_advisory_lock(27707110908389748)")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = f
+        .store
+        .hold_seats(
+            f.concert,
+            &common::seats(&["A-1-1"]),
+            &common::customer("ann@example.com"),
+        )
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert!(matches!(err, boxoffice::Error::Busy), "{err:?}");
+    assert!(
+        waited >= std::time::Duration::from_millis(4900)
+            && waited < std::time::Duration::from_secs(15),
+        "{waited:?}"
+    );
+    other
+        .batch_execute("SELECT pg_advisory_unlock(27707110908389748)")
+        .unwrap();
+    assert_eq!(
+        common::seat_status(&f.store, f.concert, "A-1-1"),
+        boxoffice::SeatStatus::Free
+    );
+    // Once the lock is free, the same hold goes through.
+    f.store
+        .hold_seats(
+            f.concert,
+            &common::seats(&["A-1-1"]),
+            &common::customer("ann@example.com"),
+        )
+        .unwrap();
+}
+
+/// The server drops the connection (a restart, a network cut): the step that meets it fails
+/// in one line, the next one connects again, and the change counter moves so an open screen
+/// reads everything again.
+#[test]
+fn a_dropped_connection_is_made_again_and_screens_read_everything_again() {
+    let Some((admin, mut f)) = pg_fixture() else {
+        return;
+    };
+    let name =
+        f.db.to_string_lossy()
+            .split('/')
+            .nth(3)
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+    let before = f.store.data_version().unwrap();
+    let mut admin_client = client(&admin, "postgres");
+    let dropped: i64 = admin_client
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = $1 AND pid != pg_backend_pid()) AS t",
+            &[&name],
+        )
+        .unwrap()
+        .get(0);
+    assert!(dropped >= 1, "the store's connection was dropped");
+    // The step under way when it happened: one line, nothing half done.
+    let first = f.store.seat_map(f.concert);
+    if let Err(e) = &first {
+        assert!(matches!(e, boxoffice::Error::Server(_)), "{e:?}");
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
+        assert!(e.to_string().contains("lost the connection"), "{e}");
+    }
+    // The next one connects again and works.
+    let hold = f
+        .store
+        .hold_seats(
+            f.concert,
+            &common::seats(&["A-1-1"]),
+            &common::customer("bo@example.com"),
+        )
+        .unwrap();
+    assert_eq!(
+        common::seat_status(&f.store, f.concert, "A-1-1"),
+        boxoffice::SeatStatus::Held
+    );
+    assert_ne!(f.store.data_version().unwrap(), before);
+    f.store.release_hold(&hold.hold_id).unwrap();
+}

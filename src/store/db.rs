@@ -5,7 +5,7 @@
 //! translated ([`sql::translate`]) and prepared on the server once per connection, and kept
 //! here. The rules see one type with one set of methods ([`sql`]).
 
-use super::sql::{self, Params, Prepared, Row, Statement};
+use super::sql::{self, Params, PgLink, Prepared, Row, Statement};
 use rusqlite::Connection;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -27,14 +27,17 @@ pub struct Db {
 
 enum Engine {
     Sqlite(Connection),
-    Postgres {
-        client: RefCell<postgres::Client>,
-        prepared: RefCell<HashMap<String, Prepared>>,
-        /// Where to connect again when the connection was lost.
-        url: super::engine::PgUrl,
-        /// How many times it was.
-        reconnects: std::cell::Cell<i64>,
-    },
+    Postgres(Box<Pg>),
+}
+
+/// A PostgreSQL connection and what goes with it.
+struct Pg {
+    client: PgLink,
+    prepared: RefCell<HashMap<String, Prepared>>,
+    /// Where to connect again when the connection was lost.
+    url: super::engine::PgUrl,
+    /// How many times it was.
+    reconnects: std::cell::Cell<i64>,
 }
 
 /// Which engine a connection talks to.
@@ -64,12 +67,15 @@ impl Db {
     }
 
     pub fn postgres(client: postgres::Client, url: super::engine::PgUrl) -> Db {
-        Db::with(Engine::Postgres {
-            client: RefCell::new(client),
+        Db::with(Engine::Postgres(Box::new(Pg {
+            client: PgLink {
+                client: RefCell::new(client),
+                lost: Default::default(),
+            },
             prepared: Default::default(),
             url,
             reconnects: Default::default(),
-        })
+        })))
     }
 
     /// How many times the connection to the server was lost and made again (0 on SQLite):
@@ -77,7 +83,7 @@ impl Db {
     pub fn reconnects(&self) -> i64 {
         match &self.engine {
             Engine::Sqlite(_) => 0,
-            Engine::Postgres { reconnects, .. } => reconnects.get(),
+            Engine::Postgres(pg) => pg.reconnects.get(),
         }
     }
 
@@ -86,17 +92,19 @@ impl Db {
     /// prepared again. The statement that met the drop failed, and said so; a transaction
     /// under way then was rolled back by the server.
     fn reconnect_if_lost(&self) -> sql::Result<()> {
-        if let Engine::Postgres {
-            client,
-            prepared,
-            url,
-            reconnects,
-        } = &self.engine
-            && client.borrow().is_closed()
+        if let Engine::Postgres(pg) = &self.engine
+            && let Pg {
+                client,
+                prepared,
+                url,
+                reconnects,
+            } = &**pg
+            && client.is_lost()
         {
             let fresh =
                 super::postgres::connect(url).map_err(|e| sql::Error::Lost(e.to_string()))?;
-            *client.borrow_mut() = fresh;
+            *client.client.borrow_mut() = fresh;
+            client.lost.set(false);
             prepared.borrow_mut().clear();
             reconnects.set(reconnects.get() + 1);
         }
@@ -114,7 +122,7 @@ impl Db {
     pub fn kind(&self) -> Kind {
         match self.engine {
             Engine::Sqlite(_) => Kind::Sqlite,
-            Engine::Postgres { .. } => Kind::Postgres,
+            Engine::Postgres(_) => Kind::Postgres,
         }
     }
 
@@ -149,7 +157,7 @@ impl Db {
     pub fn sqlite(&self) -> Option<&Connection> {
         match &self.engine {
             Engine::Sqlite(c) => Some(c),
-            Engine::Postgres { .. } => None,
+            Engine::Postgres(_) => None,
         }
     }
 
@@ -161,7 +169,7 @@ impl Db {
                 c.flush_prepared_statement_cache();
                 Some(c)
             }
-            Engine::Postgres { .. } => None,
+            Engine::Postgres(_) => None,
         }
     }
 
@@ -169,15 +177,16 @@ impl Db {
     pub fn prepare_cached(&self, sql: &str) -> sql::Result<Statement<'_>> {
         match &self.engine {
             Engine::Sqlite(c) => Ok(Statement::lite(c.prepare_cached(sql)?)),
-            Engine::Postgres {
-                client, prepared, ..
-            } => {
+            Engine::Postgres(pg) => {
+                let Pg {
+                    client, prepared, ..
+                } = &**pg;
                 self.reconnect_if_lost()?;
                 if let Some(p) = prepared.borrow().get(sql) {
                     return Ok(Statement::pg(client, p.clone()));
                 }
                 let (text, names) = sql::translate(sql);
-                let statement = client.borrow_mut().prepare(&text)?;
+                let statement = client.run(|c| c.prepare(&text))?;
                 let p = Prepared { statement, names };
                 prepared.borrow_mut().insert(sql.to_string(), p.clone());
                 Ok(Statement::pg(client, p))
@@ -207,9 +216,10 @@ impl Db {
     pub fn execute_batch(&self, sql: &str) -> sql::Result<()> {
         match &self.engine {
             Engine::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Engine::Postgres { client, .. } => {
+            Engine::Postgres(pg) => {
+                let client = &pg.client;
                 self.reconnect_if_lost()?;
-                Ok(client.borrow_mut().batch_execute(sql)?)
+                Ok(client.run(|c| c.batch_execute(sql))?)
             }
         }
     }

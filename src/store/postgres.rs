@@ -213,12 +213,15 @@ pub(crate) fn write<T, E: From<super::sql::Error>>(
             }
         }
     }
-    // One round trip to begin and take the lock, one to count the change and commit.
-    db.execute_batch(if durable { BEGIN_DURABLE } else { BEGIN })?;
+    // One round trip to begin and take the lock, one to count the change and commit. Rolled
+    // back unless the commit went through: a lock not had in time, or a failed statement,
+    // leaves the transaction begun and aborted (a ROLLBACK after a failed COMMIT is only a
+    // warning).
     let mut open = Open(db, false);
+    db.execute_batch(if durable { BEGIN_DURABLE } else { BEGIN })?;
     let out = f(open.0)?;
-    open.1 = true;
     db.execute_batch("UPDATE boxoffice_changes SET n = n + 1; COMMIT")?;
+    open.1 = true;
     Ok(out)
 }
 

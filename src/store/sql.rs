@@ -411,7 +411,7 @@ impl From<Error> for crate::error::Error {
                         return E::ReadOnly(e.to_string());
                     }
                 }
-                if pg.is_closed() || pg.as_db_error().is_none() {
+                if ends_session(pg) {
                     return E::Server(format!(
                         "lost the connection to PostgreSQL ({pg}); the step under way was not \
                          confirmed: look before trying again"
@@ -500,13 +500,50 @@ impl Rows<'_> {
     }
 }
 
+/// A connection to PostgreSQL that remembers when the server ended it: the next statement
+/// connects again (`Db::reconnect_if_lost`).
+pub(crate) struct PgLink {
+    pub(crate) client: std::cell::RefCell<postgres::Client>,
+    pub(crate) lost: std::cell::Cell<bool>,
+}
+
+impl PgLink {
+    /// Runs `f` on the client, noting an error that ended the session.
+    pub(crate) fn run<T>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, postgres::Error> {
+        let out = f(&mut self.client.borrow_mut());
+        if let Err(e) = &out
+            && ends_session(e)
+        {
+            self.lost.set(true);
+        }
+        out
+    }
+
+    pub(crate) fn is_lost(&self) -> bool {
+        self.lost.get() || self.client.borrow().is_closed()
+    }
+}
+
+/// Whether the server ended the session (a shutdown, an administrator: class 57), the line
+/// failed (class 08), or the client lost the socket: nothing more can be sent on it.
+pub(crate) fn ends_session(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"))
+        || e.as_db_error().is_some_and(|d| d.severity() == "FATAL")
+        || e.as_db_error().is_none()
+}
+
 /// A prepared statement on either engine.
 pub struct Statement<'db>(StmtInner<'db>);
 
 enum StmtInner<'db> {
     Lite(rusqlite::CachedStatement<'db>),
     Pg {
-        client: &'db std::cell::RefCell<postgres::Client>,
+        client: &'db PgLink,
         prepared: Prepared,
     },
 }
@@ -523,10 +560,7 @@ impl<'db> Statement<'db> {
         Statement(StmtInner::Lite(st))
     }
 
-    pub(crate) fn pg(
-        client: &'db std::cell::RefCell<postgres::Client>,
-        prepared: Prepared,
-    ) -> Self {
+    pub(crate) fn pg(client: &'db PgLink, prepared: Prepared) -> Self {
         Statement(StmtInner::Pg { client, prepared })
     }
 
@@ -540,7 +574,7 @@ impl<'db> Statement<'db> {
             StmtInner::Pg { client, prepared } => {
                 let values = pg_values(prepared, params.bind())?;
                 let refs = pg_refs(&values);
-                Ok(client.borrow_mut().execute(&prepared.statement, &refs)? as usize)
+                Ok(client.run(|c| c.execute(&prepared.statement, &refs))? as usize)
             }
         }
     }
@@ -555,7 +589,7 @@ impl<'db> Statement<'db> {
             StmtInner::Pg { client, prepared } => {
                 let values = pg_values(prepared, params.bind())?;
                 let refs = pg_refs(&values);
-                let rows = client.borrow_mut().query(&prepared.statement, &refs)?;
+                let rows = client.run(|c| c.query(&prepared.statement, &refs))?;
                 Ok(Rows(RowsInner::Pg {
                     rows: rows.into_iter(),
                     current: None,

@@ -112,6 +112,11 @@ pub mod engine {
         test();
     }
 
+    /// From here on this thread's box offices are on PostgreSQL (for tests only about it).
+    pub fn use_postgres() {
+        ON_POSTGRES.with(|p| p.set(true));
+    }
+
     pub fn is_postgres() -> bool {
         ON_POSTGRES.with(Cell::get)
     }
