@@ -41,9 +41,9 @@ fn arena() -> String {
     s
 }
 
-fn setup(dir: &Path) -> PathBuf {
-    let db = dir.join("bench.db");
-    let mut store = Store::open(&db, Arc::new(SystemClock)).unwrap();
+/// The arena and its concert, in the box office at `db` (a file or a URL).
+fn add_arena(db: &Path) {
+    let mut store = Store::open(db, Arc::new(SystemClock)).unwrap();
     store.add_venue("bench-arena", &arena()).unwrap();
     let day = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
     store
@@ -60,6 +60,11 @@ fn setup(dir: &Path) -> PathBuf {
             hold_minutes: 60,
         })
         .unwrap();
+}
+
+fn setup(dir: &Path) -> PathBuf {
+    let db = dir.join("bench.db");
+    add_arena(&db);
     // The bare-limit tables, in the same file, with the same pragmas.
     let conn = Connection::open(&db).unwrap();
     conn.execute_batch(
@@ -520,25 +525,7 @@ fn postgres_main() {
         .unwrap();
     let url = admin.replace("/postgres?", &format!("/{name}?"));
     let db = PathBuf::from(&url);
-    {
-        let mut store = Store::open(&db, Arc::new(SystemClock)).unwrap();
-        store.add_venue("bench-arena", &arena()).unwrap();
-        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
-        store
-            .add_concert(&boxoffice::catalog::NewConcert {
-                external_id: Some("bench".into()),
-                artist: "Bench".into(),
-                title: "Load".into(),
-                venue_slug: "bench-arena".into(),
-                local_start: day.and_hms_opt(20, 0, 0).unwrap(),
-                on_sale_at: chrono::Utc::now() - chrono::Duration::days(1),
-                prices: vec![("S".into(), 5000)],
-                currency: "EUR".into(),
-                ticket_limit: 6,
-                hold_minutes: 60,
-            })
-            .unwrap();
-    }
+    add_arena(&db);
     pg_client(&url)
         .batch_execute(
             "CREATE TABLE bare_seats (id BIGINT PRIMARY KEY, taken BIGINT NOT NULL DEFAULT 0);

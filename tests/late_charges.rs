@@ -112,46 +112,65 @@ fn status(store: &Store, concert: i64, label: &str) -> SeatStatus {
     seat_status(store, concert, label)
 }
 
+/// A card payment under way at one terminal, its charge held on a slow line until `go`.
+struct SlowPayment {
+    paying: std::thread::JoinHandle<(Store, Result<String, Error>)>,
+    go: Sender<()>,
+    /// The fixture without its store (the paying thread has it).
+    f: Fixture,
+}
+
+impl SlowPayment {
+    /// Holds `labels` for Ann and pays by card; returns once the charge reached the line.
+    fn start(mut f: Fixture, labels: &[&str], can_fence: bool) -> SlowPayment {
+        let hold = f
+            .store
+            .hold_seats(f.concert, &seats(labels), &with_phone("ann@example.com"))
+            .unwrap()
+            .hold_id;
+        let (arrived_tx, arrived) = channel();
+        let (go, go_rx) = channel();
+        let slow = SlowLine {
+            gateway: gateway(&f),
+            arrived: Mutex::new(arrived_tx),
+            go: Mutex::new(go_rx),
+            can_fence,
+        };
+        let processors = Processors::new(vec![Box::new(CashProcessor), Box::new(slow)]);
+        let tender = card(&f);
+        // The paying thread takes the store; the fixture keeps one on the same database.
+        let kept = f.reopen();
+        let mut store = std::mem::replace(&mut f.store, kept);
+        let paying = std::thread::spawn(move || {
+            let out = store
+                .pay(&hold, &tender, &processors)
+                .map(|r| r.booking_code);
+            (store, out)
+        });
+        arrived.recv().unwrap();
+        SlowPayment { paying, go, f }
+    }
+
+    /// Lets the charge through; the fixture with the paying store back, and what it was told.
+    fn finish(self) -> (Fixture, Result<String, Error>) {
+        self.go.send(()).unwrap();
+        let (store, out) = self.paying.join().unwrap();
+        let mut f = self.f;
+        f.store = store;
+        (f, out)
+    }
+}
+
 /// A payment at one terminal whose charge is held on a slow line while another terminal,
 /// whose clock is three minutes ahead, starts up and reconciles. Returns what the paying
 /// terminal was told, and the fixture with its store back.
 fn charge_lands_after_another_terminal_gave_up(can_fence: bool) -> (Fixture, Result<(), Error>) {
-    let mut f = fixture();
-    let hold = f
-        .store
-        .hold_seats(
-            f.concert,
-            &seats(&["A-2-3", "A-2-4"]),
-            &with_phone("ann@example.com"),
-        )
-        .unwrap()
-        .hold_id;
-    let (arrived_tx, arrived) = channel();
-    let (go, go_rx) = channel();
-    let slow = SlowLine {
-        gateway: gateway(&f),
-        arrived: Mutex::new(arrived_tx),
-        go: Mutex::new(go_rx),
-        can_fence,
-    };
-    let processors = Processors::new(vec![Box::new(CashProcessor), Box::new(slow)]);
-    let tender = card(&f);
-    let Fixture {
-        dir,
-        clock,
-        mut store,
-        concert,
-        db,
-    } = f;
-    let paying = std::thread::spawn(move || {
-        let out = store.pay(&hold, &tender, &processors).map(|_| ());
-        (store, out)
-    });
-    arrived.recv().unwrap();
+    let slow = SlowPayment::start(fixture(), &["A-2-3", "A-2-4"], can_fence);
+    let f = &slow.f;
     // Another terminal starts with its clock past the payment's lease: it gives the payment up.
-    clock.advance(Duration::minutes(3));
-    let mut other = Store::open(&db, clock.clone()).unwrap();
-    let line = SimulatedGateway::open(dir.path().join("gateway.db"), clock.clone()).unwrap();
+    f.clock.advance(Duration::minutes(3));
+    let mut other = Store::open(&f.db, f.clock.clone()).unwrap();
+    let line = SimulatedGateway::open(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap();
     let ours = if can_fence {
         Processors::new(vec![Box::new(CashProcessor), Box::new(line)])
     } else {
@@ -159,20 +178,10 @@ fn charge_lands_after_another_terminal_gave_up(can_fence: bool) -> (Fixture, Res
     };
     let report = other.reconcile(&ours).unwrap();
     assert_eq!(report.released, 1, "{report:?}");
-    assert_eq!(status(&other, concert, "A-2-3"), SeatStatus::Free);
+    assert_eq!(status(&other, f.concert, "A-2-3"), SeatStatus::Free);
     // Then the charge gets through.
-    go.send(()).unwrap();
-    let (store, out) = paying.join().unwrap();
-    (
-        Fixture {
-            dir,
-            clock,
-            store,
-            concert,
-            db,
-        },
-        out,
-    )
+    let (f, out) = slow.finish();
+    (f, out.map(|_| ()))
 }
 
 /// Another box office (another machine, its clock seconds ahead) starting up while a payment
@@ -180,43 +189,12 @@ fn charge_lands_after_another_terminal_gave_up(can_fence: bool) -> (Fixture, Res
 /// the payment books when its charge gets through.
 #[test]
 fn another_terminal_starting_up_leaves_a_payment_in_flight_alone() {
-    let mut f = fixture();
-    let hold = f
-        .store
-        .hold_seats(
-            f.concert,
-            &seats(&["A-2-3"]),
-            &with_phone("ann@example.com"),
-        )
-        .unwrap()
-        .hold_id;
-    let (arrived_tx, arrived) = channel();
-    let (go, go_rx) = channel();
-    let slow = SlowLine {
-        gateway: gateway(&f),
-        arrived: Mutex::new(arrived_tx),
-        go: Mutex::new(go_rx),
-        can_fence: true,
-    };
-    let processors = Processors::new(vec![Box::new(CashProcessor), Box::new(slow)]);
-    let tender = card(&f);
-    let Fixture {
-        dir,
-        clock,
-        mut store,
-        concert,
-        db,
-    } = f;
-    let paying = std::thread::spawn(move || {
-        let out = store
-            .pay(&hold, &tender, &processors)
-            .map(|r| r.booking_code);
-        (store, out)
-    });
-    arrived.recv().unwrap();
-    clock.advance(Duration::seconds(7));
-    let mut other = Store::open(&db, clock.clone()).unwrap();
-    let theirs = Processors::with_gateway(dir.path().join("gateway.db"), clock.clone()).unwrap();
+    let slow = SlowPayment::start(fixture(), &["A-2-3"], true);
+    let f = &slow.f;
+    f.clock.advance(Duration::seconds(7));
+    let mut other = Store::open(&f.db, f.clock.clone()).unwrap();
+    let theirs =
+        Processors::with_gateway(f.dir.path().join("gateway.db"), f.clock.clone()).unwrap();
     let started = other.start_up(&theirs);
     assert!(started.problems.is_empty(), "{:?}", started.problems);
     assert_eq!(
@@ -224,11 +202,11 @@ fn another_terminal_starting_up_leaves_a_payment_in_flight_alone() {
         (1, 0),
         "{started:?}"
     );
-    assert_ne!(status(&other, concert, "A-2-3"), SeatStatus::Free);
-    go.send(()).unwrap();
-    let (store, out) = paying.join().unwrap();
+    assert_ne!(status(&other, f.concert, "A-2-3"), SeatStatus::Free);
+    let concert = f.concert;
+    let (f, out) = slow.finish();
     let code = out.unwrap();
-    assert_eq!(store.booking(&code).unwrap().state, "confirmed");
+    assert_eq!(f.store.booking(&code).unwrap().state, "confirmed");
     assert_eq!(status(&other, concert, "A-2-3"), SeatStatus::Booked);
 }
 

@@ -645,6 +645,18 @@ fn the_postgres_schema_has_every_table_column_and_index_of_the_sqlite_one() {
     }
 }
 
+/// The name of the fixture's database on the server.
+fn db_name(f: &common::Fixture) -> String {
+    let url = f.db.to_string_lossy();
+    url.split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 /// A box office on PostgreSQL with the test hall and its concert (the shared fixture, on the
 /// server), or `None` without one.
 fn pg_fixture() -> Option<(String, common::Fixture)> {
@@ -660,15 +672,7 @@ fn a_write_that_waits_past_five_seconds_for_the_lock_is_busy_and_changes_nothing
     let Some((admin, mut f)) = pg_fixture() else {
         return;
     };
-    let name =
-        f.db.to_string_lossy()
-            .split('/')
-            .nth(3)
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap()
-            .to_string();
+    let name = db_name(&f);
     let mut other = client(&admin, &name);
     // The key every write transaction takes first (postgres.rs).
     other
@@ -715,15 +719,7 @@ fn a_dropped_connection_is_made_again_and_screens_read_everything_again() {
     let Some((admin, mut f)) = pg_fixture() else {
         return;
     };
-    let name =
-        f.db.to_string_lossy()
-            .split('/')
-            .nth(3)
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap()
-            .to_string();
+    let name = db_name(&f);
     let before = f.store.data_version().unwrap();
     let mut admin_client = client(&admin, "postgres");
     let dropped: i64 = admin_client

@@ -225,6 +225,24 @@ pub fn seats(labels: &[&str]) -> Vec<String> {
     labels.iter().map(|s| s.to_string()).collect()
 }
 
+/// A hold's listed seats in SQL, `[[seat, price], ...]` as rows `j` (`seats_of("h")`, to put
+/// after FROM or CROSS JOIN) and the seat of a row (`seat`), on either engine.
+pub fn listed_seats_sql(pg: bool) -> (&'static str, impl Fn(&str) -> String) {
+    let seat = if pg {
+        "CAST(j.value ->> 0 AS BIGINT)"
+    } else {
+        "j.value ->> 0"
+    };
+    let seats_of = move |h: &str| {
+        if pg {
+            format!("jsonb_array_elements(CAST({h}.seats AS jsonb)) j")
+        } else {
+            format!("json_each({h}.seats) j")
+        }
+    };
+    (seat, seats_of)
+}
+
 /// The invariants no crash, race or retry may break, checked in SQL on our database and
 /// against the gateway's ledger. Returns a list of violations (empty when all hold).
 pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String> {
@@ -232,19 +250,7 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
     let pg = conn.kind() == boxoffice::store::Kind::Postgres;
     let mut v = Vec::new();
     let count = |sql: &str| -> i64 { conn.db().query_row(sql, (), |r| r.get(0)).unwrap() };
-    // A hold's listed seats as rows `j`, from `[[seat, price], ...]`; the seat is `seat`.
-    let seat = if pg {
-        "CAST(j.value ->> 0 AS BIGINT)"
-    } else {
-        "j.value ->> 0"
-    };
-    let seats_of = |h: &str| {
-        if pg {
-            format!("jsonb_array_elements(CAST({h}.seats AS jsonb)) j")
-        } else {
-            format!("json_each({h}.seats) j")
-        }
-    };
+    let (seat, seats_of) = listed_seats_sql(pg);
     let doubles = count(
         "SELECT count(*) FROM (SELECT 1 FROM claims GROUP BY concert_id, seat_id HAVING count(*) > 1) AS d",
     );

@@ -466,19 +466,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     }
     // Every booked seat has one ticket; a confirmed booking's tickets are void exactly for the
     // seats cancelled out of it (no longer listed), and those seats are not claimed by it.
-    // A hold's seat list, `[[seat, price], ...]`, as rows `j`; the seat is `seat`.
-    let seat = if pg {
-        "CAST(j.value ->> 0 AS BIGINT)"
-    } else {
-        "j.value ->> 0"
-    };
-    let seats_of = |h: &str| {
-        if pg {
-            format!("jsonb_array_elements(CAST({h}.seats AS jsonb)) j")
-        } else {
-            format!("json_each({h}.seats) j")
-        }
-    };
+    let (seat, seats_of) = super::common::listed_seats_sql(pg);
     let ticketless = one(&format!(
         "SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id CROSS JOIN {}
          WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.booking_id = b.id AND t.seat_id = {seat})",
