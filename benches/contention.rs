@@ -345,6 +345,29 @@ fn run(db: &Path, mode: &str, procs: usize, contended: bool, tag: &str) -> Figur
 /// Runs of each kind per figure (see `main`).
 const ROUNDS: usize = 5;
 
+/// The bare limit and the real thing in turns, `rounds` times, and the median of each: this
+/// machine's speed drifts by a quarter from one run to the next.
+fn in_turns(
+    db: &Path,
+    tag: &mut usize,
+    rounds: usize,
+    bare: &str,
+    real: &str,
+    procs: usize,
+    contended: bool,
+) -> (Figures, Figures) {
+    let mut runs: (Vec<Figures>, Vec<Figures>) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for (mode, out) in [(bare, &mut runs.0), (real, &mut runs.1)] {
+            *tag += 1;
+            reset(db);
+            out.push(run(db, mode, procs, contended, &format!("r{tag}")));
+            check_no_double_claims(db);
+        }
+    }
+    (median(runs.0), median(runs.1))
+}
+
 /// The run with the median rate.
 fn median(mut runs: Vec<Figures>) -> Figures {
     runs.sort_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
@@ -460,19 +483,8 @@ fn main() {
             } else {
                 "spread"
             };
-            // The bare limit and the real thing in turns, ROUNDS times, and the median of each:
-            // this machine's speed drifts by a quarter from one run to the next.
             let mut figs = |bare: &str, real: &str| {
-                let mut runs: (Vec<Figures>, Vec<Figures>) = (Vec::new(), Vec::new());
-                for _ in 0..ROUNDS {
-                    for (mode, out) in [(bare, &mut runs.0), (real, &mut runs.1)] {
-                        tag += 1;
-                        reset(&db);
-                        out.push(run(&db, mode, procs, contended, &format!("r{tag}")));
-                        check_no_double_claims(&db);
-                    }
-                }
-                (median(runs.0), median(runs.1))
+                in_turns(&db, &mut tag, ROUNDS, bare, real, procs, contended)
             };
             if holds_wanted {
                 let (bare, hold) = figs("bare", "hold");
@@ -546,16 +558,7 @@ fn postgres_main() {
     );
     let mut tag = 0;
     let mut figs = |bare: &str, real: &str, procs: usize, contended: bool| {
-        let mut runs: (Vec<Figures>, Vec<Figures>) = (Vec::new(), Vec::new());
-        for _ in 0..PG_ROUNDS {
-            for (mode, out) in [(bare, &mut runs.0), (real, &mut runs.1)] {
-                tag += 1;
-                reset(&db);
-                out.push(run(&db, mode, procs, contended, &format!("r{tag}")));
-                check_no_double_claims(&db);
-            }
-        }
-        (median(runs.0), median(runs.1))
+        in_turns(&db, &mut tag, PG_ROUNDS, bare, real, procs, contended)
     };
     for procs in [1, 8, 32] {
         let (bare, hold) = figs("bare", "hold", procs, false);
