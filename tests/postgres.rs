@@ -754,3 +754,28 @@ fn a_dropped_connection_is_made_again_and_screens_read_everything_again() {
     assert_ne!(f.store.data_version().unwrap(), before);
     f.store.release_hold(&hold.hold_id).unwrap();
 }
+
+/// Statements whose text is built (searches with their page written in) are kept prepared up
+/// to a bound, on the server too: a clerk paging all day does not grow the session.
+#[test]
+fn the_statements_a_connection_keeps_prepared_are_bounded() {
+    let Some((_admin, f)) = pg_fixture() else {
+        return;
+    };
+    for i in 0..600 {
+        let n: i64 = f
+            .store
+            .db()
+            .query_row(&format!("SELECT CAST({i} AS BIGINT)"), (), |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, i);
+    }
+    let kept: i64 = f
+        .store
+        .db()
+        .query_row("SELECT count(*) FROM pg_prepared_statements", (), |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!((1..=300).contains(&kept), "{kept} statements kept");
+}

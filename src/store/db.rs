@@ -11,7 +11,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// How many statements a connection keeps prepared: every hot statement of the store (the
-/// default keeps only 16, and evicting one means parsing it again on the next hold).
+/// default keeps only 16, and evicting one means parsing it again on the next hold). On
+/// PostgreSQL, past this many the kept statements are let go at once (searches build their
+/// text, and each one kept is kept by the server too).
 const STATEMENT_CACHE: usize = 256;
 
 /// A connection and its prepared statements.
@@ -188,7 +190,11 @@ impl Db {
                 let (text, names) = sql::translate(sql);
                 let statement = client.run(|c| c.prepare(&text))?;
                 let p = Prepared { statement, names };
-                prepared.borrow_mut().insert(sql.to_string(), p.clone());
+                let mut kept = prepared.borrow_mut();
+                if kept.len() >= STATEMENT_CACHE {
+                    kept.clear();
+                }
+                kept.insert(sql.to_string(), p.clone());
                 Ok(Statement::pg(client, p))
             }
         }

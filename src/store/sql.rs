@@ -788,7 +788,7 @@ fn read_numeric(raw: &[u8]) -> Result<ValueRef<'static>, BoxError> {
             .map(|b| i16::from_be_bytes([b[0], b[1]]))
             .ok_or_else(|| "a short numeric".into())
     };
-    let (n, weight, sign, scale) = (word(0)?, word(1)?, word(2)? as u16, word(3)?);
+    let (n, weight, sign) = (word(0)?, word(1)?, word(2)? as u16);
     if sign == 0xC000 {
         return Err("NaN where a number was expected".into());
     }
@@ -798,22 +798,20 @@ fn read_numeric(raw: &[u8]) -> Result<ValueRef<'static>, BoxError> {
         let d = word(4 + k)? as i64;
         let power = weight as i32 - k as i32;
         value += d as f64 * 10_000f64.powi(power);
-        int = match (int, power) {
-            (Some(acc), p) if p >= 0 => acc
-                .checked_mul(1)
-                .and_then(|_| 10_000i64.checked_pow(p as u32))
+        // Whole as long as every digit group after the point is zero and it fits.
+        int = match int {
+            Some(acc) if power >= 0 => 10_000i64
+                .checked_pow(power as u32)
                 .and_then(|m| d.checked_mul(m))
                 .and_then(|x| acc.checked_add(x)),
-            (_, _) if d != 0 => None,
-            (acc, _) => acc,
+            Some(acc) if d == 0 => Some(acc),
+            _ => None,
         };
     }
     let negative = sign == 0x4000;
     Ok(match int {
-        Some(i) if scale == 0 || value.fract() == 0.0 => {
-            ValueRef::Int(if negative { -i } else { i })
-        }
-        _ => ValueRef::Real(if negative { -value } else { value }),
+        Some(i) => ValueRef::Int(if negative { -i } else { i }),
+        None => ValueRef::Real(if negative { -value } else { value }),
     })
 }
 
