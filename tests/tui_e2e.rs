@@ -139,22 +139,25 @@ impl Drop for PtyApp {
 
 /// Creates the demo database once, before the terminals start.
 fn demo(dir: &Path) {
-    demo_with(dir, &[]);
+    let said = demo_with(dir, &[]);
+    assert!(
+        !said.contains("filling in the demo"),
+        "a file is filled in a moment: {said}"
+    );
 }
 
-/// The same with environment variables set over the defaults (another `BOXOFFICE_DB`).
-fn demo_with(dir: &Path, env: &[(&str, &str)]) {
+/// The same with environment variables set over the defaults (another `BOXOFFICE_DB`); what
+/// the command said on standard error.
+fn demo_with(dir: &Path, env: &[(&str, &str)]) -> String {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"));
     cmd.env("BOXOFFICE_DB", dir.join("box.db"))
         .env("XDG_DATA_HOME", dir.join("seeder"))
         .envs(env.iter().copied())
         .arg("concerts");
     let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{said}");
+    said
 }
 
 #[test]
@@ -267,7 +270,9 @@ fn on_postgres_a_seat_held_on_one_machine_shows_on_the_other() {
     };
     let db = common::engine::fresh_database(&admin);
     let dir = tempfile::tempdir().unwrap();
-    demo_with(dir.path(), &[("BOXOFFICE_DB", &db)]);
+    // A new box office on the server says the wait before it.
+    let said = demo_with(dir.path(), &[("BOXOFFICE_DB", &db)]);
+    assert!(said.contains("filling in the demo catalog"), "{said}");
     let machine = |name: &str| {
         let home = dir.path().join(name);
         PtyApp::spawn_with(

@@ -47,18 +47,19 @@ impl Store {
         })
     }
 
+    /// Whether [`Store::seed_demo_if_empty`] would fill in the demo: no catalog, and not made
+    /// empty on purpose (`init`). Changes nothing (a front end says what is coming first).
+    pub fn wants_demo(&self) -> Result<bool> {
+        Ok(self.conn().query_row(WANTS_DEMO, (), |r| r.get(0))?)
+    }
+
     /// Seeds the demo catalog into a database that has none: the built-in venues, two dozen
     /// concerts over the coming months counted from today, some of them partly sold and one
     /// sold out. Does nothing (and returns false) if there is already a catalog.
     pub fn seed_demo_if_empty(&mut self) -> Result<bool> {
         let today = self.now().date_naive();
         self.write(|tx, now| {
-            let empty: bool = tx.query_row(
-                "SELECT NOT EXISTS (SELECT 1 FROM venues) AND NOT EXISTS (SELECT 1 FROM concerts)
-                    AND (SELECT demo FROM box_office) <> 0",
-                (),
-                |r| r.get(0),
-            )?;
+            let empty: bool = tx.query_row(WANTS_DEMO, (), |r| r.get(0))?;
             if !empty {
                 return Ok(false);
             }
@@ -75,6 +76,11 @@ impl Store {
         })
     }
 }
+
+/// No catalog, and not made empty on purpose.
+const WANTS_DEMO: &str =
+    "SELECT NOT EXISTS (SELECT 1 FROM venues) AND NOT EXISTS (SELECT 1 FROM concerts)
+    AND (SELECT demo FROM box_office) <> 0";
 
 pub(super) fn demo_concerts(today: NaiveDate) -> Result<Vec<(NewConcert, u32)>> {
     let mut out = Vec::new();

@@ -96,6 +96,10 @@ pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     let dir = local_dir(&path)?;
     let clock = clock(cli.now.as_deref())?;
     let mut store = Store::open(&path, clock.clone())?;
+    // Row by row over the network the demo takes a while: say so before the wait.
+    if store.kind() == boxoffice::store::Kind::Postgres && store.wants_demo()? {
+        eprintln!("boxoffice: filling in the demo catalog (about 20 s; `init` makes an empty one)");
+    }
     store.seed_demo_if_empty()?;
     let gateway = cli
         .gateway
