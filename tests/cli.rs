@@ -16,7 +16,7 @@ fn local(db: &Path) -> PathBuf {
     if !text.starts_with("postgres") {
         return db.parent().unwrap().to_path_buf();
     }
-    let name = text.split('/').nth(3).unwrap().split('?').next().unwrap();
+    let name = common::engine::name_of(&text);
     std::env::temp_dir()
         .join(format!("boxoffice-cli-{name}"))
         .join("boxoffice")

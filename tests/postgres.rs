@@ -647,14 +647,7 @@ fn the_postgres_schema_has_every_table_column_and_index_of_the_sqlite_one() {
 
 /// The name of the fixture's database on the server.
 fn db_name(f: &common::Fixture) -> String {
-    let url = f.db.to_string_lossy();
-    url.split('/')
-        .nth(3)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string()
+    common::engine::name_of(&f.db.to_string_lossy()).to_string()
 }
 
 /// A box office on PostgreSQL with the test hall and its concert (the shared fixture, on the

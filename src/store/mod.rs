@@ -196,10 +196,7 @@ impl Store {
 
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.query_row(
-            self.conn.pick(
-                "PRAGMA user_version",
-                "SELECT coalesce(max(version), 0) FROM boxoffice_schema",
-            ),
+            self.conn.pick("PRAGMA user_version", postgres::VERSION_SQL),
             (),
             |r| r.get(0),
         )?)

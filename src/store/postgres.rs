@@ -102,6 +102,10 @@ pub fn connect(url: &PgUrl) -> Result<postgres::Client> {
     Ok(client)
 }
 
+/// The schema version recorded. A version table without a row reads as version 0: not one
+/// this build can use.
+pub(crate) const VERSION_SQL: &str = "SELECT coalesce(max(version), 0) FROM boxoffice_schema";
+
 /// The schema version the database carries; `None` when it has no box office yet (no
 /// `boxoffice_schema` table).
 pub fn schema_version(
@@ -116,14 +120,7 @@ pub fn schema_version(
     if !exists {
         return Ok(None);
     }
-    // A version table without a row reads as version 0: not one this build can use.
-    let version: i64 = client
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM boxoffice_schema",
-            &[],
-        )
-        .map_err(fail)?
-        .get(0);
+    let version: i64 = client.query_one(VERSION_SQL, &[]).map_err(fail)?.get(0);
     Ok(Some(version))
 }
 
