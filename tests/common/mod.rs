@@ -156,8 +156,20 @@ pub mod engine {
         PathBuf::from(admin.replace("/postgres?", &format!("/{name}?")))
     }
 
-    fn name_of(url: &str) -> &str {
+    /// The database a `postgres://USER@/NAME?host=DIR` URL names.
+    pub fn name_of(url: &str) -> &str {
         url.split('/').nth(3).unwrap().split('?').next().unwrap()
+    }
+
+    /// The administrator's connection to the database `url` names, on the test server's
+    /// socket.
+    pub fn admin_client_of(url: &str) -> postgres::Client {
+        let dir = url.split("host=").nth(1).unwrap();
+        postgres::Client::connect(
+            &format!("host={dir} user=postgres dbname={}", name_of(url)),
+            postgres::NoTls,
+        )
+        .unwrap()
     }
 
     fn new_name() -> String {
@@ -174,12 +186,7 @@ pub mod engine {
     }
 
     fn admin_client(admin: &str) -> postgres::Client {
-        let dir = admin.split("host=").nth(1).unwrap();
-        postgres::Client::connect(
-            &format!("host={dir} user=postgres dbname=postgres"),
-            postgres::NoTls,
-        )
-        .unwrap()
+        admin_client_of(admin)
     }
 
     /// A new, empty database on the server; its URL.
@@ -342,35 +349,25 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
         ));
     }
     let ours_captured = count(
-        "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE processor = 'card' AND kind = 'charge' AND state = 'captured'",
+        "SELECT CAST(coalesce(sum(amount_cents), 0) AS BIGINT) FROM payments WHERE processor = 'card' AND kind = 'charge' AND state = 'captured'",
     );
     let ours_refunded = count(
-        "SELECT coalesce(sum(amount_cents), 0) FROM payments WHERE processor = 'card' AND kind = 'refund' AND state = 'captured'",
+        "SELECT CAST(coalesce(sum(amount_cents), 0) AS BIGINT) FROM payments WHERE processor = 'card' AND kind = 'refund' AND state = 'captured'",
     );
     let ledger = gateway.to_string_lossy();
     if ledger.starts_with("postgres") || gateway.exists() {
+        // Sums are numeric on PostgreSQL: read as integers on both.
         let mut gcount: Box<dyn FnMut(&str) -> i64> = if ledger.starts_with("postgres") {
-            let dir = ledger.split("host=").nth(1).unwrap().to_string();
-            let name = ledger.split('/').nth(3).unwrap().split('?').next().unwrap();
-            let mut g = postgres::Client::connect(
-                &format!("host={dir} user=postgres dbname={name}"),
-                postgres::NoTls,
-            )
-            .unwrap();
-            Box::new(move |sql: &str| {
-                let sql = sql.replace(
-                    "coalesce(sum(amount_cents), 0)",
-                    "CAST(coalesce(sum(amount_cents), 0) AS BIGINT)",
-                );
-                g.query_one(sql.as_str(), &[]).unwrap().get(0)
-            })
+            let mut g = engine::admin_client_of(&ledger);
+            Box::new(move |sql: &str| g.query_one(sql, &[]).unwrap().get(0))
         } else {
             let g = rusqlite::Connection::open(gateway).unwrap();
             Box::new(move |sql: &str| g.query_row(sql, [], |r| r.get(0)).unwrap())
         };
-        let captured =
-            gcount("SELECT coalesce(sum(amount_cents), 0) FROM charges WHERE outcome = 'approved'");
-        let refunded = gcount("SELECT coalesce(sum(amount_cents), 0) FROM refunds");
+        let captured = gcount(
+            "SELECT CAST(coalesce(sum(amount_cents), 0) AS BIGINT) FROM charges WHERE outcome = 'approved'",
+        );
+        let refunded = gcount("SELECT CAST(coalesce(sum(amount_cents), 0) AS BIGINT) FROM refunds");
         if (captured, refunded) != (ours_captured, ours_refunded) {
             v.push(format!(
                 "gateway says captured {captured} refunded {refunded}; we say captured {ours_captured} refunded {ours_refunded}"
@@ -382,16 +379,25 @@ pub fn violations(db: &std::path::Path, gateway: &std::path::Path) -> Vec<String
 
 /// Counts every file under `dir` (recursively), skipping temporary ones.
 pub fn spool_files(dir: &std::path::Path) -> usize {
-    let mut n = 0;
+    spool_names(dir).len()
+}
+
+/// The names of the message files under `dir` (a message's name is its box office and outbox
+/// row: a copy in another spool has the same one), skipping temporary ones.
+pub fn spool_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
     for sub in ["email/new", "email/cur", "sms"] {
         if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
-            n += entries
-                .flatten()
-                .filter(|e| e.path().is_file() && !e.file_name().to_string_lossy().starts_with('.'))
-                .count();
+            names.extend(
+                entries
+                    .flatten()
+                    .filter(|e| e.path().is_file())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.')),
+            );
         }
     }
-    n
+    names
 }
 
 /// Eight threads open a file that does not exist yet at the same moment, twenty times over
