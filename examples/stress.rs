@@ -1,7 +1,10 @@
 //! The stress run for soak runs: `cargo run --release --example stress -- --long`
 //! (8 processes x 5,000 operations, 40 kills). Without `--long`: the CI size.
 
-#[path = "../tests/common/mod.rs"]
+// A benchmark, an example or a test: a failed unwrap is a failed run, with its reason.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 #[path = "../tests/support/stress.rs"]
 mod stress;

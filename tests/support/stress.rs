@@ -182,7 +182,7 @@ pub fn worker(spec: &str) {
             67..=74 => match bookings.pop() {
                 // Half the time one seat only: the booking stays with the rest.
                 Some(code) if rng.next(2) == 0 => match store.booking(&code) {
-                    Ok(b) if b.seats.len() > 1 && b.state == "confirmed" => {
+                    Ok(b) if b.seats.len() > 1 && b.state == boxoffice::BookingState::Confirmed => {
                         let one = [b.seats[0].seat.clone()];
                         store
                             .cancel_seats(&code, &one, &processors)
@@ -201,11 +201,10 @@ pub fn worker(spec: &str) {
             },
             _ => {
                 // Pay an offer from the waiting list, if this customer has one.
-                let offer = store
-                    .waitlist(small)
-                    .unwrap()
-                    .into_iter()
-                    .find(|e| e.customer == email && e.state == "offered");
+                let offer =
+                    store.waitlist(small).unwrap().into_iter().find(|e| {
+                        e.customer == email && e.state == boxoffice::WaitlistState::Offered
+                    });
                 match offer.and_then(|e| e.offer) {
                     Some(code) => store
                         .pay(
@@ -435,7 +434,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     let takings = store.report(None, None, None).unwrap();
     drop(store);
 
-    let mut problems = super::common::violations(Path::new(&db), Path::new(&gateway));
+    let mut problems = crate::common::violations(Path::new(&db), Path::new(&gateway));
     // The day's money check: every charge in the gateway's books and the cash drawer's has
     // its booking or its refund, and every booking was paid.
     problems.extend(
@@ -455,7 +454,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
             ));
         }
     }
-    let conn = super::common::sql(&db);
+    let conn = crate::common::sql(&db);
     let pg = conn.kind() == boxoffice::store::Kind::Postgres;
     let one = |sql: &str| -> i64 { conn.db().query_row(sql, (), |r| r.get(0)).unwrap() };
     // And with the bookings: what was kept is what the confirmed bookings cost.
@@ -469,7 +468,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
     }
     // Every booked seat has one ticket; a confirmed booking's tickets are void exactly for the
     // seats cancelled out of it (no longer listed), and those seats are not claimed by it.
-    let (seat, seats_of) = super::common::listed_seats_sql(pg);
+    let (seat, seats_of) = crate::common::listed_seats_sql(pg);
     let ticketless = one(&format!(
         "SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id CROSS JOIN {}
          WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.booking_id = b.id AND t.seat_id = {seat})",
@@ -528,7 +527,7 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
         .collect();
     let mut names: Vec<String> = spools
         .iter()
-        .flat_map(|s| super::common::spool_names(s))
+        .flat_map(|s| crate::common::spool_names(s))
         .collect();
     let files = names.len() as i64;
     names.sort();

@@ -1,8 +1,8 @@
 //! Card payments through the simulated gateway, notices in the outbox, and the spool.
 
-mod common;
+use crate::common;
 
-use boxoffice::notify::spool::MAX_ATTEMPTS;
+use boxoffice::notify::outbox::MAX_ATTEMPTS;
 use boxoffice::payment::gateway::*;
 use boxoffice::{Card, Clock, Error, Processors, SeatStatus, Spool, Tender};
 use common::*;
@@ -101,7 +101,10 @@ fn a_gateway_error_charges_nothing_and_keeps_the_hold_for_a_retry() {
         .pay(&hold.hold_id, &card(&f, CARD_GATEWAY_ERROR), &p)
         .unwrap_err();
     assert!(matches!(err, Error::Processor(_)), "{err:?}");
-    assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "live");
+    assert_eq!(
+        f.store.hold(&hold.hold_id).unwrap().state,
+        boxoffice::HoldState::Live
+    );
     assert_eq!(status(&f, "A-2-3"), SeatStatus::Held);
     // The retry with another card goes through under a new key.
     let receipt = f
@@ -244,7 +247,7 @@ fn an_unwritable_spool_never_blocks_a_booking_and_messages_wait() {
     assert_eq!(report.errors.len(), 1);
     assert_eq!(
         f.store.booking(&receipt.booking_code).unwrap().state,
-        "confirmed"
+        boxoffice::BookingState::Confirmed
     );
     let status = f.store.outbox_status().unwrap();
     assert_eq!(status.pending, 1);
@@ -535,7 +538,7 @@ fn some_seats_of_a_booking_are_cancelled_and_refunded_and_the_rest_later_gets_on
     assert_eq!(status(&f, "A-1-2"), SeatStatus::Free);
     assert_eq!(status(&f, "A-1-1"), SeatStatus::Booked);
     let b = f.store.booking(&code).unwrap();
-    assert_eq!(b.state, "confirmed");
+    assert_eq!(b.state, boxoffice::BookingState::Confirmed);
     assert_eq!(
         b.seats.iter().map(|s| s.seat.as_str()).collect::<Vec<_>>(),
         vec!["A-1-1", "A-1-3"]
@@ -613,7 +616,7 @@ fn cancelling_every_seat_by_name_is_the_whole_booking() {
         .unwrap();
     assert_eq!(c.refunded_cents, 6_000);
     let b = f.store.booking(&receipt.booking_code).unwrap();
-    assert_eq!(b.state, "cancelled");
+    assert_eq!(b.state, boxoffice::BookingState::Cancelled);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The waiting list: join, position, offers in join order, expiry into the next offer, and
 //! several processes racing for a small concert and its queue.
 
-mod common;
+use crate::common;
 
 use boxoffice::{Clock, CustomerInfo, Error, Processors, SeatStatus, Tender};
 use chrono::Duration;
@@ -97,7 +97,7 @@ fn joining_needs_a_sold_out_concert_a_sane_party_and_one_entry_each() {
     // Leaving moves the people behind up.
     f.store.leave_waitlist(f.concert, "w1@example.com").unwrap();
     let list = f.store.waitlist(f.concert).unwrap();
-    assert_eq!(list[0].state, "left");
+    assert_eq!(list[0].state, boxoffice::WaitlistState::Left);
     assert_eq!(list[1].position, Some(1));
     assert_eq!(f.store.concert(f.concert).unwrap().waiting, 1);
 }
@@ -153,7 +153,10 @@ fn freed_seats_go_to_the_first_party_that_fits_in_join_order() {
     // The offer is paid with its code and becomes a booking.
     let booking = pay(&mut f, &code);
     assert_eq!(f.store.booking(&booking).unwrap().seats.len(), 6);
-    assert_eq!(f.store.waitlist(f.concert).unwrap()[0].state, "booked");
+    assert_eq!(
+        f.store.waitlist(f.concert).unwrap()[0].state,
+        boxoffice::WaitlistState::Booked
+    );
     assert_eq!(status(&f, "A-1-1"), SeatStatus::Booked);
 }
 
@@ -218,8 +221,8 @@ fn an_offer_that_expires_moves_on_to_the_next_person_and_both_are_told() {
     f.clock.advance(Duration::minutes(31));
     f.store.expire_holds().unwrap();
     let list = f.store.waitlist(f.concert).unwrap();
-    assert_eq!(list[0].state, "expired");
-    assert_eq!(list[2].state, "expired");
+    assert_eq!(list[0].state, boxoffice::WaitlistState::Expired);
+    assert_eq!(list[2].state, boxoffice::WaitlistState::Expired);
     // With nobody left waiting, the seats are back on sale.
     assert_eq!(f.store.seat_map(f.concert).unwrap().counts.reserved, 0);
     assert_eq!(f.store.seat_map(f.concert).unwrap().counts.free, 4);

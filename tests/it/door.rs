@@ -2,7 +2,7 @@
 //! cancellation, kept by a reschedule; a check-in admits a ticket once, and says why not
 //! otherwise; eight processes scanning the same tickets admit each exactly once.
 
-mod common;
+use crate::common;
 
 use boxoffice::booking::door::{Entry, Refusal};
 use boxoffice::{Clock, Error, Processors, Tender, TicketState};

@@ -3,7 +3,7 @@
 //! injection, CR/LF, path traversal, terminal escapes, 10,000 characters, right-to-left text,
 //! emoji and CJK. Plus file permissions: owner only.
 
-mod common;
+use crate::common;
 
 use boxoffice::catalog::parse_layout;
 use boxoffice::{Card, ConcertQuery, CustomerInfo, Error, ErrorKind};
@@ -192,7 +192,7 @@ fn bin(db: &std::path::Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn hostile_arguments_get_a_clear_refusal_and_never_reach_the_terminal_raw() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("box.db");
+    let db = common::engine::fresh_demo_db(dir.path());
     let long = "9".repeat(10_000);
     let escape = "2026-12-01\u{1b}[2J\u{1b}]0;pwned\u{7}";
     let out = bin(&db, &["concerts", "--artist", &long]);
@@ -251,7 +251,7 @@ fn hostile_arguments_get_a_clear_refusal_and_never_reach_the_terminal_raw() {
 #[test]
 fn wide_and_right_to_left_names_keep_the_table_aligned() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("box.db");
+    let db = common::engine::fresh_demo_db(dir.path());
     assert!(bin(&db, &["concerts"]).status.success());
     let csv = dir.path().join("wide.csv");
     std::fs::write(
@@ -303,7 +303,7 @@ fn wide_and_right_to_left_names_keep_the_table_aligned() {
 fn every_file_written_is_readable_by_its_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("box.db");
+    let db = common::engine::fresh_demo_db(dir.path());
     let hold = bin(
         &db,
         &[

@@ -1,6 +1,6 @@
 //! Holds, payment, confirmation, cancellation and expiry through the public API.
 
-mod common;
+use crate::common;
 
 use boxoffice::payment::Processors;
 use boxoffice::{Clock, Error, SeatStatus, Tender};
@@ -49,7 +49,7 @@ fn hold_pay_confirm_and_cancel() {
         .store
         .booking(&receipt.booking_code.to_lowercase())
         .unwrap();
-    assert_eq!(booking.state, "confirmed");
+    assert_eq!(booking.state, boxoffice::BookingState::Confirmed);
     assert_eq!(booking.seats.len(), 2);
     assert_eq!(booking.customer.name.as_deref(), Some("Test Customer"));
 
@@ -57,7 +57,7 @@ fn hold_pay_confirm_and_cancel() {
     assert_eq!(cancel.refunded_cents, 10_000);
     assert_eq!(status(&f, "A-1-1"), SeatStatus::Free);
     let booking = f.store.booking(&receipt.booking_code).unwrap();
-    assert_eq!(booking.state, "cancelled");
+    assert_eq!(booking.state, boxoffice::BookingState::Cancelled);
     assert_eq!(booking.refunded_cents, 10_000);
     // The freed seats can be held again.
     f.store
@@ -111,7 +111,10 @@ fn an_expired_hold_counts_as_free_and_cannot_be_paid() {
     f.store
         .hold_seats(f.concert, &seats(&["A-2-1"]), &customer("b@example.com"))
         .unwrap();
-    assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "expired");
+    assert_eq!(
+        f.store.hold(&hold.hold_id).unwrap().state,
+        boxoffice::HoldState::Expired
+    );
 }
 
 #[test]
@@ -185,7 +188,10 @@ fn bad_input_is_refused_and_changes_nothing() {
         f.store.pay(&hold.hold_id, &cash(4_999), &p),
         Err(Error::InsufficientCash { .. })
     ));
-    assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "live");
+    assert_eq!(
+        f.store.hold(&hold.hold_id).unwrap().state,
+        boxoffice::HoldState::Live
+    );
     // A card number typed into the cash field (or a run of extra digits): refused before any
     // change is counted out, with the most it takes; nothing recorded, the hold still live.
     match f.store.pay(&hold.hold_id, &cash(4_242_424_242_424_242), &p) {
@@ -205,7 +211,10 @@ fn bad_input_is_refused_and_changes_nothing() {
         )
         .unwrap();
     assert_eq!(recorded, 0);
-    assert_eq!(f.store.hold(&hold.hold_id).unwrap().state, "live");
+    assert_eq!(
+        f.store.hold(&hold.hold_id).unwrap().state,
+        boxoffice::HoldState::Live
+    );
     // The most it takes is taken: a large note for a small ticket.
     assert_eq!(boxoffice::payment::most_cash_for(5_000), 1_000_000);
     let receipt = f.store.pay(&hold.hold_id, &cash(5_000), &p).unwrap();
@@ -380,7 +389,10 @@ fn a_walk_up_holds_and_pays_cash_without_giving_any_details() {
         .hold_seats(f.concert, &seats(&["A-2-1", "A-2-2"]), &walk_up())
         .unwrap();
     assert!(first.replaced.is_none() && second.replaced.is_none());
-    assert_eq!(f.store.hold(&first.hold_id).unwrap().state, "live");
+    assert_eq!(
+        f.store.hold(&first.hold_id).unwrap().state,
+        boxoffice::HoldState::Live
+    );
     // The ticket limit (6) is the sale's: eight seats at once are refused.
     let eight = seats(&[
         "A-2-3", "A-2-4", "A-2-5", "A-2-6", "A-1-3", "A-1-4", "A-1-5", "A-1-6",
@@ -391,7 +403,7 @@ fn a_walk_up_holds_and_pays_cash_without_giving_any_details() {
     ));
     let receipt = f.store.pay(&first.hold_id, &cash(10_000), &p).unwrap();
     let booking = f.store.booking(&receipt.booking_code).unwrap();
-    assert_eq!(booking.state, "confirmed");
+    assert_eq!(booking.state, boxoffice::BookingState::Confirmed);
     assert_eq!(booking.customer.email, "");
     assert_eq!(booking.customer.email_address(), None);
     // Nobody to write to: nothing queued, nothing failing.

@@ -3,7 +3,7 @@
 //! whose answer and whose look-up both failed. The real simulated gateway answers; the
 //! processors here only hold its answer back or lose it on the way, as a network would.
 
-mod common;
+use crate::common;
 
 use boxoffice::payment::gateway::{CARD_APPROVE, SimulatedGateway};
 use boxoffice::payment::{
@@ -206,7 +206,10 @@ fn another_terminal_starting_up_leaves_a_payment_in_flight_alone() {
     let concert = f.concert;
     let (f, out) = slow.finish();
     let code = out.unwrap();
-    assert_eq!(f.store.booking(&code).unwrap().state, "confirmed");
+    assert_eq!(
+        f.store.booking(&code).unwrap().state,
+        boxoffice::BookingState::Confirmed
+    );
     assert_eq!(status(&other, concert, "A-2-3"), SeatStatus::Booked);
 }
 

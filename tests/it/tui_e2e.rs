@@ -2,7 +2,7 @@
 //! confirmation; then the booking in the database and the message in the spool. And two
 //! instances on one database: a seat held in one shows as held in the other without a key.
 
-mod common;
+use crate::common;
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
@@ -72,10 +72,11 @@ impl PtyApp {
         }
     }
 
+    /// Types `bytes`. No pause after it: the app reads keys in the order they come, so a test
+    /// waits only for what it must see ([`PtyApp::wait_for`]) before it looks or goes on.
     fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(60));
     }
 
     /// Resizes the screen model first, then the terminal: the app redraws as soon as it hears,
@@ -137,17 +138,15 @@ impl Drop for PtyApp {
     }
 }
 
-/// Creates the demo database once, before the terminals start.
+/// The demo database, before the terminals start: as the first command fills it today (a
+/// copy of one this test process filled at its first use; `common::engine::demo_file`).
 fn demo(dir: &Path) {
-    let said = demo_with(dir, &[]);
-    assert!(
-        !said.contains("filling in the demo"),
-        "a file is filled in a moment: {said}"
-    );
+    static TODAY: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
+    common::engine::demo_file(dir, *TODAY.get_or_init(chrono::Utc::now));
 }
 
-/// The same with environment variables set over the defaults (another `BOXOFFICE_DB`); what
-/// the command said on standard error.
+/// The demo filled in by the binary's first command, with environment variables set over the
+/// defaults (another `BOXOFFICE_DB`); what the command said on standard error.
 fn demo_with(dir: &Path, env: &[(&str, &str)]) -> String {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"));
     cmd.env("BOXOFFICE_DB", dir.join("box.db"))
@@ -261,6 +260,7 @@ fn held_at_a_shows_at_b(mut a: PtyApp, mut b: PtyApp) {
 /// Two machines selling from one PostgreSQL box office (each its own data directory: spool,
 /// log): a seat held at one shows as held on the other's open seat map without a key.
 #[test]
+#[ignore = "needs BOXOFFICE_TEST_PG"]
 fn on_postgres_a_seat_held_on_one_machine_shows_on_the_other() {
     let Some(admin) = common::engine::server() else {
         eprintln!(

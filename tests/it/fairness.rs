@@ -1,6 +1,6 @@
 //! The fairness rules, each at its edges, with a controlled clock.
 
-mod common;
+use crate::common;
 
 use boxoffice::booking::BestRequest;
 use boxoffice::{CustomerInfo, Error, SeatStatus};
@@ -58,7 +58,10 @@ fn the_ticket_limit_counts_live_holds_and_bookings_and_is_reached_exactly() {
         3
     );
     // Refused means nothing changed: the earlier hold is still live.
-    assert_eq!(f.store.hold(&h2.hold_id).unwrap().state, "live");
+    assert_eq!(
+        f.store.hold(&h2.hold_id).unwrap().state,
+        boxoffice::HoldState::Live
+    );
     // The same person by phone, with another email, counts too.
     let mut b = CustomerInfo {
         email: "b@example.com".into(),
@@ -104,7 +107,10 @@ fn a_new_hold_releases_the_customers_earlier_one_and_says_so() {
     assert_eq!(replaced.hold_id, first.hold_id);
     assert_eq!(replaced.seats, vec!["A-2-1"]);
     assert_eq!(status(&f, "A-2-1"), SeatStatus::Free);
-    assert_eq!(f.store.hold(&first.hold_id).unwrap().state, "released");
+    assert_eq!(
+        f.store.hold(&first.hold_id).unwrap().state,
+        boxoffice::HoldState::Released
+    );
     // Someone else's hold is untouched.
     let b = f
         .store

@@ -3,7 +3,7 @@
 //! booking or a refund, every notice delivered exactly once.
 //! Failpoints exist only in debug builds (the test profile).
 
-mod common;
+use crate::common;
 
 use common::{spool_files, violations};
 use serde_json::Value;
@@ -13,19 +13,19 @@ use std::process::{Command, Output, Stdio};
 const NOW: &str = "2026-11-25T12:00:00Z";
 const LATER: &str = "2026-11-25T12:04:00Z";
 
-struct Box {
+struct BoxOffice {
     _dir: tempfile::TempDir,
     root: PathBuf,
     /// The box office: `root/box.db`, or a PostgreSQL database of its own.
     db: PathBuf,
 }
 
-impl Box {
-    fn new() -> Box {
+impl BoxOffice {
+    fn new() -> BoxOffice {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let db = common::engine::fresh_demo_db(&root);
-        Box {
+        BoxOffice {
             _dir: dir,
             root,
             db,
@@ -115,7 +115,7 @@ fn killed(out: &Output) -> bool {
     !out.status.success() && out.status.code() != Some(1) && out.status.code() != Some(2)
 }
 
-fn pay_card(b: &Box, hold: &str, fp: Option<&str>) -> Output {
+fn pay_card(b: &BoxOffice, hold: &str, fp: Option<&str>) -> Output {
     b.run(
         NOW,
         fp,
@@ -139,7 +139,7 @@ fn a_kill_at_any_step_of_a_card_payment_is_recovered() {
         ("pay:after-charge", true),
         ("pay:after-confirm", true),
     ] {
-        let b = Box::new();
+        let b = BoxOffice::new();
         let hold = b.hold(&["FLR-A-1", "FLR-A-2"]);
         let out = pay_card(&b, &hold, Some(fp));
         assert!(killed(&out), "{fp}: {:?}", out.status);
@@ -179,7 +179,7 @@ fn a_kill_at_any_step_of_a_card_payment_is_recovered() {
 
 #[test]
 fn a_kill_during_a_cash_payment_releases_the_seats() {
-    let b = Box::new();
+    let b = BoxOffice::new();
     let hold = b.hold(&["FLR-B-1"]);
     let out = b.run(
         NOW,
@@ -193,7 +193,7 @@ fn a_kill_during_a_cash_payment_releases_the_seats() {
 }
 
 /// The seats held and paid by card; the booking's code.
-fn sold_by_card(b: &Box, seats: &[&str]) -> String {
+fn sold_by_card(b: &BoxOffice, seats: &[&str]) -> String {
     let hold = b.hold(seats);
     assert!(pay_card(b, &hold, None).status.success());
     common::sql(&b.db)
@@ -209,7 +209,7 @@ fn sold_by_card(b: &Box, seats: &[&str]) -> String {
 #[test]
 fn a_kill_during_a_cancellation_finishes_the_refund_exactly_once() {
     for fp in ["cancel:after-cancel", "cancel:after-refund"] {
-        let b = Box::new();
+        let b = BoxOffice::new();
         let code = sold_by_card(&b, &["FLR-C-1", "FLR-C-2"]);
         let out = b.run(NOW, Some(fp), &["cancel", &code]);
         assert!(killed(&out), "{fp}");
@@ -236,7 +236,7 @@ fn a_kill_during_a_cancellation_finishes_the_refund_exactly_once() {
 #[test]
 fn a_kill_during_a_partial_cancellation_refunds_the_seat_exactly_once() {
     for fp in ["cancel:after-cancel", "cancel:after-refund"] {
-        let b = Box::new();
+        let b = BoxOffice::new();
         let code = sold_by_card(&b, &["FLR-C-1", "FLR-C-2"]);
         let out = b.run(NOW, Some(fp), &["cancel", &code, "--seats", "FLR-C-2"]);
         assert!(killed(&out), "{fp}");
@@ -266,7 +266,7 @@ fn a_kill_during_a_partial_cancellation_refunds_the_seat_exactly_once() {
 #[test]
 fn a_kill_while_writing_the_spool_neither_loses_nor_duplicates_a_message() {
     for fp in ["spool:before-rename", "spool:after-rename"] {
-        let b = Box::new();
+        let b = BoxOffice::new();
         let hold = b.hold(&["FLR-D-1"]);
         let out = b.run(NOW, Some(fp), &["pay", &hold, "--cash", "5000"]);
         assert!(killed(&out), "{fp}");
@@ -315,7 +315,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn no_file_or_output_ever_holds_a_full_card_number() {
-    let b = Box::new();
+    let b = BoxOffice::new();
     let mut outputs: Vec<Output> = Vec::new();
     b.hold(&["FLR-J-10"]);
     // Held open so SQLite keeps the write-ahead logs on disk for the search below.
@@ -422,7 +422,7 @@ fn no_file_or_output_ever_holds_a_full_card_number() {
 
 #[test]
 fn a_declined_card_says_why_and_how_to_hold_the_seats_again() {
-    let b = Box::new();
+    let b = BoxOffice::new();
     let hold = b.hold(&["FLR-H-1", "FLR-H-2"]);
     let out = b.run(
         NOW,
@@ -486,7 +486,7 @@ fn a_confirmation_email_parses_in_a_real_mail_parser() {
         );
         return;
     };
-    let b = Box::new();
+    let b = BoxOffice::new();
     let hold = b.hold(&["FLR-J-1", "FLR-J-2"]);
     assert!(pay_card(&b, &hold, None).status.success());
     let dir = b.root.join("spool/email/new");
@@ -539,7 +539,7 @@ fn which_python() -> Result<&'static str, ()> {
 
 #[test]
 fn an_import_killed_half_way_shows_nothing_and_the_next_import_clears_it_away() {
-    let b = Box::new();
+    let b = BoxOffice::new();
     b.ok(&["concerts", "--json"]);
     let visible = b.sql("SELECT count(*) FROM concerts");
     let feb = || {

@@ -2,7 +2,7 @@
 //! commits, start-up ends what ran out and settles what a crash interrupted, and a payment on
 //! its own thread delivers its own confirmation.
 
-mod common;
+use crate::common;
 
 use boxoffice::{Processors, Spool, Tender};
 use chrono::Duration;
@@ -109,7 +109,10 @@ fn start_up_ends_what_ran_out_and_delivers_what_is_due() {
     let started = store.start_up(&Processors::cash_only());
     assert!(started.problems.is_empty(), "{:?}", started.problems);
     assert_eq!(started.expired, 1);
-    assert_eq!(store.hold(&hold.hold_id).unwrap().state, "expired");
+    assert_eq!(
+        store.hold(&hold.hold_id).unwrap().state,
+        boxoffice::HoldState::Expired
+    );
     assert_eq!(spool_files(&dir), 1, "bob's confirmation, queued before");
 }
 

@@ -1,7 +1,7 @@
 //! Catalog management: venues from layout files, concerts from CSV (all or nothing, idempotent,
 //! updates keyed by external id), export round trip, rescheduling and calling off a concert.
 
-mod common;
+use crate::common;
 
 use boxoffice::catalog::{DEMO_VENUES, parse_layout, render_layout};
 use boxoffice::payment::gateway::CARD_APPROVE;
@@ -347,10 +347,19 @@ fn calling_off_a_concert_refunds_everyone_through_their_processor_and_ends_holds
         (2, 24_000 + 15_000, 0, 1)
     );
     assert_eq!(r.waitlist_told, 1);
-    assert_eq!(f.store.waitlist(f.concert).unwrap()[0].state, "left");
+    assert_eq!(
+        f.store.waitlist(f.concert).unwrap()[0].state,
+        boxoffice::WaitlistState::Left
+    );
     assert_eq!(f.store.booking(&cash).unwrap().refunded_cents, 24_000);
-    assert_eq!(f.store.booking(&card).unwrap().state, "cancelled");
-    assert_eq!(f.store.hold(&held.hold_id).unwrap().state, "released");
+    assert_eq!(
+        f.store.booking(&card).unwrap().state,
+        boxoffice::BookingState::Cancelled
+    );
+    assert_eq!(
+        f.store.hold(&held.hold_id).unwrap().state,
+        boxoffice::HoldState::Released
+    );
     let gw = boxoffice::payment::SimulatedGateway::open(
         f.dir.path().join("gateway.db"),
         f.clock.clone(),
@@ -359,7 +368,7 @@ fn calling_off_a_concert_refunds_everyone_through_their_processor_and_ends_holds
     assert_eq!(gw.totals().unwrap().refunded_cents, 15_000);
     // Search shows it as cancelled; nothing can be held; calling it off again is refused.
     let c = f.store.concert(f.concert).unwrap();
-    assert_eq!(c.status, "cancelled");
+    assert_eq!(c.status, boxoffice::ConcertStatus::Cancelled);
     assert!(!c.sold_out);
     assert!(matches!(
         f.store
@@ -711,7 +720,10 @@ off-2,Called,Off,test-hall,2027-01-12 20:00 Europe/Vienna,2026-11-01 09:00 Europ
         .import_concerts(&exported, &mut no_progress())
         .unwrap();
     let there = g.store.resolve_concert("off-2").unwrap();
-    assert_eq!(g.store.concert(there).unwrap().status, "cancelled");
+    assert_eq!(
+        g.store.concert(there).unwrap().status,
+        boxoffice::ConcertStatus::Cancelled
+    );
     let late = |s: &Store| {
         let id = s.resolve_concert("dst-1").unwrap();
         s.concert(id).unwrap().starts_at

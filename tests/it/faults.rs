@@ -22,10 +22,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
+/// The demo as the first command fills it (a copy of one filled once: `common::engine`).
 fn demo() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("box.db");
-    assert!(bin(&db, &["concerts"]).status.success());
+    let db = crate::common::engine::demo_file(dir.path(), NOW.parse().unwrap());
     (dir, db)
 }
 

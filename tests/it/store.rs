@@ -1,6 +1,6 @@
 //! Opening databases: migrations, refusal of newer schemas, damaged and read-only files.
 
-mod common;
+use crate::common;
 
 use boxoffice::store::{SCHEMA_VERSION, create_at_version};
 use boxoffice::{Error, ManualClock, Store};

@@ -1,6 +1,6 @@
 //! Search by artist, venue, city, dates, time of day and free seats.
 
-mod common;
+use crate::common;
 
 use boxoffice::{ConcertQuery, Error};
 use chrono::NaiveDate;

@@ -1,7 +1,7 @@
 //! The real binary: JSON fields and exit statuses scripts rely on, and several processes racing
 //! for the same seats on one database file.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -53,6 +53,27 @@ fn demo_db() -> (tempfile::TempDir, PathBuf) {
     let db = common::engine::fresh_demo_db(dir.path());
     assert!(run(&db, &["concerts"]).status.success());
     (dir, db)
+}
+
+/// The first command on a new file fills in the demo, in a moment and without the notice a
+/// PostgreSQL box office gives; the box office is the one the tests copy
+/// (`common::engine::fresh_demo_db`), concert for concert.
+#[test]
+fn the_first_command_fills_a_new_file_with_the_demo_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("box.db");
+    let out = run(&db, &["concerts", "--json"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains("filling in the demo"), "{said}");
+    let filled: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copied = json(
+        &common::engine::fresh_demo_db(copy_dir.path()),
+        &["concerts", "--json"],
+    );
+    assert!(filled.as_array().unwrap().len() >= 20, "{filled}");
+    assert_eq!(filled, copied);
 }
 
 #[test]
@@ -785,7 +806,7 @@ fn the_days_takings_by_clerk_and_a_ticket_at_the_door() {
 /// of a category the concert does not sell says so (exit 2), not "not enough seats".
 #[test]
 fn the_readmes_hold_example_works_on_the_demo_and_an_unknown_category_is_named() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let lines: Vec<&str> = readme
         .lines()
         .filter(|l| l.starts_with("boxoffice hold 3 "))
