@@ -112,8 +112,8 @@ pub(super) fn config(cli: &Cli, args: &ConfigArgs, out: &mut String) -> Result<(
 }
 
 /// What the terminal app is told about where things are and how it runs.
-pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::app::Options, Failure> {
-    Ok(crate::tui::app::Options {
+pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::screens::Options, Failure> {
+    Ok(crate::tui::screens::Options {
         kiosk: cli.kiosk,
         idle: std::time::Duration::from_secs(cli.idle.unwrap_or(120).max(5)),
         gateway: ctx.gateway.clone(),

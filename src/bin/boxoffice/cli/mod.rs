@@ -6,7 +6,7 @@
 use crate::applog::Log;
 use anyhow::Context;
 use boxoffice::booking::BestRequest;
-use boxoffice::notify::spool::SpoolReport;
+use boxoffice::notify::outbox::SpoolReport;
 use boxoffice::{
     Card, Clock, ConcertQuery, ConcertSummary, CustomerInfo, Error, ErrorKind, ManualClock, Money,
     Processors, ReconcileReport, Remedy, Spool, Store, SystemClock, Tender, search,

@@ -6,7 +6,7 @@
 
 use super::keys::{self, Cmd, Ctx};
 use super::screens::bookings::Bookings;
-use super::screens::checkout::{Checkout, Leaving};
+use super::screens::checkout::Checkout;
 use super::screens::clerk::Clerk;
 use super::screens::concerts::Concerts;
 use super::screens::confirmation::Confirmation;
@@ -14,36 +14,15 @@ use super::screens::door::Door;
 use super::screens::sales::Sales;
 use super::screens::seatmap::MapState;
 use super::screens::waitlist::WaitState;
-use super::screens::{Cx, Habits, Outcome, View};
+use super::screens::{Cx, Habits, Leaving, MIN_HEIGHT, MIN_WIDTH, Outcome, View};
+use super::screens::{Level, Options, Screen, Status};
 use super::theme::Theme;
 use crate::applog::Log;
-use boxoffice::{Processors, Receipt, Spool, Store};
+use boxoffice::{Processors, Receipt, Store};
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub kiosk: bool,
-    /// Kiosk mode: clear customer details after this long without a key.
-    pub idle: Duration,
-    /// Where this machine keeps its own files: the log, printed receipts (beside a SQLite
-    /// file; the data directory for a PostgreSQL box office).
-    pub local: PathBuf,
-    pub gateway: PathBuf,
-    /// Where messages go (the spool, or a relay and gateway).
-    pub spool: Spool,
-    /// The clerk's time zone, for times not tied to a venue (the clock, deadlines).
-    pub utc_offset: chrono::FixedOffset,
-    /// The machine's time zone by name, when it has one (the header clock's abbreviation).
-    pub zone: Option<chrono_tz::Tz>,
-    /// Door mode: this concert's door, and nothing else (`boxoffice --door CONCERT`).
-    pub door: Option<i64>,
-    /// The receipt printer (ESC/POS), if there is one.
-    pub printer: Option<PathBuf>,
-}
 
 #[derive(Debug)]
 pub enum Action {
@@ -57,33 +36,6 @@ pub enum Action {
     Resize,
     /// A payment finished on the worker thread.
     Paid(Box<boxoffice::Result<Receipt>>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Concerts,
-    SeatMap,
-    Checkout,
-    Confirmation,
-    Bookings,
-    Waitlist,
-    Sales,
-    Door,
-    /// A kiosk started without a clerk asks who is at the counter.
-    Clerk,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Ok,
-    Error,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Status {
-    pub text: String,
-    pub level: Level,
 }
 
 pub struct App {
@@ -279,7 +231,7 @@ impl App {
         }
         let (ctx, typing) = self.ctx();
         let (w, h) = self.drawn_size.get();
-        if w < super::ui::MIN_WIDTH || h < super::ui::MIN_HEIGHT {
+        if w < MIN_WIDTH || h < MIN_HEIGHT {
             // Only leaving works on a screen too small to show what a key would do.
             let cmd = keys::lookup(ctx, &key, typing);
             if cmd == Some(Cmd::KioskQuit) || (cmd == Some(Cmd::Quit) && !self.opts.kiosk) {
@@ -390,18 +342,22 @@ impl App {
                     _ => self.go_concerts(),
                 }
             }
-            Outcome::Checkout(c) => {
-                self.checkout = Some(*c);
+            Outcome::Checkout(held) => {
+                self.checkout = Some(Checkout::open(*held, self.habits.method));
                 self.screen = Screen::Checkout;
             }
             Outcome::Leave(leaving) => self.go(leaving),
             Outcome::Paying(rx) => self.paying = Some(rx),
-            Outcome::Confirmation(c) => {
-                self.confirmation = Some(*c);
-                self.checkout = None;
-                self.map = None;
-                self.screen = Screen::Confirmation;
-            }
+            Outcome::Confirmation(receipt) => match Confirmation::new(cx!(self), *receipt) {
+                Ok(c) => {
+                    self.say(Level::Ok, "paid and booked");
+                    self.confirmation = Some(c);
+                    self.checkout = None;
+                    self.map = None;
+                    self.screen = Screen::Confirmation;
+                }
+                Err(e) => cx!(self).fail(&e),
+            },
             Outcome::Waitlist {
                 concert,
                 back,
@@ -509,7 +465,7 @@ impl App {
 
     /// Shows a message that could not leave (the store delivers after each change; the
     /// message waits in the outbox); never fatal.
-    fn show_delivery(&mut self, report: boxoffice::notify::spool::SpoolReport) {
+    fn show_delivery(&mut self, report: boxoffice::notify::outbox::SpoolReport) {
         if let Some(e) = report.errors.first() {
             let msg = format!("{e}; messages wait (boxoffice spool status)");
             self.log.write(&msg);

@@ -1,5 +1,9 @@
 //! Every key, defined once as data: the same table dispatches keys, fills the footer hints and
 //! the `?` help, so what is shown is what works.
+//!
+//! Over 800 lines because most of it is that one table, a binding to a few lines: split by
+//! screen, the order that decides which binding wins (a screen's before the global ones)
+//! would be spread over files.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -87,15 +91,19 @@ pub enum Cmd {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum K {
+/// A key as the keymap names it.
+pub enum Key {
+    /// A letter, digit or sign, as typed (`B` is shift-b).
     Char(char),
-    Code(KeyCode),
+    /// A key with a name: arrows, Enter, Tab, Esc, ...
+    Named(KeyCode),
+    /// Ctrl and a letter.
     Ctrl(char),
 }
 
 pub struct Binding {
     pub ctx: Ctx,
-    pub keys: &'static [K],
+    pub keys: &'static [Key],
     pub cmd: Cmd,
     /// Short words for the footer; empty keeps it out of the footer (still in `?`).
     pub label: &'static str,
@@ -105,11 +113,11 @@ pub struct Binding {
 }
 
 use Cmd::*;
-use K::{Char as C, Code, Ctrl};
+use Key::{Char, Ctrl, Named};
 
-const fn b(
+const fn bind(
     ctx: Ctx,
-    keys: &'static [K],
+    keys: &'static [Key],
     cmd: Cmd,
     shown: &'static str,
     label: &'static str,
@@ -127,514 +135,514 @@ const fn b(
 
 pub const KEYMAP: &[Binding] = &[
     // Screen-specific keys first: they win over the global ones.
-    b(
+    bind(
         Ctx::Concerts,
-        &[Code(KeyCode::Up), C('k')],
+        &[Named(KeyCode::Up), Char('k')],
         Up,
         "↑↓",
         "move",
         "previous / next concert",
     ),
-    b(
+    bind(
         Ctx::Concerts,
-        &[Code(KeyCode::Down), C('j')],
+        &[Named(KeyCode::Down), Char('j')],
         Down,
         "",
         "",
         "next concert",
     ),
-    b(
+    bind(
         Ctx::Concerts,
-        &[Code(KeyCode::PageUp)],
+        &[Named(KeyCode::PageUp)],
         PageUp,
         "PgUp/PgDn",
         "",
         "a page up / down",
     ),
-    b(
+    bind(
         Ctx::Concerts,
-        &[Code(KeyCode::PageDown)],
+        &[Named(KeyCode::PageDown)],
         PageDown,
         "",
         "",
         "a page down",
     ),
-    b(
+    bind(
         Ctx::Concerts,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Open,
         "Enter",
         "open",
         "seat map (waiting list if sold out)",
     ),
-    b(
+    bind(
         Ctx::Concerts,
-        &[Code(KeyCode::Tab), Code(KeyCode::BackTab)],
+        &[Named(KeyCode::Tab), Named(KeyCode::BackTab)],
         SwitchFocus,
         "Tab",
         "search/list",
         "switch between the search box and the list",
     ),
-    b(
+    bind(
         Ctx::Concerts,
-        &[C('/')],
+        &[Char('/')],
         FocusSearch,
         "/",
         "",
         "type a search (artist, venue:, date:FROM..TO, after:19:00, free)",
     ),
-    b(
+    bind(
         Ctx::Concerts,
-        &[C('w')],
+        &[Char('w')],
         Waitlist,
         "w",
         "",
         "the concert's waiting list",
     ),
-    b(Ctx::Concerts, &[C('B')], GoBookings, "B", "", "bookings"),
-    b(Ctx::Concerts, &[C('S')], GoSales, "S", "", "sales"),
-    b(
+    bind(Ctx::Concerts, &[Char('B')], GoBookings, "B", "", "bookings"),
+    bind(Ctx::Concerts, &[Char('S')], GoSales, "S", "", "sales"),
+    bind(
         Ctx::Concerts,
-        &[C('q')],
+        &[Char('q')],
         Quit,
         "q",
         "quit",
         "quit (not in kiosk mode)",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[Code(KeyCode::Left), C('h')],
+        &[Named(KeyCode::Left), Char('h')],
         Left,
         "←↑↓→ hjkl",
         "move",
         "move between seats",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[Code(KeyCode::Right), C('l')],
+        &[Named(KeyCode::Right), Char('l')],
         Right,
         "",
         "",
         "next seat right",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[Code(KeyCode::Up), C('k')],
+        &[Named(KeyCode::Up), Char('k')],
         Up,
         "",
         "",
         "row above",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[Code(KeyCode::Down), C('j')],
+        &[Named(KeyCode::Down), Char('j')],
         Down,
         "",
         "",
         "row below",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[Code(KeyCode::PageUp)],
+        &[Named(KeyCode::PageUp)],
         PageUp,
         "PgUp/PgDn",
         "",
         "jump ten rows",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[Code(KeyCode::PageDown)],
+        &[Named(KeyCode::PageDown)],
         PageDown,
         "",
         "",
         "jump ten rows down",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[C(' ')],
+        &[Char(' ')],
         Toggle,
         "Space",
         "select",
         "select / unselect the seat (or click it)",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[C('b')],
+        &[Char('b')],
         Best,
         "b",
         "best",
         "best available: type how many, then Enter",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[C('c')],
+        &[Char('c')],
         Clear,
         "c",
         "",
         "clear the selection",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Checkout,
         "Enter",
         "hold",
         "hold the selected seats at once, then take the payment",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[C('w')],
+        &[Char('w')],
         Waitlist,
         "w",
         "",
         "the concert's waiting list",
     ),
-    b(
+    bind(
         Ctx::SeatMap,
-        &[Code(KeyCode::Tab), C('v')],
+        &[Named(KeyCode::Tab), Char('v')],
         ListMode,
         "Tab",
         "list",
         "the free seats as text, best first (screen readers)",
     ),
-    b(
+    bind(
         Ctx::SeatList,
-        &[Code(KeyCode::Up)],
+        &[Named(KeyCode::Up)],
         Up,
         "↑↓",
         "move",
         "previous / next line",
     ),
-    b(
+    bind(
         Ctx::SeatList,
-        &[Code(KeyCode::Down)],
+        &[Named(KeyCode::Down)],
         Down,
         "",
         "",
         "next line",
     ),
-    b(
+    bind(
         Ctx::SeatList,
-        &[Code(KeyCode::PageUp)],
+        &[Named(KeyCode::PageUp)],
         PageUp,
         "PgUp/PgDn",
         "",
         "ten lines up / down",
     ),
-    b(
+    bind(
         Ctx::SeatList,
-        &[Code(KeyCode::PageDown)],
+        &[Named(KeyCode::PageDown)],
         PageDown,
         "",
         "",
         "ten lines down",
     ),
-    b(
+    bind(
         Ctx::SeatList,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Open,
         "Enter",
         "choose / hold",
         "choose the line, the seats typed (F 10-11) or best 4; again: hold",
     ),
-    b(
+    bind(
         Ctx::SeatList,
-        &[Code(KeyCode::Tab)],
+        &[Named(KeyCode::Tab)],
         ListMode,
         "Tab",
         "map",
         "back to the seat map drawn as a grid",
     ),
-    b(
+    bind(
         Ctx::SeatList,
-        &[Code(KeyCode::Esc)],
+        &[Named(KeyCode::Esc)],
         Back,
         "Esc",
         "clear/map",
         "clear what was typed, else back to the grid",
     ),
-    b(
+    bind(
         Ctx::Checkout,
-        &[Code(KeyCode::Tab), Code(KeyCode::Down)],
+        &[Named(KeyCode::Tab), Named(KeyCode::Down)],
         NextField,
         "Tab",
         "next",
         "next field",
     ),
-    b(
+    bind(
         Ctx::Checkout,
-        &[Code(KeyCode::BackTab), Code(KeyCode::Up)],
+        &[Named(KeyCode::BackTab), Named(KeyCode::Up)],
         PrevField,
         "S-Tab",
         "",
         "previous field",
     ),
-    b(
+    bind(
         Ctx::Checkout,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Submit,
         "Enter",
         "pay",
         "take the payment (the details typed go on the hold first)",
     ),
-    b(
+    bind(
         Ctx::Payment,
-        &[Code(KeyCode::Tab), Code(KeyCode::Down)],
+        &[Named(KeyCode::Tab), Named(KeyCode::Down)],
         NextField,
         "Tab",
         "next",
         "next field",
     ),
-    b(
+    bind(
         Ctx::Payment,
-        &[Code(KeyCode::BackTab), Code(KeyCode::Up)],
+        &[Named(KeyCode::BackTab), Named(KeyCode::Up)],
         PrevField,
         "S-Tab",
         "",
         "previous field",
     ),
-    b(
+    bind(
         Ctx::Payment,
-        &[Code(KeyCode::Left)],
+        &[Named(KeyCode::Left)],
         Left,
         "←→",
         "cash/card",
         "cash (on the method line; the method used last is the next sale's)",
     ),
-    b(
+    bind(
         Ctx::Payment,
-        &[Code(KeyCode::Right)],
+        &[Named(KeyCode::Right)],
         Right,
         "",
         "",
         "card (on the method line)",
     ),
-    b(
+    bind(
         Ctx::Payment,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Submit,
         "Enter",
         "pay",
         "take the payment",
     ),
-    b(
+    bind(
         Ctx::Declined,
-        &[C('r'), Code(KeyCode::Enter)],
+        &[Char('r'), Named(KeyCode::Enter)],
         Retry,
         "r",
         "hold again",
         "hold the same seats again and retry",
     ),
-    b(
+    bind(
         Ctx::Confirmation,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         GoConcerts,
         "Enter",
         "next customer",
         "back to the concerts for the next customer",
     ),
-    b(
+    bind(
         Ctx::Confirmation,
-        &[C('p')],
+        &[Char('p')],
         Print,
         "p",
         "print",
         "print the receipt and the tickets (on the receipt printer, else as files)",
     ),
-    b(
+    bind(
         Ctx::Bookings,
-        &[Code(KeyCode::Up)],
+        &[Named(KeyCode::Up)],
         Up,
         "↑↓",
         "move",
         "previous / next booking",
     ),
-    b(
+    bind(
         Ctx::Bookings,
-        &[Code(KeyCode::Down)],
+        &[Named(KeyCode::Down)],
         Down,
         "",
         "",
         "next booking",
     ),
-    b(
+    bind(
         Ctx::Bookings,
-        &[Code(KeyCode::Tab), Code(KeyCode::BackTab)],
+        &[Named(KeyCode::Tab), Named(KeyCode::BackTab)],
         SwitchFocus,
         "Tab",
         "search/list",
         "switch between the search box and the list",
     ),
-    b(
+    bind(
         Ctx::Bookings,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Open,
         "Enter",
         "find",
         "find by booking code, email or phone",
     ),
-    b(
+    bind(
         Ctx::Bookings,
-        &[C('c')],
+        &[Char('c')],
         CancelBooking,
         "c",
         "cancel booking",
         "cancel the booking, or some of its seats (asks first), and refund them",
     ),
-    b(Ctx::Confirm, &[C('y')], Yes, "y", "yes", "yes, do it"),
-    b(
+    bind(Ctx::Confirm, &[Char('y')], Yes, "y", "yes", "yes, do it"),
+    bind(
         Ctx::CancelSeats,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Submit,
         "Enter",
         "cancel these seats",
         "cancel the seats typed (all of them: the booking) and refund them",
     ),
-    b(
+    bind(
         Ctx::CancelSeats,
-        &[Code(KeyCode::Esc)],
+        &[Named(KeyCode::Esc)],
         Back,
         "Esc",
         "keep it",
         "keep the booking as it is",
     ),
-    b(
+    bind(
         Ctx::Confirm,
-        &[C('n'), Code(KeyCode::Esc)],
+        &[Char('n'), Named(KeyCode::Esc)],
         No,
         "n",
         "no",
         "no, keep it",
     ),
-    b(
+    bind(
         Ctx::Waitlist,
-        &[Code(KeyCode::Up), C('k')],
+        &[Named(KeyCode::Up), Char('k')],
         Up,
         "↑↓",
         "move",
         "previous / next entry",
     ),
-    b(
+    bind(
         Ctx::Waitlist,
-        &[Code(KeyCode::Down), C('j')],
+        &[Named(KeyCode::Down), Char('j')],
         Down,
         "",
         "",
         "next entry",
     ),
-    b(
+    bind(
         Ctx::Waitlist,
-        &[C('a'), Code(KeyCode::Enter)],
+        &[Char('a'), Named(KeyCode::Enter)],
         Join,
         "a",
         "add someone",
         "add a customer to the waiting list",
     ),
-    b(
+    bind(
         Ctx::Waitlist,
-        &[C('p')],
+        &[Char('p')],
         PayOffer,
         "p",
         "pay offer",
         "take the payment for the selected person's offer (its checkout)",
     ),
-    b(
+    bind(
         Ctx::Waitlist,
-        &[C('x'), Code(KeyCode::Delete)],
+        &[Char('x'), Named(KeyCode::Delete)],
         Remove,
         "x",
         "remove",
         "take the selected person off the waiting list (asks first)",
     ),
-    b(
+    bind(
         Ctx::JoinForm,
-        &[Code(KeyCode::Tab), Code(KeyCode::Down)],
+        &[Named(KeyCode::Tab), Named(KeyCode::Down)],
         NextField,
         "Tab",
         "next",
         "next field",
     ),
-    b(
+    bind(
         Ctx::JoinForm,
-        &[Code(KeyCode::BackTab), Code(KeyCode::Up)],
+        &[Named(KeyCode::BackTab), Named(KeyCode::Up)],
         PrevField,
         "S-Tab",
         "",
         "previous field",
     ),
-    b(
+    bind(
         Ctx::JoinForm,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Submit,
         "Enter",
         "join",
         "put them on the waiting list",
     ),
-    b(
+    bind(
         Ctx::Sales,
-        &[Code(KeyCode::Up), C('k')],
+        &[Named(KeyCode::Up), Char('k')],
         Up,
         "↑↓",
         "move",
         "previous / next concert",
     ),
-    b(
+    bind(
         Ctx::Sales,
-        &[Code(KeyCode::Down), C('j')],
+        &[Named(KeyCode::Down), Char('j')],
         Down,
         "",
         "",
         "next concert",
     ),
-    b(
+    bind(
         Ctx::Sales,
-        &[Code(KeyCode::PageUp)],
+        &[Named(KeyCode::PageUp)],
         PageUp,
         "PgUp/PgDn",
         "",
         "a page up / down",
     ),
-    b(
+    bind(
         Ctx::Sales,
-        &[Code(KeyCode::PageDown)],
+        &[Named(KeyCode::PageDown)],
         PageDown,
         "",
         "",
         "a page down",
     ),
-    b(
+    bind(
         Ctx::Sales,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Open,
         "Enter",
         "seat map",
         "the concert's seat map",
     ),
-    b(
+    bind(
         Ctx::Sales,
-        &[C('t')],
+        &[Char('t')],
         Takings,
         "t",
         "takings",
         "today's takings at this terminal's clerk: by method, the cash drawer, tickets (again: hide)",
     ),
-    b(
+    bind(
         Ctx::Clerk,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Submit,
         "Enter",
         "start",
         "start selling under this name",
     ),
-    b(
+    bind(
         Ctx::Door,
-        &[Code(KeyCode::Enter)],
+        &[Named(KeyCode::Enter)],
         Submit,
         "Enter",
         "check in",
         "check the scanned ticket in (the scanner sends Enter itself)",
     ),
-    b(
+    bind(
         Ctx::Door,
         &[Ctrl('z')],
         Undo,
@@ -642,55 +650,55 @@ pub const KEYMAP: &[Binding] = &[
         "undo",
         "undo the last admission (a mistaken scan): the ticket is valid again",
     ),
-    b(
+    bind(
         Ctx::Door,
-        &[Code(KeyCode::Esc)],
+        &[Named(KeyCode::Esc)],
         Back,
         "Esc",
         "clear",
         "clear what was typed",
     ),
-    b(
+    bind(
         Ctx::Global,
-        &[Code(KeyCode::Esc)],
+        &[Named(KeyCode::Esc)],
         Back,
         "Esc",
         "back",
         "back (clears a search first)",
     ),
-    b(
+    bind(
         Ctx::Global,
-        &[Code(KeyCode::F(1)), C('?')],
+        &[Named(KeyCode::F(1)), Char('?')],
         Help,
         "?/F1",
         "help",
         "all keys",
     ),
-    b(
+    bind(
         Ctx::Global,
-        &[Code(KeyCode::F(2))],
+        &[Named(KeyCode::F(2))],
         GoConcerts,
         "F2",
         "",
         "concerts",
     ),
-    b(
+    bind(
         Ctx::Global,
-        &[Code(KeyCode::F(3))],
+        &[Named(KeyCode::F(3))],
         GoBookings,
         "F3",
         "",
         "bookings",
     ),
-    b(
+    bind(
         Ctx::Global,
-        &[Code(KeyCode::F(4))],
+        &[Named(KeyCode::F(4))],
         GoSales,
         "F4",
         "",
         "sales",
     ),
-    b(
+    bind(
         Ctx::Global,
         &[Ctrl('c')],
         Quit,
@@ -698,7 +706,7 @@ pub const KEYMAP: &[Binding] = &[
         "",
         "quit from anywhere (not in kiosk mode)",
     ),
-    b(
+    bind(
         Ctx::Global,
         &[Ctrl('q')],
         KioskQuit,
@@ -708,17 +716,17 @@ pub const KEYMAP: &[Binding] = &[
     ),
 ];
 
-fn matches(k: &K, key: &KeyEvent) -> bool {
+fn matches(k: &Key, key: &KeyEvent) -> bool {
     match k {
-        K::Ctrl(c) => {
+        Key::Ctrl(c) => {
             key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(*c)
         }
-        K::Char(c) => {
+        Key::Char(c) => {
             !key.modifiers
                 .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
                 && key.code == KeyCode::Char(*c)
         }
-        K::Code(code) => key.code == *code,
+        Key::Named(code) => key.code == *code,
     }
 }
 
@@ -752,7 +760,7 @@ pub fn hints(ctx: Ctx, typing: bool, kiosk: bool) -> Vec<(&'static str, &'static
                     .any(|o| o.ctx == ctx && o.keys.iter().any(|k| b.keys.contains(k)))
         })
         .filter(|b| !(kiosk && b.cmd == Cmd::Quit))
-        .filter(|b| !typing || !b.keys.iter().all(|k| matches!(k, K::Char(_))))
+        .filter(|b| !typing || !b.keys.iter().all(|k| matches!(k, Key::Char(_))))
         .map(|b| (b.shown, b.label))
         .collect()
 }

@@ -1,7 +1,7 @@
 //! Drawing: reads the app state, never changes it (except the seat map's scroll, kept in a
 //! `Cell` so the cursor stays in view).
 
-use super::app::{App, Level, Screen};
+use super::app::App;
 use super::keys;
 use super::screens::View;
 use super::screens::checkout::Checkout;
@@ -10,15 +10,13 @@ use super::screens::confirmation::Confirmation;
 use super::screens::door::Door;
 use super::screens::seatmap::MapState;
 use super::screens::waitlist::WaitState;
+use super::screens::{Level, MIN_HEIGHT, MIN_WIDTH, Screen};
 use super::widgets::centered;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
-
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();

@@ -1,8 +1,7 @@
 //! Bookings: find by code, email, name or phone (or a waiting-list offer's code, which opens
 //! its checkout); see one; cancel all or some of its seats (asks first) and see the refund.
 
-use super::{Cx, Outcome, View};
-use crate::tui::app::Level;
+use super::{Cx, Level, Outcome, View};
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::{centered, edit, safe, step};
 use boxoffice::{Booking, Money};
@@ -107,9 +106,9 @@ impl Bookings {
         let q = self.query.trim();
         if q.len() >= 6
             && let Ok(h) = cx.store.hold(q)
-            && h.kind == "offer"
+            && h.kind == boxoffice::HoldKind::Offer
         {
-            return super::checkout::Checkout::for_offer_code(cx, q);
+            return cx.offer_checkout(q);
         }
         // Nothing typed: today's sales at this terminal.
         let found = if self.query.trim().is_empty() {

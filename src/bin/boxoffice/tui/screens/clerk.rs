@@ -1,8 +1,7 @@
 //! Who is at the counter: asked once when a kiosk starts without `--clerk`, so every sale and
 //! refund made here records its clerk (the day's takings by clerk).
 
-use super::{Cx, Outcome, View};
-use crate::tui::app::Level;
+use super::{Cx, Level, Outcome, View};
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::{centered, edit, field, safe};
 use ratatui::Frame;

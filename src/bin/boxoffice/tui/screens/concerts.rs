@@ -1,7 +1,6 @@
 //! Concerts: a search box that filters as you type, and the results.
 
-use super::{Cx, Outcome, View};
-use crate::tui::app::{Level, Screen};
+use super::{Cx, Level, Outcome, Screen, View};
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::{clamp, edit, safe, step};
 use boxoffice::{ConcertQuery, ConcertSummary, Money};

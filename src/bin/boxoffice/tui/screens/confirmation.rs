@@ -1,11 +1,10 @@
 //! Confirmation: the booking code (also as a QR code), concert, seats, total, and where the
 //! email and SMS went.
 
-use super::{Cx, Outcome, View};
-use crate::tui::app::Level;
+use super::{Cx, Level, Outcome, View};
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::safe;
-use boxoffice::notify::spool::DeliveredFile;
+use boxoffice::notify::outbox::DeliveredFile;
 use boxoffice::{Booking, Money, Receipt};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

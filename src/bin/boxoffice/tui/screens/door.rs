@@ -2,8 +2,7 @@
 //! keyboard does; the answer is a large ADMIT or REFUSED, readable from a step away and without
 //! colour, with the seat and the name or why not; admitted of expected; the last scans.
 
-use super::{Cx, Outcome, View};
-use crate::tui::app::Level;
+use super::{Cx, Level, Outcome, View};
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::{edit, safe};
 use boxoffice::ConcertSummary;

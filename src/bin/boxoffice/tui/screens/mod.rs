@@ -2,7 +2,10 @@
 //! change its state through the [`Cx`] they are given (the store, the status line) and answer
 //! with an [`Outcome`] for the app loop (open another screen, start a payment); `draw` reads
 //! it through a [`View`]. Screens never call each other: moving between them is an outcome the
-//! loop carries out (`app.rs`).
+//! loop carries out (`app.rs`), which also makes the screen it opens (a screen asks for a
+//! checkout with the seats it [`Held`]; it does not build one). The words every screen and the
+//! loop share (the options, which screen, the status line, the minimum size) are here, below
+//! the screens and the loop alike.
 
 pub mod bookings;
 pub mod checkout;
@@ -14,12 +17,89 @@ pub mod sales;
 pub mod seatmap;
 pub mod waitlist;
 
-use super::app::{Level, Options, Screen, Status};
 use super::theme::Theme;
 use crate::applog::Log;
-use boxoffice::{Error, Processors, Store};
+use boxoffice::{ConcertSummary, CustomerInfo, Error, Hold, Processors, Receipt, Spool, Store};
 use chrono::{DateTime, Utc};
+use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub kiosk: bool,
+    /// Kiosk mode: clear customer details after this long without a key.
+    pub idle: Duration,
+    /// Where this machine keeps its own files: the log, printed receipts (beside a SQLite
+    /// file; the data directory for a PostgreSQL box office).
+    pub local: PathBuf,
+    pub gateway: PathBuf,
+    /// Where messages go (the spool, or a relay and gateway).
+    pub spool: Spool,
+    /// The clerk's time zone, for times not tied to a venue (the clock, deadlines).
+    pub utc_offset: chrono::FixedOffset,
+    /// The machine's time zone by name, when it has one (the header clock's abbreviation).
+    pub zone: Option<chrono_tz::Tz>,
+    /// Door mode: this concert's door, and nothing else (`boxoffice --door CONCERT`).
+    pub door: Option<i64>,
+    /// The receipt printer (ESC/POS), if there is one.
+    pub printer: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Concerts,
+    SeatMap,
+    Checkout,
+    Confirmation,
+    Bookings,
+    Waitlist,
+    Sales,
+    Door,
+    /// A kiosk started without a clerk asks who is at the counter.
+    Clerk,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Ok,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub level: Level,
+}
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Cash,
+    Card,
+}
+
+/// Where the clerk was going when the checkout asked whether to give the hold back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    Map,
+    Concerts,
+    Bookings,
+    Sales,
+    Quit,
+}
+
+/// Seats held for a sale, for the checkout the loop opens: a walk-up's (`holder` is `None`:
+/// the details are typed at the checkout) or a waiting-list offer's (held for the person who
+/// waited, with their details).
+pub struct Held {
+    pub concert: ConcertSummary,
+    pub hold: Hold,
+    pub holder: Option<CustomerInfo>,
+}
 
 /// What a screen's event may use: the store and processors, the log, the options, and the
 /// status line it may set.
@@ -37,13 +117,13 @@ pub struct Cx<'a> {
 /// default (cash first at a counter).
 #[derive(Debug, Clone, Copy)]
 pub struct Habits {
-    pub method: checkout::Method,
+    pub method: Method,
 }
 
 impl Default for Habits {
     fn default() -> Habits {
         Habits {
-            method: checkout::Method::Cash,
+            method: Method::Cash,
         }
     }
 }
@@ -64,6 +144,51 @@ impl Cx<'_> {
     /// Clears the status line.
     pub fn quiet(&mut self) {
         *self.status = None;
+    }
+
+    /// The checkout of the waiting-list offer with this code (its hold id, as the notice
+    /// gave it), or why it cannot be paid (said on the status line).
+    pub fn offer_checkout(&mut self, code: &str) -> Outcome {
+        let cx = self;
+        let found = cx.store.hold(code).and_then(|hold| {
+            if hold.kind != boxoffice::HoldKind::Offer {
+                return Err(Error::invalid(format!(
+                    "{} is a hold, not a waiting-list offer",
+                    hold.hold_id
+                )));
+            }
+            let concert = cx.store.concert(hold.concert_id)?;
+            let holder = cx.store.hold_customer(&hold.hold_id)?;
+            Ok((hold, concert, holder))
+        });
+        match found {
+            Ok((hold, _, _))
+                if hold.state != boxoffice::HoldState::Live
+                    || hold.expires_at <= cx.store.now() =>
+            {
+                let state = match hold.state {
+                    boxoffice::HoldState::Live => boxoffice::HoldState::Expired,
+                    s => s,
+                };
+                cx.say(
+                    Level::Error,
+                    format!("the offer {} is {state}: it cannot be paid", hold.hold_id),
+                );
+                Outcome::Stay
+            }
+            Ok((hold, concert, holder)) => {
+                cx.say(Level::Ok, "the offer's seats are held: take the payment");
+                Outcome::Checkout(Box::new(Held {
+                    concert,
+                    hold,
+                    holder: Some(holder),
+                }))
+            }
+            Err(e) => {
+                cx.fail(&e);
+                Outcome::Stay
+            }
+        }
     }
 }
 
@@ -90,15 +215,15 @@ pub enum Outcome {
     BackToMap,
     /// Back to the screen a screen was opened from.
     Back(Screen),
-    /// Take these seats (held) to the checkout.
-    Checkout(Box<checkout::Checkout>),
+    /// Take these seats, held, to the checkout.
+    Checkout(Box<Held>),
     /// The checkout is left and its hold given back (the clerk said yes): go on to where the
     /// clerk was going.
-    Leave(checkout::Leaving),
+    Leave(Leaving),
     /// A payment under way on its own thread.
     Paying(Receiver<boxoffice::chores::PaymentResult>),
     /// Paid and booked.
-    Confirmation(Box<confirmation::Confirmation>),
+    Confirmation(Box<Receipt>),
     /// A concert's waiting list (with the join form open when `join`).
     Waitlist {
         concert: i64,

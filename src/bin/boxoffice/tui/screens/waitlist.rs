@@ -1,8 +1,7 @@
 //! The waiting list of a concert: the queue with positions, states and offer deadlines, and a
 //! form to add someone.
 
-use super::{Cx, Outcome, View};
-use crate::tui::app::{Level, Screen};
+use super::{Cx, Level, Outcome, Screen, View};
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::{centered, clamp, edit, field, safe, step};
 use boxoffice::{ConcertSummary, CustomerInfo, WaitlistEntry};
@@ -165,7 +164,7 @@ impl WaitState {
             Some(Cmd::Join) => self.form = Some(JoinForm::new()),
             Some(Cmd::PayOffer) => match selected.and_then(|e| e.offer.clone().map(|o| (e, o))) {
                 Some((e, offer)) if e.state == boxoffice::WaitlistState::Offered => {
-                    return super::checkout::Checkout::for_offer_code(cx, &offer);
+                    return cx.offer_checkout(&offer);
                 }
                 _ => cx.say(
                     Level::Error,

@@ -199,7 +199,7 @@ fn the_payment_starts_from_cash_and_the_clerks_last_method() {
     select_best(&mut r.app, 1);
     fill_customer(&mut r.app);
     let c = r.app.checkout.as_ref().unwrap();
-    assert_eq!(c.method, crate::tui::screens::checkout::Method::Cash);
+    assert_eq!(c.method, crate::tui::screens::Method::Cash);
     assert_eq!(c.focus, 0, "on the method line");
     typ(&mut r.app, "40");
     let c = r.app.checkout.as_ref().unwrap();
@@ -240,7 +240,7 @@ fn the_payment_starts_from_cash_and_the_clerks_last_method() {
     press(&mut r.app, KeyCode::Enter);
     assert_eq!(
         r.app.checkout.as_ref().unwrap().method,
-        crate::tui::screens::checkout::Method::Card
+        crate::tui::screens::Method::Card
     );
 }
 

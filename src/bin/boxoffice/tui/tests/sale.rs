@@ -18,7 +18,10 @@ fn leaving_checkout_gives_the_hold_back() {
     assert!(screen_text(&r.app, 80, 24).contains("Give back the hold on"));
     typ(&mut r.app, "n");
     assert_eq!(r.app.screen, Screen::Checkout);
-    assert_eq!(r.app.store.hold(&hold.hold_id).unwrap().state, "live");
+    assert_eq!(
+        r.app.store.hold(&hold.hold_id).unwrap().state,
+        boxoffice::HoldState::Live
+    );
     // So does leaving for another screen, or quitting; y gives the seats back.
     press(&mut r.app, KeyCode::F(3));
     assert_eq!(r.app.screen, Screen::Checkout);
@@ -29,7 +32,10 @@ fn leaving_checkout_gives_the_hold_back() {
     press(&mut r.app, KeyCode::Esc);
     typ(&mut r.app, "y");
     assert_eq!(r.app.screen, Screen::SeatMap);
-    assert_eq!(r.app.store.hold(&hold.hold_id).unwrap().state, "released");
+    assert_eq!(
+        r.app.store.hold(&hold.hold_id).unwrap().state,
+        boxoffice::HoldState::Released
+    );
 }
 
 #[test]
@@ -68,7 +74,10 @@ fn bookings_are_found_by_email_and_cancelled_after_a_confirm() {
     );
     press(&mut r.app, KeyCode::Esc);
     assert!(r.app.bookings.cancelling.is_none());
-    assert_eq!(r.app.store.booking(&code).unwrap().state, "confirmed");
+    assert_eq!(
+        r.app.store.booking(&code).unwrap().state,
+        boxoffice::BookingState::Confirmed
+    );
     // One seat of the two: the rest stays booked.
     typ(&mut r.app, "c");
     ctrl(&mut r.app, 'u');
@@ -86,7 +95,10 @@ fn bookings_are_found_by_email_and_cancelled_after_a_confirm() {
         Some(seats[0].as_str())
     );
     press(&mut r.app, KeyCode::Enter);
-    assert_eq!(r.app.store.booking(&code).unwrap().state, "cancelled");
+    assert_eq!(
+        r.app.store.booking(&code).unwrap().state,
+        boxoffice::BookingState::Cancelled
+    );
     assert!(said(&r.app).contains("refunded EUR"));
 }
 
@@ -210,7 +222,10 @@ fn a_customer_over_their_limit_is_refused_at_payment_and_nothing_typed_is_lost()
         ("Ann@Example.com", "200")
     );
     let hold = c.hold.clone().unwrap();
-    assert_eq!(r.app.store.hold(&hold.hold_id).unwrap().state, "live");
+    assert_eq!(
+        r.app.store.hold(&hold.hold_id).unwrap().state,
+        boxoffice::HoldState::Live
+    );
     // Without the email (a walk-up after all), the same sale goes through.
     focus(&mut r.app, Field::Email);
     ctrl(&mut r.app, 'u');

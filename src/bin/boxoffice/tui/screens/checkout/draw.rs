@@ -1,6 +1,7 @@
 //! Drawing the checkout: the order with its countdown, the payment, the customer's details.
 
-use super::{Checkout, Field, Method, SPINNER, Step, masked_number};
+use super::{Checkout, Field, SPINNER, Step, masked_number};
+use crate::tui::screens::Method;
 use crate::tui::screens::View;
 use crate::tui::widgets::{compact, field, safe};
 use boxoffice::model::parse_money;

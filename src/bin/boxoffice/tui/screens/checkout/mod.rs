@@ -5,9 +5,7 @@ mod draw;
 
 pub use draw::customer_line;
 
-use super::confirmation::Confirmation;
-use super::{Cx, Outcome};
-use crate::tui::app::Level;
+use super::{Cx, Held, Leaving, Level, Method, Outcome};
 use crate::tui::keys::{Cmd, Ctx};
 use crate::tui::widgets::{edit, is_ctrl_u};
 use boxoffice::booking::{clean_name, normalize_email, normalize_phone};
@@ -35,12 +33,6 @@ pub fn masked_number(number: &str) -> String {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Cash,
-    Card,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// The seats are held: payment, and the customer's details if they give any.
@@ -60,16 +52,6 @@ pub enum Field {
     Name,
     Email,
     Phone,
-}
-
-/// Where the clerk was going when the checkout asked whether to give the hold back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Leaving {
-    Map,
-    Concerts,
-    Bookings,
-    Sales,
-    Quit,
 }
 
 /// Selling the seats chosen on the map: they are held first (every rule checked before
@@ -100,86 +82,26 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    /// Holds `seats` at once for a walk-up, before anything is typed: all the checks (taken,
-    /// gap, limit, on sale, waiting list) are made here. A refusal leaves the selection on the
-    /// map and says what to change. `method`: the one the clerk used last (cash first).
-    pub fn start(
-        cx: &mut Cx,
-        concert: ConcertSummary,
-        seats: Vec<String>,
-        method: Method,
-    ) -> Result<Checkout, Error> {
-        let mut c = Checkout::blank(concert, seats, method);
-        let hold = cx
-            .store
-            .hold_seats(c.concert.id, &c.seats, &CustomerInfo::default())?;
-        c.total_cents = hold.total_cents;
-        c.hold = Some(hold);
-        Ok(c)
-    }
-
-    /// The checkout of a waiting-list offer: the hold is the one made for the person who
-    /// waited, with their details.
-    pub fn for_offer(
-        concert: ConcertSummary,
-        hold: Hold,
-        holder: CustomerInfo,
-        method: Method,
-    ) -> Checkout {
+    /// The checkout of seats held for a sale: a walk-up's, whose details are typed here, or a
+    /// waiting-list offer's, held for the person who waited with their details.
+    /// `method`: the one the clerk used last (cash first).
+    pub fn open(held: Held, method: Method) -> Checkout {
+        let Held {
+            concert,
+            hold,
+            holder,
+        } = held;
         let mut c = Checkout::blank(concert, hold.seats.clone(), method);
         c.total_cents = hold.total_cents;
-        c.name = holder.name.clone().unwrap_or_default();
-        c.email = holder.email.clone();
-        c.phone = holder.phone.clone().unwrap_or_default();
-        c.named = holder;
-        c.offer = true;
+        if let Some(holder) = holder {
+            c.name = holder.name.clone().unwrap_or_default();
+            c.email = holder.email.clone();
+            c.phone = holder.phone.clone().unwrap_or_default();
+            c.named = holder;
+            c.offer = true;
+        }
         c.hold = Some(hold);
         c
-    }
-
-    /// The checkout of the waiting-list offer with this code (its hold id, as the notice
-    /// gave it), or why it cannot be paid.
-    pub fn for_offer_code(cx: &mut Cx, code: &str) -> Outcome {
-        let found = cx.store.hold(code).and_then(|hold| {
-            if hold.kind != "offer" {
-                return Err(Error::invalid(format!(
-                    "{} is a hold, not a waiting-list offer",
-                    hold.hold_id
-                )));
-            }
-            let concert = cx.store.concert(hold.concert_id)?;
-            let holder = cx.store.hold_customer(&hold.hold_id)?;
-            Ok((hold, concert, holder))
-        });
-        match found {
-            Ok((hold, _, _))
-                if hold.state != boxoffice::HoldState::Live
-                    || hold.expires_at <= cx.store.now() =>
-            {
-                let state = match hold.state {
-                    boxoffice::HoldState::Live => boxoffice::HoldState::Expired,
-                    s => s,
-                };
-                cx.say(
-                    Level::Error,
-                    format!("the offer {} is {state}: it cannot be paid", hold.hold_id),
-                );
-                Outcome::Stay
-            }
-            Ok((hold, concert, holder)) => {
-                cx.say(Level::Ok, "the offer's seats are held: take the payment");
-                Outcome::Checkout(Box::new(Checkout::for_offer(
-                    concert,
-                    hold,
-                    holder,
-                    cx.habits.method,
-                )))
-            }
-            Err(e) => {
-                cx.fail(&e);
-                Outcome::Stay
-            }
-        }
     }
 
     fn blank(concert: ConcertSummary, seats: Vec<String>, method: Method) -> Checkout {
@@ -575,16 +497,7 @@ impl Checkout {
                     "booked {} ({} cents, {})",
                     receipt.booking_code, receipt.total_cents, receipt.method
                 ));
-                match Confirmation::new(cx, receipt) {
-                    Ok(c) => {
-                        cx.say(Level::Ok, "paid and booked");
-                        Outcome::Confirmation(Box::new(c))
-                    }
-                    Err(e) => {
-                        cx.fail(&e);
-                        Outcome::Stay
-                    }
-                }
+                Outcome::Confirmation(Box::new(receipt))
             }
             Err(Error::Declined { reason, .. }) => {
                 cx.log.write(&format!("declined: {reason}"));

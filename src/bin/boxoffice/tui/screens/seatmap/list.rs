@@ -2,8 +2,8 @@
 //! slow link; seats chosen by a line or typed as a clerk says them.
 
 use super::{MapState, parse_best};
-use crate::tui::app::Level;
 use crate::tui::keys::Cmd;
+use crate::tui::screens::Level;
 use crate::tui::screens::{Cx, Outcome};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{edit, safe, step};

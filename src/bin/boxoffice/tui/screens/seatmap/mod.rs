@@ -7,13 +7,11 @@ pub mod list;
 
 pub use list::SeatList;
 
-use super::checkout::Checkout;
-use super::{Cx, Outcome};
-use crate::tui::app::{Level, Screen};
+use super::{Cx, Held, Level, Outcome, Screen};
 use crate::tui::keys::{Cmd, Ctx};
 use boxoffice::booking::{BestRequest, GapAdvice};
 use boxoffice::catalog::Layout as VenueLayout;
-use boxoffice::{Error, SeatMap, SeatStatus};
+use boxoffice::{CustomerInfo, Error, SeatMap, SeatStatus};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use std::cell::Cell;
@@ -353,10 +351,19 @@ impl MapState {
             return Outcome::Stay;
         }
         let labels: Vec<String> = self.chosen().iter().map(|s| s.seat.clone()).collect();
-        match Checkout::start(cx, self.map.concert.clone(), labels, cx.habits.method) {
-            Ok(c) => {
+        // Held at once, before anything is typed: every check (taken, gap, limit, on sale,
+        // waiting list) is made here.
+        match cx
+            .store
+            .hold_seats(self.map.concert.id, &labels, &CustomerInfo::default())
+        {
+            Ok(hold) => {
                 cx.say(Level::Ok, "seats held: take the payment");
-                Outcome::Checkout(Box::new(c))
+                Outcome::Checkout(Box::new(Held {
+                    concert: self.map.concert.clone(),
+                    hold,
+                    holder: None,
+                }))
             }
             Err(e) => {
                 if matches!(e, Error::SeatsTaken(_) | Error::ReservedForWaitlist(_)) {
