@@ -8,6 +8,7 @@
 
 use crate::error::Result;
 use crate::payment::{LedgerKind, Processors};
+use crate::states::{BookingState, PaymentKind, PaymentState};
 use crate::store::Store;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use std::collections::HashMap;
 /// Totals of one payment method.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MethodTotals {
+    /// The processor's name as the payments record it (`cash`, `card`).
     pub method: String,
     /// Money taken (charges approved, in the processor's books where it keeps them).
     pub charges_cents: i64,
@@ -29,20 +31,29 @@ pub struct MethodTotals {
 pub struct Unmatched {
     /// The processor's reference, a booking code, or the payment's key where there is neither.
     pub reference: String,
+    /// How much money is in question, in cents (0 for a processor that could not be checked).
     pub amount_cents: i64,
+    /// What does not add up, in a sentence for the manager.
     pub why: String,
 }
 
+/// The result of [`Store::audit`]: the day's money totals, and everything that does not add up.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Audit {
+    /// Money taken by all processors, in cents.
     pub charges_cents: i64,
+    /// Money given back by all processors, in cents.
     pub refunds_cents: i64,
+    /// What all bookings cost, confirmed and cancelled alike, in cents.
     pub bookings_cents: i64,
+    /// The totals of each payment method, sorted by its name.
     pub by_method: Vec<MethodTotals>,
+    /// The charges, refunds, payments and bookings that do not add up; empty when all is well.
     pub unmatched: Vec<Unmatched>,
 }
 
 impl Audit {
+    /// Whether everything adds up: nothing is unmatched.
     pub fn is_clean(&self) -> bool {
         self.unmatched.is_empty()
     }
@@ -50,13 +61,13 @@ impl Audit {
 
 /// A payment as the store recorded it.
 struct Recorded {
-    kind: String,
+    kind: PaymentKind,
     key: String,
     processor: String,
     amount: i64,
-    state: String,
+    state: PaymentState,
     reference: Option<String>,
-    booking: Option<(String, String, i64)>,
+    booking: Option<(String, BookingState, i64)>,
 }
 
 impl Store {
@@ -143,9 +154,9 @@ impl Store {
                 Ok(None) => {
                     for p in recorded
                         .iter()
-                        .filter(|p| p.processor == name && p.state == "captured")
+                        .filter(|p| p.processor == name && p.state == PaymentState::Captured)
                     {
-                        if p.kind == "charge" {
+                        if p.kind == PaymentKind::Charge {
                             method.charges_cents += p.amount;
                             let reference = p.reference.clone().unwrap_or_else(|| p.key.clone());
                             taken.insert(p.key.clone(), (reference, p.amount));
@@ -180,7 +191,7 @@ impl Store {
                 );
                 continue;
             };
-            if p.state != "captured" {
+            if p.state != PaymentState::Captured {
                 unmatched(
                     reference,
                     *amount,
@@ -200,7 +211,7 @@ impl Store {
                 None if refunded == *amount => None,
                 None if refunded > 0 => Some("no booking, and refunded only in part"),
                 None => Some("no booking and no refund"),
-                Some((_, state, _)) if state == "cancelled" && refunded != *amount => {
+                Some((_, BookingState::Cancelled, _)) if refunded != *amount => {
                     Some("its booking was cancelled and it is not refunded")
                 }
                 Some(_) if refunded > *amount => Some("refunded more than was taken"),

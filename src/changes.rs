@@ -10,22 +10,31 @@ use crate::store::{Store, from_ts, ts};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
+/// What [`Store::reschedule_concert`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RescheduleReport {
+    /// The concert that moved.
     pub concert_id: i64,
+    /// Its new start (UTC).
     pub starts_at: DateTime<Utc>,
     /// Bookings whose holders were told.
     pub notified: usize,
 }
 
+/// What [`Store::cancel_concert`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ConcertCancelReport {
+    /// The concert called off.
     pub concert_id: i64,
+    /// How many confirmed bookings were cancelled.
     pub bookings_cancelled: usize,
+    /// Money refunded to their holders so far, in cents.
     pub refunded_cents: i64,
     /// Refunds a processor could not make yet; the next start (or `reconcile`) finishes them.
     pub refunds_pending_cents: i64,
+    /// How many live holds (and holds being paid) were released.
     pub holds_released: usize,
+    /// How many people on the waiting list were told.
     pub waitlist_told: usize,
 }
 
@@ -183,7 +192,7 @@ impl Store {
             let (artist, title): (String, String) =
                 tx.prepare_cached("SELECT artist, title FROM concerts WHERE id = ?1")?.query_row([concert_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             let notice = notify::Notice {
-                kind: "concert_cancelled",
+                kind: crate::states::NoticeKind::ConcertCancelled,
                 subject: format!("Cancelled: {artist} - {title}"),
                 body: format!(
                     "Hello,\n\n{artist} - {title} has been cancelled: {reason}\nYou were on its waiting list; nothing was charged.\n\nboxoffice\n"

@@ -13,7 +13,7 @@
 
 use crate::error::Result;
 use crate::model::ReconcileReport;
-use crate::notify::spool::SpoolReport;
+use crate::notify::outbox::SpoolReport;
 use crate::payment::{Processors, Tender};
 use crate::store::AfterCommit;
 use crate::{Receipt, Spool, Store};
@@ -96,6 +96,7 @@ impl Store {
         }
     }
 
+    /// The spool notices are delivered through, if one was set ([`Store::set_spool`]).
     pub fn spool(&mut self) -> Option<&Spool> {
         self.outgoing().map(|o| &o.spool)
     }

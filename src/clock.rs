@@ -3,7 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Mutex;
 
+/// Where the core reads the time: [`SystemClock`] in use, a [`ManualClock`] in tests.
 pub trait Clock: Send + Sync {
+    /// The current moment (UTC).
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -24,16 +26,19 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A clock standing at `now`.
     pub fn new(now: DateTime<Utc>) -> Self {
         ManualClock {
             now: Mutex::new(now),
         }
     }
 
+    /// Moves the clock to `now` (back as well as forward).
     pub fn set(&self, now: DateTime<Utc>) {
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = now;
     }
 
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;

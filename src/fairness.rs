@@ -13,19 +13,28 @@ use std::sync::Arc;
 /// most of that.
 #[derive(Debug, Clone)]
 pub struct SeatPos {
+    /// The seat's number in the store.
     pub id: i64,
+    /// The seat's label (`STL-C-12`).
     pub label: Arc<str>,
+    /// The code of its category (`P`).
     pub category: Arc<str>,
+    /// Its price for the concert, in cents.
     pub price_cents: i64,
+    /// The grid column, from 0 at the left.
     pub x: i64,
+    /// The grid line, from 0 nearest the stage; seats on one line are a row.
     pub y: i64,
+    /// Whether the seat is free to take.
     pub free: bool,
 }
 
 /// A suggested set of seats.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pick {
+    /// The seats' labels, in the order picked.
     pub labels: Vec<String>,
+    /// The seats' numbers in the store, in the same order as `labels`.
     pub ids: Vec<i64>,
     /// All in one block of one row.
     pub together: bool,
@@ -33,6 +42,7 @@ pub struct Pick {
     pub gap_free: bool,
 }
 
+/// The seats of a hall (or part of it) arranged in rows and blocks, for the fairness rules.
 pub struct Geometry<'a> {
     seats: &'a [SeatPos],
     /// Blocks of seat indices, each sorted by x.
@@ -79,6 +89,7 @@ impl<'a> Geometry<'a> {
         }
     }
 
+    /// The index in the geometry's seats of the seat numbered `id`; `None` if it is not there.
     pub fn index_of(&self, id: i64) -> Option<usize> {
         self.seats.iter().position(|s| s.id == id)
     }

@@ -7,11 +7,14 @@ use std::fmt;
 /// An amount of money in integer minor units (cents) of one currency. Never a float.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Money {
+    /// The amount in minor units (cents); negative below zero.
     pub cents: i64,
+    /// The ISO 4217 code of its currency (`EUR`).
     pub currency: String,
 }
 
 impl Money {
+    /// `cents` of the currency with code `currency`.
     pub fn new(cents: i64, currency: &str) -> Self {
         Money {
             cents,
@@ -145,14 +148,18 @@ pub fn parse_cents(text: &str) -> Option<i64> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SeatStatus {
+    /// Nobody claims it: it can be held.
     Free,
+    /// In a customer's hold, until it is paid or runs out.
     Held,
+    /// Paid for: in a confirmed booking.
     Booked,
     /// Kept for the waiting list: offered to someone, or waiting for the next offer.
     Reserved,
 }
 
 impl SeatStatus {
+    /// The word JSON and the screen use (`free`, `held`, `booked`, `reserved`).
     pub fn as_str(self) -> &'static str {
         match self {
             SeatStatus::Free => "free",
@@ -178,30 +185,46 @@ impl fmt::Display for SeatStatus {
     }
 }
 
+/// A seat category at a venue: what a concert prices seats by.
 #[derive(Debug, Clone, Serialize)]
 pub struct Category {
+    /// The category's one-letter code (`P`).
     pub code: String,
+    /// Its name at the venue (`Premium`).
     pub name: String,
 }
 
+/// A venue of the catalog.
 #[derive(Debug, Clone, Serialize)]
 pub struct Venue {
+    /// The venue's number in the store.
     pub id: i64,
+    /// The short name concerts, imports and the command line know it by (`velvet-room`).
     pub slug: String,
+    /// Its name as customers read it (`The Velvet Room`).
     pub name: String,
+    /// The city it is in.
     pub city: String,
+    /// Its time zone (IANA name, `Europe/Vienna`).
     pub timezone: String,
+    /// How many seats its layout has.
     pub capacity: i64,
 }
 
 /// One concert as search lists it: with its seat counts and price range.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConcertSummary {
+    /// The concert's number, what the command line and the app name it by.
     pub id: i64,
+    /// Who plays.
     pub artist: String,
+    /// The concert's title.
     pub title: String,
+    /// The venue's name.
     pub venue: String,
+    /// The venue's short name (`velvet-room`).
     pub venue_slug: String,
+    /// The venue's city.
     pub city: String,
     /// The venue's time zone (IANA name, `Europe/Vienna`).
     pub timezone: String,
@@ -211,22 +234,35 @@ pub struct ConcertSummary {
     pub starts_at: DateTime<Utc>,
     /// The start at the venue, with its UTC offset.
     pub local_start: DateTime<FixedOffset>,
+    /// When sales open (UTC).
     pub on_sale_at: DateTime<Utc>,
+    /// How many seats the venue has.
     pub capacity: i64,
+    /// Seats nobody holds, has booked or keeps for the waiting list now.
     pub free_seats: i64,
+    /// Seats in customers' holds (one whose time ran out counts as free).
     pub held_seats: i64,
+    /// Seats in confirmed bookings.
     pub booked_seats: i64,
     /// Kept for the waiting list.
     pub reserved_seats: i64,
     /// People in the waiting-list queue (waiting or offered).
     pub waiting: i64,
+    /// The cheapest category's price, in cents (0 when it has no prices).
     pub min_price_cents: i64,
+    /// The dearest category's price, in cents (0 when it has no prices).
     pub max_price_cents: i64,
+    /// The ISO 4217 code of its prices' currency (`EUR`).
     pub currency: String,
+    /// The most tickets one customer may have for it.
     pub ticket_limit: i64,
+    /// How long a hold keeps its seats, in minutes.
     pub hold_minutes: i64,
+    /// How long someone offered seats from the waiting list has to pay, in minutes.
     pub offer_minutes: i64,
+    /// Whether it goes ahead or was called off.
     pub status: crate::ConcertStatus,
+    /// No seat is free, and it goes ahead.
     pub sold_out: bool,
 }
 
@@ -261,32 +297,50 @@ impl ConcertSummary {
 pub struct SeatInfo {
     /// The label `hold` accepts, e.g. `STL-C-12`.
     pub seat: String,
+    /// The seat's number in the store.
     #[serde(skip)]
     pub seat_id: i64,
+    /// The code of the seat's section (`STL`).
     pub section: String,
+    /// The row's label (`C`).
     pub row: String,
+    /// The seat's number in its row, from 1 at the left.
     pub number: i64,
+    /// The code of its category (`P`).
     pub category: String,
+    /// Its price for this concert, in cents.
     pub price_cents: i64,
+    /// What the seat is doing now.
     pub status: SeatStatus,
     /// Position in the venue's layout grid: column, and line counted from the stage.
     pub x: i64,
+    /// The grid line, from 0 nearest the stage.
     pub y: i64,
 }
 
+/// How many seats of a concert are in each status.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct SeatCounts {
+    /// Seats anyone can hold now.
     pub free: i64,
+    /// Seats in customers' holds.
     pub held: i64,
+    /// Seats in confirmed bookings.
     pub booked: i64,
+    /// Seats kept for the waiting list.
     pub reserved: i64,
 }
 
+/// A concert's seat map: every seat with its status, for the seat map screen and `seats`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SeatMap {
+    /// The concert.
     pub concert: ConcertSummary,
+    /// The categories the concert sells, dearest first.
     pub categories: Vec<Category>,
+    /// Every seat, in layout order (line by line from the stage, left to right).
     pub seats: Vec<SeatInfo>,
+    /// How many seats are in each status.
     pub counts: SeatCounts,
 }
 
@@ -296,13 +350,21 @@ pub struct SeatMap {
 pub struct FreeRun {
     /// The label's section part (`STL` of `STL-F-10`).
     pub section: String,
+    /// The row's label (`F`).
     pub row: String,
+    /// The number of the run's first seat.
     pub first: i64,
+    /// The number of the run's last seat.
     pub last: i64,
+    /// The code of the run's category (`S`).
     pub category: String,
+    /// The category's name at the venue (`Standard`).
     pub category_name: String,
+    /// The price of each seat in the run, in cents.
     pub price_cents: i64,
+    /// The seats' numbers in the store, left to right.
     pub seat_ids: Vec<i64>,
+    /// The seats' labels, left to right.
     pub labels: Vec<String>,
 }
 
@@ -467,24 +529,36 @@ impl SeatMap {
 /// phone, for the ticket limit) and sent to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CustomerInfo {
+    /// The email address, their record's key; empty when none was given (a walk-up).
     pub email: String,
+    /// Their name; `None` when not given.
     pub name: Option<String>,
+    /// Their phone number (international form once checked); `None` when not given.
     pub phone: Option<String>,
 }
 
+/// A hold: seats kept for a customer for a few minutes while they pay.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hold {
+    /// The hold's id: the code a clerk pays or releases it by.
     pub hold_id: String,
-    /// `sale`, or `offer` for seats offered from the waiting list.
-    pub kind: String,
+    /// A sale, or an offer of seats from the waiting list.
+    pub kind: crate::HoldKind,
+    /// The concert whose seats it holds.
     pub concert_id: i64,
     /// The customer's email (their record's key; see [`CustomerInfo`]).
     pub customer: String,
+    /// The seats it holds, by label.
     pub seats: Vec<String>,
+    /// When it was made (UTC).
     pub created_at: DateTime<Utc>,
+    /// When it runs out unless paid (UTC).
     pub expires_at: DateTime<Utc>,
+    /// What its seats cost together, in cents.
     pub total_cents: i64,
+    /// The ISO 4217 code of the concert's currency (`EUR`).
     pub currency: String,
+    /// Where it is in its life: live, being paid, paid, released, expired or declined.
     pub state: crate::HoldState,
     /// The customer's earlier hold on this concert that this one replaced, with its seats.
     pub replaced: Option<ReplacedHold>,
@@ -492,9 +566,12 @@ pub struct Hold {
     pub gap_override: bool,
 }
 
+/// An earlier hold a new one replaced (a customer has one hold per concert).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplacedHold {
+    /// The earlier hold's id.
     pub hold_id: String,
+    /// The seats it had, by label.
     pub seats: Vec<String>,
 }
 
@@ -505,27 +582,44 @@ pub struct WaitlistEntry {
     pub position: Option<i64>,
     /// The customer's email.
     pub customer: String,
+    /// How many seats they want together.
     pub party: i64,
+    /// Only seats of this category code; `None` for any category.
     pub category: Option<String>,
+    /// Where the entry is: waiting, offered, booked, expired or left.
     pub state: crate::WaitlistState,
+    /// When they joined (UTC).
     pub joined_at: DateTime<Utc>,
     /// The offer's hold id: the code to pay it with.
     pub offer: Option<String>,
+    /// The seats of the offer, by label; empty when there is none.
     pub offer_seats: Vec<String>,
+    /// When the offer runs out (UTC), while it is open; `None` otherwise.
     pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
+/// What a paid hold gives back: the booking made, and the money taken.
 #[derive(Debug, Clone, Serialize)]
 pub struct Receipt {
+    /// The new booking's six-letter code.
     pub booking_code: String,
+    /// The hold that was paid.
     pub hold_id: String,
+    /// The concert booked.
     pub concert_id: i64,
+    /// The seats booked, by label.
     pub seats: Vec<String>,
+    /// What was charged, in cents.
     pub total_cents: i64,
+    /// The ISO 4217 code of the currency charged (`EUR`).
     pub currency: String,
+    /// The cash handed over, in cents; `None` for a card.
     pub tendered_cents: Option<i64>,
+    /// The change to hand back, in cents (0 for a card).
     pub change_cents: i64,
+    /// The processor that took the money (`cash`, `card`).
     pub method: String,
+    /// The processor's reference of the charge.
     pub reference: String,
 }
 
@@ -533,47 +627,74 @@ pub struct Receipt {
 /// it has been used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ticket {
+    /// The seat's label (`STL-C-12`).
     pub seat: String,
+    /// The ticket's own code (18 letters), what its QR code carries and the door scans.
     pub ticket_code: String,
+    /// Whether it is valid, used or void.
     pub state: crate::TicketState,
+    /// When it got its holder in (UTC); `None` until it is checked in.
     pub checked_in_at: Option<DateTime<Utc>>,
+    /// The door it was checked in at; `None` until then, or when the door gave no name.
     pub door: Option<String>,
 }
 
+/// A booking: a customer's paid seats for one concert, and what happened to it since.
 #[derive(Debug, Clone, Serialize)]
 pub struct Booking {
+    /// The booking's six-letter code, what the customer and the door know it by.
     pub booking_code: String,
+    /// Confirmed, or cancelled.
     pub state: crate::BookingState,
+    /// The concert booked, as it stands now.
     pub concert: ConcertSummary,
+    /// Whom it is for.
     pub customer: CustomerInfo,
+    /// Its seats (those cancelled out of it are gone), with their prices.
     pub seats: Vec<BookedSeat>,
+    /// What it costs now, in cents: what was paid, less seats cancelled out of it.
     pub total_cents: i64,
+    /// The ISO 4217 code of its currency (`EUR`).
     pub currency: String,
+    /// The processor that took the payment (`cash`, `card`).
     pub method: String,
+    /// When it was paid (UTC).
     pub created_at: DateTime<Utc>,
+    /// When it was cancelled (UTC); `None` while it is confirmed.
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Money given back so far, in cents (refunds made, not those pending).
     pub refunded_cents: i64,
     /// One per seat, in the seats' order.
     pub tickets: Vec<Ticket>,
 }
 
+/// One seat of a booking.
 #[derive(Debug, Clone, Serialize)]
 pub struct BookedSeat {
+    /// The seat's label (`STL-C-12`).
     pub seat: String,
+    /// The code of its category (`P`).
     pub category: String,
     /// The category's name at the venue (`Premium`).
     pub category_name: String,
+    /// What it was sold for, in cents.
     pub price_cents: i64,
 }
 
+/// What a cancellation did: the seats freed and the money given back.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cancellation {
+    /// The booking's code.
     pub booking_code: String,
+    /// What this cancellation refunded, in cents (seats cancelled before were refunded then).
     pub refunded_cents: i64,
     /// Refunds the processor could not make yet; `reconcile` retries them.
     pub refund_pending_cents: i64,
+    /// The ISO 4217 code of the refund's currency (`EUR`).
     pub currency: String,
+    /// The processor that gives the money back (`cash`, `card`).
     pub method: String,
+    /// The seats cancelled, by label.
     pub seats: Vec<String>,
 }
 

@@ -13,15 +13,20 @@ use std::collections::BTreeMap;
 /// One payment method's takings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MethodTakings {
+    /// The processor's name (`cash`, `card`).
     pub method: String,
+    /// Money its charges captured in the span, in cents.
     pub sales_cents: i64,
+    /// Money its refunds gave back in the span, in cents.
     pub refunds_cents: i64,
 }
 
 /// One concert's tickets over the span.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ConcertTickets {
+    /// The concert's number.
     pub id: i64,
+    /// Who plays.
     pub artist: String,
     /// Tickets of bookings made in the span that are not cancelled.
     pub tickets_sold: i64,
@@ -29,15 +34,21 @@ pub struct ConcertTickets {
     pub checked_in: i64,
 }
 
+/// The takings over a span of time ([`Store::report`]), for one clerk or all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// The span's start (UTC, inclusive); `None` for no start.
     pub from: Option<DateTime<Utc>>,
+    /// The span's end (UTC, exclusive); `None` for no end.
     pub to: Option<DateTime<Utc>>,
+    /// Only this clerk's sales and refunds; `None` for everyone's.
     pub clerk: Option<String>,
+    /// The takings of each payment method, sorted by its name.
     pub by_method: Vec<MethodTakings>,
     /// Cash tendered less change given, less cash refunded: what the drawer should hold on top
     /// of its float.
     pub cash_in_drawer_cents: i64,
+    /// The concerts with tickets sold or let in during the span, by number.
     pub concerts: Vec<ConcertTickets>,
 }
 
@@ -60,10 +71,12 @@ pub fn local_today(now: DateTime<Utc>) -> chrono::NaiveDate {
 }
 
 impl Report {
+    /// Money all methods took in, in cents.
     pub fn sales_cents(&self) -> i64 {
         self.by_method.iter().map(|m| m.sales_cents).sum()
     }
 
+    /// Money all methods gave back, in cents.
     pub fn refunds_cents(&self) -> i64 {
         self.by_method.iter().map(|m| m.refunds_cents).sum()
     }
@@ -94,7 +107,7 @@ impl Store {
             )?;
             let rows = st.query_map(params![lo, hi, clerk], |r| {
                 Ok((
-                    r.get::<String>(0)?,
+                    r.get::<crate::states::PaymentKind>(0)?,
                     r.get::<String>(1)?,
                     r.get::<i64>(2)?,
                     r.get::<Option<i64>>(3)?,
@@ -110,7 +123,7 @@ impl Store {
                         ..Default::default()
                     });
                 let cash = method == "cash";
-                if kind == "refund" {
+                if kind == crate::states::PaymentKind::Refund {
                     m.refunds_cents += amount;
                     if cash {
                         cash_in_drawer -= amount;

@@ -11,25 +11,32 @@ use crate::store::sql::Value;
 use crate::store::{Store, from_ts, ts};
 use chrono::{FixedOffset, NaiveDate, NaiveTime, TimeZone};
 
+/// A concert search: every field set narrows it; the default finds every concert not started yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConcertQuery {
     /// Matches artist, title, venue or city.
     pub text: Option<String>,
+    /// Matches the artist only.
     pub artist: Option<String>,
     /// Matches the venue's name or its city.
     pub venue: Option<String>,
     /// First and last day, inclusive, in the venue's local time.
     pub from: Option<NaiveDate>,
+    /// The last day, inclusive, in the venue's local time.
     pub to: Option<NaiveDate>,
     /// Start time of day at the venue, inclusive.
     pub after: Option<NaiveTime>,
+    /// The latest start time of day at the venue, inclusive.
     pub before: Option<NaiveTime>,
     /// Only concerts with at least one free seat.
     pub available: bool,
+    /// At most this many concerts (a page); `None` for all.
     pub limit: Option<usize>,
+    /// How many matching concerts to skip first (the page's start).
     pub offset: usize,
 }
 
+/// A date as typed, `YYYY-MM-DD` (`2026-12-01`).
 pub fn parse_date(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         Error::invalid(format!(
@@ -39,6 +46,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate> {
     })
 }
 
+/// A time of day as typed, `HH:MM` on the 24-hour clock (`19:30`).
 pub fn parse_time(s: &str) -> Result<NaiveTime> {
     NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| {
         Error::invalid(format!(
@@ -107,6 +115,7 @@ impl ConcertQuery {
         Ok(q)
     }
 
+    /// Refuses a search that is too long or whose date or time range is backwards.
     pub fn validate(&self) -> Result<()> {
         for (field, value) in [
             ("the search", &self.text),
@@ -186,19 +195,24 @@ macro_rules! run_out_claims {
 macro_rules! summary_sql {
     ($($e:ident)?) => {
         concat!(
-            "SELECT c.id, c.artist, c.title, v.name, v.slug, v.city, c.starts_at, c.utc_offset, c.on_sale_at, v.capacity,
-                c.booked,
+            "SELECT c.id AS id, c.artist AS artist, c.title AS title, v.name AS venue,
+                v.slug AS venue_slug, v.city AS city, c.starts_at AS starts_at,
+                c.utc_offset AS utc_offset, c.on_sale_at AS on_sale_at, v.capacity AS capacity,
+                c.booked AS booked,
                 c.claimed - c.booked - c.reserved - (SELECT count(*) ",
             run_out_claims!($($e)?),
-            " AND cl.reserved = 0),
+            " AND cl.reserved = 0) AS held,
                 c.reserved - (SELECT count(*) ",
             run_out_claims!($($e)?),
-            " AND cl.reserved = 1),
-                (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id),
-                (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id),
-                c.currency, c.ticket_limit, c.hold_minutes, c.offer_minutes, c.status,
-                (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id AND w.state IN ('waiting', 'offered')),
-                v.timezone, v.country
+            " AND cl.reserved = 1) AS reserved,
+                (SELECT min(price_cents) FROM prices p WHERE p.concert_id = c.id) AS min_price_cents,
+                (SELECT max(price_cents) FROM prices p WHERE p.concert_id = c.id) AS max_price_cents,
+                c.currency AS currency, c.ticket_limit AS ticket_limit,
+                c.hold_minutes AS hold_minutes, c.offer_minutes AS offer_minutes,
+                c.status AS status,
+                (SELECT count(*) FROM waitlist w WHERE w.concert_id = c.id
+                   AND w.state IN ('waiting', 'offered')) AS waiting,
+                v.timezone AS timezone, v.country AS country
              FROM ",
             summary_sql!(@ids $($e)?),
             " JOIN venues v ON v.id = c.venue_id"
@@ -237,42 +251,43 @@ pub(crate) fn summaries(
     Ok(found)
 }
 
+/// A concert listing from a row of [`summary_sql!`], its columns read by name.
 pub(crate) fn summary_from_row(r: &Row<'_>) -> crate::store::sql::Result<ConcertSummary> {
-    let starts_at = from_ts(r.get(6)?);
-    let offset = FixedOffset::east_opt(r.get::<i32>(7)?)
+    let starts_at = from_ts(r.get("starts_at")?);
+    let offset = FixedOffset::east_opt(r.get::<i32>("utc_offset")?)
         .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
-    let capacity: i64 = r.get(9)?;
-    let booked: i64 = r.get(10)?;
-    let held: i64 = r.get(11)?;
-    let reserved: i64 = r.get(12)?;
+    let capacity: i64 = r.get("capacity")?;
+    let booked: i64 = r.get("booked")?;
+    let held: i64 = r.get("held")?;
+    let reserved: i64 = r.get("reserved")?;
     let free = (capacity - booked - held - reserved).max(0);
-    let status: crate::ConcertStatus = r.get(19)?;
-    let timezone: String = r.get(21)?;
-    let country: Option<String> = r.get(22)?;
+    let status: crate::ConcertStatus = r.get("status")?;
+    let timezone: String = r.get("timezone")?;
+    let country: Option<String> = r.get("country")?;
     Ok(ConcertSummary {
         country: country.or_else(|| crate::catalog::country_of_zone(&timezone).map(str::to_string)),
         timezone,
-        id: r.get(0)?,
-        artist: r.get(1)?,
-        title: r.get(2)?,
-        venue: r.get(3)?,
-        venue_slug: r.get(4)?,
-        city: r.get(5)?,
+        id: r.get("id")?,
+        artist: r.get("artist")?,
+        title: r.get("title")?,
+        venue: r.get("venue")?,
+        venue_slug: r.get("venue_slug")?,
+        city: r.get("city")?,
         starts_at,
         local_start: offset.from_utc_datetime(&starts_at.naive_utc()),
-        on_sale_at: from_ts(r.get(8)?),
+        on_sale_at: from_ts(r.get("on_sale_at")?),
         capacity,
         free_seats: free,
         held_seats: held,
         booked_seats: booked,
         reserved_seats: reserved,
-        min_price_cents: r.get::<Option<i64>>(13)?.unwrap_or(0),
-        max_price_cents: r.get::<Option<i64>>(14)?.unwrap_or(0),
-        currency: r.get(15)?,
-        ticket_limit: r.get(16)?,
-        hold_minutes: r.get(17)?,
-        offer_minutes: r.get(18)?,
-        waiting: r.get(20)?,
+        min_price_cents: r.get::<Option<i64>>("min_price_cents")?.unwrap_or(0),
+        max_price_cents: r.get::<Option<i64>>("max_price_cents")?.unwrap_or(0),
+        currency: r.get("currency")?,
+        ticket_limit: r.get("ticket_limit")?,
+        hold_minutes: r.get("hold_minutes")?,
+        offer_minutes: r.get("offer_minutes")?,
+        waiting: r.get("waiting")?,
         sold_out: free == 0 && status == crate::ConcertStatus::Scheduled,
         status,
     })

@@ -1,6 +1,7 @@
-//! The states of a hold, a booking, a payment and a waiting-list entry: enums that read and
-//! write the same words in the database, in JSON and on screen (`live`, `cancelled`, ...), so a
-//! state is compared by the compiler, not spelled by hand.
+//! The states of a hold, a booking, a payment and a waiting-list entry, and the kinds of holds,
+//! payments and notices: enums that read and write the same words in the database, in JSON and
+//! on screen (`live`, `cancelled`, `offer`, ...), so a state is compared by the compiler, not
+//! spelled by hand. None compares equal to a string: a word read from elsewhere is parsed first.
 
 use crate::error::Error;
 use std::fmt;
@@ -44,18 +45,6 @@ macro_rules! states {
             }
         }
 
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
-        impl PartialEq<str> for $name {
-            fn eq(&self, other: &str) -> bool {
-                self.as_str() == other
-            }
-        }
-
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
@@ -84,12 +73,17 @@ macro_rules! states {
 states!(
     /// A hold's life: `live` until paid, released, expired or declined.
     HoldState {
+        /// Seats held, for the customer to pay before the hold runs out.
         Live = "live",
         /// A payment is in flight (the seats are kept without a time limit).
         Paying = "paying",
+        /// Paid: its seats are a booking's now.
         Paid = "paid",
+        /// Given back before it ran out: by a clerk, for a newer hold, or its payment given up.
         Released = "released",
+        /// Ran out unpaid; its seats are free again.
         Expired = "expired",
+        /// Its payment was declined; its seats were released.
         Declined = "declined",
     }
 );
@@ -97,7 +91,9 @@ states!(
 states!(
     /// A booking is confirmed until it is cancelled.
     BookingState {
+        /// Paid for; its tickets get their holders in.
         Confirmed = "confirmed",
+        /// Cancelled: its seats are free again and its tickets void.
         Cancelled = "cancelled",
     }
 );
@@ -107,8 +103,11 @@ states!(
     PaymentState {
         /// Recorded before it goes out; not answered yet.
         Pending = "pending",
+        /// Done: the money was taken (a charge) or given back (a refund).
         Captured = "captured",
+        /// The processor refused the charge; nothing was taken.
         Declined = "declined",
+        /// Given up: the processor failed or never saw it, so nothing was taken.
         Failed = "failed",
         /// The answer and the look-up both failed: nothing is charged again under this key
         /// until the processor answers.
@@ -119,10 +118,15 @@ states!(
 states!(
     /// A place on a waiting list.
     WaitlistState {
+        /// In the queue, waiting for seats to be offered.
         Waiting = "waiting",
+        /// Seats are held for them (an offer hold) until the offer runs out.
         Offered = "offered",
+        /// The offer was paid for.
         Booked = "booked",
+        /// The offer ran out or its payment failed; the seats went back.
         Expired = "expired",
+        /// Left the queue, or turned the offer down.
         Left = "left",
     }
 );
@@ -131,8 +135,11 @@ states!(
     /// A ticket gets its holder in once: valid until checked in at a door; void once its
     /// booking is cancelled.
     TicketState {
+        /// Not used yet: it gets its holder in.
         Valid = "valid",
+        /// Used: its holder went in at a door.
         CheckedIn = "checked_in",
+        /// Void: its booking, or its seat, was cancelled.
         Cancelled = "cancelled",
     }
 );
@@ -140,8 +147,52 @@ states!(
 states!(
     /// A concert goes ahead unless it is called off.
     ConcertStatus {
+        /// Going ahead, on sale from its on-sale time.
         Scheduled = "scheduled",
+        /// Called off: its bookings are cancelled and refunded.
         Cancelled = "cancelled",
+    }
+);
+
+states!(
+    /// What a hold is for.
+    HoldKind {
+        /// Seats held for a sale at the counter or the command line.
+        Sale = "sale",
+        /// Seats offered from the waiting list, held for the person who waited.
+        Offer = "offer",
+        /// Seats freed on a concert with a waiting list, kept for it until offered.
+        Pool = "pool",
+    }
+);
+
+states!(
+    /// A payment's direction at its processor.
+    PaymentKind {
+        /// Money taken from the customer.
+        Charge = "charge",
+        /// Money given back to the customer.
+        Refund = "refund",
+    }
+);
+
+states!(
+    /// What a notice to a customer tells them (an outbox row's `kind`).
+    NoticeKind {
+        /// Paid and booked: the tickets come with it.
+        Confirmation = "confirmation",
+        /// The concert moved to another time.
+        Rescheduled = "rescheduled",
+        /// A booking, or some of its seats, cancelled.
+        Cancellation = "cancellation",
+        /// A charge that landed after its payment was given up, refunded.
+        Refund = "refund",
+        /// The concert was called off, and the booking refunded.
+        ConcertCancelled = "concert_cancelled",
+        /// Seats are offered from the waiting list, to pay before the offer ends.
+        WaitlistOffer = "waitlist_offer",
+        /// An offer from the waiting list ended unpaid.
+        WaitlistExpired = "waitlist_expired",
     }
 );
 
@@ -161,6 +212,8 @@ mod tests {
             .chain(WaitlistState::ALL.iter().map(|s| s.as_str()))
             .chain(ConcertStatus::ALL.iter().map(|s| s.as_str()))
             .chain(TicketState::ALL.iter().map(|s| s.as_str()))
+            .chain(HoldKind::ALL.iter().map(|s| s.as_str()))
+            .chain(PaymentKind::ALL.iter().map(|s| s.as_str()))
             .collect();
         for w in words {
             assert!(
@@ -173,6 +226,9 @@ mod tests {
         }
         for s in WaitlistState::ALL {
             assert_eq!(s.to_string().parse::<WaitlistState>().unwrap(), *s);
+        }
+        for k in NoticeKind::ALL {
+            assert_eq!(k.as_str().parse::<NoticeKind>().unwrap(), *k);
         }
         assert!("gone".parse::<BookingState>().is_err());
         assert_eq!(

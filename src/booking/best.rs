@@ -5,8 +5,11 @@ use super::*;
 /// Best-available: `count` seats, optionally of one category and at most a price.
 #[derive(Debug, Clone, Default)]
 pub struct BestRequest {
+    /// How many seats to find.
     pub count: usize,
+    /// Only seats of this category code (`A`, in any case); `None` for any category.
     pub category: Option<String>,
+    /// Only seats at most this price, in cents; `None` for any price.
     pub max_price_cents: Option<i64>,
     /// Take the best split when no row has `count` seats together.
     pub allow_split: bool,

@@ -166,7 +166,7 @@ impl Store {
         let code = code.trim().to_ascii_uppercase();
         let before = self.booking(&code).map_or(0, |b| b.refunded_cents);
         let (booking_id, seats) = self.write_durable(|tx, now| {
-            let (id, state): (i64, String) = tx
+            let (id, state): (i64, BookingState) = tx
                 .query_row(
                     "SELECT id, state FROM bookings WHERE code = ?1",
                     [&code],
@@ -174,7 +174,7 @@ impl Store {
                 )
                 .optional()?
                 .ok_or_else(|| Error::BookingNotFound(code.clone()))?;
-            if state == "cancelled" {
+            if state == BookingState::Cancelled {
                 return Err(Error::AlreadyCancelled(code.clone()));
             }
             let Some(wanted) = wanted else {

@@ -10,21 +10,28 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Entry {
+    /// The holder goes in (for an undo: the check-in was undone).
     Admitted,
+    /// The holder does not go in; the reason says why.
     Refused,
 }
 
 /// Why a ticket was refused at the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Refusal {
+    /// The ticket was used already; the check-in says when and through which door.
     #[serde(rename = "already checked in")]
     AlreadyCheckedIn,
+    /// The ticket's booking or seat was cancelled.
     #[serde(rename = "cancelled")]
     Cancelled,
+    /// The ticket is for another concert than the door is scanning for.
     #[serde(rename = "wrong concert")]
     WrongConcert,
+    /// No ticket has this code.
     #[serde(rename = "not a ticket")]
     NotATicket,
+    /// The concert's doors are not open yet.
     #[serde(rename = "too early")]
     TooEarly,
     /// An undo of a ticket that was not checked in.
@@ -33,6 +40,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The reason as the door says it (`already checked in`), as in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Refusal::AlreadyCheckedIn => "already checked in",
@@ -48,11 +56,15 @@ impl Refusal {
 /// What the door shows after a scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckIn {
+    /// Whether the holder goes in.
     pub result: Entry,
+    /// Why not, when refused; `None` when admitted.
     pub reason: Option<Refusal>,
     /// The code as scanned (upper case, trimmed).
     pub ticket: String,
+    /// The ticket's seat label (`A-1-1`); `None` when the code is not a ticket.
     pub seat: Option<String>,
+    /// The concert the ticket is for; `None` when the code is not a ticket.
     pub concert_id: Option<i64>,
     /// The holder's name, when the booking has one.
     pub name: Option<String>,

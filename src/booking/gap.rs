@@ -6,6 +6,7 @@ use super::*;
 /// What the seat map tells a clerk about a selection before anything is held.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GapAdvice {
+    /// The seats, by label, the selection would leave free on their own.
     pub stranded: Vec<String>,
     /// A selection of the same size that strands nobody, if there is one.
     pub suggestion: Option<Vec<String>>,

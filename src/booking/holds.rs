@@ -26,7 +26,7 @@ pub(crate) fn end_hold(
 /// Ends every live hold whose time is up: its seats are free again, an expired waiting-list
 /// offer moves on to the next person. Returns the holds ended.
 pub(crate) fn expire_holds_tx(tx: &crate::store::Db, now: DateTime<Utc>) -> Result<Vec<String>> {
-    let expired: Vec<(String, i64, String)> = {
+    let expired: Vec<(String, i64, HoldKind)> = {
         let mut st = tx.prepare_cached(
             "SELECT id, concert_id, kind FROM holds WHERE state = 'live' AND expires_at <= ?1",
         )?;
@@ -36,8 +36,8 @@ pub(crate) fn expire_holds_tx(tx: &crate::store::Db, now: DateTime<Utc>) -> Resu
     let mut concerts: Vec<i64> = Vec::new();
     for (id, concert, kind) in &expired {
         end_hold(tx, id, HoldState::Expired, None, now)?;
-        if kind == "offer" {
-            crate::waitlist::end_offer(tx, id, "expired", now)?;
+        if *kind == HoldKind::Offer {
+            crate::waitlist::end_offer(tx, id, WaitlistState::Expired, now)?;
         }
         if !concerts.contains(concert) {
             concerts.push(*concert);
@@ -57,7 +57,7 @@ pub(super) struct HoldRow {
     pub(super) state: HoldState,
     pub(super) expires_at: DateTime<Utc>,
     pub(super) created_at: DateTime<Utc>,
-    pub(super) kind: String,
+    pub(super) kind: HoldKind,
     pub(super) gap_override: bool,
 }
 
@@ -97,7 +97,7 @@ pub(super) fn hold_view(conn: &crate::store::Db, h: &HoldRow) -> Result<Hold> {
     let currency = concert_currency(conn, h.concert_id)?;
     Ok(Hold {
         hold_id: h.id.clone(),
-        kind: h.kind.clone(),
+        kind: h.kind,
         replaced: None,
         gap_override: h.gap_override,
         concert_id: h.concert_id,
@@ -248,7 +248,7 @@ pub(super) fn replace_earlier_hold(
 ) -> Result<Option<ReplacedHold>> {
     let Some(earlier) = holds
         .iter_mut()
-        .filter(|h| h.kind == "sale" && h.state == HoldState::Live)
+        .filter(|h| h.kind == HoldKind::Sale && h.state == HoldState::Live)
         .max_by_key(|h| h.created_at)
     else {
         return Ok(None);
@@ -309,7 +309,7 @@ pub(super) fn refuse_claimed(
             if asked.contains(&seat_id) {
                 claims.push(SelectedClaim {
                     seat_id,
-                    status: r.get(1)?,
+                    status: SeatStatus::from_db(&r.get::<String>(1)?),
                     hold_id: r.get(2)?,
                 });
             }
@@ -323,9 +323,9 @@ pub(super) fn refuse_claimed(
         let Some(claim) = claims.iter().find(|c| c.seat_id == *seat_id) else {
             continue;
         };
-        match claim.status.as_str() {
-            "free" => continue,
-            "held" => {
+        match claim.status {
+            SeatStatus::Free => continue,
+            SeatStatus::Held => {
                 let own = match theirs.iter().find(|t| t.0 == claim.hold_id) {
                     Some(t) => t.1,
                     None => {
@@ -353,10 +353,10 @@ pub(super) fn refuse_claimed(
                     continue;
                 }
             }
-            _ => {}
+            SeatStatus::Booked | SeatStatus::Reserved => {}
         }
         taken.push(label.clone());
-        reserved += usize::from(claim.status == "reserved");
+        reserved += usize::from(claim.status == SeatStatus::Reserved);
     }
     match taken.len() {
         0 => Ok(()),
@@ -369,7 +369,7 @@ pub(super) fn refuse_claimed(
 /// the hold that claims it.
 pub(super) struct SelectedClaim {
     pub(super) seat_id: i64,
-    pub(super) status: String,
+    pub(super) status: SeatStatus,
     pub(super) hold_id: String,
 }
 
@@ -380,7 +380,7 @@ pub(crate) fn insert_hold(
     tx: &crate::store::Db,
     concert_id: i64,
     who: &CustomerInfo,
-    kind: &str,
+    kind: HoldKind,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     gap_override: bool,
@@ -407,7 +407,7 @@ pub(super) fn insert_hold_as(
     ids: &mut dyn FnMut() -> String,
     concert_id: i64,
     who: &CustomerInfo,
-    kind: &str,
+    kind: HoldKind,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     gap_override: bool,
@@ -432,7 +432,7 @@ pub(super) fn insert_hold_as(
         ])
     })?;
     drop(st);
-    let what = if kind == "offer" {
+    let what = if kind == HoldKind::Offer {
         NewClaims::Reserved
     } else {
         NewClaims::Held
@@ -635,7 +635,7 @@ impl Store {
                 tx,
                 concert_id,
                 &who,
-                "sale",
+                HoldKind::Sale,
                 now,
                 expires_at,
                 gap_override,
@@ -646,7 +646,7 @@ impl Store {
             }
             Ok(Hold {
                 hold_id,
-                kind: "sale".into(),
+                kind: HoldKind::Sale,
                 concert_id,
                 customer: who.email.clone(),
                 seats: seats.iter().map(|s| s.1.clone()).collect(),
@@ -674,7 +674,7 @@ impl Store {
         self.write(|tx, now| {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
-            if h.kind != "sale" {
+            if h.kind != HoldKind::Sale {
                 return Err(Error::invalid(
                     "a waiting-list offer is held for the person who waited: its details stay",
                 ));
@@ -713,6 +713,7 @@ impl Store {
         Ok(load_hold(self.conn(), hold_id)?.who)
     }
 
+    /// A hold by its id, as it stands now: its seats, customer, state and expiry.
     pub fn hold(&self, hold_id: &str) -> Result<Hold> {
         hold_view(self.conn(), &load_hold(self.conn(), hold_id)?)
     }
@@ -723,8 +724,8 @@ impl Store {
             let h = load_hold(tx, hold_id)?;
             ensure_live(tx, &h, now)?;
             end_hold(tx, &h.id, HoldState::Released, None, now)?;
-            if h.kind == "offer" {
-                crate::waitlist::end_offer(tx, &h.id, "left", now)?;
+            if h.kind == HoldKind::Offer {
+                crate::waitlist::end_offer(tx, &h.id, WaitlistState::Left, now)?;
             }
             crate::waitlist::seats_freed(tx, h.concert_id, now)?;
             hold_view(tx, &load_hold(tx, &h.id)?)

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::*;
 use crate::payment::{ChargeOutcome, ChargeRequest, Processors, RefundRequest, Tender};
 use crate::search::summaries;
-use crate::states::{BookingState, HoldState};
+use crate::states::{BookingState, HoldKind, HoldState, PaymentState, WaitlistState};
 use crate::store::seat_index::SeatIndex;
 use crate::store::sql::OptionalExtension;
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};

@@ -224,12 +224,12 @@ impl Store {
         processors: &Processors,
     ) -> Result<Receipt> {
         let result = self.write_durable(|tx, now| {
-            let (hold_id, amount, currency, processor, state): (String, i64, String, String, String) =
+            let (hold_id, amount, currency, processor, state): (String, i64, String, String, PaymentState) =
                 tx.prepare_cached("SELECT hold_id, amount_cents, currency, processor, state FROM payments WHERE idempotency_key = ?1")?.query_row([key],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )?;
             let h = load_hold(tx, &hold_id)?;
-            if state == "failed" {
+            if state == PaymentState::Failed {
                 // Given up at another terminal while this charge was out (its key fenced, so
                 // the processor refused it; one that cannot fence may have taken it).
                 if let ChargeOutcome::Approved { reference, detail, .. } = outcome {
@@ -237,11 +237,11 @@ impl Store {
                 }
                 return Ok(Err(Error::PaymentAbandoned(h.id)));
             }
-            if state != "pending" && state != "unanswered" {
+            if !matches!(state, PaymentState::Pending | PaymentState::Unanswered) {
                 return Err(Error::PaymentInProgress(hold_id));
             }
             match outcome {
-                ChargeOutcome::Approved { reference, change_cents, detail } if h.state == "paying" => {
+                ChargeOutcome::Approved { reference, change_cents, detail } if h.state == HoldState::Paying => {
                     // The person becomes a customer with their first booking.
                     let customer = record_customer(tx, h.who.clone())?;
                     let booking_id = insert_booking(tx, &h.id, customer, amount, &processor, now)?;
@@ -251,8 +251,8 @@ impl Store {
                     tx.prepare_cached("UPDATE holds SET state = 'paid', ended_at = ?2 WHERE id = ?1")?.execute(params![h.id, ts(now)],
                     )?;
                     book(tx, &h.id, booking_id)?;
-                    if h.kind == "offer" {
-                        crate::waitlist::end_offer(tx, &h.id, "booked", now)?;
+                    if h.kind == HoldKind::Offer {
+                        crate::waitlist::end_offer(tx, &h.id, WaitlistState::Booked, now)?;
                     }
                     let facts = crate::notify::booking_facts(tx, booking_id)?;
                     crate::notify::queue(tx, customer, &crate::notify::confirmation(&facts, now), now)?;
@@ -280,8 +280,8 @@ impl Store {
                     tx.prepare_cached("UPDATE payments SET state = 'declined', detail = ?2, updated_at = ?3 WHERE idempotency_key = ?1")?.execute(params![key, reason, ts(now)],
                     )?;
                     end_hold(tx, &h.id, HoldState::Declined, None, now)?;
-                    if h.kind == "offer" {
-                        crate::waitlist::end_offer(tx, &h.id, "expired", now)?;
+                    if h.kind == HoldKind::Offer {
+                        crate::waitlist::end_offer(tx, &h.id, WaitlistState::Expired, now)?;
                     }
                     crate::waitlist::seats_freed(tx, h.concert_id, now)?;
                     Ok(Err(Error::Declined {
@@ -312,7 +312,7 @@ impl Store {
     pub fn reconcile(&mut self, processors: &Processors) -> Result<ReconcileReport> {
         let now = self.now();
         let mut report = ReconcileReport::default();
-        let pending: Vec<(String, String, i64, String)> = {
+        let pending: Vec<(String, String, i64, PaymentState)> = {
             let mut st = self.conn().prepare(
                 "SELECT idempotency_key, processor, created_at, state FROM payments
                  WHERE kind = 'charge' AND state IN ('pending', 'unanswered') ORDER BY id",
@@ -321,7 +321,7 @@ impl Store {
                 .collect::<crate::store::sql::Result<_>>()?
         };
         for (key, name, created, state) in pending {
-            if state == "pending" && created > ts(now - PAYMENT_LEASE) {
+            if state == PaymentState::Pending && created > ts(now - PAYMENT_LEASE) {
                 report.in_flight += 1;
                 continue;
             }
@@ -362,11 +362,11 @@ impl Store {
                  WHERE idempotency_key = ?1 AND state IN ('pending', 'unanswered')")?.execute(params![key, ts(now)],
             )?;
             end_hold(tx, &hold_id, HoldState::Released, Some(HoldState::Paying), now)?;
-            let (concert_id, kind): (i64, String) = tx.prepare_cached("SELECT concert_id, kind FROM holds WHERE id = ?1")?.query_row([&hold_id],
+            let (concert_id, kind): (i64, HoldKind) = tx.prepare_cached("SELECT concert_id, kind FROM holds WHERE id = ?1")?.query_row([&hold_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            if kind == "offer" {
-                crate::waitlist::end_offer(tx, &hold_id, "expired", now)?;
+            if kind == HoldKind::Offer {
+                crate::waitlist::end_offer(tx, &hold_id, WaitlistState::Expired, now)?;
             }
             crate::waitlist::seats_freed(tx, concert_id, now)?;
             Ok(())

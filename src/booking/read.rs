@@ -21,6 +21,7 @@ impl Store {
         found.ok_or_else(|| Error::ConcertNotFound(key.to_string()))
     }
 
+    /// A concert's summary by its number: venue, start, status and seats left.
     pub fn concert(&self, concert_id: i64) -> Result<ConcertSummary> {
         summaries(self.conn(), &[concert_id], ts(self.now()))?
             .pop()

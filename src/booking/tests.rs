@@ -46,7 +46,7 @@ fn a_hold_id_already_taken_is_drawn_again() {
                 &mut || tries.pop().unwrap(),
                 concert,
                 &CustomerInfo::checked(&who, None)?,
-                "sale",
+                crate::HoldKind::Sale,
                 now,
                 now + Duration::minutes(5),
                 false,

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::model::{CustomerInfo, Money, WaitlistEntry};
 use crate::notify::{self, Notice};
 use crate::params;
+use crate::states::WaitlistState;
 use crate::store::sql::OptionalExtension;
 use crate::store::{SEAT_STATUS_SQL, Store, from_ts, ts};
 use chrono::{DateTime, Duration, Utc};
@@ -26,12 +27,12 @@ fn pool_id(concert_id: i64) -> String {
     format!("POOL-{concert_id}")
 }
 
-/// Marks the waiting-list entry of an offer hold as ended (`booked`, `expired` or `left`);
-/// an expired offer is told to its customer.
+/// Marks the waiting-list entry of an offer hold as ended (booked, expired or left); an
+/// expired offer is told to its customer.
 pub(crate) fn end_offer(
     tx: &crate::store::Db,
     hold_id: &str,
-    state: &str,
+    state: WaitlistState,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let entry: Option<(i64, i64, i64)> = tx
@@ -46,10 +47,14 @@ pub(crate) fn end_offer(
     };
     tx.prepare_cached("UPDATE waitlist SET state = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, state, ts(now)])?;
-    if state == "expired" {
+    debug_assert!(matches!(
+        state,
+        WaitlistState::Booked | WaitlistState::Expired | WaitlistState::Left
+    ));
+    if state == WaitlistState::Expired {
         let c = concert_words(tx, concert_id)?;
         let notice = Notice {
-            kind: "waitlist_expired",
+            kind: crate::states::NoticeKind::WaitlistExpired,
             subject: format!("Your offer for {} has ended", c.name),
             body: format!(
                 "Hello,\n\nthe seats we kept for you for {} on {} were not paid in time, so they \
@@ -167,7 +172,7 @@ pub(crate) fn seats_freed(
             tx,
             concert_id,
             &recorded_customer(tx, *customer_id)?,
-            "offer",
+            crate::states::HoldKind::Offer,
             now,
             deadline,
             false,
@@ -225,7 +230,7 @@ fn offer_notice(
         .map(|s| format!("{} ({})", s.1, Money::new(s.2, &c.currency)))
         .collect();
     Ok(Notice {
-        kind: "waitlist_offer",
+        kind: crate::states::NoticeKind::WaitlistOffer,
         subject: format!("Seats for you: {} (pay by {local_deadline})", c.name),
         body: format!(
             "Hello,\n\ngood news from the waiting list: seats are free for you.\n\n\
@@ -395,7 +400,7 @@ impl Store {
     pub fn leave_waitlist(&mut self, concert_id: i64, email: &str) -> Result<WaitlistEntry> {
         let email = normalize_email(email)?;
         self.write(|tx, now| {
-            let found: Option<(i64, String, Option<String>)> = tx
+            let found: Option<(i64, WaitlistState, Option<String>)> = tx
                 .query_row(
                     "SELECT w.id, w.state, w.hold_id FROM waitlist w JOIN customers cu ON cu.id = w.customer_id
                      WHERE w.concert_id = ?1 AND cu.email = ?2 AND w.state IN ('waiting', 'offered')",
@@ -407,7 +412,7 @@ impl Store {
                 return Err(Error::invalid(format!("{email} is not on the waiting list of concert {concert_id}")));
             };
             tx.prepare_cached("UPDATE waitlist SET state = 'left', updated_at = ?2 WHERE id = ?1")?.execute(params![id, ts(now)])?;
-            if state == "offered"
+            if state == WaitlistState::Offered
                 && let Some(hold) = hold
             {
                 crate::booking::end_hold(tx, &hold, crate::HoldState::Released, Some(crate::HoldState::Live), now)?;

@@ -19,6 +19,7 @@ pub const DEMO_VENUES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The demo season as CSV: each concert's day and on-sale day counted from the day it is seeded.
 pub const DEMO_CONCERTS: &str = include_str!("../../assets/demo-concerts.csv");
 
 impl Store {

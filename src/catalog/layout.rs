@@ -17,29 +17,45 @@
 
 use super::*;
 
+/// A venue as its layout file describes it: its name, place, categories, sections and seats.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
+    /// The venue's name (`venue The Velvet Room`).
     pub name: String,
+    /// The city the venue is in.
     pub city: String,
+    /// The venue's time zone, an IANA name (`Europe/Vienna`).
     pub timezone: String,
     /// The country (ISO 3166 code, `country AT`), if the layout says; else the time zone's.
     pub country: Option<String>,
+    /// The label drawn where the stage is (`STAGE` unless the layout says).
     pub stage: String,
+    /// The seat categories, as (one-letter code, name) in the order declared: (`V`, `VIP`).
     pub categories: Vec<(String, String)>,
+    /// The sections, as (code, name) in the order declared: (`STL`, `Stalls`).
     pub sections: Vec<(String, String)>,
+    /// Every seat, in the order the grid is read: section by section, row by row, left to right.
     pub seats: Vec<LayoutSeat>,
     /// Grid columns (the widest row).
     pub width: usize,
 }
 
+/// One seat of a layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayoutSeat {
+    /// The seat's label, `SECTION-ROW-NUMBER` (`STL-A-3`).
     pub label: String,
+    /// The code of the section it is in (`STL`).
     pub section: String,
+    /// The row's label (`A`).
     pub row: String,
+    /// The seat's number in its row, from 1 at the left.
     pub number: i64,
+    /// The code of its category (`S`).
     pub category: String,
+    /// The grid column, from 0 at the left (aisles count).
     pub x: i64,
+    /// The grid line, from 0 nearest the stage (a blank line between sections counts).
     pub y: i64,
 }
 
@@ -54,7 +70,6 @@ fn is_code(s: &str) -> bool {
     !s.is_empty() && s.len() <= 8 && s.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
-/// Parses a layout file. Every problem names its line.
 /// The largest layout file read: the 10,480-seat arena's is 13 KiB.
 pub const MAX_LAYOUT_BYTES: usize = 512 * 1024;
 /// The widest row of a layout, in columns (seats and aisles).
@@ -64,6 +79,7 @@ pub const MAX_LAYOUT_ROWS: usize = 2_000;
 /// The most seats a venue has: a stadium's worth.
 pub const MAX_LAYOUT_SEATS: usize = 100_000;
 
+/// Parses a layout file. Every problem names its line.
 pub fn parse_layout(text: &str) -> Result<Layout> {
     let mut layout = Layout {
         name: String::new(),

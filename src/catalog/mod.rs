@@ -13,21 +13,34 @@ mod layout;
 mod tests;
 
 pub use demo::{DEMO_CONCERTS, DEMO_VENUES};
-pub use layout::*;
+pub use layout::{
+    Layout, LayoutSeat, MAX_LAYOUT_BYTES, MAX_LAYOUT_ROWS, MAX_LAYOUT_SEATS, MAX_LAYOUT_WIDTH,
+    parse_layout, render_layout,
+};
 
 /// A concert to add to the catalog, in the venue's local time.
 #[derive(Debug, Clone)]
 pub struct NewConcert {
+    /// The concert's id in the source it comes from (`spring-01`); `None` gives it `bx-` and
+    /// its number.
     pub external_id: Option<String>,
+    /// Who plays.
     pub artist: String,
+    /// The concert's title.
     pub title: String,
+    /// The slug of the venue it is at (`velvet-room`).
     pub venue_slug: String,
+    /// When it starts, on the venue's wall clock.
     pub local_start: NaiveDateTime,
+    /// When sales open (UTC).
     pub on_sale_at: DateTime<Utc>,
     /// Price per category code, in cents.
     pub prices: Vec<(String, i64)>,
+    /// The ISO 4217 code of the prices' currency (`EUR`).
     pub currency: String,
+    /// The most tickets one customer may have for it.
     pub ticket_limit: i64,
+    /// How long a hold keeps its seats, in minutes.
     pub hold_minutes: i64,
 }
 
@@ -316,10 +329,12 @@ impl Store {
         self.write(|tx, _| add_venue(tx, slug, layout))
     }
 
+    /// Adds a concert to the catalog; returns its number. Every venue category needs a price.
     pub fn add_concert(&mut self, concert: &NewConcert) -> Result<i64> {
         self.write(|tx, _| add_concert(tx, concert))
     }
 
+    /// Every venue, by name.
     pub fn venues(&self) -> Result<Vec<crate::model::Venue>> {
         let mut st = self
             .conn()

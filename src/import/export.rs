@@ -6,16 +6,25 @@ use super::*;
 /// One concert as the import and export files carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CatalogRow {
+    /// The key rows are matched by on import (`spring-01`; `bx-` and its number if it had none).
     pub external_id: String,
+    /// Who plays.
     pub artist: String,
+    /// The concert's title.
     pub title: String,
+    /// The slug of the venue (`danube-arena`).
     pub venue: String,
     /// `YYYY-MM-DD HH:MM Area/City`, at the venue.
     pub starts_at: String,
+    /// When sales open, as `starts_at` is written.
     pub on_sale_at: String,
+    /// The ISO 4217 code of its prices' currency (`EUR`).
     pub currency: String,
+    /// The most tickets one customer may have for it.
     pub ticket_limit: i64,
+    /// How long a hold keeps its seats, in minutes.
     pub hold_minutes: i64,
+    /// How long someone offered seats from the waiting list has to pay, in minutes.
     pub offer_minutes: i64,
     /// `scheduled` or `cancelled` (called off): an import elsewhere keeps it so.
     pub status: String,

@@ -26,10 +26,14 @@ use std::collections::{BTreeMap, HashMap};
 mod export;
 pub use export::CatalogRow;
 
+/// What an import did, concert by concert.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
+    /// New concerts added.
     pub added: usize,
+    /// Concerts already there whose row changed.
     pub updated: usize,
+    /// Concerts already there whose row is the same.
     pub unchanged: usize,
     /// Concerts whose start moved; their ticket holders were told.
     pub rescheduled: usize,

@@ -2,7 +2,7 @@
 //! encoded words, addresses with their domain in ASCII, and the calendar entry attached with
 //! the sending box office as its organizer.
 
-use super::spool::Row;
+use super::message::Message;
 use crate::store::from_ts;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
@@ -145,7 +145,7 @@ pub(crate) fn encoded_words(text: &str, first_line_used: usize) -> String {
 /// Builds the RFC 5322 message with lettre: a plain-text body, and the calendar entry as an
 /// `.ics` attachment where there is one. Header values are encoded by lettre; a name or
 /// address with CR/LF never gets this far (input validation), and is stripped here anyway.
-pub(super) fn render_email(row: &Row, from: &str) -> std::result::Result<Vec<u8>, String> {
+pub(super) fn render_email(row: &Message, from: &str) -> std::result::Result<Vec<u8>, String> {
     let strip = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).collect() };
     let address = ascii_address(&strip(&row.recipient))
         .parse()

@@ -1,8 +1,11 @@
 //! Notices to customers. Each is an outbox row written in the same transaction as the change it
-//! reports; the spooler ([`spool`]) turns rows into files after commit.
+//! reports; after commit the outbox ([`outbox`]) delivers it: a file in the spool ([`spool`]),
+//! or the mail relay and SMS gateway ([`relay`]).
 
 pub(crate) mod email;
 pub mod ics;
+mod message;
+pub mod outbox;
 pub mod pdf;
 pub mod receipt;
 pub mod relay;
@@ -11,13 +14,14 @@ pub mod spool;
 use crate::error::Result;
 use crate::model::Money;
 use crate::params;
+use crate::states::NoticeKind;
 use crate::store::{from_ts, ts};
 use chrono::{DateTime, Utc};
 
 /// What a customer is told.
 #[derive(Debug, Clone)]
 pub(crate) struct Notice {
-    pub kind: &'static str,
+    pub kind: NoticeKind,
     pub subject: String,
     pub body: String,
     pub sms: String,
@@ -231,7 +235,7 @@ pub(crate) fn confirmation(f: &BookingFacts, now: DateTime<Utc>) -> Notice {
         f.venue
     );
     Notice {
-        kind: "confirmation",
+        kind: NoticeKind::Confirmation,
         subject: format!("Your tickets: {} - {} ({})", f.artist, f.title, f.code),
         body,
         sms: sms_text(
@@ -269,7 +273,7 @@ pub(crate) fn rescheduled(f: &BookingFacts, now: DateTime<Utc>) -> Notice {
         f.code
     );
     Notice {
-        kind: "rescheduled",
+        kind: NoticeKind::Rescheduled,
         subject: format!("New date: {} - {} ({})", f.artist, f.title, f.code),
         body,
         sms: sms_text(sms.clone(), sms),
@@ -306,7 +310,7 @@ pub(crate) fn seats_cancelled(f: &BookingFacts, cancelled: &[String], refund_cen
         f.short_when()
     );
     Notice {
-        kind: "cancellation",
+        kind: NoticeKind::Cancellation,
         subject: format!("Seats cancelled: {} - {} ({})", f.artist, f.title, f.code),
         body,
         sms: sms_text(sms.clone(), sms),
@@ -355,7 +359,7 @@ pub(crate) fn cancellation(
         ),
     };
     Notice {
-        kind: "cancellation",
+        kind: NoticeKind::Cancellation,
         subject: format!("Cancelled: {} - {} ({})", f.artist, f.title, f.code),
         body,
         sms: sms_text(sms.clone(), sms),
@@ -404,7 +408,7 @@ pub(crate) fn late_charge_refunded(
         format!("Your payment of {amount} came after the seats were released: refunded in full."),
     );
     Ok(Notice {
-        kind: "refund",
+        kind: NoticeKind::Refund,
         subject: format!("Refunded: your payment for {artist} - {title}"),
         body,
         sms,

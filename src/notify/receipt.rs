@@ -13,13 +13,19 @@ use chrono::{DateTime, Utc};
 /// What a receipt says beyond the booking.
 #[derive(Debug, Clone)]
 pub struct SaleReceipt {
+    /// The booking paid for, as it stands now.
     pub booking: Booking,
     /// The payment's own words: `cash, tendered EUR 100.00` or `visa ending 4242, exp 12/30`.
     pub paid_with: String,
+    /// The cash handed over, in cents; `None` for a card.
     pub tendered_cents: Option<i64>,
+    /// The change handed back, in cents (0 for a card).
     pub change_cents: i64,
+    /// The clerk who sold it; `None` when the sale recorded none.
     pub clerk: Option<String>,
+    /// The terminal it was sold at; `None` when the sale recorded none.
     pub terminal: Option<String>,
+    /// When the payment was captured (UTC).
     pub paid_at: DateTime<Utc>,
 }
 

@@ -154,6 +154,7 @@ impl std::fmt::Debug for SmsGateway {
 }
 
 impl SmsGateway {
+    /// A gateway at `url` (http or https), sending with `token` as its bearer token if given.
     pub fn new(url: &str, token: Option<&str>) -> Result<SmsGateway, String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("--sms-gateway `{url}`: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -173,10 +174,12 @@ impl SmsGateway {
         })
     }
 
+    /// Where it sends, for `spool status` and the log: its URL as given.
     pub fn shown(&self) -> &str {
         &self.url
     }
 
+    /// Sends one SMS `text` to the number `to`, under `reference` (the same for every attempt).
     pub fn send(&self, to: &str, text: &str, reference: &str) -> Sent {
         let body =
             serde_json::json!({ "to": to, "text": text, "reference": reference }).to_string();

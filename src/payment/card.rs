@@ -6,14 +6,19 @@ use chrono::{DateTime, Datelike, Utc};
 use std::fmt;
 use zeroize::Zeroizing;
 
+/// The card schemes the box office accepts, told by the number's first digits and length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Brand {
+    /// Visa: starts with 4; 13, 16 or 19 digits.
     Visa,
+    /// Mastercard: starts with 51-55 or 2221-2720; 16 digits.
     Mastercard,
+    /// American Express: starts with 34 or 37; 15 digits, a four-digit security code.
     Amex,
 }
 
 impl Brand {
+    /// The brand as a receipt names it (`Visa`).
     pub fn name(self) -> &'static str {
         match self {
             Brand::Visa => "Visa",
@@ -147,10 +152,12 @@ impl Card {
         })
     }
 
+    /// The card's brand, told from its number.
     pub fn brand(&self) -> Brand {
         self.brand
     }
 
+    /// The number's last four digits, which may be shown and stored.
     pub fn last4(&self) -> &str {
         &self.number[self.number.len() - 4..]
     }
@@ -160,6 +167,7 @@ impl Card {
         &self.number
     }
 
+    /// The security code, for the gateway call only.
     pub fn cvc(&self) -> &str {
         &self.cvc
     }

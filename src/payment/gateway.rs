@@ -25,11 +25,12 @@ use crate::store::sql::OptionalExtension;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-pub const CARD_APPROVE: &str = "4242424242424242";
-pub const CARD_DECLINE: &str = "4000000000000002";
-pub const CARD_INSUFFICIENT_FUNDS: &str = "4000000000009995";
-pub const CARD_GATEWAY_ERROR: &str = "4000000000000119";
+pub use super::ledger::{
+    CARD_APPROVE, CARD_DECLINE, CARD_GATEWAY_ERROR, CARD_INSUFFICIENT_FUNDS, FENCED,
+};
+use super::ledger::{outcome_of, recorded, reference};
 
+/// The simulated gateway with its ledger in a SQLite file of its own.
 pub struct SimulatedGateway {
     conn: Mutex<crate::store::Db>,
     clock: Arc<dyn Clock>,
@@ -37,7 +38,9 @@ pub struct SimulatedGateway {
 
 /// The simulated gateway, its ledger in either engine.
 pub enum Gateway {
+    /// Its ledger in a SQLite file.
     Sqlite(SimulatedGateway),
+    /// Its ledger on a PostgreSQL server, shared by several box offices.
     Postgres(Box<super::gateway_pg::PgGateway>),
 }
 
@@ -89,33 +92,6 @@ impl PaymentProcessor for Gateway {
     }
 }
 
-/// What a test card does, by its number: the outcome recorded, or the gateway's own failure.
-pub(super) fn outcome_of(number: &str) -> Result<&'static str, ProcessorError> {
-    Ok(match number {
-        CARD_GATEWAY_ERROR => {
-            return Err(ProcessorError(
-                "the card gateway reported an internal error".into(),
-            ));
-        }
-        CARD_DECLINE => "the card was declined by the bank; ask for another card or cash",
-        CARD_INSUFFICIENT_FUNDS => "insufficient funds on the card; ask for another card or cash",
-        _ => "approved",
-    })
-}
-
-/// The outcome as the charge recorded it.
-pub(super) fn recorded(reference: String, outcome: String, card: String) -> ChargeOutcome {
-    if outcome == "approved" {
-        ChargeOutcome::Approved {
-            reference,
-            change_cents: 0,
-            detail: card,
-        }
-    } else {
-        ChargeOutcome::Declined { reason: outcome }
-    }
-}
-
 impl std::fmt::Debug for SimulatedGateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SimulatedGateway")
@@ -125,9 +101,13 @@ impl std::fmt::Debug for SimulatedGateway {
 /// What the gateway's ledger says, for reconciliation checks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LedgerTotals {
+    /// How many charges were approved.
     pub charges: i64,
+    /// Money the approved charges took, in cents.
     pub captured_cents: i64,
+    /// How many refunds were made.
     pub refunds: i64,
+    /// Money the refunds gave back, in cents.
     pub refunded_cents: i64,
 }
 
@@ -136,6 +116,7 @@ fn gw_err(e: crate::store::sql::Error) -> ProcessorError {
 }
 
 impl SimulatedGateway {
+    /// Opens the ledger at `path`, creating the file and its tables if they are not there.
     pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<SimulatedGateway> {
         let path = path.as_ref();
         crate::store::create_private_file(path)?;
@@ -188,6 +169,7 @@ impl SimulatedGateway {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How many charges and refunds the ledger holds, and their sums.
     pub fn totals(&self) -> Result<LedgerTotals> {
         let conn = self.conn();
         let (charges, captured) = conn.query_row(
@@ -228,10 +210,6 @@ impl SimulatedGateway {
             .optional()?
             .is_some())
     }
-}
-
-pub(super) fn reference(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
 impl PaymentProcessor for SimulatedGateway {
@@ -372,7 +350,3 @@ impl PaymentProcessor for SimulatedGateway {
         Ok(Some(rows))
     }
 }
-
-/// Why a charge under a key the box office gave up on was refused.
-pub const FENCED: &str =
-    "the payment was given up before the card gateway saw it; nothing was charged";

@@ -4,7 +4,7 @@
 //! a fenced key is refused, a refund never passes what is left of its charge. Every change
 //! runs under one advisory lock, as the SQLite ledger runs under its write lock.
 
-use super::gateway::{FENCED, outcome_of, recorded, reference};
+use super::ledger::{FENCED, outcome_of, recorded, reference};
 use super::{ChargeOutcome, ChargeRequest, LedgerEntry, LedgerKind, PaymentProcessor};
 use super::{ProcessorError, RefundRequest, Tender};
 use crate::clock::Clock;
@@ -38,6 +38,8 @@ const SCHEMA: &str = "
         created_at       BIGINT NOT NULL
     );";
 
+/// The simulated gateway with its ledger on a PostgreSQL server, shared by every box office
+/// that names it.
 pub struct PgGateway {
     client: Mutex<postgres::Client>,
     url: PgUrl,

@@ -4,6 +4,7 @@
 pub mod card;
 pub mod gateway;
 pub mod gateway_pg;
+mod ledger;
 
 pub use card::{Brand, Card};
 pub use gateway::SimulatedGateway;
@@ -14,7 +15,10 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq)]
 pub enum Tender {
     /// Cash handed over at the counter, in cents.
-    Cash { tendered_cents: i64 },
+    Cash {
+        /// The cash the customer handed over, in cents.
+        tendered_cents: i64,
+    },
     /// A validated card; its number lives only as long as this value.
     Card(Card),
 }
@@ -38,36 +42,50 @@ impl fmt::Debug for Tender {
     }
 }
 
+/// A request to a processor to take money for a booking.
 #[derive(Debug)]
 pub struct ChargeRequest<'a> {
     /// The same key never charges twice: a retry returns the first result.
     pub idempotency_key: &'a str,
     /// Always computed from stored prices, never taken from the caller.
     pub amount_cents: i64,
+    /// The ISO 4217 code of the concert's currency (`EUR`).
     pub currency: &'a str,
+    /// What the customer pays with.
     pub tender: &'a Tender,
+    /// What the charge is for, as the processor records it.
     pub description: &'a str,
 }
 
+/// What a processor answered to a charge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
+    /// The money was taken.
     Approved {
+        /// The processor's reference of the charge, kept to refund it.
         reference: String,
+        /// The change to hand back, in cents (0 for a card).
         change_cents: i64,
         /// What may be stored about the instrument: "cash", or brand and last four digits.
         detail: String,
     },
+    /// The processor refused the charge; nothing was taken.
     Declined {
+        /// Why, in the processor's words.
         reason: String,
     },
 }
 
+/// A request to a processor to give back money taken by an earlier charge.
 #[derive(Debug)]
 pub struct RefundRequest<'a> {
+    /// The same key never refunds twice: a retry returns the first result.
     pub idempotency_key: &'a str,
     /// The processor's reference of the charge being refunded.
     pub charge_reference: &'a str,
+    /// How much to give back, in cents.
     pub amount_cents: i64,
+    /// The ISO 4217 code of the charge's currency.
     pub currency: &'a str,
 }
 
@@ -76,9 +94,11 @@ pub struct RefundRequest<'a> {
 #[error("{0}")]
 pub struct ProcessorError(pub String);
 
+/// A way of taking money: the cash drawer, a card gateway.
 pub trait PaymentProcessor: Send + Sync {
     /// The name stored with each payment, used to find the processor again for refunds.
     fn name(&self) -> &'static str;
+    /// Takes the money a request asks for, or says why not.
     fn charge(&self, req: &ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError>;
     /// Returns the refund's reference.
     fn refund(&self, req: &RefundRequest<'_>) -> Result<String, ProcessorError>;
@@ -101,18 +121,24 @@ pub trait PaymentProcessor: Send + Sync {
 /// One movement of money in a processor's own books.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
+    /// Whether money was taken or given back.
     pub kind: LedgerKind,
+    /// The key the box office charged or refunded under.
     pub idempotency_key: String,
+    /// The processor's reference of this charge or refund.
     pub reference: String,
     /// For a refund: the charge it gives money back from.
     pub charge_reference: Option<String>,
+    /// How much money moved, in cents.
     pub amount_cents: i64,
 }
 
+/// Which way money moved in a processor's books.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerKind {
     /// Money taken (only approved charges are listed).
     Charge,
+    /// Money given back.
     Refund,
 }
 
@@ -202,6 +228,7 @@ pub struct Processors {
 }
 
 impl Processors {
+    /// The processors in `list`, found by their names.
     pub fn new(list: Vec<Box<dyn PaymentProcessor>>) -> Self {
         Processors { list }
     }
@@ -228,6 +255,7 @@ impl Processors {
         self.list.iter().map(|b| b.as_ref())
     }
 
+    /// The processor called `name`, if one is configured.
     pub fn get(&self, name: &str) -> Option<&dyn PaymentProcessor> {
         self.list
             .iter()

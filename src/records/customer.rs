@@ -247,7 +247,7 @@ impl SamePerson {
 /// included: a paid hold's claims are its booking's).
 pub(crate) struct PersonHold {
     pub(crate) id: String,
-    pub(crate) kind: String,
+    pub(crate) kind: crate::states::HoldKind,
     pub(crate) state: HoldState,
     pub(crate) created_at: i64,
     pub(crate) claims: i64,

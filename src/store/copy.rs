@@ -32,14 +32,20 @@ pub const TABLES: &[&str] = &[
 /// One table as copied: rows and money (the sum of its `*_cents` columns) on each side.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TableCheck {
+    /// The table's name.
     pub table: String,
+    /// Its rows in the box office copied from.
     pub rows_from: i64,
+    /// Its rows in the copy.
     pub rows_to: i64,
+    /// The sum of its money columns in the box office copied from, in cents.
     pub cents_from: i64,
+    /// The sum of its money columns in the copy, in cents.
     pub cents_to: i64,
 }
 
 impl TableCheck {
+    /// Whether the copy has the same rows and money as its source.
     pub fn equal(&self) -> bool {
         self.rows_from == self.rows_to && self.cents_from == self.cents_to
     }
@@ -48,8 +54,11 @@ impl TableCheck {
 /// What `db copy` did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CopyReport {
+    /// The box office copied from: a file's path, or a PostgreSQL database as shown (no password).
     pub from: String,
+    /// The box office copied to, said the same way.
     pub to: String,
+    /// Every table copied, parents first, each with its check.
     pub tables: Vec<TableCheck>,
 }
 

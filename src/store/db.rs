@@ -45,7 +45,9 @@ struct Pg {
 /// Which engine a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A SQLite file, through rusqlite.
     Sqlite,
+    /// A PostgreSQL server, through `postgres`.
     Postgres,
 }
 
@@ -58,16 +60,20 @@ impl std::fmt::Debug for Db {
 /// The clerk and terminal a connection sells for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Operator {
+    /// The clerk's name; `None` when no clerk is named.
     pub clerk: Option<String>,
+    /// The terminal's name; `None` when it is not named.
     pub terminal: Option<String>,
 }
 
 impl Db {
+    /// A SQLite connection, keeping its hot statements prepared.
     pub fn new(conn: Connection) -> Db {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Db::with(Engine::Sqlite(conn))
     }
 
+    /// A PostgreSQL connection to the database `url` names (to connect again if it is lost).
     pub fn postgres(client: postgres::Client, url: super::engine::PgUrl) -> Db {
         Db::with(Engine::Postgres(Box::new(Pg {
             client: PgLink {
@@ -121,6 +127,7 @@ impl Db {
         }
     }
 
+    /// Which engine this connection talks to.
     pub fn kind(&self) -> Kind {
         match self.engine {
             Engine::Sqlite(_) => Kind::Sqlite,
@@ -136,10 +143,12 @@ impl Db {
         }
     }
 
+    /// Who is selling at this connection.
     pub fn operator(&self) -> &Operator {
         &self.operator
     }
 
+    /// Names who sells at this connection: recorded on the sales and refunds it makes.
     pub fn set_operator(&mut self, operator: Operator) {
         self.operator = operator;
     }
@@ -205,10 +214,12 @@ impl Db {
         self.prepare_cached(sql)
     }
 
+    /// Runs `sql` with `params`; returns how many rows it changed.
     pub fn execute(&self, sql: &str, params: impl Params) -> sql::Result<usize> {
         self.prepare_cached(sql)?.execute(params)
     }
 
+    /// The first row `sql` returns with `params`, read by `f`; [`sql::Error::NoRows`] if none.
     pub fn query_row<T>(
         &self,
         sql: &str,

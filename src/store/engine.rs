@@ -10,11 +10,14 @@ use std::path::{Path, PathBuf};
 /// The engine and where its data is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
+    /// A SQLite file at this path.
     Sqlite(PathBuf),
+    /// A PostgreSQL database.
     Postgres(PgUrl),
 }
 
 impl Location {
+    /// Whether the box office is on a PostgreSQL server.
     pub fn is_postgres(&self) -> bool {
         matches!(self, Location::Postgres(_))
     }
@@ -35,7 +38,9 @@ impl Location {
 /// How to reach the server: a host name (TCP) or a Unix-socket directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PgHost {
+    /// A host name or address, reached over TCP.
     Tcp(String),
+    /// The directory holding the server's Unix socket (`/run/postgresql`).
     Socket(PathBuf),
 }
 
@@ -43,8 +48,11 @@ pub enum PgHost {
 /// connecting, with what to do instead; `prefer` connects without.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
+    /// Never TLS.
     Disable,
+    /// TLS if the server offers it; this build connects without (the default).
     Prefer,
+    /// Only over TLS; this build refuses to connect.
     Require,
 }
 
@@ -53,10 +61,15 @@ pub enum SslMode {
 /// command line where the machine's other users can read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgUrl {
+    /// The user to log in as: the URL's, else `PGUSER`, else `USER`.
     pub user: String,
+    /// Where the server is: the URL's host, else the local socket directory, else `localhost`.
     pub host: PgHost,
+    /// The server's TCP port (5432 unless the URL says).
     pub port: u16,
+    /// The database's name.
     pub dbname: String,
+    /// The URL's `sslmode` (`prefer` unless it says).
     pub sslmode: SslMode,
 }
 

@@ -60,6 +60,8 @@ macro_rules! in_catalog {
     };
 }
 
+/// A box office's data: one connection to its SQLite file or PostgreSQL database, the clock it
+/// reads, and what it does after a commit. Every operation of the core is a method on it.
 pub struct Store {
     conn: Db,
     clock: Arc<dyn Clock>,
@@ -149,6 +151,7 @@ impl Store {
         Ok(())
     }
 
+    /// The clerk and terminal this store sells for ([`Store::set_operator`]).
     pub fn operator(&self) -> &Operator {
         self.conn.operator()
     }
@@ -163,10 +166,12 @@ impl Store {
         &self.path
     }
 
+    /// The current moment by the store's clock (UTC).
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
+    /// The clock this store reads, shared.
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
     }
@@ -194,6 +199,7 @@ impl Store {
         }
     }
 
+    /// The version of the database's schema (what its migrations reached).
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.query_row(
             self.conn.pick("PRAGMA user_version", postgres::VERSION_SQL),

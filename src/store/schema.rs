@@ -80,7 +80,8 @@ fn after_step(tx: &rusqlite::Transaction<'_>, version: i64) -> Result<()> {
     if version == 19 {
         let seats: Vec<(i64, i64, i64, String)> = {
             let mut st = tx.prepare(
-                "SELECT b.id, b.concert_id, j.value ->> 0, b.state
+                "SELECT b.id, b.concert_id, j.value ->> 0,
+                        CASE b.state WHEN 'cancelled' THEN 'cancelled' ELSE 'valid' END
                  FROM bookings b JOIN holds h ON h.id = b.hold_id, json_each(h.seats) j
                  ORDER BY b.id, j.key",
             )?;
@@ -90,12 +91,8 @@ fn after_step(tx: &rusqlite::Transaction<'_>, version: i64) -> Result<()> {
         let mut insert = tx.prepare(
             "INSERT INTO tickets (code, booking_id, concert_id, seat_id, state) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
+        // A cancelled booking's tickets are void from the start.
         for (booking, concert, seat, state) in seats {
-            let state = if state == "cancelled" {
-                "cancelled"
-            } else {
-                "valid"
-            };
             insert.execute(rusqlite::params![
                 crate::codes::new_ticket_code(),
                 booking,
