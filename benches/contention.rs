@@ -13,6 +13,9 @@
 //! conditional UPDATE; one INSERT; COMMIT, through the same client library, with the same
 //! durability), and hold + pay + confirm with 8 processes.
 
+// A benchmark, an example or a test: a failed unwrap is a failed run, with its reason.
+#![allow(clippy::unwrap_used)]
+
 use boxoffice::payment::gateway::CARD_APPROVE;
 use boxoffice::{Card, CustomerInfo, Processors, Store, SystemClock, Tender};
 use rusqlite::Connection;

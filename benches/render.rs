@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench render`. Prints figures; asserts nothing about time.
 
+// A benchmark, an example or a test: a failed unwrap is a failed run, with its reason.
+#![allow(clippy::unwrap_used)]
+
 #[path = "search.rs"]
 #[allow(dead_code)]
 mod search;

@@ -9,13 +9,18 @@
 //! search` sets it) the same catalog is copied into a new database there (`db copy`) and the
 //! same pages timed on it (its pg_trgm indexes where SQLite has FTS5).
 
+// A benchmark, an example or a test: a failed unwrap is a failed run, with its reason.
+#![allow(clippy::unwrap_used)]
+
 use boxoffice::{ConcertQuery, ManualClock, Store};
 use rusqlite::Connection;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Concerts in the season searched (also the render benchmark's catalog).
 pub const CONCERTS: usize = 100_000;
+/// Venues the season's concerts are spread over.
 pub const VENUES: usize = 1_000;
 const RUNS: usize = 300;
 
