@@ -14,6 +14,8 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
 
+mod template;
+
 pub struct Rig {
     pub app: App,
     pub clock: Arc<ManualClock>,
@@ -26,37 +28,11 @@ fn now() -> DateTime<Utc> {
     "2026-11-25T12:00:00Z".parse().unwrap()
 }
 
-/// The demo as of [`now`], filled once per test process (about a second each) into a file
-/// that every rig copies. The file's folder is removed when the next test process starts.
-fn demo_template() -> &'static std::path::Path {
-    static TEMPLATE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let base = std::env::temp_dir().join("boxoffice-app-tests");
-        // The folders of test processes that have ended.
-        for e in std::fs::read_dir(&base).into_iter().flatten().flatten() {
-            let pid = e.file_name().to_string_lossy().into_owned();
-            if pid.parse::<u32>().is_ok() && !std::path::Path::new("/proc").join(&pid).exists() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-        let home = base.join(std::process::id().to_string());
-        std::fs::create_dir_all(&home).unwrap();
-        let path = home.join("demo.db");
-        let _ = std::fs::remove_file(&path);
-        let mut store = Store::open(&path, Arc::new(ManualClock::new(now()))).unwrap();
-        store.seed_demo_if_empty().unwrap();
-        drop(store);
-        // Closed: its write-ahead log is in the file, and the file is all there is.
-        assert!(!path.with_extension("db-wal").exists());
-        path
-    })
-}
-
 pub fn rig_with(kiosk: bool) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(now()));
     let db = dir.path().join("box.db");
-    std::fs::copy(demo_template(), &db).unwrap();
+    std::fs::copy(template::demo(now()), &db).unwrap();
     let store = Store::open(&db, clock.clone()).unwrap();
     let gateway = dir.path().join("gateway.db");
     let processors = Processors::with_gateway(&gateway, clock.clone()).unwrap();
