@@ -116,6 +116,14 @@ pub enum Error {
         /// The opening as the venue's clock shows it, labelled (`Thu 10 Dec 10:00 CET`).
         venue_time: String,
     },
+    /// The concert has started: its seats are no longer sold.
+    #[error("sales have closed: the concert started {venue_time}")]
+    SalesClosed {
+        /// When it started (UTC).
+        at: DateTime<Utc>,
+        /// The start as the venue's clock shows it, labelled.
+        venue_time: String,
+    },
     /// The cash tendered is less than what is due.
     #[error("not enough cash: {due} due, {tendered} tendered")]
     InsufficientCash {
@@ -268,7 +276,8 @@ impl Error {
             | PaymentInProgress(_)
             | PaymentAbandoned(_)
             | ConcertCancelled(_)
-            | NotOnSale { .. } => ErrorKind::Unavailable,
+            | NotOnSale { .. }
+            | SalesClosed { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
         }
     }

@@ -17,6 +17,7 @@ pub mod codes;
 pub mod error;
 pub mod failpoint;
 pub mod fairness;
+pub mod files;
 pub mod import;
 pub mod model;
 pub mod notify;

@@ -131,6 +131,15 @@ impl ConcertQuery {
                 )));
             }
         }
+        // A page's bounds go into SQL as 64-bit signed numbers.
+        for (flag, value) in [("--limit", self.limit), ("--offset", Some(self.offset))] {
+            if value.is_some_and(|v| i64::try_from(v).is_err()) {
+                return Err(Error::invalid(format!(
+                    "{flag} is at most {} (the number of concerts is far below)",
+                    i64::MAX
+                )));
+            }
+        }
         if let (Some(from), Some(to)) = (self.from, self.to)
             && from > to
         {
@@ -454,13 +463,16 @@ impl Store {
         // The page's bounds written into the statement (numbers, never text): PostgreSQL
         // plans a statement it has run five times for any LIMIT, and for a "has free seats"
         // page that plan sorted the whole season (50 ms, not 5).
+        // (`validate` refuses bounds past i64; clamped here all the same, never wrapped.)
+        let bound = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         if let Some(limit) = q.limit {
             sql.push_str(&format!(
                 " LIMIT {} OFFSET {}",
-                limit as i64, q.offset as i64
+                bound(limit),
+                bound(q.offset)
             ));
         } else if q.offset > 0 {
-            sql.push_str(&format!(" LIMIT {} OFFSET {}", i64::MAX, q.offset as i64));
+            sql.push_str(&format!(" LIMIT {} OFFSET {}", i64::MAX, bound(q.offset)));
         }
         // Built per query: rusqlite's cache, by text.
         let mut st = self.conn().prepare_cached(&sql)?;

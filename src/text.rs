@@ -17,6 +17,13 @@ pub fn is_hidden_or_control(c: char) -> bool {
             | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
             // Line and paragraph separators.
             | '\u{2028}' | '\u{2029}'
+            // The soft hyphen (shown only where a line breaks), the combining grapheme joiner,
+            // the Mongolian vowel separator, Hangul fillers (blank letters) and interlinear
+            // annotation marks: each shows as nothing, or as a space.
+            | '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{115F}' | '\u{1160}' | '\u{3164}'
+            | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}'
+            // Tag characters: invisible, and able to carry hidden text.
+            | '\u{E0000}'..='\u{E007F}'
         )
 }
 
@@ -37,6 +44,49 @@ pub fn check_line(field: &str, value: &str) -> Result<(), String> {
             at + 1
         )),
     }
+}
+
+/// `url` as it may be shown (in `config`, an error, a log): a password in it
+/// (`smtp://user:PASSWORD@host`) and the values of query parameters that carry secrets
+/// (`?token=…`, `password`, `secret`, `key`) replaced by `***`. Anything else is kept as typed.
+pub fn without_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let (query, fragment) = query
+                .split_once('#')
+                .map_or((query, None), |(q, f)| (q, Some(f)));
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _))
+                        if ["pass", "token", "secret", "key"]
+                            .iter()
+                            .any(|w| k.to_ascii_lowercase().contains(w)) =>
+                    {
+                        format!("{k}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+            format!("{path}?{}{fragment}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{}://{authority}{tail}", &url[..scheme_end])
 }
 
 /// For a CSV cell a spreadsheet will open: text starting with `=`, `+`, `-` or `@` is read as
@@ -82,9 +132,48 @@ mod tests {
             ('\u{200B}', "U+200B"),
             ('\u{FEFF}', "U+FEFF"),
             ('\u{2028}', "U+2028"),
+            ('\u{00AD}', "U+00AD"),
+            ('\u{3164}', "U+3164"),
+            ('\u{115F}', "U+115F"),
+            ('\u{1160}', "U+1160"),
+            ('\u{FFA0}', "U+FFA0"),
+            ('\u{034F}', "U+034F"),
+            ('\u{180E}', "U+180E"),
+            ('\u{FFF9}', "U+FFF9"),
+            ('\u{FFFB}', "U+FFFB"),
+            ('\u{E0041}', "U+E0041"),
         ] {
             let said = check_line("title", &format!("ab{c}cd")).unwrap_err();
             assert!(said.contains(code) && said.contains("position 3"), "{said}");
+        }
+    }
+
+    #[test]
+    fn a_password_or_a_token_in_a_url_is_never_shown() {
+        for (url, shown) in [
+            (
+                "smtp://tickets:s3cret@mail.example:587",
+                "smtp://tickets:***@mail.example:587",
+            ),
+            (
+                "postgres://anna:p%40ss@db.example/box",
+                "postgres://anna:***@db.example/box",
+            ),
+            (
+                "https://sms.example/send?token=abc123&from=Odeon",
+                "https://sms.example/send?token=***&from=Odeon",
+            ),
+            (
+                "https://u:pw@sms.example?api_key=k#top",
+                "https://u:***@sms.example?api_key=***#top",
+            ),
+            (
+                "smtp://tickets@mail.example:587",
+                "smtp://tickets@mail.example:587",
+            ),
+            ("/srv/box.db", "/srv/box.db"),
+        ] {
+            assert_eq!(without_password(url), shown);
         }
     }
 

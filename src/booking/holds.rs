@@ -153,6 +153,8 @@ pub(crate) struct ConcertRules {
     pub venue_id: i64,
     pub currency: String,
     pub on_sale_at: i64,
+    /// When the concert starts (UTC seconds): no seat is sold from then on.
+    pub starts_at: i64,
     pub hold_minutes: i64,
     pub offer_minutes: i64,
     pub ticket_limit: i64,
@@ -166,7 +168,7 @@ pub(crate) struct ConcertRules {
 pub(crate) fn concert_rules(tx: &crate::store::Db, concert_id: i64) -> Result<ConcertRules> {
     let mut st = tx.prepare_cached(concat!(
         "SELECT co.venue_id, co.on_sale_at, co.hold_minutes, co.offer_minutes, co.ticket_limit,
-                co.status, co.currency, p.category, p.price_cents
+                co.status, co.currency, co.starts_at, p.category, p.price_cents
              FROM concerts co LEFT JOIN prices p ON p.concert_id = co.id
              WHERE co.id = ?1 AND ",
         crate::in_catalog!("co")
@@ -183,12 +185,13 @@ pub(crate) fn concert_rules(tx: &crate::store::Db, concert_id: i64) -> Result<Co
         ticket_limit: r.get(4)?,
         status: r.get(5)?,
         currency: r.get(6)?,
+        starts_at: r.get(7)?,
         prices: Vec::new(),
     };
     let mut row = Some(r);
     while let Some(r) = row {
-        if let Some(category) = r.get::<Option<String>>(7)? {
-            rules.prices.push((category, r.get(8)?));
+        if let Some(category) = r.get::<Option<String>>(8)? {
+            rules.prices.push((category, r.get(9)?));
         }
         row = rows.next()?;
     }
@@ -552,10 +555,17 @@ impl Store {
                     positions: Vec::new(),
                 },
             };
-            if ts(now) < c.on_sale_at {
+            if ts(now) < c.on_sale_at || ts(now) >= c.starts_at {
                 let timezone: String = tx
                     .prepare_cached("SELECT timezone FROM venues WHERE id = ?1")?
                     .query_row([c.venue_id], |r| r.get(0))?;
+                if ts(now) >= c.starts_at {
+                    let at = from_ts(c.starts_at);
+                    return Err(Error::SalesClosed {
+                        at,
+                        venue_time: crate::model::venue_clock(at, &timezone),
+                    });
+                }
                 let at = from_ts(c.on_sale_at);
                 return Err(Error::NotOnSale {
                     at,

@@ -214,7 +214,19 @@ impl Store {
                 errors.push(bad(1, format!("the header has no `{required}` column")));
             }
         }
-        for h in &headers {
+        for (i, h) in headers.iter().enumerate() {
+            // A second column of the same name: which one holds the value would be a guess.
+            if headers[..i].contains(h) {
+                errors.push(bad(
+                    1,
+                    format!(
+                        "the header names `{h}` twice (columns {} and {})",
+                        headers[..i].iter().position(|x| x == h).unwrap_or(0) + 1,
+                        i + 1
+                    ),
+                ));
+                continue;
+            }
             if !REQUIRED.contains(&h.as_str())
                 && !OPTIONAL.contains(&h.as_str())
                 && !h.starts_with("price_")

@@ -146,17 +146,32 @@ impl SaleReceipt {
 }
 
 /// Sends ESC/POS bytes to a receipt printer: a device (`/dev/usb/lp0`) or a file, appended to,
-/// never truncated (a printer's device node is written, not replaced).
+/// never truncated (a printer's device node is written, not replaced); a file it creates is
+/// the owner's only, and a symbolic link in the printer's place is refused.
 pub fn send_to_printer(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| Error::io(format!("cannot open the printer {}", path.display()), e))?;
+    let mut f = crate::files::open_append_private(path).map_err(|e| {
+        let why = if e.raw_os_error() == Some(libc_eloop()) {
+            format!(
+                "cannot open the printer {}: it is a symbolic link (name the device itself)",
+                path.display()
+            )
+        } else {
+            format!("cannot open the printer {}", path.display())
+        };
+        Error::io(why, e)
+    })?;
     f.write_all(bytes)
         .and_then(|_| f.flush())
         .map_err(|e| Error::io(format!("cannot print to {}", path.display()), e))
+}
+
+/// The error a symbolic link refused by `O_NOFOLLOW` gives.
+fn libc_eloop() -> i32 {
+    #[cfg(unix)]
+    return libc::ELOOP;
+    #[cfg(not(unix))]
+    return -1;
 }
 
 /// `left` and `right` on one 42-column line.

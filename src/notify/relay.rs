@@ -43,7 +43,7 @@ impl MailRelay {
     /// machine can read a process's arguments).
     pub fn new(url: &str, password: Option<&str>) -> Result<MailRelay, String> {
         use lettre::transport::smtp::client::{Tls, TlsParameters};
-        let bad = |why: &str| format!("--smtp `{url}`: {why}");
+        let bad = |why: &str| format!("--smtp `{}`: {why}", crate::text::without_password(url));
         let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
         if parsed.password().is_some() {
             return Err(bad(
@@ -75,6 +75,7 @@ impl MailRelay {
             }
             (other, _) => return Err(bad(&format!("`{other}:` is not smtp: or smtps:"))),
         };
+        let mode = tls;
         let params = || TlsParameters::new(host.clone()).map_err(|e| bad(&e.to_string()));
         let tls = match tls {
             "wrapper" => Tls::Wrapper(params()?),
@@ -87,6 +88,29 @@ impl MailRelay {
             .tls(tls)
             .timeout(Some(TIMEOUT));
         let user = parsed.username();
+        // A password never crosses the network in clear: AUTH needs TLS, or a relay on this
+        // machine that the URL says has none (`?tls=none`, on a loopback address).
+        // (An smtp: URL's host is not parsed as an address by the URL parser: read it here.)
+        let loopback = parsed.host_str().is_some_and(|h| {
+            h.eq_ignore_ascii_case("localhost")
+                || h.trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        if !user.is_empty() && mode == "opportunistic" {
+            return Err(bad(
+                "tls=opportunistic would send the password in clear to a relay that offers no \
+                 TLS; use tls=starttls (the default on port 587) or smtps://",
+            ));
+        }
+        if !user.is_empty() && mode == "none" && !(loopback && tls_asked.as_deref() == Some("none"))
+        {
+            return Err(bad(&format!(
+                "logging in without TLS would send the password in clear; use \
+                 smtp://USER@HOST:587 (STARTTLS) or smtps://USER@HOST:465, or, for a relay on \
+                 this machine, say so: smtp://USER@localhost:{port}?tls=none"
+            )));
+        }
         if !user.is_empty() {
             let user = url::form_urlencoded::parse(format!("u={user}").as_bytes())
                 .next()
@@ -143,23 +167,26 @@ impl MailRelay {
 #[derive(Clone)]
 pub struct SmsGateway {
     url: String,
+    /// The URL as it may be shown: a password or a token in it masked.
+    shown: String,
     token: Option<String>,
     agent: ureq::Agent,
 }
 
 impl std::fmt::Debug for SmsGateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SmsGateway({})", self.url)
+        write!(f, "SmsGateway({})", self.shown)
     }
 }
 
 impl SmsGateway {
     /// A gateway at `url` (http or https), sending with `token` as its bearer token if given.
     pub fn new(url: &str, token: Option<&str>) -> Result<SmsGateway, String> {
-        let parsed = url::Url::parse(url).map_err(|e| format!("--sms-gateway `{url}`: {e}"))?;
+        let shown = crate::text::without_password(url);
+        let parsed = url::Url::parse(url).map_err(|e| format!("--sms-gateway `{shown}`: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(format!(
-                "--sms-gateway `{url}`: an http:// or https:// URL of the gateway"
+                "--sms-gateway `{shown}`: an http:// or https:// URL of the gateway"
             ));
         }
         let agent = ureq::Agent::config_builder()
@@ -169,14 +196,16 @@ impl SmsGateway {
             .into();
         Ok(SmsGateway {
             url: url.to_string(),
+            shown,
             token: token.map(str::to_string),
             agent,
         })
     }
 
-    /// Where it sends, for `spool status` and the log: its URL as given.
+    /// Where it sends, for `spool status` and the log: its URL, a password or token in it
+    /// masked.
     pub fn shown(&self) -> &str {
-        &self.url
+        &self.shown
     }
 
     /// Sends one SMS `text` to the number `to`, under `reference` (the same for every attempt).
@@ -202,12 +231,50 @@ impl SmsGateway {
                     .take(200)
                     .collect();
                 match status {
-                    200..=299 => Sent::Accepted(format!("{} (HTTP {status})", self.url)),
-                    400..=499 => Sent::Refused(format!("{}: HTTP {status} {said}", self.url)),
-                    _ => Sent::Later(format!("{}: HTTP {status} {said}", self.url)),
+                    200..=299 => Sent::Accepted(format!("{} (HTTP {status})", self.shown)),
+                    400..=499 => Sent::Refused(format!("{}: HTTP {status} {said}", self.shown)),
+                    _ => Sent::Later(format!("{}: HTTP {status} {said}", self.shown)),
                 }
             }
-            Err(e) => Sent::Later(format!("{}: {e}", self.url)),
+            Err(e) => Sent::Later(format!("{}: {e}", self.shown)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str) -> String {
+        MailRelay::new(url, Some("pw")).unwrap_err()
+    }
+
+    #[test]
+    fn a_login_is_never_sent_without_tls_unless_the_relay_is_this_machine_and_said_so() {
+        for url in [
+            "smtp://tickets@mail.example:25",
+            "smtp://tickets@mail.example:2525?tls=none",
+            "smtp://tickets@localhost:25",
+        ] {
+            let said = refused(url);
+            assert!(
+                said.contains("password in clear") && said.contains("?tls=none"),
+                "{said}"
+            );
+        }
+        let said = refused("smtp://tickets@mail.example:587?tls=opportunistic");
+        assert!(said.contains("tls=starttls"), "{said}");
+        for url in [
+            "smtp://tickets@localhost:25?tls=none",
+            "smtp://tickets@127.0.0.1:2525?tls=none",
+            "smtp://tickets@[::1]:25?tls=none",
+            "smtp://tickets@mail.example:587",
+            "smtps://tickets@mail.example",
+            "smtp://mail.example:25",
+            "smtp://mail.example:587?tls=opportunistic",
+        ] {
+            let made = MailRelay::new(url, Some("pw"));
+            assert!(made.is_ok(), "{url}: {made:?}");
         }
     }
 }

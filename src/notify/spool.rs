@@ -19,6 +19,7 @@
 //! is retried with backoff, then marked failed with the reason.
 
 use crate::error::{Error, Result};
+use crate::files::private_dir;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -38,17 +39,6 @@ pub struct Spool {
     relay: Option<super::relay::MailRelay>,
     sms_gateway: Option<super::relay::SmsGateway>,
     from: String,
-}
-
-fn private_dir(path: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(path)
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {

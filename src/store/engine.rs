@@ -100,8 +100,9 @@ impl PgUrl {
     fn parse(rest: &str, whole: &str) -> Result<PgUrl> {
         let bad = |why: &str| {
             Error::Server(format!(
-                "`{whole}` is not a PostgreSQL URL: {why} (postgres://USER@HOST:PORT/DBNAME, or \
-                 postgres:///DBNAME?host=/run/postgresql for a Unix socket)"
+                "`{}` is not a PostgreSQL URL: {why} (postgres://USER@HOST:PORT/DBNAME, or \
+                 postgres:///DBNAME?host=/run/postgresql for a Unix socket)",
+                crate::text::without_password(whole)
             ))
         };
         let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -312,6 +313,8 @@ mod tests {
                 "unknown setting `colour`",
             ),
             ("postgres://anna:secret@host/db", "PGPASSWORD"),
+            ("postgres://anna:secret@host", "no database name"),
+            ("postgres://anna:secret@host:port/db", "PGPASSWORD"),
         ] {
             let e = Location::parse(text).unwrap_err().to_string();
             assert!(e.contains(says), "{text}: {e}");

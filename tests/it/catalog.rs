@@ -144,6 +144,20 @@ b-8,Missing,Price,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Euro
         .import_concerts("artist,title\nA,B\n", &mut no_progress())
         .unwrap_err();
     assert!(err.to_string().contains("no `external_id` column"));
+    // A column named twice (any case): which one holds the price would be a guess.
+    let twice = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S,PRICE_P
+d-1,Twice,Priced,test-hall,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,50.00,30.00,5.00
+";
+    let err = f
+        .store
+        .import_concerts(twice, &mut no_progress())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the header names `price_p` twice (columns 7 and 9)"),
+        "{err}"
+    );
+    assert_eq!(count(&f), before, "nothing imported");
 }
 
 #[test]

@@ -970,3 +970,35 @@ on_postgres_too!(
     init_makes_an_empty_box_office_that_stays_empty,
     a_walk_up_sale_and_a_partial_cancel_from_the_command_line,
 );
+
+/// A password or token written into a URL is never printed back: not by `config`, not in the
+/// error that refuses it.
+#[test]
+fn a_password_in_a_url_is_never_printed_back() {
+    let (_dir, db) = demo_db();
+    let secret_env = [
+        ("BOXOFFICE_SMTP", "smtp://tickets:hunter2@mail.example:587"),
+        (
+            "BOXOFFICE_SMS_GATEWAY",
+            "https://sms:opensesame@sms.example/send?token=tok3n",
+        ),
+    ];
+    let out = bin(&db).envs(secret_env).arg("config").output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("smtp://tickets:***@mail.example:587"),
+        "{said}"
+    );
+    for secret in ["hunter2", "opensesame", "tok3n"] {
+        assert!(!said.contains(secret), "config showed {secret}: {said}");
+    }
+    let out = bin(&db).envs(secret_env).arg("concerts").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("BOXOFFICE_SMTP_PASSWORD"), "{said}");
+    for secret in ["hunter2", "opensesame", "tok3n"] {
+        assert!(!said.contains(secret), "the error showed {secret}: {said}");
+    }
+}

@@ -386,4 +386,42 @@ on_postgres_too!(
     best_available_keeps_a_party_together_and_says_when_it_cannot,
     the_persons_own_held_seats_can_be_held_again_and_others_are_refused_without_a_write,
     a_phone_number_is_one_person_however_it_is_typed,
+    no_seat_is_sold_once_the_concert_has_started,
 );
+
+/// A concert that has started sells no more seats: up to its last second before the start a
+/// hold goes through, from the start on it is refused with the start as the venue shows it.
+#[test]
+fn no_seat_is_sold_once_the_concert_has_started() {
+    let mut f = fixture();
+    // The concert starts 2026-12-20 20:00 in Vienna, 19:00 UTC.
+    f.clock.set(t("2026-12-20T18:59:59Z"));
+    let late = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-2-1"]), &customer("late@example.com"))
+        .unwrap();
+    f.store.release_hold(&late.hold_id).unwrap();
+    f.clock.set(t("2026-12-20T19:00:00Z"));
+    let err = f
+        .store
+        .hold_seats(
+            f.concert,
+            &seats(&["A-2-1"]),
+            &customer("later@example.com"),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::SalesClosed { .. }), "{err:?}");
+    assert!(err.to_string().contains("Sun 20 Dec 20:00 CET"), "{err}");
+    let best = f.store.hold_best(
+        f.concert,
+        &BestRequest {
+            count: 2,
+            category: None,
+            max_price_cents: None,
+            allow_split: false,
+        },
+        &customer("later@example.com"),
+    );
+    assert!(matches!(best, Err(Error::SalesClosed { .. })), "{best:?}");
+    assert_eq!(status(&f, "A-2-1"), SeatStatus::Free);
+}

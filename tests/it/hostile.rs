@@ -244,6 +244,18 @@ fn hostile_arguments_get_a_clear_refusal_and_never_reach_the_terminal_raw() {
             "a short message"
         );
     }
+    // A page's bounds past a 64-bit signed integer are a usage error, not a wrapped number
+    // (which read as "no limit").
+    for args in [
+        ["concerts", "--limit", "9223372036854775808"],
+        ["concerts", "--offset", "18446744073709551615"],
+    ] {
+        let out = bin(&db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("is at most 9223372036854775807"), "{err}");
+        assert!(out.stdout.is_empty(), "nothing listed");
+    }
     // Still a healthy database afterwards.
     assert!(bin(&db, &["concerts", "--json"]).status.success());
 }
@@ -319,19 +331,35 @@ fn every_file_written_is_readable_by_its_owner_only() {
         ],
     );
     let hold: serde_json::Value = serde_json::from_slice(&hold.stdout).unwrap();
+    let paid = bin(
+        &db,
+        &[
+            "pay",
+            hold["hold_id"].as_str().unwrap(),
+            "--card",
+            "4242424242424242",
+            "--exp",
+            "12/28",
+            "--cvc",
+            "123",
+            "--json",
+        ],
+    );
+    assert!(paid.status.success());
+    let paid: serde_json::Value = serde_json::from_slice(&paid.stdout).unwrap();
+    let code = paid["booking_code"].as_str().unwrap();
+    // The tickets as a PDF and the receipt to a printer that is a plain file.
+    let pdf = dir.path().join("tickets.pdf");
+    let printer = dir.path().join("printer.out");
+    assert!(
+        bin(&db, &["ticket", code, "--pdf", pdf.to_str().unwrap()])
+            .status
+            .success()
+    );
     assert!(
         bin(
             &db,
-            &[
-                "pay",
-                hold["hold_id"].as_str().unwrap(),
-                "--card",
-                "4242424242424242",
-                "--exp",
-                "12/28",
-                "--cvc",
-                "123"
-            ]
+            &["--printer", printer.to_str().unwrap(), "receipt", code]
         )
         .status
         .success()
@@ -354,9 +382,81 @@ fn every_file_written_is_readable_by_its_owner_only() {
         }
     }
     assert!(
-        checked >= 5,
-        "database, gateway, log, email and SMS: {checked}"
+        checked >= 7,
+        "database, gateway, log, email, SMS, tickets and printer: {checked}"
     );
+}
+
+/// A ticket PDF or a printer is never written through a symbolic link someone planted, and
+/// never over a file that is there unless `--replace` says so.
+#[test]
+fn tickets_and_receipts_never_go_through_a_planted_link_or_over_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::engine::fresh_demo_db(dir.path());
+    let held = bin(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-A-5",
+            "--customer",
+            "l@example.com",
+            "--json",
+        ],
+    );
+    let held: serde_json::Value = serde_json::from_slice(&held.stdout).unwrap();
+    let card = [
+        "--card",
+        "4242424242424242",
+        "--exp",
+        "12/28",
+        "--cvc",
+        "123",
+    ];
+    let mut pay = vec!["pay", held["hold_id"].as_str().unwrap()];
+    pay.extend(card);
+    pay.push("--json");
+    let paid: serde_json::Value = serde_json::from_slice(&bin(&db, &pay).stdout).unwrap();
+    let code = paid["booking_code"].as_str().unwrap().to_string();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let link = dir.path().join("tickets.pdf");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let out = bin(&db, &["ticket", &code, "--pdf", link.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("add --replace"));
+    let printed = bin(
+        &db,
+        &["--printer", link.to_str().unwrap(), "receipt", &code],
+    );
+    assert!(!printed.status.success());
+    assert!(
+        String::from_utf8_lossy(&printed.stderr).contains("symbolic link"),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    // An ordinary file is kept, then replaced when asked.
+    let pdf = dir.path().join("mine.pdf");
+    std::fs::write(&pdf, "mine").unwrap();
+    let out = bin(&db, &["ticket", &code, "--pdf", pdf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&pdf).unwrap(), "mine");
+    let out = bin(
+        &db,
+        &["ticket", &code, "--pdf", pdf.to_str().unwrap(), "--replace"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
 }
 
 #[test]

@@ -55,8 +55,27 @@ pub fn path(explicit: Option<&Path>) -> Result<Option<PathBuf>, String> {
         .filter(|p| p.is_file()))
 }
 
-/// Reads and checks a settings file; a bad one is one error naming its line.
+/// Reads and checks a settings file; a bad one is one error naming its line. A file other
+/// users may change is refused unread: it says where the database, the mail and the card
+/// gateway are, so whoever can write it can send the box office's data elsewhere.
 pub fn read(path: &Path) -> Result<File, String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read the settings file {}: {e}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o022 != 0 {
+            return Err(format!(
+                "the settings file {} can be changed by other users (mode {:o}); it is not read: \
+                 `chmod go-w {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            ));
+        }
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the settings file {}: {e}", path.display()))?;
     toml::from_str::<File>(&text).map_err(|e| {
@@ -106,5 +125,23 @@ mod tests {
         assert!(e.contains("line 1"), "{e}");
         let (_d, p) = file("db = \n");
         assert!(read(&p).unwrap_err().contains("line 1"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_settings_file_others_may_change_is_refused_unread() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_d, p) = file("db = \"/srv/box.db\"\n");
+        for mode in [0o620, 0o602, 0o666] {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = read(&p).unwrap_err();
+            assert!(
+                e.contains("can be changed by other users") && e.contains("chmod go-w"),
+                "{e}"
+            );
+        }
+        // Readable by others is allowed (warned about only when it holds a secret).
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(read(&p).is_ok());
     }
 }

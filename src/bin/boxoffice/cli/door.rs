@@ -27,21 +27,43 @@ pub(super) struct CheckinArgs {
 pub(super) struct TicketArgs {
     /// The booking's code
     pub(super) code: String,
-    /// Write the tickets to this PDF file, one page per seat with its QR code
+    /// Write the tickets to this PDF file, one page per seat with its QR code (a new file,
+    /// the owner's only; an existing one only with --replace)
     #[arg(long, value_name = "FILE")]
     pub(super) pdf: Option<PathBuf>,
+    /// Replace the file --pdf names if it is there
+    #[arg(long, requires = "pdf")]
+    pub(super) replace: bool,
     #[arg(long)]
     pub(super) json: bool,
 }
 
 pub(super) fn ticket(cli: &Cli, args: &TicketArgs, out: &mut String) -> Result<(), Failure> {
-    let TicketArgs { code, pdf, json } = args;
+    let TicketArgs {
+        code,
+        pdf,
+        replace,
+        json,
+    } = args;
     let ctx = open_ctx(cli)?;
     let booking = ctx.store.booking(code)?;
     if let Some(path) = pdf {
         let bytes = ctx.store.tickets_pdf(code)?;
-        std::fs::write(path, bytes)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        let existing = match replace {
+            true => boxoffice::files::Existing::Replace,
+            false => boxoffice::files::Existing::Keep,
+        };
+        boxoffice::files::write_private(path, &bytes, existing).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                usage(format!(
+                    "{} is there already (a file, or a symbolic link); nothing was written: \
+                     name a new file, or add --replace",
+                    path.display()
+                ))
+            } else {
+                anyhow::anyhow!("cannot write {}: {e}", path.display()).into()
+            }
+        })?;
     }
     show(out, *json, &booking.tickets, |out| {
         for t in &booking.tickets {

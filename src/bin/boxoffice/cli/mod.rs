@@ -163,16 +163,18 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failu
             cli.in_force.push(($key, shown, source));
         }};
     }
-    let path_shown = |p: &PathBuf| p.display().to_string();
+    // A path or a URL as it may be shown: a password or token written into a URL is masked.
+    let path_shown = |p: &PathBuf| boxoffice::text::without_password(&p.display().to_string());
+    let url_shown = |u: &String| boxoffice::text::without_password(u);
     setting!(db, "db", "BOXOFFICE_DB", path_shown);
     setting!(spool, "spool", "BOXOFFICE_SPOOL", path_shown);
     setting!(gateway, "gateway", "BOXOFFICE_GATEWAY", path_shown);
-    setting!(smtp, "smtp", "BOXOFFICE_SMTP", String::clone);
+    setting!(smtp, "smtp", "BOXOFFICE_SMTP", url_shown);
     setting!(
         sms_gateway,
         "sms_gateway",
         "BOXOFFICE_SMS_GATEWAY",
-        String::clone
+        url_shown
     );
     setting!(from, "from", "sender", "BOXOFFICE_FROM", String::clone);
     setting!(idle, "idle", "BOXOFFICE_IDLE", u64::to_string);

@@ -71,11 +71,14 @@ impl Confirmation {
             context: format!("cannot write to {}", dir.display()),
             source,
         };
-        std::fs::create_dir_all(&dir).map_err(io)?;
+        boxoffice::files::private_dir(&dir).map_err(io)?;
         let text = dir.join(format!("{code}.txt"));
         let pdf = dir.join(format!("{code}-tickets.pdf"));
-        std::fs::write(&text, receipt.lines().join("\n") + "\n").map_err(io)?;
-        std::fs::write(&pdf, cx.store.tickets_pdf(code)?).map_err(io)?;
+        // Printed again, the booking's files are replaced whole (never written through a link).
+        let replace = boxoffice::files::Existing::Replace;
+        let lines = receipt.lines().join("\n") + "\n";
+        boxoffice::files::write_private(&text, lines.as_bytes(), replace).map_err(io)?;
+        boxoffice::files::write_private(&pdf, &cx.store.tickets_pdf(code)?, replace).map_err(io)?;
         Ok(format!(
             "no printer set: receipt and tickets saved as {} and {}",
             text.display(),
