@@ -37,7 +37,17 @@ pub enum Refusal {
     /// An undo of a ticket that was not checked in.
     #[serde(rename = "not checked in")]
     NotCheckedIn,
+    /// An undo of a ticket that is not the last one admitted at this door (another door's, or
+    /// an earlier one): undo is for the scan just made.
+    #[serde(rename = "not the last admission here")]
+    NotLastHere,
+    /// An undo of an admission older than [`UNDO_WITHIN`].
+    #[serde(rename = "too late to undo")]
+    TooLateToUndo,
 }
+
+/// How long after an admission the door may still undo it.
+pub const UNDO_WITHIN: Duration = Duration::minutes(5);
 
 impl Refusal {
     /// The reason as the door says it (`already checked in`), as in JSON.
@@ -49,6 +59,8 @@ impl Refusal {
             Refusal::NotATicket => "not a ticket",
             Refusal::TooEarly => "too early",
             Refusal::NotCheckedIn => "not checked in",
+            Refusal::NotLastHere => "not the last admission here",
+            Refusal::TooLateToUndo => "too late to undo",
         }
     }
 }
@@ -139,7 +151,9 @@ impl Store {
         if let Some(d) = door {
             crate::text::check_line("the door's name", d).map_err(Error::invalid)?;
         }
-        self.write(|tx, now| {
+        // Durable before the door says ADMITTED, as a payment is: a power cut right after
+        // must not forget the ticket was used.
+        let scan = self.write_durable(|tx, now| {
             let Some(t) = door_ticket(tx, &code)? else {
                 return Ok(refused(&code, Refusal::NotATicket));
             };
@@ -188,24 +202,54 @@ impl Store {
             out.checked_in_at = Some(now);
             out.door = door.map(str::to_string);
             Ok(out)
-        })
+        })?;
+        if scan.result == Entry::Admitted {
+            crate::failpoint::hit("door:after-admit");
+        }
+        Ok(scan)
     }
 
-    /// A door steward's undo of a mistaken scan: the ticket is valid again.
-    pub fn undo_check_in(&mut self, code: &str) -> Result<CheckIn> {
+    /// A door steward's undo of a mistaken scan: the ticket is valid again. Only the last
+    /// admission at this `door` (for `concert`, when given) can be undone, and only within
+    /// [`UNDO_WITHIN`] of it; anything else is refused and changes nothing (an undo is no way to
+    /// let a used ticket in again).
+    pub fn undo_check_in(
+        &mut self,
+        code: &str,
+        door: Option<&str>,
+        concert: Option<i64>,
+    ) -> Result<CheckIn> {
         let code = scanned(code)?;
-        self.write(|tx, _| {
+        let door = door.map(str::trim).filter(|d| !d.is_empty());
+        self.write(|tx, now| {
             let Some(t) = door_ticket(tx, &code)? else {
                 return Ok(refused(&code, Refusal::NotATicket));
             };
-            let undone = undo_check_in(tx, &code)?;
+            let reason = if concert.is_some_and(|c| c != t.concert_id) {
+                Some(Refusal::WrongConcert)
+            } else if t.state != TicketState::CheckedIn {
+                Some(Refusal::NotCheckedIn)
+            } else if t.door.as_deref() != door
+                || !last_admission_at(tx, t.concert_id, door, &code)?
+            {
+                Some(Refusal::NotLastHere)
+            } else if t.checked_in_at.is_none_or(|at| at < ts(now - UNDO_WITHIN)) {
+                Some(Refusal::TooLateToUndo)
+            } else {
+                None
+            };
+            let undone = reason.is_none() && undo_check_in(tx, &code)?;
             Ok(CheckIn {
                 result: if undone {
                     Entry::Admitted
                 } else {
                     Entry::Refused
                 },
-                reason: (!undone).then_some(Refusal::NotCheckedIn),
+                reason: if undone {
+                    None
+                } else {
+                    Some(reason.unwrap_or(Refusal::NotCheckedIn))
+                },
                 ticket: code.clone(),
                 seat: Some(t.seat),
                 concert_id: Some(t.concert_id),
@@ -243,6 +287,24 @@ fn scanned(code: &str) -> Result<String> {
         ));
     }
     Ok(code.to_uppercase())
+}
+
+/// Whether `code` is the ticket admitted last at `door` for the concert.
+fn last_admission_at(
+    tx: &crate::store::Db,
+    concert_id: i64,
+    door: Option<&str>,
+    code: &str,
+) -> Result<bool> {
+    let last: Option<String> = tx
+        .prepare_cached(
+            "SELECT code FROM tickets WHERE concert_id = ?1 AND state = 'checked_in'
+               AND coalesce(door, '') = coalesce(?2, '')
+             ORDER BY checked_in_at DESC, code DESC LIMIT 1",
+        )?
+        .query_row(params![concert_id, door], |r| r.get(0))
+        .optional()?;
+    Ok(last.as_deref() == Some(code))
 }
 
 fn refused(code: &str, reason: Refusal) -> CheckIn {

@@ -155,15 +155,49 @@ fn deliver(spool: &Spool, row: &Message) -> Outcome {
     }
 }
 
+/// Which messages a delivery takes: the ones written into files here (which never wait on
+/// anyone), the ones that leave through the mail relay or the SMS gateway (which may wait on a
+/// slow server: a sender of their own takes those, `chores::Sender`), or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routes {
+    /// Files in the spool: after each commit, at start-up, in the sweep.
+    Files,
+    /// The mail relay and the SMS gateway: the sender's thread, `spool send`.
+    Away,
+    /// Everything: `spool flush`.
+    All,
+}
+
+impl Routes {
+    fn takes(self, sends_away: bool) -> bool {
+        match self {
+            Routes::Files => !sends_away,
+            Routes::Away => sends_away,
+            Routes::All => true,
+        }
+    }
+}
+
 fn backoff(attempts: i64) -> Duration {
     Duration::seconds(30 * (1 << (attempts.clamp(1, 8) - 1)))
 }
 
 impl Store {
-    /// Writes every due outbox row to the spool (with `include_failed`, also rows that ran out
-    /// of attempts, and pending rows not yet due). Never fails because the spool does: each
-    /// row that cannot be written is rescheduled and the reason kept.
+    /// Delivers every due outbox row where it goes (with `include_failed`, also rows that ran
+    /// out of attempts, and pending rows not yet due): into the spool's files, or through the
+    /// mail relay and the SMS gateway. Never fails because the spool or a server does: each
+    /// row that cannot be delivered is rescheduled and the reason kept.
     pub fn deliver_outbox(&mut self, spool: &Spool, include_failed: bool) -> Result<SpoolReport> {
+        self.deliver_routes(spool, include_failed, Routes::All)
+    }
+
+    /// [`Store::deliver_outbox`] for the rows that take `routes` only.
+    pub fn deliver_routes(
+        &mut self,
+        spool: &Spool,
+        include_failed: bool,
+        routes: Routes,
+    ) -> Result<SpoolReport> {
         let now = self.now();
         let box_office: std::rc::Rc<str> = self
             .conn()
@@ -200,9 +234,10 @@ impl Store {
             })?
             .collect::<crate::store::sql::Result<_>>()?
         };
+        let mut rows = rows;
+        rows.retain(|row| routes.takes(sends_away(spool, row)));
         // A confirmation carries the tickets: rendered as the message is, from the booking as
         // it is now (a ticket voided since says so).
-        let mut rows = rows;
         for row in &mut rows {
             if row.tickets_pdf.is_some() {
                 row.tickets_pdf = row

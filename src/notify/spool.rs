@@ -88,6 +88,12 @@ impl Spool {
         &self.from
     }
 
+    /// Whether some messages leave the machine (a mail relay or an SMS gateway is configured):
+    /// those are sent by a sender of their own ([`Store::start_sender`](crate::Store)).
+    pub fn sends_away(&self) -> bool {
+        self.relay.is_some() || self.sms_gateway.is_some()
+    }
+
     /// The mail relay email goes through, if one is configured.
     pub(super) fn relay(&self) -> Option<&super::relay::MailRelay> {
         self.relay.as_ref()

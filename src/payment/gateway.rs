@@ -36,32 +36,68 @@ pub struct SimulatedGateway {
     clock: Arc<dyn Clock>,
 }
 
-/// The simulated gateway, its ledger in either engine.
-pub enum Gateway {
-    /// Its ledger in a SQLite file.
+/// The simulated gateway, its ledger in either engine, reached at the first card operation
+/// (a charge, a refund, a look-up) and not before: a ledger that cannot be reached (a server
+/// down, a network cut) stops card payments only, while cash sales, search and the door go on,
+/// and it is tried again at the next card operation.
+pub struct Gateway {
+    location: crate::store::engine::Location,
+    clock: Arc<dyn Clock>,
+    ledger: Mutex<Option<Ledger>>,
+}
+
+/// The ledger, once reached.
+enum Ledger {
+    /// In a SQLite file.
     Sqlite(SimulatedGateway),
-    /// Its ledger on a PostgreSQL server, shared by several box offices.
+    /// On a PostgreSQL server, shared by several box offices.
     Postgres(Box<super::gateway_pg::PgGateway>),
 }
 
 impl Gateway {
-    /// The gateway whose ledger `location` names: a PostgreSQL URL, else a SQLite file.
+    /// The gateway whose ledger `location` names: a PostgreSQL URL, else a SQLite file. Only
+    /// the location is checked here (a malformed URL is refused at once).
     pub fn open(location: &Path, clock: Arc<dyn Clock>) -> Result<Gateway> {
-        match crate::store::engine::Location::parse(&location.to_string_lossy())? {
-            crate::store::engine::Location::Postgres(url) => Ok(Gateway::Postgres(Box::new(
-                super::gateway_pg::PgGateway::open(url, clock)?,
-            ))),
-            crate::store::engine::Location::Sqlite(path) => {
-                Ok(Gateway::Sqlite(SimulatedGateway::open(path, clock)?))
-            }
-        }
+        Ok(Gateway {
+            location: crate::store::engine::Location::parse(&location.to_string_lossy())?,
+            clock,
+            ledger: Mutex::new(None),
+        })
     }
 
-    fn inner(&self) -> &dyn PaymentProcessor {
-        match self {
-            Gateway::Sqlite(g) => g,
-            Gateway::Postgres(g) => g.as_ref(),
+    /// Runs `f` on the ledger, reaching it first if it is not yet.
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&dyn PaymentProcessor) -> Result<T, ProcessorError>,
+    ) -> Result<T, ProcessorError> {
+        use crate::store::engine::Location;
+        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        if ledger.is_none() {
+            let opened = match &self.location {
+                Location::Postgres(url) => {
+                    super::gateway_pg::PgGateway::open(url.clone(), self.clock.clone())
+                        .map(|g| Ledger::Postgres(Box::new(g)))
+                }
+                Location::Sqlite(path) => {
+                    SimulatedGateway::open(path, self.clock.clone()).map(Ledger::Sqlite)
+                }
+            };
+            *ledger = Some(opened.map_err(|e| {
+                ProcessorError(format!(
+                    "the card gateway cannot be reached ({e}); card payments wait, cash sells"
+                ))
+            })?);
         }
+        let out = match ledger.as_ref() {
+            Some(Ledger::Sqlite(g)) => f(g),
+            Some(Ledger::Postgres(g)) => f(g.as_ref()),
+            None => Err(ProcessorError("the card gateway is not reached".into())),
+        };
+        // A server that went away is reached afresh at the next card operation.
+        if out.is_err() && matches!(ledger.as_ref(), Some(Ledger::Postgres(g)) if g.is_lost()) {
+            *ledger = None;
+        }
+        out
     }
 }
 
@@ -73,22 +109,22 @@ impl std::fmt::Debug for Gateway {
 
 impl PaymentProcessor for Gateway {
     fn name(&self) -> &'static str {
-        self.inner().name()
+        "card"
     }
     fn charge(&self, req: &ChargeRequest<'_>) -> Result<ChargeOutcome, ProcessorError> {
-        self.inner().charge(req)
+        self.with(|g| g.charge(req))
     }
     fn refund(&self, req: &RefundRequest<'_>) -> Result<String, ProcessorError> {
-        self.inner().refund(req)
+        self.with(|g| g.refund(req))
     }
     fn lookup(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {
-        self.inner().lookup(idempotency_key)
+        self.with(|g| g.lookup(idempotency_key))
     }
     fn fence(&self, idempotency_key: &str) -> Result<Option<ChargeOutcome>, ProcessorError> {
-        self.inner().fence(idempotency_key)
+        self.with(|g| g.fence(idempotency_key))
     }
     fn ledger(&self) -> Result<Option<Vec<super::LedgerEntry>>, ProcessorError> {
-        self.inner().ledger()
+        self.with(|g| g.ledger())
     }
 }
 

@@ -54,6 +54,15 @@ fn unavailable(e: postgres::Error) -> ProcessorError {
 }
 
 impl PgGateway {
+    /// Whether the server ended the connection (restarted, or the network cut): the ledger
+    /// must be reached again.
+    pub fn is_lost(&self) -> bool {
+        self.client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_closed()
+    }
+
     /// Connects, and makes the ledger's tables if they are not there (under the lock: two
     /// machines starting at once do not both make them).
     pub fn open(url: PgUrl, clock: Arc<dyn Clock>) -> Result<PgGateway> {

@@ -1002,3 +1002,74 @@ fn a_password_in_a_url_is_never_printed_back() {
         assert!(!said.contains(secret), "the error showed {secret}: {said}");
     }
 }
+
+/// A card gateway whose ledger cannot be reached (its server down) stops card payments only:
+/// the concert list, a cash sale and the door go on, and a card payment says what is wrong.
+#[test]
+fn an_unreachable_card_ledger_stops_only_card_payments() {
+    let (_dir, db) = demo_db();
+    // Nothing listens on port 1 of the loopback address: the connection is refused at once.
+    let gateway = "postgres://boxoffice@127.0.0.1:1/ledger";
+    let run = |args: &[&str]| {
+        bin(&db)
+            .env("BOXOFFICE_GATEWAY", gateway)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let said = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+    let listed = run(&["concerts", "--limit", "1"]);
+    assert!(listed.status.success(), "{}", said(&listed));
+    let hold = |email: &str| -> String {
+        let out = run(&[
+            "hold",
+            "demo-13",
+            "--best",
+            "1",
+            "--customer",
+            email,
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", said(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["hold_id"].as_str().unwrap().to_string()
+    };
+    let cash = run(&[
+        "pay",
+        &hold("cash@example.com"),
+        "--cash",
+        "20000",
+        "--json",
+    ]);
+    assert!(cash.status.success(), "{}", said(&cash));
+    let paid: Value = serde_json::from_slice(&cash.stdout).unwrap();
+    let card = run(&[
+        "pay",
+        &hold("card@example.com"),
+        "--card",
+        "4242424242424242",
+        "--exp",
+        "12/28",
+        "--cvc",
+        "123",
+    ]);
+    assert!(!card.status.success());
+    assert!(
+        said(&card).contains("card gateway cannot be reached"),
+        "{}",
+        said(&card)
+    );
+    let code = paid["booking_code"].as_str().unwrap();
+    let ticket = run(&["ticket", code, "--json"]);
+    assert!(ticket.status.success(), "{}", said(&ticket));
+    let tickets: Value = serde_json::from_slice(&ticket.stdout).unwrap();
+    // The door gives its verdict (too early: the concert is weeks away), the gateway unasked.
+    let scanned = tickets[0]["ticket_code"].as_str().unwrap();
+    let door = run(&["checkin", scanned, "--json"]);
+    assert!(!said(&door).contains("gateway"), "{}", said(&door));
+    assert!(
+        String::from_utf8_lossy(&door.stdout).contains(scanned),
+        "{}",
+        said(&door)
+    );
+}

@@ -318,6 +318,8 @@ fn no_file_or_output_ever_holds_a_full_card_number() {
     let b = BoxOffice::new();
     let mut outputs: Vec<Output> = Vec::new();
     b.hold(&["FLR-J-10"]);
+    // The card ledger is made at the first card operation: the day's check reads it.
+    b.run(NOW, None, &["audit"]);
     // Held open so SQLite keeps the write-ahead logs on disk for the search below.
     let keep: Vec<rusqlite::Connection> = ["box.db", "gateway.db"]
         .iter()
@@ -635,3 +637,39 @@ on_postgres_too!(
     a_confirmation_email_parses_in_a_real_mail_parser,
     an_import_killed_half_way_shows_nothing_and_the_next_import_clears_it_away,
 );
+
+/// Killed right after the door said ADMITTED (the admission written durably first): the next
+/// scan of the ticket, by any door, knows it was used.
+#[test]
+fn a_door_killed_right_after_admitting_remembers_the_admission() {
+    let b = BoxOffice::new();
+    let hold = b.hold(&["FLR-A-1"]);
+    let paid = b.ok(&["pay", &hold, "--cash", "20000", "--json"]);
+    let code = paid["booking_code"].as_str().unwrap().to_string();
+    let booking = b.ok(&["booking", &code, "--json"]);
+    let ticket = booking["tickets"][0]["ticket_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Half an hour before the start: the doors are open.
+    let starts: chrono::DateTime<chrono::Utc> = booking["concert"]["starts_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let at_the_door = (starts - chrono::Duration::minutes(30)).to_rfc3339();
+    let killed = b.run(
+        &at_the_door,
+        Some("door:after-admit"),
+        &["checkin", &ticket, "--door", "north"],
+    );
+    assert!(!killed.status.success(), "killed after admitting");
+    let again = b.run(
+        &at_the_door,
+        None,
+        &["checkin", &ticket, "--door", "south", "--json"],
+    );
+    let said: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(said["reason"], "already checked in", "{said}");
+    assert_eq!(said["door"], "north", "{said}");
+}

@@ -81,17 +81,98 @@ fn a_ticket_is_admitted_once_and_a_second_scan_says_when_and_where() {
     assert_eq!(b.tickets[0].state, TicketState::CheckedIn);
     assert_eq!(b.tickets[1].state, TicketState::Valid);
     assert_eq!(f.store.door_counts(f.concert).unwrap(), (1, 2));
-    // A steward's undo: valid again, and admitted again.
-    let undone = f.store.undo_check_in(&ticket).unwrap();
+    // A steward's undo at the door it went through, a moment later: valid again, and
+    // admitted again.
+    let undone = f
+        .store
+        .undo_check_in(&ticket, Some("north"), Some(f.concert))
+        .unwrap();
     assert_eq!(undone.result, Entry::Admitted);
     assert_eq!(
-        f.store.undo_check_in(&ticket).unwrap().reason,
+        f.store
+            .undo_check_in(&ticket, Some("north"), Some(f.concert))
+            .unwrap()
+            .reason,
         Some(Refusal::NotCheckedIn)
     );
     assert_eq!(
         f.store.check_in(&ticket, None, None).unwrap().result,
         Entry::Admitted
     );
+}
+
+/// An undo gives back only the last admission at this door, a moment after it: not an
+/// earlier one, not another door's, not one from an hour ago. A refused undo changes nothing,
+/// so a used ticket cannot be let in again and again.
+#[test]
+fn undo_is_only_for_the_last_admission_at_this_door_a_moment_ago() {
+    let mut f = fixture();
+    let code = book(&mut f, &["A-1-1", "A-1-2", "A-1-3"], "ann@example.com");
+    let tickets: Vec<String> = f
+        .store
+        .booking(&code)
+        .unwrap()
+        .tickets
+        .iter()
+        .map(|t| t.ticket_code.clone())
+        .collect();
+    at_the_door(&f);
+    let admit = |f: &mut Fixture, t: &str, door: &str| {
+        let scan = f.store.check_in(t, Some(door), Some(f.concert)).unwrap();
+        assert_eq!(scan.result, Entry::Admitted);
+    };
+    admit(&mut f, &tickets[0], "north");
+    f.clock.advance(Duration::seconds(20));
+    admit(&mut f, &tickets[1], "north");
+    admit(&mut f, &tickets[2], "south");
+    let undo = |f: &mut Fixture, t: &str, door: &str| {
+        f.store
+            .undo_check_in(t, Some(door), Some(f.concert))
+            .unwrap()
+    };
+    // The earlier one at north, and north's last one asked for at south: refused.
+    assert_eq!(
+        undo(&mut f, &tickets[0], "north").reason,
+        Some(Refusal::NotLastHere)
+    );
+    assert_eq!(
+        undo(&mut f, &tickets[1], "south").reason,
+        Some(Refusal::NotLastHere)
+    );
+    // For another concert's door: refused.
+    let other = f
+        .store
+        .undo_check_in(&tickets[1], Some("north"), Some(f.concert + 1))
+        .unwrap();
+    assert_eq!(other.reason, Some(Refusal::WrongConcert));
+    // South's last admission, six minutes on: too late.
+    f.clock.advance(Duration::minutes(6));
+    assert_eq!(
+        undo(&mut f, &tickets[2], "south").reason,
+        Some(Refusal::TooLateToUndo)
+    );
+    let b = f.store.booking(&code).unwrap();
+    assert!(
+        b.tickets.iter().all(|t| t.state == TicketState::CheckedIn),
+        "refused undos changed nothing: {:?}",
+        b.tickets
+    );
+    assert_eq!(f.store.door_counts(f.concert).unwrap(), (3, 3));
+    // North's last one, within the five minutes of its scan: given back, once.
+    let mut f2 = f;
+    let fresh = book(&mut f2, &["A-2-1"], "bo@example.com");
+    let ticket = f2.store.booking(&fresh).unwrap().tickets[0]
+        .ticket_code
+        .clone();
+    admit(&mut f2, &ticket, "north");
+    f2.clock.advance(Duration::minutes(4));
+    assert_eq!(undo(&mut f2, &ticket, "north").result, Entry::Admitted);
+    assert_eq!(
+        undo(&mut f2, &ticket, "north").reason,
+        Some(Refusal::NotCheckedIn)
+    );
+    // The one before it at north is not the last one now either: it is an hour old.
+    assert_ne!(undo(&mut f2, &tickets[1], "north").result, Entry::Admitted);
 }
 
 #[test]
@@ -401,4 +482,5 @@ on_postgres_too!(
     the_pdf_has_a_page_per_seat_whose_qr_code_reads_back_as_its_ticket,
     the_confirmation_email_carries_the_tickets_as_a_pdf,
     bookings_are_found_by_phone_in_any_form_by_name_and_by_the_day_at_a_terminal,
+    undo_is_only_for_the_last_admission_at_this_door_a_moment_ago,
 );

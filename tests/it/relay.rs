@@ -318,3 +318,84 @@ fn a_days_messages_go_through_a_real_relay_and_gateway_once_even_when_the_sender
         "{text}"
     );
 }
+
+/// A mail relay that takes connections and never says a word (a hung server, a firewall that
+/// swallows the packets). Its port; the connections are held open for the test's life.
+fn silent_relay() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    port
+}
+
+/// With a relay that never answers, no command waits on it: a sale, and the concert list with
+/// messages due, each finish in a few seconds (they took the relay's time-out, 10 s, for every
+/// message due: with nine due the list took 90 s), and the messages wait in the outbox, none
+/// lost.
+#[test]
+fn a_relay_that_never_answers_holds_up_no_command_and_loses_no_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::common::engine::demo_file(dir.path(), NOW.parse().unwrap());
+    let port = silent_relay();
+    let run = |args: &[&str]| -> (Output, Duration) {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+            .env("BOXOFFICE_DB", &db)
+            .env("BOXOFFICE_NOW", NOW)
+            .env(
+                "BOXOFFICE_SMTP",
+                format!("smtp://127.0.0.1:{port}?tls=none"),
+            )
+            .env_remove("BOXOFFICE_SMS_GATEWAY")
+            .env_remove("BOXOFFICE_SPOOL")
+            .env_remove("BOXOFFICE_GATEWAY")
+            .env_remove("BOXOFFICE_CONFIG")
+            .env_remove("BOXOFFICE_FAILPOINT")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out, started.elapsed())
+    };
+    // The relay's own time-out is 10 s: a command that waited on it took at least that.
+    let quick = Duration::from_secs(8);
+    for i in 0..3 {
+        let email = format!("guest{i}@example.com");
+        let (held, took) = run(&[
+            "hold",
+            "demo-13",
+            "--best",
+            "1",
+            "--customer",
+            &email,
+            "--json",
+        ]);
+        assert!(took < quick, "a hold took {took:?}");
+        let held: Value = serde_json::from_slice(&held.stdout).unwrap();
+        let (paid, took) = run(&["pay", held["hold_id"].as_str().unwrap(), "--cash", "20000"]);
+        assert!(took < quick, "a sale took {took:?}");
+        assert!(String::from_utf8_lossy(&paid.stdout).contains("booked"));
+        // Its confirmation was still on its way when the command gave up waiting: said so.
+        assert!(
+            String::from_utf8_lossy(&paid.stderr).contains("spool send"),
+            "says how the rest is sent: {}",
+            String::from_utf8_lossy(&paid.stderr)
+        );
+    }
+    let (_, took) = run(&["concerts", "--limit", "1"]);
+    assert!(took < quick, "the concert list took {took:?}");
+    let (status, _) = run(&["spool", "status", "--json"]);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["pending"], 3, "every confirmation waits: {status}");
+    assert_eq!(status["delivered"], 0, "{status}");
+}

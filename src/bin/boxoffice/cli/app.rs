@@ -157,6 +157,8 @@ pub(super) fn run_app(cli: &Cli) -> Result<(), Failure> {
         "app started (kiosk: {}, demo: {})",
         cli.kiosk, cli.demo
     ));
+    // The app keeps a sender of its own for as long as it runs.
+    drop(super::ctx::take_sender());
     let app = crate::tui::app::App::new(
         store,
         processors,

@@ -364,7 +364,7 @@ pub(super) fn init(cli: &Cli, args: &InitArgs, out: &mut String) -> Result<(), F
     }
     let path = db_path(cli)?;
     let created = !path.exists();
-    let mut store = Store::open(&path, clock(cli.now.as_deref())?)?;
+    let mut store = Store::open(&path, super::ctx::clock(cli)?)?;
     let changed = store.init_own_catalog()?;
     let made = Made { db: path, created };
     show(out, args.json, &made, |out| {

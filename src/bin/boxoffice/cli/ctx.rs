@@ -3,9 +3,25 @@
 
 use super::*;
 
-pub(super) fn clock(now: Option<&str>) -> Result<Arc<dyn Clock>, Failure> {
+/// The box office's clock: the real one. `--now`/`BOXOFFICE_NOW` (a moment of a test's
+/// choosing) is for test builds, and in a release build for a throwaway demo only (`--demo`
+/// without `--db`): a real box office's holds, on-sale times, door and takings keep the real
+/// time, whoever sets the variable.
+pub(super) fn clock(cli: &Cli) -> Result<Arc<dyn Clock>, Failure> {
+    chosen_clock(
+        cli.now.as_deref(),
+        cfg!(debug_assertions) || (cli.demo && cli.db.is_none()),
+    )
+}
+
+/// [`clock`], with whether a chosen moment is allowed here.
+fn chosen_clock(now: Option<&str>, allowed: bool) -> Result<Arc<dyn Clock>, Failure> {
     match now {
         None => Ok(Arc::new(SystemClock)),
+        Some(_) if !allowed => Err(usage(
+            "--now / BOXOFFICE_NOW is for tests and for a throwaway demo (`boxoffice --demo \
+             --now ...`); a box office keeps the real time",
+        )),
         Some(t) => {
             let t = chrono::DateTime::parse_from_rfc3339(t)
                 .map_err(|_| usage(format!("BOXOFFICE_NOW `{t}` is not an RFC 3339 time")))?;
@@ -94,7 +110,7 @@ pub(super) fn local_dir(db: &std::path::Path) -> Result<PathBuf, Failure> {
 pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     let path = db_path(cli)?;
     let dir = local_dir(&path)?;
-    let clock = clock(cli.now.as_deref())?;
+    let clock = clock(cli)?;
     let mut store = Store::open(&path, clock.clone())?;
     // Row by row over the network the demo takes a while: say so before the wait.
     if store.kind() == boxoffice::store::Kind::Postgres && store.wants_demo()? {
@@ -133,6 +149,11 @@ pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
             eprintln!("boxoffice: warning: {e}; the message waits (`boxoffice spool status`)");
         }
     });
+    // What leaves through the relay or the SMS gateway goes on its own thread: nothing this
+    // command does waits on a server. It gets SEND_BUDGET after the command's output.
+    if let Some(sender) = store.start_sender(std::time::Duration::from_secs(30)) {
+        *SENDING.lock().unwrap_or_else(|e| e.into_inner()) = Some(sender);
+    }
     // Finish whatever a crash interrupted, and move the waiting list along, before anything new.
     let started = store.start_up(&processors);
     for p in &started.problems {
@@ -156,6 +177,37 @@ pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
         started: started.reconciled,
     };
     Ok(ctx)
+}
+
+/// The sender of the messages this command's box office sends through a relay or gateway.
+static SENDING: std::sync::Mutex<Option<boxoffice::chores::Sender>> = std::sync::Mutex::new(None);
+
+/// How long a command waits, after its output, for messages still going out through the
+/// mail relay or the SMS gateway. What is not sent by then waits in the outbox for the next
+/// command, the app or `boxoffice spool send`.
+pub(super) const SEND_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The sender this process started, for the terminal app to keep (it sends all day).
+pub(super) fn take_sender() -> Option<boxoffice::chores::Sender> {
+    SENDING.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// After a command's output: gives the messages still going out [`SEND_BUDGET`] at most, and
+/// says what went wrong and what still waits.
+pub(super) fn finish_sending() {
+    let Some(sender) = take_sender() else {
+        return;
+    };
+    let (report, finished) = sender.finish(SEND_BUDGET);
+    for e in &report.errors {
+        eprintln!("boxoffice: warning: {e}; the message waits (`boxoffice spool status`)");
+    }
+    if !finished {
+        eprintln!(
+            "boxoffice: messages are still on their way to the mail relay or SMS gateway; they \
+             wait in the outbox (`boxoffice spool send` sends them)"
+        );
+    }
 }
 
 /// The machine's host name (`localhost` if it has none): a terminal's name unless set.
@@ -183,4 +235,30 @@ pub(super) fn default_sender() -> String {
         format!("{host}.localdomain")
     };
     format!("\"Box office {host}\" <boxoffice@{domain}>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where a chosen moment is not allowed (a release build on a real box office), it is
+    /// refused with a word on why, never used.
+    #[test]
+    fn a_chosen_moment_is_refused_where_the_real_time_must_rule() {
+        let refused = chosen_clock(Some("2099-01-01T00:00:00Z"), false)
+            .err()
+            .unwrap();
+        assert_eq!(refused.code, 2);
+        assert!(
+            refused.message.contains("keeps the real time"),
+            "{}",
+            refused.message
+        );
+        let real = chosen_clock(None, false).ok().unwrap();
+        assert!((real.now() - chrono::Utc::now()).num_seconds().abs() < 5);
+        let chosen = chosen_clock(Some("2099-01-01T00:00:00Z"), true)
+            .ok()
+            .unwrap();
+        assert_eq!(chosen.now().to_rfc3339(), "2099-01-01T00:00:00+00:00");
+    }
 }

@@ -73,7 +73,7 @@ pub(super) fn db(cli: &Cli, args: &DbArgs, out: &mut String) -> Result<(), Failu
                             path.display()
                         )));
                     }
-                    let store = Store::open(&path, clock(cli.now.as_deref())?)?;
+                    let store = Store::open(&path, super::ctx::clock(cli)?)?;
                     store.copy_to_postgres(&url)?
                 }
                 // The way back: a PostgreSQL box office into a new SQLite file.

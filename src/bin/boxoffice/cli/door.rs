@@ -15,7 +15,8 @@ pub(super) struct CheckinArgs {
     /// Refuse tickets for any other concert (number or external id)
     #[arg(long)]
     pub(super) concert: Option<String>,
-    /// Reverse a mistaken scan: the ticket is valid again
+    /// Reverse a mistaken scan: the ticket is valid again (only the last admission at this
+    /// --door, within 5 minutes of it)
     #[arg(long)]
     pub(super) undo: bool,
     #[arg(long)]
@@ -95,14 +96,18 @@ pub(super) fn checkin(cli: &Cli, args: &CheckinArgs, out: &mut String) -> Result
         .map(|c| ctx.store.resolve_concert(c))
         .transpose()?;
     let scan = if *undo {
-        ctx.store.undo_check_in(ticket)?
+        ctx.store.undo_check_in(ticket, door.as_deref(), concert)?
     } else {
         ctx.store.check_in(ticket, door.as_deref(), concert)?
     };
+    // Who did it, at which door, what, and how it went (an undo above all: the record of it).
+    let clerk = ctx.store.operator().clerk.clone();
     ctx.log.write(&format!(
-        "door {}: {} {}{}",
+        "door {} (clerk {}): {} {} {}{}",
         door.as_deref().unwrap_or("-"),
+        clerk.as_deref().unwrap_or("-"),
         if *undo { "undo" } else { "scan" },
+        scan.ticket,
         match scan.result {
             Entry::Admitted => "admitted",
             Entry::Refused => "refused",

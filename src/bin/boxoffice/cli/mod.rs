@@ -370,6 +370,9 @@ pub fn run() -> ExitCode {
     let result = execute(cli, &mut out);
     // A closed pipe (`boxoffice seats 5 | head`) is not an error worth a panic.
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    let _ = std::io::stdout().flush();
+    // The output is out: messages still leaving get a moment, never more.
+    ctx::finish_sending();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {

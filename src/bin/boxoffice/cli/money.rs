@@ -199,8 +199,9 @@ pub(super) fn spool(cli: &Cli, args: &SpoolArgs, out: &mut String) -> Result<(),
     let mut ctx = open_ctx(cli)?;
     let json = match action {
         SpoolAction::Status { json } => *json,
-        SpoolAction::Flush { json } => {
-            let report = ctx.store.deliver_outbox(&ctx.spool, true)?;
+        SpoolAction::Flush { json } | SpoolAction::Send { json } => {
+            let failed_too = matches!(action, SpoolAction::Flush { .. });
+            let report = ctx.store.deliver_outbox(&ctx.spool, failed_too)?;
             if !*json {
                 outln!(out, "delivered {}", report.delivered.len());
                 for e in &report.errors {
@@ -267,6 +268,12 @@ pub(super) enum SpoolAction {
     },
     /// Write every waiting message now, failed ones included
     Flush {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send every message that is due now, through the relay and gateway too, taking as long
+    /// as they take (other commands give them a few seconds after their output)
+    Send {
         #[arg(long)]
         json: bool,
     },

@@ -71,6 +71,9 @@ pub struct App {
     pub drawn_size: std::cell::Cell<(u16, u16)>,
     /// A kiosk said it will clear the screen unless a key comes.
     pub kiosk_warned: bool,
+    /// What leaves through the mail relay or the SMS gateway goes on its own thread: the app
+    /// never waits on a server (`None` when the spool writes files only).
+    pub sender: Option<boxoffice::chores::Sender>,
 }
 
 /// How long before clearing an idle kiosk's screen it says so.
@@ -96,6 +99,14 @@ impl App {
         let log = Log::open(&opts.local.join("boxoffice.log"));
         let mut store = store;
         store.set_spool(opts.spool.clone());
+        // What delivery says goes to the log and the status line, never over the screen.
+        let mut delivery_log = Log::open(&opts.local.join("boxoffice.log"));
+        store.on_delivery(move |report| {
+            for e in &report.errors {
+                delivery_log.write(&format!("spool: {e}"));
+            }
+        });
+        let sender = store.start_sender(Duration::from_secs(30));
         let now = Instant::now();
         let mut app = App {
             data_version: store.data_version().unwrap_or(0),
@@ -126,6 +137,7 @@ impl App {
             habits: Habits::default(),
             drawn_size: std::cell::Cell::new((u16::MAX, u16::MAX)),
             kiosk_warned: false,
+            sender,
         };
         app.concerts = Concerts::new(cx!(app));
         if let Some(concert) = app.opts.door {
@@ -197,6 +209,10 @@ impl App {
             Action::Tick(now) => self.on_tick(now),
             Action::Resize => {}
             Action::Paid(result) => {
+                // The payment's own connection queued its confirmation: send it now.
+                if let Some(sender) = &self.sender {
+                    sender.wake();
+                }
                 let out = Checkout::paid(self.checkout.as_mut(), cx!(self), *result);
                 self.carry_out(out);
             }
@@ -529,7 +545,12 @@ impl App {
             self.say(Level::Info, "cleared after inactivity");
             self.last_input = now;
         }
-        let delivery = self.store.take_delivery();
+        let mut delivery = self.store.take_delivery();
+        if let Some(sender) = &self.sender {
+            let sent = sender.take_reports();
+            delivery.delivered.extend(sent.delivered);
+            delivery.errors.extend(sent.errors);
+        }
         self.show_delivery(delivery);
         if self
             .checkout

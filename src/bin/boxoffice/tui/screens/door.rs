@@ -79,16 +79,21 @@ impl Door {
         }
         let door = cx.store.operator().terminal.clone();
         let result = if undo {
-            cx.store.undo_check_in(&code)
+            cx.store
+                .undo_check_in(&code, door.as_deref(), Some(self.concert.id))
         } else {
             cx.store
                 .check_in(&code, door.as_deref(), Some(self.concert.id))
         };
         match result {
             Ok(scan) => {
+                // Who, at which door, what: an undo above all is on the record.
                 cx.log.write(&format!(
-                    "door: {} {:?} {:?}",
+                    "door {} (clerk {}): {} {} {:?} {:?}",
+                    door.as_deref().unwrap_or("-"),
+                    cx.store.operator().clerk.as_deref().unwrap_or("-"),
                     if undo { "undo" } else { "scan" },
+                    scan.ticket,
                     scan.result,
                     scan.reason
                 ));

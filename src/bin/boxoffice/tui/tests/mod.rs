@@ -29,6 +29,11 @@ fn now() -> DateTime<Utc> {
 }
 
 pub fn rig_with(kiosk: bool) -> Rig {
+    rig_sending(kiosk, None)
+}
+
+/// A rig whose email goes through the mail relay at `relay` (an `smtp://` URL), if given.
+pub fn rig_sending(kiosk: bool, relay: Option<&str>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(now()));
     let db = dir.path().join("box.db");
@@ -41,7 +46,11 @@ pub fn rig_with(kiosk: bool) -> Rig {
         idle: std::time::Duration::from_secs(60),
         local: dir.path().to_path_buf(),
         gateway,
-        spool: boxoffice::Spool::new(dir.path().join("spool")),
+        spool: match relay {
+            None => boxoffice::Spool::new(dir.path().join("spool")),
+            Some(url) => boxoffice::Spool::new(dir.path().join("spool"))
+                .with_mail_relay(boxoffice::notify::relay::MailRelay::new(url, None).unwrap()),
+        },
         utc_offset: FixedOffset::east_opt(3600).unwrap(),
         zone: Some(chrono_tz::Europe::Vienna),
         door: None,

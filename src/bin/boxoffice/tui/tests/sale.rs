@@ -333,3 +333,45 @@ fn a_waiting_list_offer_is_paid_from_the_app_and_an_entry_removed() {
     assert_eq!(e.state, boxoffice::WaitlistState::Left);
     assert!(said(&r.app).contains("off the waiting list"));
 }
+
+/// A mail relay that takes the connection and never says a word (a hung server, a firewall
+/// that swallows the packets): the sale at the counter goes on as if it were not there, and
+/// the confirmation waits in the outbox for the app's sender (it used to cost the payment the
+/// relay's whole time-out, 10 s, and the sweep the same again for every message due).
+#[test]
+fn a_relay_that_never_answers_slows_no_sale_and_its_message_waits() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let mut r = rig_sending(false, Some(&format!("smtp://127.0.0.1:{port}?tls=none")));
+    assert!(
+        r.app.sender.is_some(),
+        "the app sends through the relay on a thread"
+    );
+    let started = std::time::Instant::now();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    fill_customer(&mut r.app);
+    press(&mut r.app, KeyCode::Left); // cash
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "200");
+    press(&mut r.app, KeyCode::Enter);
+    r.app.poll_payment(Some(std::time::Duration::from_secs(10)));
+    assert_eq!(r.app.screen, Screen::Confirmation, "{}", said(&r.app));
+    for _ in 0..3 {
+        r.app.update(Action::Tick(std::time::Instant::now()));
+    }
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(8),
+        "the sale waited on the relay: {took:?}"
+    );
+    // Nothing lost: the confirmation is in the outbox, still pending.
+    let status = r.app.store.outbox_status().unwrap();
+    assert_eq!((status.pending, status.delivered), (1, 0), "{status:?}");
+}
