@@ -116,6 +116,18 @@ pub enum Error {
         /// The opening as the venue's clock shows it, labelled (`Thu 10 Dec 10:00 CET`).
         venue_time: String,
     },
+    /// This terminal (or this clerk) already keeps as many walk-up holds, unpaid and with no
+    /// one's details, as one counter may: one more would let a terminal sit on a show.
+    #[error(
+        "{by} already keeps {limit} walk-up holds that are not paid: take a payment or let one \
+         go first"
+    )]
+    WalkUpHolds {
+        /// The most one terminal or clerk may keep at once.
+        limit: i64,
+        /// Who keeps them: `this terminal (kiosk-2)` or `clerk anna`.
+        by: String,
+    },
     /// The concert has started: its seats are no longer sold.
     #[error("sales have closed: the concert started {venue_time}")]
     SalesClosed {
@@ -277,7 +289,8 @@ impl Error {
             | PaymentAbandoned(_)
             | ConcertCancelled(_)
             | NotOnSale { .. }
-            | SalesClosed { .. } => ErrorKind::Unavailable,
+            | SalesClosed { .. }
+            | WalkUpHolds { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
         }
     }

@@ -239,6 +239,22 @@ impl Store {
                 None
             };
             let undone = reason.is_none() && undo_check_in(tx, &code)?;
+            if undone {
+                // On the record: which ticket, where, who, when, and when it had gone in.
+                let who = tx.operator();
+                tx.prepare_cached(
+                    "INSERT INTO door_undos (ticket, door, clerk, terminal, checked_in_at, undone_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    code,
+                    door,
+                    who.clerk,
+                    who.terminal,
+                    t.checked_in_at.unwrap_or_default(),
+                    ts(now)
+                ])?;
+            }
             Ok(CheckIn {
                 result: if undone {
                     Entry::Admitted

@@ -416,9 +416,10 @@ pub(super) fn insert_hold_as(
     gap_override: bool,
     seats: &[(i64, String, i64)],
 ) -> Result<String> {
-    let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, email, name, phone, created_at, expires_at, state, kind, gap_override, seats)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'live', ?8, ?9, ?10)
+    let mut st = tx.prepare_cached("INSERT INTO holds (id, concert_id, email, name, phone, created_at, expires_at, state, kind, gap_override, seats, terminal, clerk)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'live', ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (id) DO NOTHING")?;
+    let made_by = tx.operator();
     let listed = seat_list(seats.iter().map(|s| (s.0, s.2)));
     let hold_id = with_new_hold_id(ids, |id| {
         st.execute(params![
@@ -431,7 +432,9 @@ pub(super) fn insert_hold_as(
             ts(expires_at),
             kind,
             gap_override,
-            listed
+            listed,
+            made_by.terminal,
+            made_by.clerk
         ])
     })?;
     drop(st);
@@ -555,6 +558,14 @@ impl Store {
                     positions: Vec::new(),
                 },
             };
+            if customer.email.trim().is_empty()
+                && customer
+                    .phone
+                    .as_deref()
+                    .is_none_or(|p| p.trim().is_empty())
+            {
+                super::walk_ups::allowed(tx, now)?;
+            }
             if ts(now) < c.on_sale_at || ts(now) >= c.starts_at {
                 let timezone: String = tx
                     .prepare_cached("SELECT timezone FROM venues WHERE id = ?1")?

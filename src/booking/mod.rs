@@ -28,10 +28,12 @@ mod read;
 #[cfg(test)]
 mod tests;
 pub mod waitlist;
+mod walk_ups;
 
 pub use crate::records::{clean_name, normalize_email, normalize_phone};
 pub use best::BestRequest;
 pub use gap::GapAdvice;
+pub use walk_ups::WALK_UP_HOLDS;
 
 use crate::records::*;
 pub(crate) use best::*;

@@ -24,6 +24,7 @@ pub const TABLES: &[&str] = &[
     "bookings",
     "claims",
     "tickets",
+    "door_undos",
     "payments",
     "waitlist",
     "outbox",

@@ -1,6 +1,6 @@
 //! PostgreSQL: connecting with errors a person can act on (one line: which server, which
-//! database, what to do), the schema created on first use and refused when a newer boxoffice
-//! wrote it, and what `db status` says. The synchronous `postgres` client: the app has no
+//! database, what to do), the schema made on first use and upgraded in place step by step
+//! (`pg_migrations/`), refused when a newer boxoffice wrote it, and what `db status` says. The synchronous `postgres` client: the app has no
 //! async runtime. No TLS in this build (`sslmode=require` is refused with what to do).
 
 use super::engine::{PgHost, PgUrl, SslMode};
@@ -9,8 +9,16 @@ use crate::error::{Error, Result};
 use postgres::error::SqlState;
 use std::time::Duration;
 
-/// The schema on PostgreSQL (the SQLite schema of the same version, in PostgreSQL's words).
-const PG_SCHEMA: &str = include_str!("pg_schema.sql");
+/// PostgreSQL's schema history: `(version, step)`, the first the schema a new database starts
+/// from (the first version a PostgreSQL box office had), each later one taking a database from
+/// the version before to its own. The last is [`SCHEMA_VERSION`], as SQLite's `migrations/`.
+pub(crate) const PG_MIGRATIONS: &[(i64, &str)] = &[
+    (21, include_str!("pg_migrations/21_base.sql")),
+    (
+        22,
+        include_str!("pg_migrations/22_door_undos_and_who_holds.sql"),
+    ),
+];
 
 /// The advisory lock under which a database gets its schema (any number: the schema's own).
 const SCHEMA_LOCK: i64 = 0x0062_6f78_6f66_6669;
@@ -124,41 +132,52 @@ pub fn schema_version(
     Ok(Some(version))
 }
 
-/// Opens the box office in `url`: the schema is created on first use (in one transaction,
-/// under a lock so two machines starting at once do not both create it); a database a newer
-/// boxoffice wrote is refused untouched.
+/// Opens the box office in `url`: a new database gets the schema, an older one the steps it
+/// lacks, one at a time; each step and its version in one transaction, under an advisory lock,
+/// so two machines starting at once upgrade once (the second finds it done). A database a
+/// newer boxoffice wrote is refused untouched.
 pub fn open(url: &PgUrl) -> Result<postgres::Client> {
     let mut client = connect(url)?;
     let fail = |e: postgres::Error| server_error(url, &e);
-    let mut tx = client.transaction().map_err(fail)?;
-    tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))
-        .map_err(fail)?;
-    match schema_version(&mut tx, url)? {
-        Some(v) if v > SCHEMA_VERSION => {
-            return Err(Error::SchemaTooNew {
-                found: v,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        Some(v) if v < SCHEMA_VERSION => {
-            return Err(Error::Server(format!(
-                "{} has the box office schema {v}; this build upgrades PostgreSQL from \
-                 schema {SCHEMA_VERSION} on",
-                url.shown()
-            )));
-        }
-        Some(_) => {}
-        None => {
-            tx.batch_execute(PG_SCHEMA).map_err(fail)?;
-            tx.execute(
-                "INSERT INTO boxoffice_schema (version) VALUES ($1)",
-                &[&SCHEMA_VERSION],
-            )
+    loop {
+        let mut tx = client.transaction().map_err(fail)?;
+        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))
             .map_err(fail)?;
-        }
+        let step = match schema_version(&mut tx, url)? {
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(Error::SchemaTooNew {
+                    found: v,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Some(v) if v == SCHEMA_VERSION => None,
+            Some(v) => Some(
+                PG_MIGRATIONS
+                    .iter()
+                    .find(|(to, _)| *to == v + 1)
+                    .ok_or_else(|| {
+                        Error::Server(format!(
+                            "{} has the box office schema {v}, which no build upgrades from \
+                             (PostgreSQL box offices start at schema {})",
+                            url.shown(),
+                            PG_MIGRATIONS[0].0
+                        ))
+                    })?,
+            ),
+            None => Some(&PG_MIGRATIONS[0]),
+        };
+        let Some((version, sql)) = step else {
+            tx.commit().map_err(fail)?;
+            return Ok(client);
+        };
+        tx.batch_execute(sql).map_err(fail)?;
+        tx.execute(
+            "INSERT INTO boxoffice_schema (version) VALUES ($1)",
+            &[version],
+        )
+        .map_err(fail)?;
+        tx.commit().map_err(fail)?;
     }
-    tx.commit().map_err(fail)?;
-    Ok(client)
 }
 
 /// The advisory lock every write transaction takes first: the box offices sharing a database
@@ -257,4 +276,41 @@ pub fn status(url: &PgUrl) -> Result<DbStatus> {
         location: url.shown(),
         server: Some(server),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PostgreSQL's history is one step per version, without a gap, ending where SQLite's
+    /// does; every step of SQLite's after PostgreSQL's start has its PostgreSQL twin, by name.
+    #[test]
+    fn the_postgres_history_has_a_step_for_every_version_and_ends_at_this_build() {
+        let versions: Vec<i64> = PG_MIGRATIONS.iter().map(|(v, _)| *v).collect();
+        let first = versions[0];
+        assert_eq!(versions, (first..=SCHEMA_VERSION).collect::<Vec<_>>());
+        let dir = |d: &str| -> Vec<String> {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("src/store")
+                .join(d);
+            let mut names: Vec<String> = std::fs::read_dir(path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+            names.sort();
+            names
+        };
+        let pg = dir("pg_migrations");
+        assert_eq!(
+            pg.len(),
+            PG_MIGRATIONS.len(),
+            "every file is in the list: {pg:?}"
+        );
+        let sqlite_after_start: Vec<String> = dir("migrations")
+            .into_iter()
+            .filter(|n| n[..2].parse::<i64>().is_ok_and(|v| v > first))
+            .collect();
+        assert_eq!(pg[1..], sqlite_after_start[..], "the same steps, by name");
+    }
 }

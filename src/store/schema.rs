@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/19_tickets_doors_and_clerks.sql"),
     include_str!("migrations/20_own_catalog.sql"),
     include_str!("migrations/21_walk_ups.sql"),
+    include_str!("migrations/22_door_undos_and_who_holds.sql"),
 ];
 
 /// The schema version this build writes.

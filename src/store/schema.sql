@@ -1,4 +1,4 @@
--- The schema of version 21, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
+-- The schema of version 22, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
 
 CREATE TABLE bookings (
     id           INTEGER PRIMARY KEY,
@@ -64,6 +64,16 @@ CREATE TABLE "customers" (
     phone  TEXT
 );
 
+CREATE TABLE door_undos (
+    id            INTEGER PRIMARY KEY,
+    ticket        TEXT NOT NULL REFERENCES tickets(code),
+    door          TEXT,
+    clerk         TEXT,
+    terminal      TEXT,
+    checked_in_at INTEGER NOT NULL,
+    undone_at     INTEGER NOT NULL
+);
+
 CREATE TABLE "holds" (
     id           TEXT PRIMARY KEY,
     concert_id   INTEGER NOT NULL REFERENCES concerts(id),
@@ -78,7 +88,7 @@ CREATE TABLE "holds" (
     kind         TEXT NOT NULL DEFAULT 'sale' CHECK (kind = 'sale' OR kind = 'offer' OR kind = 'pool'),
     gap_override INTEGER NOT NULL DEFAULT 0,
     seats        TEXT NOT NULL DEFAULT '[]'
-) WITHOUT ROWID;
+, terminal TEXT, clerk TEXT) WITHOUT ROWID;
 
 CREATE TABLE imports (
     id           TEXT PRIMARY KEY,
@@ -207,11 +217,16 @@ CREATE INDEX concerts_importing ON concerts (import_batch) WHERE import_batch IS
 
 CREATE INDEX customers_by_phone ON customers (phone) WHERE phone IS NOT NULL;
 
+CREATE INDEX door_undos_by_ticket ON door_undos (ticket);
+
 CREATE INDEX holds_by_email ON holds (email, concert_id) WHERE email IS NOT NULL;
 
 CREATE INDEX holds_by_phone ON holds (phone, concert_id) WHERE phone IS NOT NULL;
 
 CREATE INDEX holds_live ON holds (expires_at) WHERE state = 'live';
+
+CREATE INDEX holds_live_walk_ups ON holds (terminal, clerk)
+    WHERE state = 'live' AND kind = 'sale' AND email IS NULL AND phone IS NULL;
 
 CREATE INDEX outbox_by_booking ON outbox (booking_code);
 

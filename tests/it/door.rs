@@ -483,4 +483,81 @@ on_postgres_too!(
     the_confirmation_email_carries_the_tickets_as_a_pdf,
     bookings_are_found_by_phone_in_any_form_by_name_and_by_the_day_at_a_terminal,
     undo_is_only_for_the_last_admission_at_this_door_a_moment_ago,
+    an_undo_is_recorded_with_its_door_clerk_and_times,
 );
+
+/// An undo is on the record in the database: which ticket, which door, who, when, and when
+/// it had gone in; a refused one leaves no record.
+#[test]
+fn an_undo_is_recorded_with_its_door_clerk_and_times() {
+    let mut f = fixture();
+    f.store
+        .set_operator(boxoffice::store::Operator {
+            clerk: Some("dora".into()),
+            terminal: Some("gate-2".into()),
+        })
+        .unwrap();
+    let code = book(&mut f, &["A-1-1"], "ann@example.com");
+    let ticket = f.store.booking(&code).unwrap().tickets[0]
+        .ticket_code
+        .clone();
+    at_the_door(&f);
+    let admitted = f
+        .store
+        .check_in(&ticket, Some("north"), Some(f.concert))
+        .unwrap();
+    f.clock.advance(Duration::seconds(30));
+    let refused = f
+        .store
+        .undo_check_in(&ticket, Some("south"), Some(f.concert))
+        .unwrap();
+    assert_eq!(refused.result, Entry::Refused);
+    let undone = f
+        .store
+        .undo_check_in(&ticket, Some("north"), Some(f.concert))
+        .unwrap();
+    assert_eq!(undone.result, Entry::Admitted);
+    // ticket, door, clerk, terminal, checked in at, undone at
+    type Undo = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+        i64,
+    );
+    let rows: Vec<Undo> = {
+        let db = sql(f.db_path());
+        let mut st = db
+            .db()
+            .prepare(
+                "SELECT ticket, door, clerk, terminal, checked_in_at, undone_at FROM door_undos",
+            )
+            .unwrap();
+        st.query_map((), |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    };
+    let went_in = admitted.checked_in_at.unwrap().timestamp();
+    assert_eq!(
+        rows,
+        [(
+            ticket,
+            Some("north".to_string()),
+            Some("dora".to_string()),
+            Some("gate-2".to_string()),
+            went_in,
+            went_in + 30
+        )]
+    );
+}

@@ -387,6 +387,7 @@ on_postgres_too!(
     the_persons_own_held_seats_can_be_held_again_and_others_are_refused_without_a_write,
     a_phone_number_is_one_person_however_it_is_typed,
     no_seat_is_sold_once_the_concert_has_started,
+    a_terminal_keeps_only_a_few_walk_up_holds_at_once,
 );
 
 /// A concert that has started sells no more seats: up to its last second before the start a
@@ -424,4 +425,77 @@ fn no_seat_is_sold_once_the_concert_has_started() {
     );
     assert!(matches!(best, Err(Error::SalesClosed { .. })), "{best:?}");
     assert_eq!(status(&f, "A-2-1"), SeatStatus::Free);
+}
+
+/// One terminal cannot sit on a show with walk-up holds nobody pays: it (and its clerk) keeps
+/// at most a few at once, across concerts; a hold for someone who gave details is no walk-up,
+/// and one that ran out or was paid makes room again.
+#[test]
+fn a_terminal_keeps_only_a_few_walk_up_holds_at_once() {
+    let mut f = fixture();
+    let at = |f: &mut Fixture, terminal: &str, clerk: Option<&str>| {
+        f.store
+            .set_operator(boxoffice::store::Operator {
+                clerk: clerk.map(str::to_string),
+                terminal: Some(terminal.into()),
+            })
+            .unwrap();
+    };
+    at(&mut f, "kiosk-1", None);
+    let walk_up = CustomerInfo::default();
+    let mut held = Vec::new();
+    for seat in ["A-2-1", "A-2-2", "A-2-3", "A-2-4"] {
+        held.push(
+            f.store
+                .hold_seats_allowing_gap(f.concert, &seats(&[seat]), &walk_up)
+                .unwrap(),
+        );
+    }
+    let err = f
+        .store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-2-6"]), &walk_up)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::WalkUpHolds { limit: 4, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("this terminal (kiosk-1)"), "{err}");
+    assert_eq!(status(&f, "A-2-6"), SeatStatus::Free, "nothing held");
+    // Someone who gave an email is no walk-up; another terminal has room of its own.
+    f.store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-2-6"]), &customer("ann@example.com"))
+        .unwrap();
+    at(&mut f, "kiosk-2", None);
+    f.store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-1-4"]), &walk_up)
+        .unwrap();
+    // (The single-seat gap rule is waived throughout: a small hall, many little holds.)
+    // A clerk moving to another terminal takes the count along.
+    at(&mut f, "kiosk-3", Some("anna"));
+    for seat in ["A-1-5", "A-1-6"] {
+        f.store
+            .hold_seats_allowing_gap(f.concert, &seats(&[seat]), &walk_up)
+            .unwrap();
+    }
+    at(&mut f, "kiosk-4", Some("anna"));
+    for seat in ["A-1-1", "A-1-2"] {
+        f.store
+            .hold_seats_allowing_gap(f.concert, &seats(&[seat]), &walk_up)
+            .unwrap();
+    }
+    let err = f
+        .store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-1-3"]), &walk_up)
+        .unwrap_err();
+    assert!(err.to_string().contains("clerk anna"), "{err}");
+    // A paid one makes room at kiosk-1, and so does the time running out.
+    at(&mut f, "kiosk-1", None);
+    cash(&mut f, &held[0].hold_id);
+    f.store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-1-3"]), &walk_up)
+        .unwrap();
+    f.clock.advance(Duration::minutes(6));
+    f.store
+        .hold_seats_allowing_gap(f.concert, &seats(&["A-2-5"]), &walk_up)
+        .unwrap();
 }

@@ -1,9 +1,11 @@
--- The box office's schema on PostgreSQL: the same tables, columns, constraints and indexes as
--- the SQLite schema of the same version (`schema.sql`), in PostgreSQL's words. Differences:
--- integers are BIGINT; ids are identity columns (a copied row keeps its id, new rows continue
--- after it); the concert search is a trigram index (pg_trgm) where SQLite has FTS5 trigram;
--- the claim counts' triggers are PL/pgSQL functions. Applied in one transaction by
--- `postgres.rs`, which records the version in `boxoffice_schema`.
+-- The box office's schema on PostgreSQL at version 21, the first one a PostgreSQL box office
+-- had: the same tables, columns, constraints and indexes as the SQLite schema of that version,
+-- in PostgreSQL's words. Differences: integers are BIGINT; ids are identity columns (a copied
+-- row keeps its id, new rows continue after it); the concert search is a trigram index
+-- (pg_trgm) where SQLite has FTS5 trigram; the claim counts' triggers are PL/pgSQL functions.
+-- A new database gets this, then every later step (`22_...` on); a database of an older
+-- version gets the steps it lacks. Each step and its version in one transaction, under an
+-- advisory lock (`postgres.rs::open`). Never edit a released step: add the next number.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
