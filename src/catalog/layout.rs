@@ -22,6 +22,9 @@ use super::*;
 pub struct Layout {
     /// The venue's name (`venue The Velvet Room`).
     pub name: String,
+    /// The short name commands and catalogs use for it (`slug velvet-room`), if the layout
+    /// names one; else it comes from the name (or `venue add --slug`).
+    pub slug: Option<String>,
     /// The city the venue is in.
     pub city: String,
     /// The venue's time zone, an IANA name (`Europe/Vienna`).
@@ -83,6 +86,7 @@ pub const MAX_LAYOUT_SEATS: usize = 100_000;
 pub fn parse_layout(text: &str) -> Result<Layout> {
     let mut layout = Layout {
         name: String::new(),
+        slug: None,
         city: String::new(),
         timezone: String::new(),
         country: None,
@@ -189,6 +193,18 @@ pub fn parse_layout(text: &str) -> Result<Layout> {
             .unwrap_or((line, ""));
         match key {
             "venue" => layout.name = rest.to_string(),
+            "slug" => {
+                if rest.is_empty() || slugify(rest) != rest {
+                    return Err(layout_err(
+                        n,
+                        format!(
+                            "`{rest}` is not a short name: lower-case letters, digits and \
+                             dashes (`slug velvet-room`)"
+                        ),
+                    ));
+                }
+                layout.slug = Some(rest.to_string());
+            }
             "city" => layout.city = rest.to_string(),
             "timezone" => {
                 rest.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -270,10 +286,11 @@ pub fn parse_layout(text: &str) -> Result<Layout> {
 
 /// Writes a layout back as the text grid it was read from (canonical form: no comments).
 pub fn render_layout(l: &Layout) -> String {
-    let mut out = format!(
-        "venue    {}\ncity     {}\ntimezone {}\n",
-        l.name, l.city, l.timezone
-    );
+    let mut out = format!("venue    {}\n", l.name);
+    if let Some(slug) = &l.slug {
+        out.push_str(&format!("slug     {slug}\n"));
+    }
+    out.push_str(&format!("city     {}\ntimezone {}\n", l.city, l.timezone));
     if let Some(country) = &l.country {
         out.push_str(&format!("country  {country}\n"));
     }

@@ -237,14 +237,49 @@ pub(crate) fn venue_country(conn: &crate::store::Db, concert_id: i64) -> Result<
     )
 }
 
-/// A venue's short name for commands: `Odeon Theatre` becomes `odeon-theatre`.
+/// A venue's short name for commands: `Odeon Theatre` becomes `odeon-theatre`. Letters keep
+/// themselves as people write them without accents: German umlauts as `ae`, `oe`, `ue` and
+/// `ß` as `ss` (`Stadtsaal Döbling`: `stadtsaal-doebling`), other accents dropped (`Łódź`:
+/// `lodz`, `Théâtre`: `theatre`).
 pub fn slugify(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     let mut slug = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
+    let put = |c: char, slug: &mut String| {
         if c.is_ascii_alphanumeric() {
             slug.push(c);
         } else if !slug.ends_with('-') && !slug.is_empty() {
             slug.push('-');
+        }
+    };
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let spelled: Option<&str> = match c {
+            'ä' => Some("ae"),
+            'ö' => Some("oe"),
+            'ü' => Some("ue"),
+            'ß' => Some("ss"),
+            'æ' => Some("ae"),
+            'œ' => Some("oe"),
+            'ø' => Some("o"),
+            'ł' => Some("l"),
+            'đ' => Some("d"),
+            'þ' => Some("th"),
+            'ı' => Some("i"),
+            _ => None,
+        };
+        match spelled {
+            Some(s) => s.chars().for_each(|c| put(c, &mut slug)),
+            None if c.is_ascii() => put(c, &mut slug),
+            // Decomposed, its marks dropped: `é` is `e` and an accent.
+            None => {
+                let base: Vec<char> = std::iter::once(c)
+                    .nfd()
+                    .filter(|d| !unicode_normalization::char::is_combining_mark(*d))
+                    .collect();
+                match base.as_slice() {
+                    [b] if b.is_ascii_alphanumeric() => put(*b, &mut slug),
+                    _ => put(c, &mut slug),
+                }
+            }
         }
     }
     slug.trim_end_matches('-').to_string()
@@ -252,7 +287,8 @@ pub fn slugify(name: &str) -> String {
 
 impl Store {
     /// Adds a venue from a layout file; `name` and `city` override the file's, `slug` (default:
-    /// from the name) is how concerts and the CLI name it.
+    /// the layout's `slug` line, or from the name; from `name` when it is given) is how
+    /// concerts and the CLI name it.
     pub fn add_venue_from_layout(
         &mut self,
         text: &str,
@@ -278,7 +314,13 @@ impl Store {
                 )));
             }
         }
-        let slug = slug.map(slugify).unwrap_or_else(|| slugify(&layout.name));
+        // The flag's; else the one the layout names (`slug velvet-room`) for the venue it
+        // names (a venue given another name is another venue: its slug is from that name).
+        let renamed = name.is_some_and(|n| !n.trim().is_empty());
+        let slug = slug
+            .or(layout.slug.as_deref().filter(|_| !renamed))
+            .map(slugify)
+            .unwrap_or_else(|| slugify(&layout.name));
         if slug.is_empty() {
             return Err(Error::invalid(
                 "the venue needs a name with letters or digits (or --slug)",

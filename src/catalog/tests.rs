@@ -88,6 +88,26 @@ fn a_rendered_layout_reads_back_the_same() {
         );
     }
     assert_eq!(slugify("  Odeon  Theatre (Main)!"), "odeon-theatre-main");
+    // Letters keep themselves as people write them without accents.
+    for (name, slug) in [
+        ("Stadtsaal Döbling", "stadtsaal-doebling"),
+        ("Großer Saal", "grosser-saal"),
+        ("Teatr Łódź", "teatr-lodz"),
+        ("Théâtre du Châtelet", "theatre-du-chatelet"),
+        ("Søndre Sal", "sondre-sal"),
+        ("Sala Ñandú", "sala-nandu"),
+    ] {
+        assert_eq!(slugify(name), slug, "{name}");
+    }
+    // A layout may name its slug; a bad one is refused with its line.
+    let named = parse_layout(
+        "venue X\nslug the-x\ncity Y\ntimezone Europe/Vienna\ncategory S S\nsection A A\n 1 |SS|\n",
+    )
+    .unwrap();
+    assert_eq!(named.slug.as_deref(), Some("the-x"));
+    assert_eq!(parse_layout(&render_layout(&named)).unwrap(), named);
+    let bad = parse_layout("venue X\nslug The X\ncity Y\ntimezone Europe/Vienna\n");
+    assert!(matches!(bad, Err(Error::Layout { line: 2, .. })), "{bad:?}");
 }
 
 #[test]

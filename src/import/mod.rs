@@ -194,8 +194,17 @@ impl Store {
         let venues = self.venue_infos()?;
         // A spreadsheet's byte-order mark (`export --bom` writes one) is not part of a header.
         let csv_text = csv_text.strip_prefix('\u{feff}').unwrap_or(csv_text);
+        // The separator the header uses: a spreadsheet in German or Austrian settings writes
+        // `;` (its decimal comma would split a field), elsewhere `,`.
+        let header_line = csv_text.lines().next().unwrap_or("");
+        let separator = if header_line.contains(';') && !header_line.contains(',') {
+            b';'
+        } else {
+            b','
+        };
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
+            .delimiter(separator)
             .trim(csv::Trim::All)
             .from_reader(csv_text.as_bytes());
         let bad = |line: usize, message: String| RowError { line, message };
@@ -264,9 +273,20 @@ impl Store {
                 continue;
             }
             if record.len() != headers.len() {
+                let hint = if separator == b',' && record.len() > headers.len() {
+                    " (fields are read as separated by `,`: a price like 39,00 must be quoted, \
+                     or the file written with `;` between fields, as a spreadsheet in German \
+                     settings does)"
+                } else {
+                    ""
+                };
                 errors.push(bad(
                     line,
-                    format!("{} fields, the header has {}", record.len(), headers.len()),
+                    format!(
+                        "{} fields, the header has {}{hint}",
+                        record.len(),
+                        headers.len()
+                    ),
                 ));
                 continue;
             }

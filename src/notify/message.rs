@@ -45,10 +45,12 @@ impl Message {
         if existing == bytes {
             return true;
         }
-        let header = format!("Message-ID: {}\r\n", self.message_id());
+        // Its header line, with either line end (a Maildir file has `\n`, a relay's `\r\n`).
+        let header = format!("Message-ID: {}", self.message_id());
         self.channel == "email"
-            && existing
-                .windows(header.len())
-                .any(|w| w.eq_ignore_ascii_case(header.as_bytes()))
+            && existing.windows(header.len() + 1).any(|w| {
+                w[..header.len()].eq_ignore_ascii_case(header.as_bytes())
+                    && matches!(w[header.len()], b'\r' | b'\n')
+            })
     }
 }

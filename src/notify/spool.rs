@@ -26,6 +26,21 @@ use std::path::{Path, PathBuf};
 pub use super::email::ascii_address;
 use super::email::render_email;
 use super::message::Message;
+
+/// A message as a Maildir file holds it: with the machine's line ends (`\n`), as mail
+/// clients reading the directory expect (mutt showed `^M` at the end of every header line).
+/// What goes to a relay keeps SMTP's `\r\n`.
+fn local_line_ends(message: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len());
+    let mut bytes = message.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        if b == b'\r' && bytes.peek() == Some(&&b'\n') {
+            continue;
+        }
+        out.push(b);
+    }
+    out
+}
 use lettre::message::Mailbox;
 
 /// The sender of every email unless [`Spool::with_from`] sets another.
@@ -229,7 +244,7 @@ impl Spool {
         let final_path = self.final_path(row);
         let bytes = match row.channel.as_str() {
             "sms" => format!("To: {}\n\n{}\n", row.recipient, row.body).into_bytes(),
-            _ => render_email(row, &self.from).map_err(std::io::Error::other)?,
+            _ => local_line_ends(render_email(row, &self.from).map_err(std::io::Error::other)?),
         };
         if self.already_delivered(row, &final_path, &bytes)? {
             return Ok(final_path);

@@ -772,3 +772,80 @@ on_postgres_too!(
     a_large_import_lets_other_terminals_sell_meanwhile_and_stays_all_or_nothing,
     export_keeps_a_called_off_concert_called_off_and_a_repeated_hour_its_instant,
 );
+
+/// The README's "start from empty" lines, run as they are printed (from the repository's top,
+/// `boxoffice` being this build, `$HOME` a directory of the test's): every one succeeds, and
+/// the season's three concerts are on sale at the venues the layouts named.
+#[test]
+fn the_readmes_start_from_empty_runs_as_printed() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block = readme
+        .split("<!-- from-empty -->\n```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("README has the from-empty block");
+    let home = tempfile::tempdir().unwrap();
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut last = None;
+    for line in block.lines() {
+        let line = line.split(" #").next().unwrap().trim();
+        if let Some(assign) = line.strip_prefix("export ") {
+            let (k, v) = assign.split_once('=').unwrap();
+            env.push((k.into(), v.replace("$HOME", &home.path().to_string_lossy())));
+            continue;
+        }
+        let args: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(args[0], "boxoffice", "{line}");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+            .current_dir(root)
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env_remove("BOXOFFICE_NOW")
+            .env_remove("BOXOFFICE_SPOOL")
+            .env_remove("BOXOFFICE_GATEWAY")
+            .env_remove("BOXOFFICE_CONFIG")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "`{line}`: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        last = Some(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    let listed = last.unwrap();
+    for artist in ["Aurora Lights", "Marta Silva"] {
+        assert!(listed.contains(artist), "{listed}");
+    }
+    assert!(home.path().join("odeon.db").exists());
+}
+
+/// A season as Excel in Austrian or German settings saves it (a byte-order mark, `;` between
+/// fields, decimal commas, CRLF) imports as it is; the same prices with `,` between fields and
+/// unquoted are refused with what the separator is.
+#[test]
+fn a_csv_from_a_german_spreadsheet_imports_and_a_mixed_one_names_the_separator() {
+    let mut f = fixture();
+    let before = count(&f);
+    let excel = "\u{feff}external_id;artist;title;venue;starts_at;on_sale_at;price_P;price_S\r\n\
+        xl-1;Wiener Sängerknaben;Advent;test-hall;2027-01-10 20:00 Europe/Vienna;2026-11-01 09:00 Europe/Vienna;45,50;30,00\r\n";
+    f.store.import_concerts(excel, &mut no_progress()).unwrap();
+    assert_eq!(count(&f), before + 1);
+    let c = f.store.resolve_concert("xl-1").unwrap();
+    let prices = f.store.concert(c).unwrap();
+    assert_eq!(
+        (prices.min_price_cents, prices.max_price_cents),
+        (3000, 4550)
+    );
+    let mixed = "external_id,artist,title,venue,starts_at,on_sale_at,price_P,price_S\n\
+        xl-2,Band,Night,test-hall,2027-01-11 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,45,50,30,00\n";
+    let err = f
+        .store
+        .import_concerts(mixed, &mut no_progress())
+        .unwrap_err();
+    assert!(err.to_string().contains("separated by `,`"), "{err}");
+    assert_eq!(count(&f), before + 1, "nothing more imported");
+}

@@ -1073,3 +1073,47 @@ fn an_unreachable_card_ledger_stops_only_card_payments() {
         said(&door)
     );
 }
+
+/// The demo's sales are its history, sold over the weeks before: today's takings without
+/// `--clerk` are today's own (they counted the demo's 1.3 million of cash as today's), while
+/// `report --all` still has them.
+#[test]
+fn todays_takings_are_the_days_own_not_the_demos_history() {
+    let (_dir, db) = demo_db();
+    let today = json(&db, &["report", "--json"]);
+    assert_eq!(today["cash_in_drawer_cents"], 0, "{today}");
+    let held = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "--best",
+            "1",
+            "--customer",
+            "d@example.com",
+            "--json",
+        ],
+    );
+    let paid = json(
+        &db,
+        &[
+            "pay",
+            held["hold_id"].as_str().unwrap(),
+            "--cash",
+            "20000",
+            "--json",
+        ],
+    );
+    let price = paid["total_cents"].as_i64().unwrap();
+    let today = json(&db, &["report", "--json"]);
+    assert_eq!(
+        today["cash_in_drawer_cents"].as_i64(),
+        Some(price),
+        "{today}"
+    );
+    let all = json(&db, &["report", "--all", "--json"]);
+    assert!(
+        all["cash_in_drawer_cents"].as_i64().unwrap() > 100_000_000, // EUR 1,000,000
+        "{all}"
+    );
+}

@@ -344,6 +344,10 @@ impl App {
         match out {
             Outcome::Stay => {}
             Outcome::Concerts => self.go_concerts(),
+            Outcome::NextCustomer => {
+                self.go_concerts();
+                self.concerts = Concerts::new(cx!(self));
+            }
             Outcome::OpenMap(id) => self.open_map(id),
             Outcome::LeaveMap => {
                 self.map = None;

@@ -29,6 +29,25 @@ pub enum Ctx {
 }
 
 impl Ctx {
+    /// The contexts of the screen this one is part of, this one first: the help shows them
+    /// together.
+    pub fn family(self) -> Vec<Ctx> {
+        let all: &[Ctx] = match self {
+            Ctx::Checkout | Ctx::Payment | Ctx::Declined => {
+                &[Ctx::Checkout, Ctx::Payment, Ctx::Declined]
+            }
+            Ctx::SeatMap | Ctx::SeatList => &[Ctx::SeatMap, Ctx::SeatList],
+            Ctx::Bookings | Ctx::Confirm | Ctx::CancelSeats => {
+                &[Ctx::Bookings, Ctx::Confirm, Ctx::CancelSeats]
+            }
+            Ctx::Waitlist | Ctx::JoinForm => &[Ctx::Waitlist, Ctx::JoinForm],
+            other => return vec![other],
+        };
+        let mut family = vec![self];
+        family.extend(all.iter().copied().filter(|c| *c != self));
+        family
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Ctx::Global => "Everywhere",
@@ -766,12 +785,19 @@ pub fn hints(ctx: Ctx, typing: bool, kiosk: bool) -> Vec<(&'static str, &'static
 }
 
 /// Every binding for the help screen, grouped by context in table order.
-pub fn help(kiosk: bool) -> Vec<(Ctx, &'static str, &'static str)> {
+pub fn help(kiosk: bool, here: Ctx, only_here: bool) -> Vec<(Ctx, &'static str, &'static str)> {
     let mut out: Vec<(Ctx, &'static str, &'static str)> = Vec::new();
-    let mut order: Vec<Ctx> = Vec::new();
-    for b in KEYMAP {
-        if !order.contains(&b.ctx) {
-            order.push(b.ctx);
+    // The screen the clerk is on first (with the parts of it), then what works everywhere,
+    // then the other screens, unless this terminal has no other screen (a door).
+    let mut order: Vec<Ctx> = here.family();
+    if !order.contains(&Ctx::Global) {
+        order.push(Ctx::Global);
+    }
+    if !only_here {
+        for b in KEYMAP {
+            if !order.contains(&b.ctx) {
+                order.push(b.ctx);
+            }
         }
     }
     for ctx in order {
@@ -793,6 +819,34 @@ pub fn help(kiosk: bool) -> Vec<(Ctx, &'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `?` opens the help of the screen the clerk is on, its parts together, then what works
+    /// everywhere; a door terminal's help is the door's alone.
+    #[test]
+    fn the_help_starts_with_the_screen_you_are_on() {
+        let at = |here: Ctx, only: bool| -> Vec<Ctx> {
+            let mut seen: Vec<Ctx> = Vec::new();
+            for (ctx, _, _) in help(false, here, only) {
+                if seen.last() != Some(&ctx) {
+                    seen.push(ctx);
+                }
+            }
+            seen
+        };
+        assert_eq!(at(Ctx::Door, true), [Ctx::Door, Ctx::Global]);
+        let pay = at(Ctx::Payment, false);
+        assert_eq!(
+            pay[..4],
+            [Ctx::Payment, Ctx::Checkout, Ctx::Declined, Ctx::Global]
+        );
+        assert!(pay.contains(&Ctx::Concerts), "the rest follows: {pay:?}");
+        assert_eq!(at(Ctx::Bookings, false)[0], Ctx::Bookings);
+        // Every context is in the full help exactly once.
+        let all = at(Ctx::Concerts, false);
+        for (i, c) in all.iter().enumerate() {
+            assert!(!all[..i].contains(c), "{c:?} twice: {all:?}");
+        }
+    }
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)

@@ -170,7 +170,8 @@ fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Clear, popup);
     let mut lines: Vec<Line> = Vec::new();
     let mut last = None;
-    for (ctx, shown, help) in keys::help(app.opts.kiosk) {
+    let here = app.ctx().0;
+    for (ctx, shown, help) in keys::help(app.opts.kiosk, here, app.opts.door.is_some()) {
         if last != Some(ctx) {
             if last.is_some() {
                 lines.push(Line::from(""));

@@ -54,7 +54,12 @@ impl Bookings {
         if let Some(seats) = &mut self.cancelling {
             match cmd {
                 Some(Cmd::Submit) => {
-                    let seats = typed_seats(seats);
+                    let booked: Vec<String> = self
+                        .list
+                        .get(self.selected)
+                        .map(|b| b.seats.iter().map(|s| s.seat.clone()).collect())
+                        .unwrap_or_default();
+                    let seats = typed_seats(seats, &booked);
                     // A refusal (a seat not in the booking) keeps the field as typed.
                     if self.cancel_selected(cx, &seats) {
                         self.cancelling = None;
@@ -310,7 +315,8 @@ impl Bookings {
                 let popup = centered(area, 64, 7);
                 frame.render_widget(Clear, popup);
                 // The refund as the seats are typed: what Enter would do.
-                let named = typed_seats(typed);
+                let booked: Vec<String> = b.seats.iter().map(|x| x.seat.clone()).collect();
+                let named = typed_seats(typed, &booked);
                 let picked: Vec<&boxoffice::BookedSeat> =
                     b.seats.iter().filter(|x| named.contains(&x.seat)).collect();
                 let unknown: Vec<&str> = named
@@ -359,10 +365,107 @@ impl Bookings {
     }
 }
 
-/// The seats typed in the cancel box, as labels (`stl-a-12, STL-A-13` is two).
-fn typed_seats(text: &str) -> Vec<String> {
-    text.split([' ', ','])
-        .filter(|s| !s.is_empty())
-        .map(str::to_ascii_uppercase)
+/// The seats typed in the cancel box, as the booking's labels: whole labels (`stl-a-12,
+/// STL-A-13` is two), or as people say them, the row (and the section where rows share a
+/// name) and a seat or a range: `F-11`, `F 11`, `A 11-12`, `STL A 11-12`. What matches none of
+/// the booking's seats is kept as typed (and named as not in the booking).
+fn typed_seats(text: &str, booked: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for group in text.split(',') {
+        let words: Vec<String> = group
+            .split_whitespace()
+            .map(str::to_ascii_uppercase)
+            .collect();
+        if words.is_empty() {
+            continue;
+        }
+        let whole = words
+            .iter()
+            .all(|w| booked.iter().any(|b| b.eq_ignore_ascii_case(w)));
+        let found = match whole {
+            true => None,
+            false => as_said(&words, booked),
+        };
+        for label in found.unwrap_or(words) {
+            if !out.contains(&label) {
+                out.push(label);
+            }
+        }
+    }
+    out
+}
+
+/// `F-11`, `A 11-12`, `STL A 11-12` as the booking's labels, each matching exactly one of its
+/// seats; `None` when the words are not a row and seats, or a seat is not in the booking.
+fn as_said(words: &[String], booked: &[String]) -> Option<Vec<String>> {
+    let joined = words.join(" ").replace(" - ", "-");
+    let mut parts: Vec<String> = joined.split(' ').map(str::to_string).collect();
+    if parts.len() == 1 {
+        let w = parts.remove(0);
+        let at = w.find(|c: char| c.is_ascii_digit())?;
+        let (row, numbers) = w.split_at(at);
+        parts = vec![row.trim_end_matches('-').to_string(), numbers.to_string()];
+    }
+    let (section, row, range) = match parts.as_slice() {
+        [row, range] => (None, row, range),
+        [section, row, range] => (Some(section), row, range),
+        _ => return None,
+    };
+    let (from, to): (i64, i64) = match range.split_once('-') {
+        Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+        None => (range.parse().ok()?, range.parse().ok()?),
+    };
+    if row.is_empty() || to < from || to - from > 500 {
+        return None;
+    }
+    (from..=to)
+        .map(|n| {
+            let tail = format!("-{row}-{n}");
+            let mut hits = booked.iter().filter(|b| {
+                let b = b.to_ascii_uppercase();
+                (b.ends_with(&tail) || b == tail[1..])
+                    && section.is_none_or(|s| b.starts_with(&format!("{s}-")))
+            });
+            match (hits.next(), hits.next()) {
+                (Some(one), None) => Some(one.clone()),
+                _ => None,
+            }
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seats_are_read_as_people_say_them_in_the_cancel_box() {
+        let booked: Vec<String> = ["STL-F-10", "STL-F-11", "STL-A-11", "STL-A-12", "BAL-A-12"]
+            .map(String::from)
+            .to_vec();
+        let said = |t: &str| typed_seats(t, &booked);
+        assert_eq!(said("stl-f-11"), ["STL-F-11"]);
+        assert_eq!(said("STL-F-10 stl-f-11"), ["STL-F-10", "STL-F-11"]);
+        assert_eq!(said("F-11"), ["STL-F-11"]);
+        assert_eq!(said("f 10-11"), ["STL-F-10", "STL-F-11"]);
+        assert_eq!(said("F10 - 11"), ["STL-F-10", "STL-F-11"]);
+        assert_eq!(said("A 11"), ["STL-A-11"]);
+        // Two sections have a row A seat 12: the section says which.
+        assert_eq!(said("BAL A 12"), ["BAL-A-12"]);
+        assert_eq!(
+            said("A 12"),
+            ["A", "12"],
+            "ambiguous: kept as typed, refused"
+        );
+        assert_eq!(
+            said("F-11, A 11-12"),
+            ["STL-F-11", "A", "11-12"],
+            "A 12 is two seats"
+        );
+        assert_eq!(
+            said("Z 1"),
+            ["Z", "1"],
+            "not in the booking: kept, and named"
+        );
+    }
 }

@@ -214,7 +214,8 @@ impl Concerts {
                 Constraint::Length(10),
                 Constraint::Fill(3),
                 Constraint::Fill(2),
-                Constraint::Length(10),
+                // `10480/10480`: an arena with every seat free.
+                Constraint::Length(11),
                 Constraint::Length(13),
             ],
         )

@@ -42,7 +42,7 @@ impl Confirmation {
 
     pub fn key(&mut self, cx: &mut Cx, cmd: Option<Cmd>) -> Outcome {
         match cmd {
-            Some(Cmd::Back | Cmd::GoConcerts) => Outcome::Concerts,
+            Some(Cmd::Back | Cmd::GoConcerts) => Outcome::NextCustomer,
             Some(Cmd::Print) => {
                 match self.print(cx) {
                     Ok(said) => cx.say(Level::Ok, said),

@@ -207,6 +207,9 @@ pub enum Outcome {
     Stay,
     /// The concert list, searched afresh.
     Concerts,
+    /// The next customer at the counter: the concert list with an empty search, typing into
+    /// it (what the last customer searched for is gone).
+    NextCustomer,
     /// A concert's seat map (a cancelled concert is said instead).
     OpenMap(i64),
     /// Close the seat map and go back to the concert list.

@@ -497,3 +497,17 @@ fn concert_times_read_in_the_venues_zone_with_its_abbreviation() {
     assert!(screen.contains("11:30 CEST"), "{screen}");
     assert!(screen.contains("20:00 CET "), "{screen}");
 }
+
+/// An arena with every seat free shows all of `10480/10480` at 80x24 (it was cut to
+/// `10480/1048`).
+#[test]
+fn the_free_column_shows_a_whole_arena_at_80_columns() {
+    let mut r = rig();
+    typ(&mut r.app, "global");
+    let screen = screen_text(&r.app, 80, 24);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Global Beats"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("10480/10480 "), "{row}");
+}

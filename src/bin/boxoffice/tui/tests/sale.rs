@@ -375,3 +375,25 @@ fn a_relay_that_never_answers_slows_no_sale_and_its_message_waits() {
     let status = r.app.store.outbox_status().unwrap();
     assert_eq!((status.pending, status.delivered), (1, 0), "{status:?}");
 }
+
+/// After a sale, the next customer starts with an empty search: the artist typed next is the
+/// whole query (it was appended to the last one: `neonmarta`, no concert).
+#[test]
+fn the_next_customer_starts_with_an_empty_search() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 1);
+    fill_customer(&mut r.app);
+    press(&mut r.app, KeyCode::Left); // cash
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "50");
+    press(&mut r.app, KeyCode::Enter);
+    r.app.poll_payment(Some(std::time::Duration::from_secs(10)));
+    assert_eq!(r.app.screen, Screen::Confirmation, "{}", said(&r.app));
+    press(&mut r.app, KeyCode::Enter); // next customer
+    assert_eq!(r.app.screen, Screen::Concerts);
+    typ(&mut r.app, "marta");
+    assert_eq!(r.app.concerts.query, "marta");
+    let screen = screen_text(&r.app, 80, 24);
+    assert!(screen.contains("Marta Silva"), "{screen}");
+}
