@@ -110,7 +110,7 @@ fn gateway_of(db: &Path) -> PathBuf {
 
 /// An administrator's connection to the database of `url` (the socket directory in `host=`).
 fn pg_client(url: &str) -> postgres::Client {
-    let dir = url.split("host=").nth(1).unwrap();
+    let dir = url.split("host=").nth(1).unwrap().replace('&', " ");
     let name = url.split('/').nth(3).unwrap().split('?').next().unwrap();
     postgres::Client::connect(
         &format!("host={dir} user=postgres dbname={name}"),

@@ -280,7 +280,7 @@ fn on_postgres(store: &Store, queries: &[(&str, ConcertQuery)]) {
         println!("on PostgreSQL: skipped (run `.ci/with-postgres cargo bench --bench search`)");
         return;
     };
-    let dir = admin.split("host=").nth(1).unwrap();
+    let dir = admin.split("host=").nth(1).unwrap().replace('&', " ");
     let name = format!("search_{}", std::process::id());
     postgres::Client::connect(
         &format!("host={dir} user=postgres dbname=postgres"),

@@ -44,16 +44,19 @@ pub enum PgHost {
     Socket(PathBuf),
 }
 
-/// TLS to the server. This build speaks PostgreSQL without TLS: `require` is refused when
-/// connecting, with what to do instead; `prefer` connects without.
+/// TLS to the server, with libpq's meanings (through rustls).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
     /// Never TLS.
     Disable,
-    /// TLS if the server offers it; this build connects without (the default).
+    /// TLS if the server offers it, else without (the default, as libpq's).
     Prefer,
-    /// Only over TLS; this build refuses to connect.
+    /// Only over TLS; the certificate is checked against `sslrootcert` if one is given.
     Require,
+    /// Only over TLS, with a certificate from the CA in `sslrootcert` (any host name).
+    VerifyCa,
+    /// Only over TLS, with a certificate from the CA in `sslrootcert` for the host named.
+    VerifyFull,
 }
 
 /// A PostgreSQL database as the URL names it. Never holds a password: that comes from
@@ -67,6 +70,9 @@ pub struct PgUrl {
     pub host: PgHost,
     /// The server's TCP port (5432 unless the URL says).
     pub port: u16,
+    /// The file of CA certificates (PEM) the server's certificate must come from
+    /// (`sslrootcert=FILE`; else `~/.postgresql/root.crt` where there is one, as libpq).
+    pub sslrootcert: Option<PathBuf>,
     /// The database's name.
     pub dbname: String,
     /// The URL's `sslmode` (`prefer` unless it says).
@@ -143,6 +149,7 @@ impl PgUrl {
             .transpose()?;
         let mut port = port;
         let mut sslmode = SslMode::Prefer;
+        let mut sslrootcert = None;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = decode(value)?;
@@ -157,16 +164,21 @@ impl PgUrl {
                         "disable" => SslMode::Disable,
                         "prefer" => SslMode::Prefer,
                         "require" => SslMode::Require,
+                        "verify-ca" => SslMode::VerifyCa,
+                        "verify-full" => SslMode::VerifyFull,
                         other => {
                             return Err(bad(&format!(
-                                "sslmode `{other}`: use disable, prefer or require"
+                                "sslmode `{other}`: use disable, prefer, require, verify-ca or \
+                                 verify-full"
                             )));
                         }
                     }
                 }
+                "sslrootcert" => sslrootcert = Some(PathBuf::from(value)),
                 other => {
                     return Err(bad(&format!(
-                        "unknown setting `{other}` (host, port, user and sslmode are known)"
+                        "unknown setting `{other}` (host, port, user, sslmode and sslrootcert \
+                         are known)"
                     )));
                 }
             }
@@ -189,6 +201,11 @@ impl PgUrl {
             user,
             host,
             port: port.unwrap_or(5432),
+            sslrootcert: sslrootcert.or_else(|| {
+                let home = std::env::var_os("HOME")?;
+                let default = Path::new(&home).join(".postgresql/root.crt");
+                default.is_file().then_some(default)
+            }),
             dbname,
             sslmode,
         })
@@ -306,7 +323,7 @@ mod tests {
             ("postgres://anna@host:port/db", "port is not a number"),
             (
                 "postgres://anna@host/db?sslmode=maybe",
-                "use disable, prefer or require",
+                "use disable, prefer, require, verify-ca or verify-full",
             ),
             (
                 "postgres://anna@host/db?colour=red",
@@ -338,6 +355,7 @@ mod tests {
             port: 5432,
             dbname: "box:office".into(),
             sslmode: SslMode::Prefer,
+            sslrootcert: None,
         };
         // Read as a file only its owner can read; others' reading it makes it ignored.
         #[cfg(unix)]

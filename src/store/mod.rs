@@ -18,6 +18,7 @@ pub(crate) mod schema;
 pub(crate) mod seat_index;
 pub mod sql;
 pub(crate) mod sqlite;
+pub(crate) mod tls;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};

@@ -1,7 +1,8 @@
 //! PostgreSQL: connecting with errors a person can act on (one line: which server, which
 //! database, what to do), the schema made on first use and upgraded in place step by step
-//! (`pg_migrations/`), refused when a newer boxoffice wrote it, and what `db status` says. The synchronous `postgres` client: the app has no
-//! async runtime. No TLS in this build (`sslmode=require` is refused with what to do).
+//! (`pg_migrations/`), refused when a newer boxoffice wrote it, and what `db status` says.
+//! The synchronous `postgres` client: the app has no async runtime. TLS through rustls, with
+//! libpq's `sslmode` meanings (`tls.rs`).
 
 use super::engine::{PgHost, PgUrl, SslMode};
 use super::{Db, SCHEMA_VERSION};
@@ -35,16 +36,14 @@ fn config(url: &PgUrl) -> Result<postgres::Config> {
         PgHost::Tcp(h) => c.host(h),
         PgHost::Socket(dir) => c.host_path(dir),
     };
-    match url.sslmode {
-        SslMode::Disable => c.ssl_mode(postgres::config::SslMode::Disable),
-        // Without TLS built in, `prefer` is a plain connection, as libpq's without SSL.
-        SslMode::Prefer => c.ssl_mode(postgres::config::SslMode::Prefer),
-        SslMode::Require => {
-            return Err(Error::Server(format!(
-                "{}: sslmode=require, but this boxoffice talks to PostgreSQL without TLS; \
-                 connect through a Unix socket or a trusted network with sslmode=disable",
-                url.shown()
-            )));
+    match (url.sslmode, &url.host) {
+        // A Unix socket is never TLS (as libpq).
+        (SslMode::Disable, _) | (_, PgHost::Socket(_)) => {
+            c.ssl_mode(postgres::config::SslMode::Disable)
+        }
+        (SslMode::Prefer, _) => c.ssl_mode(postgres::config::SslMode::Prefer),
+        (SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull, _) => {
+            c.ssl_mode(postgres::config::SslMode::Require)
         }
     };
     if let Some(p) = url.password() {
@@ -85,11 +84,17 @@ pub(crate) fn server_error(url: &PgUrl, e: &postgres::Error) -> Error {
         why = format!("{why}: {s}");
         source = s.source();
     }
-    Error::Server(format!(
-        "cannot reach PostgreSQL for {}: {}",
-        url.shown(),
-        why.replace('\n', " ")
-    ))
+    let why = why.replace('\n', " ");
+    match super::tls::hint(url, &why) {
+        Some(hint) => Error::Server(format!(
+            "cannot reach PostgreSQL for {}: {hint} ({why})",
+            url.shown()
+        )),
+        None => Error::Server(format!(
+            "cannot reach PostgreSQL for {}: {why}",
+            url.shown()
+        )),
+    }
 }
 
 /// A connection to the database `url` names. Any wait for a lock longer than
@@ -98,9 +103,12 @@ pub(crate) fn server_error(url: &PgUrl, e: &postgres::Error) -> Error {
 /// guesses a page's cost from a list of ids it cannot see into) and no parallel workers
 /// (starting them took half of a "has free seats" page's 11 ms).
 pub fn connect(url: &PgUrl) -> Result<postgres::Client> {
-    let mut client = config(url)?
-        .connect(postgres::NoTls)
-        .map_err(|e| server_error(url, &e))?;
+    let config = config(url)?;
+    let mut client = match super::tls::connector(url)? {
+        Some(tls) => config.connect(tls),
+        None => config.connect(postgres::NoTls),
+    }
+    .map_err(|e| server_error(url, &e))?;
     client
         .batch_execute(&format!(
             "SET lock_timeout = '{}ms'; SET jit = off; SET max_parallel_workers_per_gather = 0",

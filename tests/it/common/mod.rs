@@ -225,9 +225,10 @@ pub mod engine {
     /// The administrator's connection to the database `url` names, on the test server's
     /// socket.
     pub fn admin_client_of(url: &str) -> postgres::Client {
-        let dir = url.split("host=").nth(1).unwrap();
+        // `host=DIR&port=N` as the client's settings, `host=DIR port=N`.
+        let socket = url.split('?').nth(1).unwrap().replace('&', " ");
         postgres::Client::connect(
-            &format!("host={dir} user=postgres dbname={}", name_of(url)),
+            &format!("{socket} user=postgres dbname={}", name_of(url)),
             postgres::NoTls,
         )
         .unwrap()
