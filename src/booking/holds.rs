@@ -546,6 +546,7 @@ impl Store {
         }
         let mut index = self.seat_index.take();
         let out = self.write(|tx, now| {
+            crate::failpoint::stall("hold:inside");
             let c = concert_rules(tx, concert_id)?;
             index.note_venue(concert_id, c.venue_id);
             if c.status == crate::ConcertStatus::Cancelled {

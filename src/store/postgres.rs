@@ -31,7 +31,13 @@ fn config(url: &PgUrl) -> Result<postgres::Config> {
         .dbname(&url.dbname)
         .port(url.port)
         .application_name("boxoffice")
-        .connect_timeout(Duration::from_secs(5));
+        .connect_timeout(Duration::from_secs(5))
+        // A server that vanished (a cut cable, a rebooted router) is noticed in about a
+        // minute, not the two hours of the system's default.
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .keepalives_interval(Duration::from_secs(10))
+        .keepalives_retries(3);
     match &url.host {
         PgHost::Tcp(h) => c.host(h),
         PgHost::Socket(dir) => c.host_path(dir),
@@ -199,14 +205,29 @@ macro_rules! write_lock {
     };
 }
 
+/// A write's own settings, for this transaction only (so they hold through a pooler that
+/// hands the connection to someone else between transactions): a lock not had in 5 s is
+/// "busy" (`BUSY_TIMEOUT`, as on SQLite); a statement running 30 s is ended; and a box office
+/// that stops talking inside its write (a network cut, a suspended laptop, a hung process)
+/// has its transaction ended by the server after 10 s, and the lock with it, instead of
+/// keeping every other box office waiting until TCP gives up on it hours later.
+macro_rules! write_settings {
+    () => {
+        "SET LOCAL lock_timeout = '5000ms'; SET LOCAL statement_timeout = '30s'; \
+         SET LOCAL idle_in_transaction_session_timeout = '10s'; "
+    };
+}
+
 const BEGIN: &str = concat!(
     "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off; ",
+    write_settings!(),
     "SELECT pg_advisory_xact_lock(",
     write_lock!(),
     ")"
 );
 const BEGIN_DURABLE: &str = concat!(
     "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = on; ",
+    write_settings!(),
     "SELECT pg_advisory_xact_lock(",
     write_lock!(),
     ")"
