@@ -40,8 +40,9 @@ impl std::fmt::Debug for MailRelay {
 impl MailRelay {
     /// The relay at `url`, logging in with the URL's user and `password` (from the environment
     /// or the settings file: a password in the URL is refused, since other users of the
-    /// machine can read a process's arguments).
-    pub fn new(url: &str, password: Option<&str>) -> Result<MailRelay, String> {
+    /// machine can read a process's arguments). `ca`: CA certificates (PEM) its certificate
+    /// may also come from, beside the public CAs (a company's own).
+    pub fn new(url: &str, password: Option<&str>, ca: Option<&[u8]>) -> Result<MailRelay, String> {
         use lettre::transport::smtp::client::{Tls, TlsParameters};
         let bad = |why: &str| format!("--smtp `{}`: {why}", crate::text::without_password(url));
         let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
@@ -76,7 +77,15 @@ impl MailRelay {
             (other, _) => return Err(bad(&format!("`{other}:` is not smtp: or smtps:"))),
         };
         let mode = tls;
-        let params = || TlsParameters::new(host.clone()).map_err(|e| bad(&e.to_string()));
+        let params = || {
+            let mut b = TlsParameters::builder(host.clone());
+            if let Some(pem) = ca {
+                let cert = lettre::transport::smtp::client::Certificate::from_pem(pem)
+                    .map_err(|e| bad(&format!("the CA file: {e}")))?;
+                b = b.add_root_certificate(cert);
+            }
+            b.build().map_err(|e| bad(&e.to_string()))
+        };
         let tls = match tls {
             "wrapper" => Tls::Wrapper(params()?),
             "starttls" => Tls::Required(params()?),
@@ -181,7 +190,9 @@ impl std::fmt::Debug for SmsGateway {
 
 impl SmsGateway {
     /// A gateway at `url` (http or https), sending with `token` as its bearer token if given.
-    pub fn new(url: &str, token: Option<&str>) -> Result<SmsGateway, String> {
+    /// `ca`: the CA certificates (PEM) its certificate must come from, instead of the public
+    /// CAs (a company's own; a file that is the system's bundle keeps the public ones too).
+    pub fn new(url: &str, token: Option<&str>, ca: Option<&[u8]>) -> Result<SmsGateway, String> {
         let shown = crate::text::without_password(url);
         let parsed = url::Url::parse(url).map_err(|e| format!("--sms-gateway `{shown}`: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -189,11 +200,28 @@ impl SmsGateway {
                 "--sms-gateway `{shown}`: an http:// or https:// URL of the gateway"
             ));
         }
-        let agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder()
             .timeout_global(Some(TIMEOUT))
-            .http_status_as_error(false)
-            .build()
-            .into();
+            .http_status_as_error(false);
+        if let Some(pem) = ca {
+            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(format!(
+                    "--sms-gateway `{shown}`: the CA file holds no certificate"
+                ));
+            }
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
+                    .build(),
+            );
+        }
+        let agent = config.build().into();
         Ok(SmsGateway {
             url: url.to_string(),
             shown,
@@ -246,7 +274,7 @@ mod tests {
     use super::*;
 
     fn refused(url: &str) -> String {
-        MailRelay::new(url, Some("pw")).unwrap_err()
+        MailRelay::new(url, Some("pw"), None).unwrap_err()
     }
 
     #[test]
@@ -273,7 +301,7 @@ mod tests {
             "smtp://mail.example:25",
             "smtp://mail.example:587?tls=opportunistic",
         ] {
-            let made = MailRelay::new(url, Some("pw"));
+            let made = MailRelay::new(url, Some("pw"), None);
             assert!(made.is_ok(), "{url}: {made:?}");
         }
     }

@@ -38,6 +38,11 @@ fn free_port() -> u16 {
 }
 
 fn servers(dir: &Path) -> Option<Servers> {
+    servers_with(dir, &[])
+}
+
+/// [`servers`], with more arguments for `servers.py` (its TLS side).
+fn servers_with(dir: &Path, extra: &[String]) -> Option<Servers> {
     let ok = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .stderr(Stdio::null())
@@ -57,6 +62,7 @@ fn servers(dir: &Path) -> Option<Servers> {
             out.to_str().unwrap(),
             TOKEN,
         ])
+        .args(extra)
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -398,4 +404,161 @@ fn a_relay_that_never_answers_holds_up_no_command_and_loses_no_message() {
     let status: Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["pending"], 3, "every confirmation waits: {status}");
     assert_eq!(status["delivered"], 0, "{status}");
+}
+
+/// A private CA, made here with openssl, and a certificate it signed for `localhost`: the
+/// CA's file and the server's certificate and key.
+fn private_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Odeon CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "relay.key",
+        "-out",
+        "relay.csr",
+    ]);
+    std::fs::write(dir.join("san"), "subjectAltName=DNS:localhost\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "relay.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san",
+        "-out",
+        "relay.crt",
+    ]);
+    (
+        dir.join("ca.crt"),
+        dir.join("relay.crt"),
+        dir.join("relay.key"),
+    )
+}
+
+/// A relay that requires STARTTLS and a login, and an SMS gateway over HTTPS, both with a
+/// certificate from a company's own CA: with the CA given (`BOXOFFICE_CA_FILE`), the sale's
+/// email (after logging in inside TLS) and SMS arrive; without it, the certificate is refused
+/// and the messages wait, the reason kept.
+#[test]
+fn a_relay_and_a_gateway_with_a_private_ca_are_used_once_the_ca_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = private_ca(dir.path());
+    let (tls_port, https_port) = (free_port(), free_port());
+    let extra = [
+        tls_port.to_string(),
+        https_port.to_string(),
+        cert.display().to_string(),
+        key.display().to_string(),
+    ];
+    let Some(servers) = servers_with(dir.path(), &extra) else {
+        return;
+    };
+    let sell = |db: &Path, ca_file: Option<&Path>| -> Value {
+        let run = |args: &[&str]| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_boxoffice"));
+            c.env("BOXOFFICE_DB", db)
+                .env("BOXOFFICE_NOW", NOW)
+                .env(
+                    "BOXOFFICE_SMTP",
+                    format!("smtp://tickets@localhost:{tls_port}"),
+                )
+                .env("BOXOFFICE_SMTP_PASSWORD", TOKEN)
+                .env(
+                    "BOXOFFICE_SMS_GATEWAY",
+                    format!("https://localhost:{https_port}/sms"),
+                )
+                .env("BOXOFFICE_SMS_TOKEN", TOKEN)
+                .env_remove("BOXOFFICE_CA_FILE")
+                .env_remove("SSL_CERT_FILE")
+                .env_remove("BOXOFFICE_SPOOL")
+                .env_remove("BOXOFFICE_GATEWAY")
+                .env_remove("BOXOFFICE_CONFIG")
+                .env_remove("BOXOFFICE_FAILPOINT")
+                .args(args)
+                .stdin(Stdio::null());
+            if let Some(ca) = ca_file {
+                c.env("BOXOFFICE_CA_FILE", ca);
+            }
+            let out = c.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
+        };
+        let held = run(&[
+            "hold",
+            "demo-13",
+            "--best",
+            "1",
+            "--customer",
+            "anna@example.com",
+            "--phone",
+            "+43 660 1112233",
+            "--json",
+        ]);
+        run(&["pay", held["hold_id"].as_str().unwrap(), "--cash", "20000"]);
+        run(&["spool", "send", "--json"])
+    };
+    let trusted = tempfile::tempdir().unwrap();
+    let db = crate::common::engine::demo_file(trusted.path(), NOW.parse().unwrap());
+    let status = sell(&db, Some(&ca));
+    let routes = status["by_route"].to_string();
+    assert!(
+        routes.contains("\"smtp\"") && routes.contains("\"sms-gateway\""),
+        "{status}"
+    );
+    assert_eq!(status["pending"], 0, "{status}");
+    assert_eq!(received_mail(&servers.out).len(), 1);
+    assert_eq!(received_sms(&servers.out).0.len(), 1);
+    // Without the CA: the certificate is refused, the messages wait with the reason.
+    let untrusted = tempfile::tempdir().unwrap();
+    let db = crate::common::engine::demo_file(untrusted.path(), NOW.parse().unwrap());
+    let status = sell(&db, None);
+    assert_eq!(status["pending"], 2, "{status}");
+    let why = status["waiting"].to_string().to_lowercase();
+    assert!(
+        why.contains("certificate") || why.contains("issuer"),
+        "{status}"
+    );
+    assert_eq!(received_mail(&servers.out).len(), 1, "nothing more arrived");
 }

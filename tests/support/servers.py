@@ -1,7 +1,7 @@
 """A real SMTP server (aiosmtpd) and a real HTTP server on the loopback address, for the tests
 of sending through a mail relay and an SMS gateway.
 
-    python3 servers.py SMTP_PORT HTTP_PORT OUTDIR TOKEN
+    python3 servers.py SMTP_PORT HTTP_PORT OUTDIR TOKEN [SMTP_TLS_PORT HTTPS_PORT CERT KEY]
 
 Every message the SMTP server accepts is written to OUTDIR/smtp/N.eml; every SMS the HTTP
 server accepts is a JSON line in OUTDIR/sms.jsonl. Recipients decide the answer, so a test can
@@ -9,6 +9,10 @@ ask for each: an address with `reject` gets 550 (refused for good), one with `la
 (try again); an SMS to a number ending in 400 gets HTTP 400, one ending in 503 gets 503.
 A request without `Authorization: Bearer TOKEN` gets 401. OUTDIR/ready appears once both
 listen. Runs until killed.
+
+With the four more arguments, also: an SMTP server on SMTP_TLS_PORT that requires STARTTLS and
+then a login (user `tickets`, password TOKEN), and the same HTTP gateway over TLS on
+HTTPS_PORT, both with the certificate CERT (key KEY) of a CA the test made.
 """
 
 import itertools
@@ -81,6 +85,39 @@ controller = Controller(Relay(), hostname="127.0.0.1", port=smtp_port)
 controller.start()
 http = ThreadingHTTPServer(("127.0.0.1", http_port), Gateway)
 threading.Thread(target=http.serve_forever, daemon=True).start()
+
+if len(sys.argv) > 5:
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    tls_port, https_port, cert, key = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == b"tickets"
+            and auth_data.password == token.encode()
+        )
+        return AuthResult(success=ok)
+
+    secure = Controller(
+        Relay(),
+        hostname="127.0.0.1",
+        port=tls_port,
+        server_hostname="localhost",
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_require_tls=True,
+        auth_required=True,
+    )
+    secure.start()
+    https = ThreadingHTTPServer(("127.0.0.1", https_port), Gateway)
+    https.socket = context.wrap_socket(https.socket, server_side=True)
+    threading.Thread(target=https.serve_forever, daemon=True).start()
 open(os.path.join(outdir, "ready"), "w").close()
 while True:
     time.sleep(3600)

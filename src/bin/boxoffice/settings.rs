@@ -17,6 +17,7 @@ pub struct File {
     pub smtp_password: Option<String>,
     pub sms_gateway: Option<String>,
     pub sms_token: Option<String>,
+    pub ca_file: Option<PathBuf>,
     pub from: Option<String>,
     pub idle: Option<u64>,
 }

@@ -124,15 +124,30 @@ pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     let processors = Processors::with_gateway(&gateway, clock)?;
     let mut spool = Spool::new(cli.spool.clone().unwrap_or_else(|| dir.join("spool")))
         .with_from(cli.from.as_deref().unwrap_or(&default_sender()))?;
+    // The CAs the relay's and the gateway's certificates must come from, if not the public ones.
+    let ca = match (
+        &cli.ca_file,
+        cli.smtp.is_some() || cli.sms_gateway.is_some(),
+    ) {
+        (Some(file), true) => Some(
+            std::fs::read(file)
+                .map_err(|e| usage(format!("cannot read the CA file {}: {e}", file.display())))?,
+        ),
+        _ => None,
+    };
     if let Some(url) = &cli.smtp {
         spool = spool.with_mail_relay(
-            boxoffice::notify::relay::MailRelay::new(url, cli.smtp_password.as_deref())
-                .map_err(usage)?,
+            boxoffice::notify::relay::MailRelay::new(
+                url,
+                cli.smtp_password.as_deref(),
+                ca.as_deref(),
+            )
+            .map_err(usage)?,
         );
     }
     if let Some(url) = &cli.sms_gateway {
         spool = spool.with_sms_gateway(
-            boxoffice::notify::relay::SmsGateway::new(url, cli.sms_token.as_deref())
+            boxoffice::notify::relay::SmsGateway::new(url, cli.sms_token.as_deref(), ca.as_deref())
                 .map_err(usage)?,
         );
     }

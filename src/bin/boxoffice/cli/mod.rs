@@ -72,6 +72,11 @@ pub struct Cli {
     #[arg(long, env = "BOXOFFICE_SMS_GATEWAY", global = true, value_name = "URL")]
     sms_gateway: Option<String>,
 
+    /// The CA certificates (PEM) the mail relay's and the SMS gateway's certificates must come
+    /// from, e.g. a company's own CA [default: SSL_CERT_FILE, else the public CAs]
+    #[arg(long, env = "BOXOFFICE_CA_FILE", global = true, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+
     /// The sender of every email, e.g. '"Odeon Box Office" <tickets@odeon.example>' (given
     /// before the command: `concerts --from` is a date)
     #[arg(
@@ -176,6 +181,16 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failu
         "BOXOFFICE_SMS_GATEWAY",
         url_shown
     );
+    setting!(ca_file, "ca_file", "BOXOFFICE_CA_FILE", path_shown);
+    if cli.ca_file.is_none()
+        && let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty())
+    {
+        cli.ca_file = Some(PathBuf::from(file));
+        if let Some(last) = cli.in_force.last_mut() {
+            last.1 = cli.ca_file.as_ref().map(path_shown);
+            last.2 = Source::Env("SSL_CERT_FILE");
+        }
+    }
     setting!(from, "from", "sender", "BOXOFFICE_FROM", String::clone);
     setting!(idle, "idle", "BOXOFFICE_IDLE", u64::to_string);
     if cli.idle.is_none() {

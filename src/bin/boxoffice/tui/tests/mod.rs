@@ -48,8 +48,9 @@ pub fn rig_sending(kiosk: bool, relay: Option<&str>) -> Rig {
         gateway,
         spool: match relay {
             None => boxoffice::Spool::new(dir.path().join("spool")),
-            Some(url) => boxoffice::Spool::new(dir.path().join("spool"))
-                .with_mail_relay(boxoffice::notify::relay::MailRelay::new(url, None).unwrap()),
+            Some(url) => boxoffice::Spool::new(dir.path().join("spool")).with_mail_relay(
+                boxoffice::notify::relay::MailRelay::new(url, None, None).unwrap(),
+            ),
         },
         utc_offset: FixedOffset::east_opt(3600).unwrap(),
         zone: Some(chrono_tz::Europe::Vienna),
