@@ -245,12 +245,12 @@ impl PgUrl {
             }
         }
         let text = std::fs::read_to_string(file).ok()?;
-        let host = match &self.host {
-            PgHost::Tcp(h) => h.clone(),
-            PgHost::Socket(_) => "localhost".to_string(),
+        // A socket's host is `localhost`, or its directory as the URL names it (psql takes both).
+        let hosts: Vec<String> = match &self.host {
+            PgHost::Tcp(h) => vec![h.clone()],
+            PgHost::Socket(dir) => vec!["localhost".into(), dir.display().to_string()],
         };
         let port = self.port.to_string();
-        let wanted = [host.as_str(), port.as_str(), &self.dbname, &self.user];
         text.lines()
             .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
             .find_map(|line| {
@@ -258,11 +258,14 @@ impl PgUrl {
                 if fields.len() != 5 {
                     return None;
                 }
-                wanted
-                    .iter()
-                    .zip(&fields)
-                    .all(|(w, f)| f == "*" || f == w)
-                    .then(|| fields[4].clone())
+                let host_fits = fields[0] == "*" || hosts.contains(&fields[0]);
+                let rest = [port.as_str(), &self.dbname, &self.user];
+                (host_fits
+                    && rest
+                        .iter()
+                        .zip(&fields[1..4])
+                        .all(|(w, f)| f == "*" || f == w))
+                .then(|| fields[4].clone())
             })
     }
 }
@@ -370,5 +373,17 @@ mod tests {
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert_eq!(u.password_in(&file), None);
         }
+        // A socket: its line may name `localhost` or the socket's directory.
+        std::fs::write(&file, "/run/pg:5432:*:anna:by-socket\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let socket = PgUrl {
+            host: PgHost::Socket("/run/pg".into()),
+            ..u
+        };
+        assert_eq!(socket.password_in(&file).as_deref(), Some("by-socket"));
     }
 }
