@@ -242,6 +242,14 @@ fn the_payment_starts_from_cash_and_the_clerks_last_method() {
         r.app.checkout.as_ref().unwrap().method,
         crate::tui::screens::Method::Card
     );
+    // Cash typed as people type it after a card sale: the decimal comma says it is an amount,
+    // so it is cash, and not a card number `4500`.
+    typ(&mut r.app, "45,00");
+    let c = r.app.checkout.as_ref().unwrap();
+    assert_eq!(c.method, crate::tui::screens::Method::Cash);
+    assert_eq!(c.tendered, "45,00");
+    assert!(c.number.is_empty(), "nothing left in the card number");
+    assert!(screen_text(&r.app, 80, 24).contains("Change due"));
 }
 
 /// A letter typed into the search never falls through to a command: Esc on an empty search

@@ -13,7 +13,7 @@ use boxoffice::model::parse_money;
 use boxoffice::{Card, ConcertSummary, CustomerInfo, Error, Hold, Receipt, Tender};
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
@@ -408,7 +408,19 @@ impl Checkout {
                 edit(&mut self.tendered, key, 12);
             }
             Field::Number => {
-                if digits_only || key.code == KeyCode::Char(' ') {
+                let separator = matches!(key.code, KeyCode::Char(',' | '.'));
+                let digits = self.number.chars().filter(char::is_ascii_digit).count();
+                if separator && digits <= 6 {
+                    // `45,00`: an amount, not a card number (the method was card from the last
+                    // sale): it is cash, the digits typed so far the amount tendered.
+                    let typed: String = self.number.chars().filter(char::is_ascii_digit).collect();
+                    // Wiped, as a card number always is.
+                    self.number.zeroize();
+                    self.method = Method::Cash;
+                    self.tendered = typed;
+                    self.focus = 1;
+                    edit(&mut self.tendered, key, 12);
+                } else if digits_only || key.code == KeyCode::Char(' ') {
                     edit(&mut self.number, key, 23);
                 }
             }
