@@ -689,3 +689,56 @@ fn open_screens_follow_holds_that_run_out_or_end_in_other_processes() {
     assert!(screen.contains("Seat map"), "{screen}");
     app.quit();
 }
+
+/// A terminal that goes away in the middle of a checkout (an SSH session dropped, a window
+/// closed) gives its hold back at once: the seats are free for the next terminal, not kept for
+/// the hold's five minutes.
+#[test]
+fn a_terminal_hung_up_in_the_checkout_gives_its_hold_back() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let mut app = PtyApp::spawn(dir.path(), &[]);
+    app.wait_for("24 concerts");
+    app.send(b"neon\r");
+    app.wait_for("100 free 0 held 0 sold");
+    app.send(b"b2\r");
+    app.wait_for("best 2 together");
+    app.send(b"\r");
+    app.wait_for("Hold expires in");
+    let held = |db: &Path| -> i64 {
+        rusqlite::Connection::open(db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM holds WHERE state = 'live'", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(held(&dir.path().join("box.db")), 1);
+    let pid = app.child.process_id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    while app.child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(app.child.try_wait().unwrap().is_some(), "the app ended");
+    assert_eq!(
+        held(&dir.path().join("box.db")),
+        0,
+        "the hold was given back"
+    );
+    let released: i64 = rusqlite::Connection::open(dir.path().join("box.db"))
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM holds WHERE state = 'released'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(released, 1);
+}

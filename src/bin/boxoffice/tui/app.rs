@@ -463,6 +463,21 @@ impl App {
         }
     }
 
+    /// The hold the open checkout keeps (seats held, not paid), if any.
+    pub fn open_hold(&self) -> Option<String> {
+        self.checkout
+            .as_ref()
+            .filter(|c| c.holds_seats())
+            .and_then(|c| c.hold.as_ref())
+            .map(|h| h.hold_id.clone())
+    }
+
+    /// The terminal went away (a hang-up, a closed window): an open checkout gives its hold
+    /// back, as leaving it does.
+    pub fn hang_up(&mut self) {
+        self.leave_checkout();
+    }
+
     fn leave_checkout(&mut self) {
         if let Some(c) = self.checkout.take() {
             c.leave(cx!(self));

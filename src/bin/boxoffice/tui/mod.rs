@@ -42,6 +42,21 @@ pub struct HangUp {
     running: Arc<AtomicBool>,
     finished: Arc<AtomicBool>,
     cleanup: Cleanup,
+    /// The box office and the hold a checkout keeps open, if any: a hang-up gives it back (the
+    /// customer at that terminal is gone) instead of keeping the seats for the hold's time.
+    open_hold: OpenHold,
+}
+
+type OpenHold = Arc<Mutex<Option<(std::path::PathBuf, String)>>>;
+
+/// Gives back the hold a hung-up terminal kept open, on a connection of its own.
+fn release_open_hold(open_hold: &OpenHold) {
+    let taken = open_hold.lock().ok().and_then(|mut h| h.take());
+    if let Some((db, hold)) = taken
+        && let Ok(mut store) = boxoffice::Store::open(&db, Arc::new(boxoffice::SystemClock))
+    {
+        let _ = store.release_hold(&hold);
+    }
 }
 
 type Cleanup = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
@@ -52,15 +67,17 @@ impl HangUp {
         let running = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
         let cleanup: Cleanup = Arc::new(Mutex::new(None));
+        let open_hold: OpenHold = Arc::new(Mutex::new(None));
         let mut signals = signal_hook::iterator::Signals::new([
             signal_hook::consts::SIGHUP,
             signal_hook::consts::SIGTERM,
         ])?;
-        let (g, r, f, c) = (
+        let (g, r, f, c, h) = (
             gone.clone(),
             running.clone(),
             finished.clone(),
             cleanup.clone(),
+            open_hold.clone(),
         );
         std::thread::Builder::new()
             .name("hang-up".into())
@@ -82,6 +99,7 @@ impl HangUp {
                     }
                     std::thread::sleep(Duration::from_millis(20));
                 }
+                release_open_hold(&h);
                 if let Some(cleanup) = c.lock().ok().and_then(|mut c| c.take()) {
                     cleanup();
                 }
@@ -92,6 +110,7 @@ impl HangUp {
             running,
             finished,
             cleanup,
+            open_hold,
         })
     }
 
@@ -124,7 +143,7 @@ pub fn run(mut app: App, hang_up: &HangUp) -> anyhow::Result<()> {
     }));
     let _ = execute!(stdout(), EnableMouseCapture);
     hang_up.running.store(true, Ordering::SeqCst);
-    let result = event_loop(&mut terminal, &mut app, &hang_up.gone);
+    let result = event_loop(&mut terminal, &mut app, hang_up);
     let _ = execute!(stdout(), DisableMouseCapture);
     ratatui::restore();
     result
@@ -133,13 +152,25 @@ pub fn run(mut app: App, hang_up: &HangUp) -> anyhow::Result<()> {
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    gone: &std::sync::atomic::AtomicBool,
+    hang_up: &HangUp,
 ) -> anyhow::Result<()> {
     let mut last_tick = Instant::now();
     let mut dirty = true;
     let mut drawn_minute = i64::MIN;
     loop {
-        if gone.load(std::sync::atomic::Ordering::Relaxed) {
+        // The hold a checkout keeps open, where a hang-up can find it.
+        let open = app.open_hold().map(|h| (app.store.path().to_path_buf(), h));
+        if let Ok(mut slot) = hang_up.open_hold.lock()
+            && *slot != open
+        {
+            *slot = open;
+        }
+        if hang_up.gone.load(std::sync::atomic::Ordering::Relaxed) {
+            // The customer at this terminal is gone: their seats go back now.
+            app.hang_up();
+            if let Ok(mut slot) = hang_up.open_hold.lock() {
+                *slot = None;
+            }
             return Ok(());
         }
         if dirty {
