@@ -2,6 +2,7 @@
 //! reports; after commit the outbox ([`outbox`]) delivers it: a file in the spool ([`spool`]),
 //! or the mail relay and SMS gateway ([`relay`]).
 
+pub mod codepage;
 pub(crate) mod email;
 pub mod ics;
 mod message;

@@ -110,9 +110,10 @@ impl SaleReceipt {
         out
     }
 
-    /// The receipt, then each ticket with its QR code, as ESC/POS for a receipt printer.
-    pub fn escpos(&self) -> Vec<u8> {
-        let mut p = EscPos::new();
+    /// The receipt, then each ticket with its QR code, as ESC/POS for a receipt printer that
+    /// speaks `page`.
+    pub fn escpos(&self, page: super::codepage::CodePage) -> Vec<u8> {
+        let mut p = EscPos::new(page);
         p.center(true)
             .bold(true)
             .text("RECEIPT")
@@ -184,26 +185,22 @@ fn pad(left: &str, right: &str) -> String {
 /// A small ESC/POS writer: the commands every counter printer knows (Epson's set).
 struct EscPos {
     out: Vec<u8>,
+    page: super::codepage::CodePage,
 }
 
 impl EscPos {
-    fn new() -> EscPos {
-        // ESC @: reset the printer to its defaults.
+    fn new(page: super::codepage::CodePage) -> EscPos {
+        // ESC @: reset the printer to its defaults; ESC t: the code page the text is in.
         EscPos {
-            out: vec![0x1b, b'@'],
+            out: vec![0x1b, b'@', 0x1b, b't', page.esc_t()],
+            page,
         }
     }
 
-    /// A line of text. Printers speak a code page, not UTF-8: what is not ASCII is written as
-    /// `?` (`€` as `EUR` comes from the money formatting already).
+    /// A line of text, in the printer's code page: each letter the page has as itself, the
+    /// others as their closest ASCII (`Ż` as `Z`).
     fn text(&mut self, line: &str) -> &mut Self {
-        self.out.extend(line.chars().map(|c| {
-            if c.is_ascii() && !c.is_ascii_control() {
-                c as u8
-            } else {
-                b'?'
-            }
-        }));
+        self.out.extend(self.page.encode(line));
         self.out.push(b'\n');
         self
     }
@@ -258,15 +255,22 @@ mod tests {
 
     #[test]
     fn the_writer_speaks_esc_pos() {
-        let mut p = EscPos::new();
+        let mut p = EscPos::new(super::super::codepage::CodePage::Pc858);
         p.bold(true).text("Bühne €").bold(false).qr("ABC123").cut();
         let out = p.finish();
-        assert_eq!(&out[..2], b"\x1b@", "reset first");
+        assert_eq!(
+            &out[..5],
+            b"\x1b@\x1bt\x13",
+            "reset, then code page 19 (PC858)"
+        );
         assert!(
             out.windows(4).any(|w| w == b"\x1bE\x01B"),
             "bold, then the text"
         );
-        assert!(out.windows(7).any(|w| w == b"B?hne ?"), "non-ASCII as ?");
+        assert!(
+            out.windows(7).any(|w| w == b"B\x81hne \xd5"),
+            "in PC858: ü, €"
+        );
         // The QR code's data is stored with its length (3 + 6 bytes) and printed.
         assert!(out.windows(14).any(|w| w == b"\x1d(k\x09\x001P0ABC123"));
         assert!(out.windows(8).any(|w| w == b"\x1d(k\x03\x001Q0"));

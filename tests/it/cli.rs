@@ -1117,3 +1117,82 @@ fn todays_takings_are_the_days_own_not_the_demos_history() {
         "{all}"
     );
 }
+
+/// A receipt printed in the customer's language: the ESC/POS stream selects its code page
+/// (PC858 unless `--printer-codepage` says) and every letter of it prints as itself, the euro
+/// sign too; read back through the page, the names are exact (they printed as `?`).
+#[test]
+fn a_receipt_prints_in_the_printers_code_page_and_reads_back_exactly() {
+    let (dir, db) = demo_db();
+    let csv = dir.path().join("advent.csv");
+    std::fs::write(
+        &csv,
+        "external_id,artist,title,venue,starts_at,on_sale_at,price_S,price_P\n\
+         adv-1,Wiener Sängerknaben,Grüß Gott – Advent,velvet-room,2027-01-10 20:00 Europe/Vienna,2026-11-01 09:00 Europe/Vienna,30.00,45.00\n",
+    )
+    .unwrap();
+    json(&db, &["import", csv.to_str().unwrap(), "--json"]);
+    let held = json(
+        &db,
+        &[
+            "hold",
+            "adv-1",
+            "--best",
+            "1",
+            "--customer",
+            "j@example.com",
+            "--json",
+        ],
+    );
+    let paid = json(
+        &db,
+        &[
+            "pay",
+            held["hold_id"].as_str().unwrap(),
+            "--cash",
+            "20000",
+            "--json",
+        ],
+    );
+    let code = paid["booking_code"].as_str().unwrap();
+    // PC858 has no en dash (it prints as `-`); WPC1252 has one.
+    for (flag, page, esc_t, title) in [
+        (
+            None,
+            boxoffice::notify::codepage::CodePage::Pc858,
+            19,
+            "Grüß Gott - Advent",
+        ),
+        (
+            Some("wpc1252"),
+            boxoffice::notify::codepage::CodePage::Wpc1252,
+            16,
+            "Grüß Gott – Advent",
+        ),
+    ] {
+        let printer = dir.path().join(format!("printer-{esc_t}"));
+        let mut args = vec!["--printer", printer.to_str().unwrap()];
+        if let Some(f) = flag {
+            args.extend(["--printer-codepage", f]);
+        }
+        args.extend(["receipt", code]);
+        let out = run(&db, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bytes = std::fs::read(&printer).unwrap();
+        assert_eq!(
+            &bytes[..5],
+            &[0x1b, b'@', 0x1b, b't', esc_t],
+            "the page selected"
+        );
+        let text: String = bytes[5..].iter().map(|b| page.char(*b)).collect();
+        assert!(text.contains("Wiener Sängerknaben"), "{text}");
+        assert!(text.contains(title), "{text}");
+        assert!(!text.contains('?'), "{text}");
+    }
+    let out = run(&db, &["--printer-codepage", "utf8", "receipt", code]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -18,6 +18,7 @@ pub struct File {
     pub sms_gateway: Option<String>,
     pub sms_token: Option<String>,
     pub ca_file: Option<PathBuf>,
+    pub printer_codepage: Option<String>,
     pub from: Option<String>,
     pub idle: Option<u64>,
 }

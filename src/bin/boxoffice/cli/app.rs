@@ -131,6 +131,7 @@ pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::screens::O
             .map(|c| ctx.store.resolve_concert(c))
             .transpose()?,
         printer: cli.printer.clone(),
+        printer_codepage: cli.codepage(),
     })
 }
 

@@ -112,6 +112,16 @@ pub struct Cli {
     #[arg(long, env = "BOXOFFICE_PRINTER", global = true, value_name = "PATH")]
     printer: Option<PathBuf>,
 
+    /// The receipt printer's code page: pc858 (Western Europe with the euro sign) or wpc1252
+    /// [default: pc858]
+    #[arg(
+        long,
+        env = "BOXOFFICE_PRINTER_CODEPAGE",
+        global = true,
+        value_name = "PAGE"
+    )]
+    printer_codepage: Option<String>,
+
     /// Open the app as a door for this concert (number or external id): scan tickets, nothing
     /// else
     #[arg(long, value_name = "CONCERT")]
@@ -132,6 +142,16 @@ pub struct Cli {
     /// Each setting in force: its name, its value (secrets masked) and where it came from.
     #[arg(skip)]
     in_force: Vec<(&'static str, Option<String>, crate::settings::Source)>,
+}
+
+impl Cli {
+    /// The receipt printer's code page (checked when the settings were read).
+    fn codepage(&self) -> boxoffice::notify::codepage::CodePage {
+        self.printer_codepage
+            .as_deref()
+            .and_then(|p| boxoffice::notify::codepage::CodePage::parse(p).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// Fills what the flags and the environment left open from the settings file, then the
@@ -181,6 +201,15 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failu
         "BOXOFFICE_SMS_GATEWAY",
         url_shown
     );
+    setting!(
+        printer_codepage,
+        "printer_codepage",
+        "BOXOFFICE_PRINTER_CODEPAGE",
+        String::clone
+    );
+    if let Some(page) = &cli.printer_codepage {
+        boxoffice::notify::codepage::CodePage::parse(page).map_err(usage)?;
+    }
     setting!(ca_file, "ca_file", "BOXOFFICE_CA_FILE", path_shown);
     if cli.ca_file.is_none()
         && let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty())

@@ -448,7 +448,7 @@ pub(super) fn receipt(cli: &Cli, args: &ReceiptArgs, out: &mut String) -> Result
     let r = ctx.store.sale_receipt(&args.code)?;
     match &cli.printer {
         Some(printer) => {
-            boxoffice::notify::receipt::send_to_printer(printer, &r.escpos())?;
+            boxoffice::notify::receipt::send_to_printer(printer, &r.escpos(cli.codepage()))?;
             outln!(
                 out,
                 "receipt and {} ticket(s) sent to {}",

@@ -60,7 +60,10 @@ impl Confirmation {
         let code = &self.receipt.booking_code;
         let receipt = cx.store.sale_receipt(code)?;
         if let Some(printer) = &cx.opts.printer {
-            boxoffice::notify::receipt::send_to_printer(printer, &receipt.escpos())?;
+            boxoffice::notify::receipt::send_to_printer(
+                printer,
+                &receipt.escpos(cx.opts.printer_codepage),
+            )?;
             return Ok(format!(
                 "receipt and {} ticket(s) sent to the printer",
                 receipt.booking.tickets.len()

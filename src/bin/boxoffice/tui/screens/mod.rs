@@ -44,6 +44,8 @@ pub struct Options {
     pub door: Option<i64>,
     /// The receipt printer (ESC/POS), if there is one.
     pub printer: Option<PathBuf>,
+    /// The code page it prints in.
+    pub printer_codepage: boxoffice::notify::codepage::CodePage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -56,6 +56,7 @@ pub fn rig_sending(kiosk: bool, relay: Option<&str>) -> Rig {
         zone: Some(chrono_tz::Europe::Vienna),
         door: None,
         printer: None,
+        printer_codepage: Default::default(),
     };
     let app = App::new(store, processors, opts, Theme::new(false));
     Rig {
