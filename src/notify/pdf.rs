@@ -102,17 +102,22 @@ pub fn render(b: &Booking) -> Vec<u8> {
         if let Some(name) = &b.customer.name {
             line(&mut c, b"F1", 11.0, &format!("For {name}"), 16.0);
         }
-        if ticket.state == crate::TicketState::Cancelled {
-            line(
-                &mut c,
-                b"F2",
-                16.0,
-                "VOID: this booking was cancelled",
-                16.0,
-            );
+        let void = ticket.state == crate::TicketState::Cancelled;
+        if void {
+            // The seat's ticket, or the whole booking's, was cancelled: which one it was.
+            let why = if b.state == crate::BookingState::Cancelled {
+                "VOID: this booking was cancelled"
+            } else {
+                "VOID: this seat was cancelled"
+            };
+            line(&mut c, b"F2", 16.0, why, 16.0);
         }
-        // The QR code, dark on white with its quiet zone, centred below the text.
-        if let Ok(qr) = qrcode::QrCode::new(ticket.ticket_code.as_bytes()) {
+        // The QR code, dark on white with its quiet zone, centred below the text; a void
+        // ticket carries none (nothing to scan).
+        if let Some(qr) = (!void)
+            .then(|| qrcode::QrCode::new(ticket.ticket_code.as_bytes()).ok())
+            .flatten()
+        {
             let n = qr.width();
             let size = (n as f32 + 8.0) * MODULE;
             let x0 = (PAGE.0 - size) / 2.0;

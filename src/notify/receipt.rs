@@ -27,6 +27,10 @@ pub struct SaleReceipt {
     pub terminal: Option<String>,
     /// When the payment was captured (UTC).
     pub paid_at: DateTime<Utc>,
+    /// What was charged, in cents (the booking's total before any seat was cancelled).
+    pub charged_cents: i64,
+    /// The refunds made of it: when (UTC), how much (cents), and how (the processor).
+    pub refunds: Vec<(DateTime<Utc>, i64, String)>,
 }
 
 impl Store {
@@ -40,23 +44,46 @@ impl Store {
             i64,
             Option<String>,
             Option<String>,
+            i64,
         );
         let row: Option<Paid> = self
             .conn()
             .query_row(
-                "SELECT p.detail, p.tendered_cents, p.change_cents, p.updated_at, b.clerk, b.terminal
+                "SELECT p.detail, p.tendered_cents, p.change_cents, p.updated_at, b.clerk, b.terminal,
+                        p.amount_cents
                  FROM bookings b JOIN payments p ON p.booking_id = b.id AND p.kind = 'charge' AND p.state = 'captured'
                  WHERE b.code = ?1 ORDER BY p.id LIMIT 1",
                 [&booking.booking_code],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
             )
             .optional()?;
-        let Some((detail, tendered, change, at, clerk, terminal)) = row else {
+        let Some((detail, tendered, change, at, clerk, terminal, charged)) = row else {
             return Err(Error::invalid(format!(
                 "booking {} has no payment to print a receipt for",
                 booking.booking_code
             )));
         };
+        let refunds = self
+            .conn()
+            .prepare_cached(
+                "SELECT p.updated_at, p.amount_cents, p.processor FROM payments p
+                 JOIN bookings b ON b.id = p.booking_id
+                 WHERE b.code = ?1 AND p.kind = 'refund' AND p.state = 'captured' ORDER BY p.id",
+            )?
+            .query_map([&booking.booking_code], |r| {
+                Ok((from_ts(r.get(0)?), r.get::<i64>(1)?, r.get::<String>(2)?))
+            })?
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
         Ok(SaleReceipt {
             paid_with: detail.unwrap_or_else(|| booking.method.clone()),
             tendered_cents: tendered,
@@ -64,6 +91,8 @@ impl Store {
             clerk,
             terminal,
             paid_at: from_ts(at),
+            charged_cents: charged,
+            refunds,
             booking,
         })
     }
@@ -75,21 +104,33 @@ impl SaleReceipt {
         let b = &self.booking;
         let money = |c: i64| Money::new(c, &b.currency).to_string();
         let when = crate::notify::at_venue(b.concert.starts_at, &b.concert.timezone).short;
-        let mut out = vec![
+        let mut out = Vec::new();
+        if b.state == crate::BookingState::Cancelled {
+            out.push("CANCELLED: no ticket of it admits".to_string());
+        }
+        out.extend([
             format!("Booking {}", b.booking_code),
             b.concert.artist.clone(),
             b.concert.title.clone(),
             format!("{}, {}", b.concert.venue, b.concert.city),
             when,
             String::new(),
-        ];
+        ]);
+        let cancelled = b.state == crate::BookingState::Cancelled;
         for s in &b.seats {
-            out.push(pad(
-                &format!("{} {}", s.seat, s.category_name),
-                &money(s.price_cents),
-            ));
+            let seat = match cancelled {
+                true => format!("{} {} (cancelled)", s.seat, s.category_name),
+                false => format!("{} {}", s.seat, s.category_name),
+            };
+            out.push(pad(&seat, &money(s.price_cents)));
         }
-        out.push(pad("Total", &money(b.total_cents)));
+        // Seats cancelled out of the booking: their tickets are void.
+        for t in b.tickets.iter().filter(|t| {
+            t.state == crate::TicketState::Cancelled && !b.seats.iter().any(|s| s.seat == t.seat)
+        }) {
+            out.push(format!("{} (cancelled)", t.seat));
+        }
+        out.push(pad("Total", &money(self.charged_cents)));
         match self.tendered_cents {
             // Cash: the amounts follow on their own lines.
             Some(_) => out.push(format!("Paid: {}", b.method)),
@@ -98,6 +139,16 @@ impl SaleReceipt {
         if let Some(t) = self.tendered_cents {
             out.push(pad("Tendered", &money(t)));
             out.push(pad("Change", &money(self.change_cents)));
+        }
+        // What went back, and what stays paid.
+        for (at, cents, how) in &self.refunds {
+            let day = crate::model::venue_clock(*at, &b.concert.timezone);
+            out.push(pad(&format!("Refunded by {how}"), &money(-cents)));
+            out.push(format!("  {day}"));
+        }
+        if !self.refunds.is_empty() {
+            let refunded: i64 = self.refunds.iter().map(|r| r.1).sum();
+            out.push(pad("Balance", &money(self.charged_cents - refunded)));
         }
         out.push(String::new());
         out.push(format!(
@@ -123,7 +174,13 @@ impl SaleReceipt {
             p.text(&line);
         }
         p.cut();
-        for t in &self.booking.tickets {
+        // Only tickets that admit: a cancelled seat's is no ticket to hand over.
+        for t in self
+            .booking
+            .tickets
+            .iter()
+            .filter(|t| t.state != crate::TicketState::Cancelled)
+        {
             p.center(true)
                 .bold(true)
                 .text(&self.booking.concert.artist)

@@ -1196,3 +1196,76 @@ fn a_receipt_prints_in_the_printers_code_page_and_reads_back_exactly() {
     let out = run(&db, &["--printer-codepage", "utf8", "receipt", code]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A receipt tells the truth about the booking: a seat cancelled out of it is marked, the
+/// refund is there (how much, how, when) with what stays paid, and the printer prints only the
+/// tickets that admit; a whole booking cancelled says so first, and prints no ticket.
+#[test]
+fn a_receipt_shows_refunds_and_prints_only_tickets_that_admit() {
+    let (dir, db) = demo_db();
+    let held = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-B-1",
+            "FLR-B-2",
+            "--customer",
+            "r@example.com",
+            "--json",
+        ],
+    );
+    let paid = json(
+        &db,
+        &[
+            "pay",
+            held["hold_id"].as_str().unwrap(),
+            "--cash",
+            "20000",
+            "--json",
+        ],
+    );
+    let code = paid["booking_code"].as_str().unwrap().to_string();
+    json(&db, &["cancel", &code, "--seats", "FLR-B-2", "--json"]);
+    let text = String::from_utf8_lossy(&run(&db, &["receipt", &code]).stdout).into_owned();
+    assert!(text.contains("FLR-B-2 (cancelled)"), "{text}");
+    assert!(text.contains("Refunded by cash"), "{text}");
+    assert!(text.contains("Balance"), "{text}");
+    assert!(!text.contains("CANCELLED"), "only a seat was: {text}");
+    let qr_codes = |printer: &Path| {
+        std::fs::read(printer)
+            .unwrap()
+            .windows(5)
+            .filter(|w| w[3..] == *b"1P")
+            .count()
+    };
+    let printer = dir.path().join("printer-partly");
+    let out = run(
+        &db,
+        &["--printer", printer.to_str().unwrap(), "receipt", &code],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        qr_codes(&printer),
+        1,
+        "the seat that admits, not the cancelled one"
+    );
+    // The whole booking cancelled: said first, no ticket printed.
+    json(&db, &["cancel", &code, "--json"]);
+    let text = String::from_utf8_lossy(&run(&db, &["receipt", &code]).stdout).into_owned();
+    assert!(text.starts_with("CANCELLED"), "{text}");
+    let printer = dir.path().join("printer-cancelled");
+    assert!(
+        run(
+            &db,
+            &["--printer", printer.to_str().unwrap(), "receipt", &code]
+        )
+        .status
+        .success()
+    );
+    assert_eq!(qr_codes(&printer), 0);
+}

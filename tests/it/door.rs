@@ -390,6 +390,41 @@ fn the_pdf_has_a_page_per_seat_whose_qr_code_reads_back_as_its_ticket() {
             "the ticket lacks {needed:?}:\n{text}"
         );
     }
+    // One seat cancelled out of the booking: its page says so, and has nothing to scan; the
+    // other's still reads back.
+    f.store
+        .cancel_seats(
+            &code,
+            &seats(&["A-1-2"]),
+            &boxoffice::Processors::cash_only(),
+        )
+        .unwrap();
+    std::fs::write(&pdf, f.store.tickets_pdf(&code).unwrap()).unwrap();
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-png"])
+        .arg(&pdf)
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let scan = |page: usize| {
+        let read = std::process::Command::new("zbarimg")
+            .args(["--quiet", "--raw"])
+            .arg(f.dir.path().join(format!("page-{page}.png")))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&read.stdout).trim().to_string()
+    };
+    assert_eq!(scan(1), tickets[0].ticket_code);
+    assert_eq!(scan(2), "", "a void ticket carries no code to scan");
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("VOID: this seat was cancelled"), "{text}");
+    assert!(!text.contains("this booking was cancelled"), "{text}");
 }
 
 #[test]
