@@ -93,8 +93,12 @@ impl Confirmation {
         let c = self;
         let t = v.theme;
         let qr_width = c.qr.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16;
+        // A QR code cut short scans as nothing: where the whole of it (and its quiet zone)
+        // does not fit, the code is said in text instead.
+        let qr_fits = area.height >= c.qr.len() as u16 + 2 && area.width >= qr_width + 2 + 30;
+        let qr_room = if qr_fits { qr_width + 2 } else { 0 };
         let [text, qr] =
-            Layout::horizontal([Constraint::Min(30), Constraint::Length(qr_width + 2)]).areas(area);
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(qr_room)]).areas(area);
         let b = &c.booking;
         let mut lines = vec![
             Line::styled(format!("Booking code  {}", c.receipt.booking_code), t.title),
@@ -134,6 +138,15 @@ impl Confirmation {
                 t.error,
             ));
         }
+        if !qr_fits {
+            lines.push(Line::styled(
+                format!(
+                    "At the door: code {} (a larger window shows its QR code)",
+                    c.receipt.booking_code
+                ),
+                t.info,
+            ));
+        }
         for f in &c.files {
             lines.push(Line::raw(format!(
                 "{} to {}:",
@@ -155,7 +168,9 @@ impl Confirmation {
             c.qr.iter()
                 .map(|l| Line::styled(l.clone(), style))
                 .collect();
-        frame.render_widget(Paragraph::new(qr_lines).block(Block::bordered()), qr);
+        if qr_fits {
+            frame.render_widget(Paragraph::new(qr_lines).block(Block::bordered()), qr);
+        }
     }
 }
 
