@@ -21,6 +21,8 @@ pub struct Bookings {
     /// `c` was pressed: the seats to cancel, as typed (every seat of the booking at first).
     pub cancelling: Option<String>,
     pub searched: bool,
+    /// The search just ran: the next letter typed starts a new one (the last stays shown).
+    pub typed_over: bool,
 }
 
 impl Bookings {
@@ -99,6 +101,11 @@ impl Bookings {
                 *self = Bookings::new();
             }
             _ if self.typing => {
+                if std::mem::take(&mut self.typed_over)
+                    && matches!(key.code, ratatui::crossterm::event::KeyCode::Char(_))
+                {
+                    self.query.clear();
+                }
                 edit(&mut self.query, key, 100);
             }
             _ => {}
@@ -131,7 +138,10 @@ impl Bookings {
             Ok(list) => {
                 self.searched = true;
                 self.selected = 0;
-                self.typing = list.is_empty();
+                // The focus stays in the search: the next name typed is a new search (it was
+                // dropped, and a `c` in it opened the cancel box); Tab moves to the list.
+                self.typing = true;
+                self.typed_over = true;
                 let n = list.len();
                 self.list = list;
                 if n == 0 && self.query.trim().is_empty() {

@@ -665,6 +665,7 @@ fn snapshot_bookings_with_confirm() {
     typ(&mut r.app, "guest01-000");
     press(&mut r.app, KeyCode::Enter);
     assert!(!r.app.bookings.list.is_empty());
+    press(&mut r.app, KeyCode::Tab); // to the list
     typ(&mut r.app, "c");
     let text = snap(&r.app);
     // Booking codes are random: check the shape, snapshot the rest.

@@ -58,6 +58,20 @@ fn bookings_are_found_by_email_and_cancelled_after_a_confirm() {
     typ(&mut r.app, "ANN@example.com");
     press(&mut r.app, KeyCode::Enter);
     assert_eq!(r.app.bookings.list[0].booking_code, code);
+    // The focus stays in the search after a match: a name typed now is a new search, and its
+    // `c` is a letter; Tab moves to the list, where `c` cancels.
+    typ(&mut r.app, "jacob");
+    assert_eq!(r.app.bookings.query, "jacob", "a new search, not appended");
+    assert!(
+        r.app.bookings.cancelling.is_none(),
+        "the c of jacob is a letter"
+    );
+    for _ in 0..5 {
+        press(&mut r.app, KeyCode::Backspace);
+    }
+    typ(&mut r.app, "ANN@example.com");
+    press(&mut r.app, KeyCode::Enter);
+    press(&mut r.app, KeyCode::Tab);
     typ(&mut r.app, "c");
     let seats: Vec<String> = r
         .app
