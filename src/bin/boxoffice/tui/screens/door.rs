@@ -54,9 +54,13 @@ impl Door {
     }
 
     /// The counts, as other doors change them.
+    /// Reads the counts again, and the concert (a reschedule moves its date and its doors).
     pub fn refresh(&mut self, cx: &mut Cx) {
         if let Ok(c) = cx.store.door_counts(self.concert.id) {
             self.counts = c;
+        }
+        if let Ok(c) = cx.store.concert(self.concert.id) {
+            self.concert = c;
         }
     }
 

@@ -519,3 +519,24 @@ fn the_free_column_shows_a_whole_arena_at_80_columns() {
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(row.contains("10480/10480 "), "{row}");
 }
+
+/// The door's header follows a reschedule made at another terminal, without a key.
+#[test]
+fn the_doors_header_shows_the_new_date_after_a_reschedule() {
+    let mut r = rig_door("demo-13");
+    assert_eq!(r.app.screen, Screen::Door);
+    let id = r.app.opts.door.unwrap();
+    let before = screen_text(&r.app, 80, 24);
+    let mut other = Store::open(r.db.clone(), r.clock.clone()).unwrap();
+    let was = other.concert(id).unwrap().local_start.naive_local();
+    let moved = was + chrono::Duration::days(3);
+    other.reschedule_concert(id, moved).unwrap();
+    r.app.update(Action::Tick(std::time::Instant::now()));
+    let after = screen_text(&r.app, 80, 24);
+    let day = moved.format("%d %b").to_string();
+    assert!(
+        after.contains(&day),
+        "the new date {day}:\n{after}\nbefore:\n{before}"
+    );
+    assert_ne!(before, after);
+}

@@ -34,11 +34,21 @@ pub fn rig_with(kiosk: bool) -> Rig {
 
 /// A rig whose email goes through the mail relay at `relay` (an `smtp://` URL), if given.
 pub fn rig_sending(kiosk: bool, relay: Option<&str>) -> Rig {
+    rig_opts(kiosk, relay, None)
+}
+
+/// A rig opened as the door of the concert `external_id` (`boxoffice --door`).
+pub fn rig_door(external_id: &str) -> Rig {
+    rig_opts(false, None, Some(external_id))
+}
+
+fn rig_opts(kiosk: bool, relay: Option<&str>, door: Option<&str>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(now()));
     let db = dir.path().join("box.db");
     std::fs::copy(template::demo(now()), &db).unwrap();
     let store = Store::open(&db, clock.clone()).unwrap();
+    let door = door.map(|d| store.resolve_concert(d).unwrap());
     let gateway = dir.path().join("gateway.db");
     let processors = Processors::with_gateway(&gateway, clock.clone()).unwrap();
     let opts = Options {
@@ -54,7 +64,7 @@ pub fn rig_sending(kiosk: bool, relay: Option<&str>) -> Rig {
         },
         utc_offset: FixedOffset::east_opt(3600).unwrap(),
         zone: Some(chrono_tz::Europe::Vienna),
-        door: None,
+        door,
         printer: None,
         printer_codepage: Default::default(),
     };
