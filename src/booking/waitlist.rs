@@ -274,7 +274,7 @@ fn offer_notice(
 }
 
 fn entry_view(tx: &crate::store::Db, id: i64) -> Result<WaitlistEntry> {
-    let mut entry = tx.prepare_cached("SELECT cu.email, w.party, w.category, w.state, w.joined_at, w.hold_id, w.offer_expires_at,
+    let mut entry = tx.prepare_cached("SELECT coalesce(cu.email, cu.phone), w.party, w.category, w.state, w.joined_at, w.hold_id, w.offer_expires_at,
                 CASE WHEN w.state IN ('waiting', 'offered') THEN
                     (SELECT count(*) FROM waitlist o WHERE o.concert_id = w.concert_id
                        AND o.state IN ('waiting', 'offered') AND o.id <= w.id) END
@@ -333,10 +333,13 @@ impl Store {
                     return Err(Error::invalid(format!("this concert has no seat category {c}")));
                 }
             }
-            if customer.email_address().is_none() {
-                // The offer is sent to them: without an address nobody could be told.
+            if customer.email_address().is_none()
+                && customer.phone.as_deref().is_none_or(|p| p.trim().is_empty())
+            {
+                // The offer is sent to them: without an address or a number nobody is told.
                 return Err(Error::invalid(
-                    "the waiting list needs the customer's email: the offer is sent there",
+                    "the waiting list needs the customer's email or mobile number: the offer \
+                     is sent there",
                 ));
             }
             let who = CustomerInfo::checked(customer, crate::catalog::venue_country(tx, concert_id)?.as_deref())?;
@@ -396,15 +399,24 @@ impl Store {
         })
     }
 
-    /// Leaves the waiting list; an open offer is given up and goes to the next person.
+    /// Leaves the waiting list, the customer named by their email or, if they joined with
+    /// their mobile number alone, by it; an open offer is given up and goes to the next person.
     pub fn leave_waitlist(&mut self, concert_id: i64, email: &str) -> Result<WaitlistEntry> {
-        let email = normalize_email(email)?;
+        let by_phone = !email.contains('@');
         self.write(|tx, now| {
+            let email = match by_phone {
+                true => crate::records::normalize_phone(
+                    email,
+                    crate::catalog::venue_country(tx, concert_id)?.as_deref(),
+                )?,
+                false => normalize_email(email)?,
+            };
             let found: Option<(i64, WaitlistState, Option<String>)> = tx
                 .query_row(
                     "SELECT w.id, w.state, w.hold_id FROM waitlist w JOIN customers cu ON cu.id = w.customer_id
-                     WHERE w.concert_id = ?1 AND cu.email = ?2 AND w.state IN ('waiting', 'offered')",
-                    params![concert_id, email],
+                     WHERE w.concert_id = ?1 AND (cu.email = ?2 OR (?3 AND cu.phone = ?2))
+                       AND w.state IN ('waiting', 'offered')",
+                    params![concert_id, email, by_phone],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;

@@ -379,6 +379,7 @@ fn racing_processes_serve_the_waiting_list_in_join_order() {
 }
 
 on_postgres_too!(
+    a_customer_without_email_waits_by_phone_and_is_offered_by_sms,
     joining_needs_a_sold_out_concert_a_sane_party_and_one_entry_each,
     freed_seats_go_to_the_first_party_that_fits_in_join_order,
     a_party_too_large_keeps_its_place_and_one_cancellation_serves_two_parties,
@@ -386,3 +387,53 @@ on_postgres_too!(
     an_expired_offer_goes_to_the_next_in_line,
     racing_processes_serve_the_waiting_list_in_join_order,
 );
+
+/// Someone without email joins with their mobile number alone: their place is theirs by that
+/// number, the offer goes to them by SMS naming the concert and its date, and they leave by
+/// the number; with neither, joining says what is needed.
+#[test]
+fn a_customer_without_email_waits_by_phone_and_is_offered_by_sms() {
+    let mut f = fixture();
+    let (a, _) = sold_out(&mut f);
+    let phone_only = CustomerInfo {
+        email: String::new(),
+        name: Some("Nora".into()),
+        phone: Some("0660 123 4567".into()),
+    };
+    let entry = f
+        .store
+        .join_waitlist(f.concert, &phone_only, 1, None)
+        .unwrap();
+    assert_eq!(entry.customer, "+436601234567");
+    assert_eq!(entry.position, Some(1));
+    let nobody = CustomerInfo::default();
+    let err = f
+        .store
+        .join_waitlist(f.concert, &nobody, 1, None)
+        .unwrap_err();
+    assert!(err.to_string().contains("email or mobile number"), "{err}");
+    // A seat comes free: the offer goes by SMS, with the concert and its date.
+    f.store
+        .cancel_seats(&a, &seats(&["A-1-1"]), &Processors::cash_only())
+        .unwrap();
+    let sms: Vec<String> = {
+        let db = sql(f.db_path());
+        let mut st = db
+            .db()
+            .prepare("SELECT body FROM outbox WHERE channel = 'sms' AND kind = 'waitlist_offer' AND recipient = '+436601234567'")
+            .unwrap();
+        st.query_map((), |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert!(
+        sms[0].contains("The Testers") && sms[0].contains("20 Dec"),
+        "{}",
+        sms[0]
+    );
+    // They leave by their number (as they dialled it at the venue).
+    let left = f.store.leave_waitlist(f.concert, "0660 1234567").unwrap();
+    assert_eq!(left.state, boxoffice::WaitlistState::Left);
+}

@@ -26,7 +26,7 @@ pub(super) fn waitlist(cli: &Cli, args: &WaitlistArgs, out: &mut String) -> Resu
             let entry = ctx.store.join_waitlist(
                 id,
                 &CustomerInfo {
-                    email: customer.clone(),
+                    email: customer.clone().unwrap_or_default(),
                     name: name.clone(),
                     phone: phone.clone(),
                 },
@@ -96,8 +96,9 @@ pub(super) enum WaitlistAction {
     /// Join the waiting list (the concert, or the category, must be sold out)
     Join {
         concert: String,
-        #[arg(long)]
-        customer: String,
+        /// The customer's email (the offer is sent there; or give --phone alone)
+        #[arg(long, required_unless_present = "phone")]
+        customer: Option<String>,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
@@ -120,6 +121,7 @@ pub(super) enum WaitlistAction {
     /// Leave the waiting list (an open offer goes to the next person)
     Leave {
         concert: String,
+        /// The customer's email, or the mobile number they joined with
         #[arg(long)]
         customer: String,
         #[arg(long)]
