@@ -21,6 +21,7 @@ use std::sync::LazyLock;
 mod best;
 mod cancel;
 pub mod door;
+mod extend;
 mod gap;
 mod holds;
 mod payment;

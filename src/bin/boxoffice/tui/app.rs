@@ -571,16 +571,22 @@ impl App {
             delivery.errors.extend(sent.errors);
         }
         self.show_delivery(delivery);
-        if self
-            .checkout
-            .as_ref()
-            .is_some_and(|c| c.hold_ran_out(self.store.now()))
-        {
-            self.back_to_map();
-            self.say(
-                Level::Error,
-                "the hold expired and the seats were released; select them again",
-            );
+        // A minute before the hold runs out the clerk is told (and may keep it longer); when
+        // it runs out, what was typed stays and one key holds the same seats again.
+        let store_now = self.store.now();
+        if let Some(c) = self.checkout.as_mut() {
+            if c.hold_runs_out_soon(store_now) {
+                self.say(
+                    Level::Error,
+                    "the hold runs out in a minute: Ctrl-E keeps the seats longer (once)",
+                );
+            } else if c.hold_ran_out(store_now) {
+                c.ran_out();
+                self.say(
+                    Level::Error,
+                    "the hold ran out and the seats went back; r holds them again",
+                );
+            }
         }
         // Move expired holds and waiting-list offers along now and then.
         if now.duration_since(self.last_sweep) >= Duration::from_secs(5) {

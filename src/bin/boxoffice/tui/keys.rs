@@ -98,6 +98,8 @@ pub enum Cmd {
     PrevField,
     Submit,
     Retry,
+    /// Keep the checkout's seats one hold time longer (once).
+    Extend,
     CancelBooking,
     Yes,
     No,
@@ -403,6 +405,22 @@ pub const KEYMAP: &[Binding] = &[
         "Enter",
         "pay",
         "take the payment (the details typed go on the hold first)",
+    ),
+    bind(
+        Ctx::Payment,
+        &[Ctrl('e')],
+        Extend,
+        "Ctrl-E",
+        "",
+        "keep the seats one hold time longer (once, unless people wait for the concert)",
+    ),
+    bind(
+        Ctx::Checkout,
+        &[Ctrl('e')],
+        Extend,
+        "Ctrl-E",
+        "",
+        "keep the seats one hold time longer (once, unless people wait for the concert)",
     ),
     bind(
         Ctx::Payment,

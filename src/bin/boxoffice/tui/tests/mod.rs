@@ -413,7 +413,7 @@ fn a_decline_says_why_and_r_holds_the_same_seats_again() {
 }
 
 #[test]
-fn cash_shows_the_change_and_a_hold_that_runs_out_goes_back_to_the_map() {
+fn cash_shows_the_change_and_a_hold_that_runs_out_keeps_what_was_typed() {
     let mut r = rig();
     open(&mut r.app, "Neon");
     select_best(&mut r.app, 1);
@@ -444,10 +444,59 @@ fn cash_shows_the_change_and_a_hold_that_runs_out_goes_back_to_the_map() {
     }
     typ(&mut r.app, "50");
     assert!(screen_text(&r.app, 80, 24).contains("Change due EUR 16.00"));
-    r.clock.advance(Duration::minutes(5));
+    // A minute before it runs out, the clerk is told (once), and how to keep it.
+    r.clock.advance(Duration::seconds(4 * 60 + 5));
     r.app.update(Action::Tick(std::time::Instant::now()));
-    assert_eq!(r.app.screen, Screen::SeatMap);
-    assert!(said(&r.app).contains("expired"));
+    assert!(
+        said(&r.app).contains("runs out in a minute: Ctrl-E"),
+        "{}",
+        said(&r.app)
+    );
+    r.app.status = None;
+    r.app.update(Action::Tick(std::time::Instant::now()));
+    assert!(r.app.status.is_none(), "told once");
+    // It runs out: what was typed stays, and r holds the same seats again.
+    r.clock.advance(Duration::minutes(1));
+    r.app.update(Action::Tick(std::time::Instant::now()));
+    assert_eq!(r.app.screen, Screen::Checkout);
+    assert!(said(&r.app).contains("ran out"), "{}", said(&r.app));
+    let seats = r.app.checkout.as_ref().unwrap().seats.clone();
+    typ(&mut r.app, "r");
+    let c = r.app.checkout.as_ref().unwrap();
+    assert_eq!(c.step, Step::Payment, "{}", said(&r.app));
+    assert_eq!(c.seats, seats);
+    assert_eq!(
+        (c.tendered.as_str(), c.name.as_str()),
+        ("50", "Ann Lee"),
+        "kept as typed"
+    );
+    assert!(c.hold_seconds_left(r.clock.now()).unwrap() > 4 * 60);
+}
+
+/// Ctrl-E keeps a checkout's seats one hold time longer, once; not where people wait for the
+/// concert.
+#[test]
+fn ctrl_e_keeps_the_seats_longer_once() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 1);
+    fill_customer(&mut r.app);
+    let left = |r: &Rig| r.app.hold_seconds_left().unwrap();
+    r.clock.advance(Duration::minutes(4));
+    ctrl(&mut r.app, 'e');
+    assert!(
+        said(&r.app).contains("kept one hold time longer"),
+        "{}",
+        said(&r.app)
+    );
+    assert!(left(&r) > 5 * 60, "{}", left(&r));
+    ctrl(&mut r.app, 'e');
+    assert!(
+        said(&r.app).contains("extended once already"),
+        "{}",
+        said(&r.app)
+    );
+    assert!(left(&r) <= 6 * 60);
 }
 
 #[test]

@@ -79,6 +79,8 @@ pub struct Checkout {
     pub error: Option<String>,
     /// Leaving with a live hold asks first: where to, once the clerk says yes.
     pub asking: Option<Leaving>,
+    /// The clerk was told the hold runs out in a minute.
+    pub warned: bool,
 }
 
 impl Checkout {
@@ -124,6 +126,7 @@ impl Checkout {
             cvc: Zeroizing::new(String::new()),
             error: None,
             asking: None,
+            warned: false,
         }
     }
 
@@ -199,6 +202,36 @@ impl Checkout {
     /// The hold ran out while the customer was deciding.
     pub fn hold_ran_out(&self, now: DateTime<Utc>) -> bool {
         self.step == Step::Payment && self.hold_seconds_left(now) == Some(0)
+    }
+
+    /// A minute or less is left on the hold, and nobody was told yet.
+    pub fn hold_runs_out_soon(&mut self, now: DateTime<Utc>) -> bool {
+        let soon = self.step == Step::Payment
+            && self
+                .hold_seconds_left(now)
+                .is_some_and(|s| (1..=60).contains(&s));
+        soon && !std::mem::replace(&mut self.warned, true)
+    }
+
+    /// The hold ran out: the checkout stays as typed (name, email, phone, the amount), and `r`
+    /// holds the same seats again.
+    pub fn ran_out(&mut self) {
+        self.hold = None;
+        self.asking = None;
+        self.step = Step::Declined("the hold ran out and the seats went back".into());
+    }
+
+    /// Ctrl-E: one hold time more, once.
+    fn extend(&mut self, cx: &mut Cx) {
+        let Some(h) = &self.hold else { return };
+        match cx.store.extend_hold(&h.hold_id) {
+            Ok(hold) => {
+                self.hold = Some(hold);
+                self.warned = false;
+                cx.say(Level::Ok, "the seats are kept one hold time longer");
+            }
+            Err(e) => cx.fail(&e),
+        }
     }
 
     /// The hold this checkout is taking payment for, if it ended elsewhere (released or
@@ -361,6 +394,7 @@ impl Checkout {
                     Some(Cmd::PrevField) => self.focus = (self.focus + fields - 1) % fields,
                     Some(Cmd::Left) if self.field() == Field::Method => self.method = Method::Cash,
                     Some(Cmd::Right) if self.field() == Field::Method => self.method = Method::Card,
+                    Some(Cmd::Extend) => self.extend(cx),
                     Some(Cmd::Back) => {
                         if !self.ask_before(Leaving::Map, cx) {
                             return Outcome::BackToMap;
