@@ -209,7 +209,8 @@ fn buy_tickets_by_card_from_search_to_confirmation() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((state.as_str(), seats), ("confirmed", 2));
+    let state: boxoffice::BookingState = state.parse().unwrap();
+    assert_eq!((state, seats), (boxoffice::BookingState::Confirmed, 2));
     let mail_dir = dir.path().join("spool/email/new");
     let mails: Vec<_> = std::fs::read_dir(&mail_dir).unwrap().flatten().collect();
     assert_eq!(mails.len(), 1);

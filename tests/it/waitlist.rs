@@ -83,7 +83,10 @@ fn joining_needs_a_sold_out_concert_a_sane_party_and_one_entry_each() {
         .store
         .join_waitlist(f.concert, &customer("w1@example.com"), 2, None)
         .unwrap();
-    assert_eq!((e.position, e.state.as_str()), (Some(1), "waiting"));
+    assert_eq!(
+        (e.position, e.state),
+        (Some(1), boxoffice::WaitlistState::Waiting)
+    );
     let e = f
         .store
         .join_waitlist(f.concert, &customer("w2@example.com"), 6, None)
@@ -119,8 +122,9 @@ fn freed_seats_go_to_the_first_party_that_fits_in_join_order() {
     // Cancel a@'s 6 seats: big (6) fits first and gets them all; the others wait.
     f.store.cancel_booking(&a, &p).unwrap();
     let list = f.store.waitlist(f.concert).unwrap();
-    let states: Vec<&str> = list.iter().map(|e| e.state.as_str()).collect();
-    assert_eq!(states, vec!["offered", "waiting", "waiting"]);
+    use boxoffice::WaitlistState::{Offered, Waiting};
+    let states: Vec<boxoffice::WaitlistState> = list.iter().map(|e| e.state).collect();
+    assert_eq!(states, vec![Offered, Waiting, Waiting]);
     assert_eq!(list[0].offer_seats.len(), 6);
     assert_eq!(
         list[0].offer_expires_at,
@@ -177,9 +181,10 @@ fn a_party_too_large_keeps_its_place_and_one_cancellation_serves_two_parties() {
         .cancel_booking(&b, &Processors::cash_only())
         .unwrap();
     let list = f.store.waitlist(f.concert).unwrap();
-    let states: Vec<&str> = list.iter().map(|e| e.state.as_str()).collect();
+    use boxoffice::WaitlistState::{Offered, Waiting};
+    let states: Vec<boxoffice::WaitlistState> = list.iter().map(|e| e.state).collect();
     // Six standard seats freed: the premium party waits, both smaller parties get offers.
-    assert_eq!(states, vec!["waiting", "offered", "offered"]);
+    assert_eq!(states, vec![Waiting, Offered, Offered]);
     assert_eq!(list[0].position, Some(1), "keeps its place");
     assert_eq!(list[1].offer_seats.len() + list[2].offer_seats.len(), 5);
     // The one seat left over stays reserved while someone waits.
