@@ -115,6 +115,31 @@ impl Db {
             client.lost.set(false);
             prepared.borrow_mut().clear();
             reconnects.set(reconnects.get() + 1);
+            self.name_session()?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, names the session after the terminal and the clerk at it
+    /// (`boxoffice kiosk-2 anna`), so a DBA finds in `pg_stat_activity` which kiosk holds a
+    /// lock. (SQLite has no sessions to name.)
+    pub(crate) fn name_session(&self) -> sql::Result<()> {
+        if let Engine::Postgres(_) = &self.engine {
+            let name = format!(
+                "boxoffice {} {}",
+                self.operator.terminal.as_deref().unwrap_or("-"),
+                self.operator.clerk.as_deref().unwrap_or("-")
+            );
+            // At most 63 bytes (PostgreSQL's limit), cut at a character.
+            let mut end = name.len().min(63);
+            while !name.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.query_row(
+                "SELECT set_config('application_name', ?1, false)",
+                [&name[..end]],
+                |r| r.get::<String>(0),
+            )?;
         }
         Ok(())
     }

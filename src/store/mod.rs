@@ -149,6 +149,7 @@ impl Store {
             }
         }
         self.conn.set_operator(operator);
+        self.conn.name_session()?;
         Ok(())
     }
 

@@ -1039,3 +1039,41 @@ fn a_box_office_stalled_inside_a_write_stops_the_others_for_seconds() {
     let again = hold("stalled@example.com").output().unwrap();
     assert!(again.status.success(), "{}", stderr(&again));
 }
+
+/// Every box office's session is named after its terminal and clerk, so a DBA with 30 kiosks
+/// sees in `pg_stat_activity` which one holds a lock (they were all `boxoffice`); the name
+/// comes back after the server dropped the connection.
+#[test]
+#[ignore = "needs BOXOFFICE_TEST_PG"]
+fn each_session_is_named_after_its_terminal_and_clerk() {
+    let Some((admin, mut f)) = pg_fixture() else {
+        return;
+    };
+    let name = db_name(&f);
+    f.store
+        .set_operator(boxoffice::store::Operator {
+            clerk: Some("anna".into()),
+            terminal: Some("kiosk-2".into()),
+        })
+        .unwrap();
+    let mut pg = client(&admin, &name);
+    let named = |pg: &mut postgres::Client| -> i64 {
+        pg.query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = $1 AND application_name = 'boxoffice kiosk-2 anna'",
+            &[&name],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!(named(&mut pg), 1);
+    // The server ends the session; the next statement makes a new one, named again.
+    pg.batch_execute(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = '{name}' AND application_name = 'boxoffice kiosk-2 anna'"
+    ))
+    .unwrap();
+    let _ = f.store.concert(f.concert);
+    f.store.concert(f.concert).unwrap();
+    assert_eq!(named(&mut pg), 1);
+}
