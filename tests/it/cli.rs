@@ -48,6 +48,25 @@ fn json(db: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// A cash sale at the command line: `hold CONCERT SEATS... --customer EMAIL`, then `pay --cash`
+/// (EUR 200 tendered); what `pay --json` said.
+fn cash_sale(db: &Path, concert: &str, seats: &[&str], email: &str) -> Value {
+    let mut hold = vec!["hold", concert];
+    hold.extend_from_slice(seats);
+    hold.extend(["--customer", email, "--json"]);
+    let held = json(db, &hold);
+    json(
+        db,
+        &[
+            "pay",
+            held["hold_id"].as_str().unwrap(),
+            "--cash",
+            "20000",
+            "--json",
+        ],
+    )
+}
+
 fn demo_db() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let db = common::engine::fresh_demo_db(dir.path());
@@ -1082,28 +1101,7 @@ fn todays_takings_are_the_days_own_not_the_demos_history() {
     let (_dir, db) = demo_db();
     let today = json(&db, &["report", "--json"]);
     assert_eq!(today["cash_in_drawer_cents"], 0, "{today}");
-    let held = json(
-        &db,
-        &[
-            "hold",
-            "demo-13",
-            "--best",
-            "1",
-            "--customer",
-            "d@example.com",
-            "--json",
-        ],
-    );
-    let paid = json(
-        &db,
-        &[
-            "pay",
-            held["hold_id"].as_str().unwrap(),
-            "--cash",
-            "20000",
-            "--json",
-        ],
-    );
+    let paid = cash_sale(&db, "demo-13", &["--best", "1"], "d@example.com");
     let price = paid["total_cents"].as_i64().unwrap();
     let today = json(&db, &["report", "--json"]);
     assert_eq!(
@@ -1132,28 +1130,7 @@ fn a_receipt_prints_in_the_printers_code_page_and_reads_back_exactly() {
     )
     .unwrap();
     json(&db, &["import", csv.to_str().unwrap(), "--json"]);
-    let held = json(
-        &db,
-        &[
-            "hold",
-            "adv-1",
-            "--best",
-            "1",
-            "--customer",
-            "j@example.com",
-            "--json",
-        ],
-    );
-    let paid = json(
-        &db,
-        &[
-            "pay",
-            held["hold_id"].as_str().unwrap(),
-            "--cash",
-            "20000",
-            "--json",
-        ],
-    );
+    let paid = cash_sale(&db, "adv-1", &["--best", "1"], "j@example.com");
     let code = paid["booking_code"].as_str().unwrap();
     // PC858 has no en dash (it prints as `-`); WPC1252 has one.
     for (flag, page, esc_t, title) in [
@@ -1203,28 +1180,7 @@ fn a_receipt_prints_in_the_printers_code_page_and_reads_back_exactly() {
 #[test]
 fn a_receipt_shows_refunds_and_prints_only_tickets_that_admit() {
     let (dir, db) = demo_db();
-    let held = json(
-        &db,
-        &[
-            "hold",
-            "demo-13",
-            "FLR-B-1",
-            "FLR-B-2",
-            "--customer",
-            "r@example.com",
-            "--json",
-        ],
-    );
-    let paid = json(
-        &db,
-        &[
-            "pay",
-            held["hold_id"].as_str().unwrap(),
-            "--cash",
-            "20000",
-            "--json",
-        ],
-    );
+    let paid = cash_sale(&db, "demo-13", &["FLR-B-1", "FLR-B-2"], "r@example.com");
     let code = paid["booking_code"].as_str().unwrap().to_string();
     json(&db, &["cancel", &code, "--seats", "FLR-B-2", "--json"]);
     let text = String::from_utf8_lossy(&run(&db, &["receipt", &code]).stdout).into_owned();
