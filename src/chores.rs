@@ -14,7 +14,7 @@
 //! What delivery did is kept for the front end to show ([`Store::take_delivery`]); a spool that
 //! cannot be written never fails the change that queued the message (it waits in the outbox).
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::ReconcileReport;
 use crate::notify::outbox::Routes;
 use crate::notify::outbox::SpoolReport;
@@ -221,6 +221,11 @@ impl Store {
         gateway: PathBuf,
     ) -> mpsc::Receiver<PaymentResult> {
         let (tx, rx) = mpsc::channel();
+        if self.is_read_only() {
+            drop(tender);
+            let _ = tx.send((Err(Error::ReadOnlyTerminal), SpoolReport::default()));
+            return rx;
+        }
         let (db, clock) = (self.path().to_path_buf(), self.clock());
         // The sale is this terminal's: its clerk and name go with it.
         let operator = self.operator().clone();

@@ -182,6 +182,11 @@ pub enum Error {
     /// The database cannot be written (why, and which file).
     #[error("the database is read-only: {0}")]
     ReadOnly(String),
+    /// This terminal was opened to look, not to sell ([`crate::Store::set_read_only`]).
+    #[error(
+        "this terminal is read-only: it shows concerts, seats and bookings, and changes nothing"
+    )]
+    ReadOnlyTerminal,
     /// The database is damaged or not a box office's (what could not be read).
     #[error("the database file is damaged or not a boxoffice database: {0}")]
     Corrupt(String),
@@ -290,7 +295,8 @@ impl Error {
             | ConcertCancelled(_)
             | NotOnSale { .. }
             | SalesClosed { .. }
-            | WalkUpHolds { .. } => ErrorKind::Unavailable,
+            | WalkUpHolds { .. }
+            | ReadOnlyTerminal => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
         }
     }

@@ -71,6 +71,8 @@ pub struct Store {
     pub(crate) seat_index: std::cell::RefCell<seat_index::SeatIndex>,
     /// What runs once a transaction that asked for it commits (`chores.rs`: the outbox leaves).
     pub(crate) after_commit: Option<Box<dyn AfterCommit>>,
+    /// Every change refused ([`Store::set_read_only`]).
+    read_only: bool,
 }
 
 /// Work a higher layer wants done after a transaction that asked for it ([`Db::note_queued`])
@@ -102,6 +104,7 @@ impl Store {
                 path,
                 seat_index: Default::default(),
                 after_commit: None,
+                read_only: false,
             });
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -122,6 +125,7 @@ impl Store {
             path,
             seat_index: Default::default(),
             after_commit: None,
+            read_only: false,
         };
         // Only a database behind this build takes the write lock to migrate (and `migrate`
         // checks the version again under it); an up-to-date one opens without waiting for a
@@ -151,6 +155,19 @@ impl Store {
         self.conn.set_operator(operator);
         self.conn.name_session()?;
         Ok(())
+    }
+
+    /// From now on this store changes nothing: every use case that would write (a hold, a sale,
+    /// a refund, a check-in, the waiting list, the catalog, the chores) fails with
+    /// [`Error::ReadOnlyTerminal`] before it begins, so nothing is half done. For a terminal
+    /// opened to look (`--read-only`, a read-only clerk over SSH). There is no way back.
+    pub fn set_read_only(&mut self) {
+        self.read_only = true;
+    }
+
+    /// Whether [`Store::set_read_only`] was called.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The clerk and terminal this store sells for ([`Store::set_operator`]).
@@ -229,6 +246,9 @@ impl Store {
         durable: bool,
         f: impl FnOnce(&Db, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
+        if self.read_only {
+            return Err(Error::ReadOnlyTerminal);
+        }
         let clock = &self.clock;
         match self.conn.kind() {
             Kind::Sqlite => sqlite::immediate(&self.conn, |tx| f(tx, clock.now())),

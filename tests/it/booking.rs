@@ -574,3 +574,55 @@ on_postgres_too!(
     naming_a_hold_releases_the_persons_earlier_live_hold_and_a_phone_alone_gets_an_sms,
     the_seat_map_reads_as_runs_of_free_seats_best_first_and_takes_a_block_as_typed,
 );
+
+/// A read-only store (a terminal opened to look) shows everything and changes nothing: a
+/// hold, a payment of a hold made elsewhere, a cancellation and the waiting list are refused
+/// before they begin.
+#[test]
+fn a_read_only_store_looks_and_changes_nothing() {
+    let mut f = fixture();
+    let p = Processors::cash_only();
+    let hold = f
+        .store
+        .hold_seats(f.concert, &seats(&["A-1-1"]), &customer("ann@example.com"))
+        .unwrap();
+    let mut looker = f.reopen();
+    looker.set_read_only();
+    assert!(looker.is_read_only());
+    assert_eq!(looker.seat_map(f.concert).unwrap().seats.len(), 12);
+    let refused = |r: Result<(), Error>| {
+        let e = r.unwrap_err();
+        assert!(matches!(e, Error::ReadOnlyTerminal), "{e}");
+        assert_eq!(e.kind(), boxoffice::ErrorKind::Unavailable);
+    };
+    refused(
+        looker
+            .hold_seats(f.concert, &seats(&["A-1-2"]), &customer("bob@example.com"))
+            .map(drop),
+    );
+    refused(looker.pay(&hold.hold_id, &cash(10_000), &p).map(drop));
+    let (paid, _) = looker
+        .pay_in_background(
+            hold.hold_id.clone(),
+            cash(10_000),
+            f.dir.path().join("gw.db"),
+        )
+        .recv()
+        .unwrap();
+    refused(paid.map(drop));
+    refused(looker.release_hold(&hold.hold_id).map(drop));
+    refused(
+        looker
+            .join_waitlist(f.concert, &customer("cara@example.com"), 1, None)
+            .map(drop),
+    );
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Held);
+    assert_eq!(status(&f, "A-1-2"), SeatStatus::Free);
+    let receipt = f.store.pay(&hold.hold_id, &cash(10_000), &p).unwrap();
+    refused(
+        looker
+            .cancel_seats(&receipt.booking_code, &seats(&["A-1-1"]), &p)
+            .map(drop),
+    );
+    assert_eq!(status(&f, "A-1-1"), SeatStatus::Booked);
+}
