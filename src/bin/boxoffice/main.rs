@@ -2,6 +2,8 @@
 
 mod applog;
 mod cli;
+#[cfg(unix)]
+mod serve;
 mod settings;
 mod tui;
 

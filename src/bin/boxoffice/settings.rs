@@ -21,6 +21,11 @@ pub struct File {
     pub printer_codepage: Option<String>,
     pub from: Option<String>,
     pub idle: Option<u64>,
+    /// `serve`'s: where it listens, its host key, the clerks' keys, sessions at once.
+    pub listen: Option<String>,
+    pub host_key: Option<PathBuf>,
+    pub clerks: Option<PathBuf>,
+    pub max_sessions: Option<usize>,
 }
 
 /// Where a setting's value came from.

@@ -183,6 +183,10 @@ pub(super) fn open_ctx(cli: &Cli) -> Result<Ctx, Failure> {
     {
         log.write(&format!("at start: {started:?}"));
     }
+    // The start-up chores above are the box office's own; from here on this terminal looks only.
+    if cli.read_only {
+        store.set_read_only();
+    }
     let ctx = Ctx {
         store,
         processors,

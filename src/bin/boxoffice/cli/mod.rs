@@ -31,6 +31,7 @@ mod db;
 mod door;
 mod money;
 mod sales;
+mod serve;
 mod waitlist;
 
 use app::*;
@@ -127,6 +128,11 @@ pub struct Cli {
     #[arg(long, value_name = "CONCERT")]
     door: Option<String>,
 
+    /// Look, never change: concerts, seats and bookings are shown; holds, sales, refunds,
+    /// check-ins and the waiting list are refused
+    #[arg(long, global = true)]
+    read_only: bool,
+
     /// Kiosk mode: seconds without a key before customer details are cleared [default: 120]
     #[arg(long, env = "BOXOFFICE_IDLE", global = true, value_name = "SECONDS")]
     idle: Option<u64>,
@@ -142,6 +148,9 @@ pub struct Cli {
     /// Each setting in force: its name, its value (secrets masked) and where it came from.
     #[arg(skip)]
     in_force: Vec<(&'static str, Option<String>, crate::settings::Source)>,
+    /// The settings file read, if any.
+    #[arg(skip)]
+    settings_file: Option<PathBuf>,
 }
 
 impl Cli {
@@ -256,6 +265,8 @@ fn apply_settings(cli: &mut Cli, matches: &clap::ArgMatches) -> Result<(), Failu
         let shown = crate::settings::masked(target);
         cli.in_force.push((key, shown, source));
     }
+    serve::apply_settings(cli, matches, &file, path.as_deref());
+    cli.settings_file = path.clone();
     if let Some(p) = &path {
         // The file may hold a password: readable by its owner only, as the database is.
         #[cfg(unix)]
@@ -322,6 +333,9 @@ enum Command {
     Report(money::ReportArgs),
     /// Which engine holds this box office; copying one from SQLite into PostgreSQL
     Db(db::DbArgs),
+    /// Serve the terminal app over SSH: clerks by their keys (--clerks), or anyone on a
+    /// throwaway demo (--demo); no shell, no commands, no forwarding
+    Serve(serve::ServeArgs),
 }
 
 /// An error with the exit status it maps to.
@@ -477,6 +491,7 @@ fn execute(cli: Cli, out: &mut String) -> Result<(), Failure> {
         Command::Checkin(args) => door::checkin(&cli, args, out),
         Command::Report(args) => money::report(&cli, args, out),
         Command::Db(args) => db::db(&cli, args, out),
+        Command::Serve(args) => serve::serve(&cli, args, out),
     }
 }
 
