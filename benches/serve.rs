@@ -44,8 +44,8 @@ fn main() {
     let local_echo = echo(&mut local, rounds);
     local.quit();
 
-    let (mut server, port) = serve(dir.path());
-    let mut remote = ssh(port);
+    let (server, port) = serve(dir.path());
+    let mut remote = ssh(port, 1);
     remote.wait_for("24 concerts");
     let remote_echo = echo(&mut remote, rounds);
     println!("keypress echo, {rounds} keys typed into the search field at 80x24:");
@@ -57,11 +57,12 @@ fn main() {
     );
 
     // Idle sessions: what each costs the server and what its app costs the machine.
-    let base = rss_kb(server.id());
+    let pid = server.0.id();
+    let base = rss_kb(pid);
     let started = Instant::now();
     let mut sessions = vec![remote];
     while sessions.len() < 32 {
-        sessions.push(ssh(port));
+        sessions.push(ssh(port, sessions.len() as u8 + 1));
     }
     for s in &sessions {
         s.wait_for("24 concerts");
@@ -69,8 +70,8 @@ fn main() {
     let all_up = started.elapsed();
     // A moment for start-up's allocations to settle before counting.
     std::thread::sleep(Duration::from_millis(500));
-    let serve_kb = rss_kb(server.id());
-    let apps = children(server.id());
+    let serve_kb = rss_kb(pid);
+    let apps = children(pid);
     let apps_kb: u64 = apps.iter().map(|p| rss_kb(*p)).sum();
     let mut one = sessions.pop().unwrap();
     let busy_echo = echo(&mut one, rounds);
@@ -92,13 +93,8 @@ fn main() {
         figures(&busy_echo)
     );
     one.quit();
-    for s in sessions.drain(..) {
-        drop(s);
-    }
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
+    drop(sessions);
+    drop(server);
 }
 
 /// Types a letter and deletes it, `rounds` times each, timing each key until the search field
@@ -136,7 +132,19 @@ fn figures(times: &[Duration]) -> String {
     )
 }
 
-fn serve(dir: &Path) -> (Child, u16) {
+/// `serve`, stopped when dropped (also when the benchmark fails).
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> (Serve, u16) {
     let mut child = Command::new(BIN)
         .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--host-key"])
         .arg(dir.join("host_key"))
@@ -149,11 +157,15 @@ fn serve(dir: &Path) -> (Child, u16) {
     let port = first.rsplit(':').next().unwrap().parse().unwrap();
     // Keep reading what it prints, so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, port)
+    (Serve(child), port)
 }
 
-fn ssh(port: u16) -> PtyApp {
+/// A session from the loopback address 127.0.0.`from` (a new address for each: `serve` lets
+/// one address open only so many connections a minute).
+fn ssh(port: u16, from: u8) -> PtyApp {
     let mut cmd = CommandBuilder::new("ssh");
+    cmd.arg("-b");
+    cmd.arg(format!("127.0.0.{from}"));
     cmd.args([
         "-F",
         "/dev/null",

@@ -183,9 +183,7 @@ pub enum Error {
     #[error("the database is read-only: {0}")]
     ReadOnly(String),
     /// This terminal was opened to look, not to sell ([`crate::Store::set_read_only`]).
-    #[error(
-        "this terminal is read-only: it shows concerts, seats and bookings, and changes nothing"
-    )]
+    #[error("this terminal is read-only: it shows everything and changes nothing")]
     ReadOnlyTerminal,
     /// The database is damaged or not a box office's (what could not be read).
     #[error("the database file is damaged or not a boxoffice database: {0}")]
