@@ -7,6 +7,13 @@ use std::sync::Mutex;
 pub trait Clock: Send + Sync {
     /// The current moment (UTC).
     fn now(&self) -> DateTime<Utc>;
+
+    /// Whether this is the machine's own clock ([`SystemClock`]). A box office on PostgreSQL
+    /// then stamps its changes with the server's clock, the one all machines share, never
+    /// this machine's; a clock a test set keeps its moment on every engine.
+    fn is_wall_clock(&self) -> bool {
+        false
+    }
 }
 
 /// The wall clock.
@@ -16,6 +23,10 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    fn is_wall_clock(&self) -> bool {
+        true
     }
 }
 
@@ -54,6 +65,10 @@ impl Clock for ManualClock {
 impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
     fn now(&self) -> DateTime<Utc> {
         (**self).now()
+    }
+
+    fn is_wall_clock(&self) -> bool {
+        (**self).is_wall_clock()
     }
 }
 

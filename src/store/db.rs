@@ -254,6 +254,26 @@ impl Db {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 
+    /// Runs `sql` (several statements) in one round trip, as [`Db::execute_batch`], and gives
+    /// the first column of the last row any of them returned, as text. On SQLite, `None`.
+    pub(crate) fn batch_last_value(&self, sql: &str) -> sql::Result<Option<String>> {
+        match &self.engine {
+            Engine::Sqlite(c) => {
+                c.execute_batch(sql)?;
+                Ok(None)
+            }
+            Engine::Postgres(pg) => {
+                let client = &pg.client;
+                self.reconnect_if_lost()?;
+                let messages = client.run(|c| c.simple_query(sql))?;
+                Ok(messages.iter().rev().find_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                    _ => None,
+                }))
+            }
+        }
+    }
+
     /// Runs statements without parameters, separated by `;`.
     pub fn execute_batch(&self, sql: &str) -> sql::Result<()> {
         match &self.engine {

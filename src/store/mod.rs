@@ -252,7 +252,18 @@ impl Store {
         let clock = &self.clock;
         match self.conn.kind() {
             Kind::Sqlite => sqlite::immediate(&self.conn, |tx| f(tx, clock.now())),
-            Kind::Postgres => postgres::write(&self.conn, durable, |tx| f(tx, clock.now())),
+            // Every machine shares the server's clock: a sale, a refund or a check-in is
+            // stamped with it, whatever this machine's clock says (a test's clock is kept).
+            Kind::Postgres => postgres::write(&self.conn, durable, |tx, server_now| {
+                f(
+                    tx,
+                    if clock.is_wall_clock() {
+                        server_now
+                    } else {
+                        clock.now()
+                    },
+                )
+            }),
         }
     }
 

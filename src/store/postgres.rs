@@ -218,19 +218,21 @@ macro_rules! write_settings {
     };
 }
 
+// The last statement reads the server's clock once the lock is held (`clock_timestamp`, not
+// the batch's arrival): the moment the transaction's changes are stamped with.
 const BEGIN: &str = concat!(
     "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off; ",
     write_settings!(),
     "SELECT pg_advisory_xact_lock(",
     write_lock!(),
-    ")"
+    "); SELECT extract(epoch FROM clock_timestamp())::text"
 );
 const BEGIN_DURABLE: &str = concat!(
     "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = on; ",
     write_settings!(),
     "SELECT pg_advisory_xact_lock(",
     write_lock!(),
-    ")"
+    "); SELECT extract(epoch FROM clock_timestamp())::text"
 );
 
 /// Runs `f` in one write transaction: READ COMMITTED, the write lock taken first, waiting at
@@ -247,7 +249,7 @@ const BEGIN_DURABLE: &str = concat!(
 pub(crate) fn write<T, E: From<super::sql::Error>>(
     db: &Db,
     durable: bool,
-    f: impl FnOnce(&Db) -> std::result::Result<T, E>,
+    f: impl FnOnce(&Db, chrono::DateTime<chrono::Utc>) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
     struct Open<'a>(&'a Db, bool);
     impl Drop for Open<'_> {
@@ -263,8 +265,15 @@ pub(crate) fn write<T, E: From<super::sql::Error>>(
     // leaves the transaction begun and aborted (a ROLLBACK after a failed COMMIT is only a
     // warning).
     let mut open = Open(db, false);
-    db.execute_batch(if durable { BEGIN_DURABLE } else { BEGIN })?;
-    let out = f(open.0)?;
+    let server_now = db.batch_last_value(if durable { BEGIN_DURABLE } else { BEGIN })?;
+    let server_now = server_now
+        .as_deref()
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|secs| {
+            chrono::DateTime::from_timestamp(secs.floor() as i64, (secs.fract() * 1e9) as u32)
+        })
+        .ok_or_else(|| super::sql::Error::Type("the server did not say the time".into()))?;
+    let out = f(open.0, server_now)?;
     db.execute_batch("UPDATE boxoffice_changes SET n = n + 1; COMMIT")?;
     open.1 = true;
     Ok(out)

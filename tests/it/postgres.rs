@@ -1077,3 +1077,68 @@ fn each_session_is_named_after_its_terminal_and_clerk() {
     f.store.concert(f.concert).unwrap();
     assert_eq!(named(&mut pg), 1);
 }
+
+/// A machine whose clock is wrong (here by 25 years) stamps nothing with it: on PostgreSQL a
+/// sale and its payment are recorded at the server's time (and a hold ends by it), which every machine
+/// shares. (A clock a test sets is kept on every engine: `Clock::is_wall_clock`.)
+#[test]
+#[ignore = "needs BOXOFFICE_TEST_PG"]
+fn on_postgres_a_sale_is_stamped_with_the_servers_clock_not_the_machines() {
+    let Some((_admin, mut f)) = pg_fixture() else {
+        return;
+    };
+    struct Wrong;
+    impl Clock for Wrong {
+        fn now(&self) -> chrono::DateTime<chrono::Utc> {
+            chrono::Utc::now() - chrono::Duration::days(25 * 365)
+        }
+        fn is_wall_clock(&self) -> bool {
+            true
+        }
+    }
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+    let concert = f
+        .store
+        .add_concert(&common::concert("Right Now", "test-hall", soon, "20:00"))
+        .unwrap();
+    let mut store = boxoffice::Store::open(&f.db, std::sync::Arc::new(Wrong)).unwrap();
+    let hold = store
+        .hold_seats(
+            concert,
+            &common::seats(&["A-1-1"]),
+            &common::customer("ann@example.com"),
+        )
+        .unwrap();
+    let receipt = store
+        .pay(
+            &hold.hold_id,
+            &boxoffice::Tender::Cash {
+                tendered_cents: 10_000,
+            },
+            &boxoffice::payment::Processors::cash_only(),
+        )
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let (booked, paid): (i64, i64) = store
+        .db()
+        .query_row(
+            "SELECT b.created_at, (SELECT max(p.created_at) FROM payments p WHERE p.booking_id = b.id)
+             FROM bookings b WHERE b.code = ?1",
+            [receipt.booking_code.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    for (what, at) in [("the booking", booked), ("its payment", paid)] {
+        assert!(
+            (at - now).abs() < 120,
+            "{what} stamped {at}, the server's time is {now}"
+        );
+    }
+    // A hold's end is reckoned from the server's clock too: five minutes from now, not from
+    // 25 years ago.
+    assert!(
+        (hold.expires_at.timestamp() - now - 300).abs() < 120,
+        "{:?}",
+        hold.expires_at
+    );
+}
