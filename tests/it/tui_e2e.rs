@@ -616,3 +616,29 @@ fn a_terminal_hung_up_in_the_checkout_gives_its_hold_back() {
         .unwrap();
     assert_eq!(released, 1);
 }
+
+/// A rehearsal on another day (`--demo --now`) says so on screen, in the top line and at the
+/// start; the real clock says nothing.
+#[test]
+fn a_rehearsal_on_another_day_says_so_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    demo(dir.path());
+    let mut app = PtyApp::spawn_with(
+        dir.path(),
+        &["--now", "2026-12-24T18:00:00Z"],
+        &[("TZ", "Europe/Vienna")],
+    );
+    let screen = app.wait_for("rehearsal: the clock says Thu 24 Dec 2026 19:00 CET, not today");
+    assert!(
+        screen.lines().next().unwrap().contains("REHEARSAL"),
+        "{screen}"
+    );
+    app.quit();
+    let mut real = PtyApp::spawn(dir.path(), &[]);
+    let screen = real.wait_for("concerts");
+    assert!(
+        !screen.contains("REHEARSAL") && !screen.contains("rehearsal"),
+        "{screen}"
+    );
+    real.quit();
+}

@@ -132,6 +132,7 @@ pub(super) fn app_options(cli: &Cli, ctx: &Ctx) -> Result<crate::tui::screens::O
             .transpose()?,
         printer: cli.printer.clone(),
         printer_codepage: cli.codepage(),
+        rehearsal: cli.now.is_some(),
     })
 }
 

@@ -147,6 +147,21 @@ impl App {
             app.clerk = Some(Clerk::default());
             app.screen = Screen::Clerk;
         }
+        if app.opts.rehearsal {
+            // Whoever looks must know this is not today at a real box office.
+            let now = app.now();
+            let at = match app.opts.zone {
+                Some(zone) => now.with_timezone(&zone).format("%a %d %b %Y %H:%M %Z"),
+                None => now
+                    .with_timezone(&app.opts.utc_offset)
+                    .format("%a %d %b %Y %H:%M"),
+            }
+            .to_string();
+            app.say(
+                Level::Info,
+                format!("rehearsal: the clock says {at}, not today"),
+            );
+        }
         app
     }
 

@@ -101,6 +101,9 @@ fn draw_tabs(frame: &mut Frame, app: &App, area: Rect) {
     if app.store.is_read_only() {
         spans.push(Span::styled(" READ-ONLY ", t.highlight));
     }
+    if app.opts.rehearsal {
+        spans.push(Span::styled(" REHEARSAL ", t.highlight));
+    }
     // The machine's time, with its zone's abbreviation (CET) where it is known.
     let now = app.now();
     let clock = match app.opts.zone {

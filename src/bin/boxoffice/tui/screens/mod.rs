@@ -46,6 +46,9 @@ pub struct Options {
     pub printer: Option<PathBuf>,
     /// The code page it prints in.
     pub printer_codepage: boxoffice::notify::codepage::CodePage,
+    /// The clock is one set with `--now` (a rehearsal on a throwaway demo), not the real one:
+    /// the top line and the first status say so.
+    pub rehearsal: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -67,6 +67,7 @@ fn rig_opts(kiosk: bool, relay: Option<&str>, door: Option<&str>) -> Rig {
         door,
         printer: None,
         printer_codepage: Default::default(),
+        rehearsal: false,
     };
     let app = App::new(store, processors, opts, Theme::new(false));
     Rig {
