@@ -173,6 +173,25 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// The processor took the money, then the booking could not be written (twice): what
+    /// happened to the money, and what becomes of it. Settled by reconcile (every terminal
+    /// runs it at start; `boxoffice reconcile` at once) as soon as the box office can write.
+    #[error("{money} was {taken}, but the booking could not be written: {cause}. {then}",
+        taken = if *.cash { "taken in cash" } else { "charged" },
+        then = if *.cash {
+            "Hand the cash back: nothing was sold, and the seats are given back once the box office can write again"
+        } else {
+            "Nothing is lost: the sale is booked (or the money refunded) as soon as the box office can write again"
+        })]
+    TakenNotBooked {
+        /// The amount, as money (`EUR 68.00`).
+        money: String,
+        /// Cash (the drawer keeps no books: the sale is given up) or a processor with books
+        /// of its own (the charge is found there and booked).
+        cash: bool,
+        /// Why the booking could not be written (the storage's words).
+        cause: String,
+    },
     /// Another terminal holds the database's write lock too long; try again.
     #[error("the database is busy (another terminal is writing); try again in a moment")]
     Busy,
@@ -239,7 +258,7 @@ impl Error {
             Error::UnknownSeats(_) => Some(Remedy::ListSeats),
             Error::WouldStrandSeat { .. } => Some(Remedy::AllowGap),
             Error::NotTogether { .. } => Some(Remedy::AllowSplit),
-            Error::PaymentInProgress(_) => Some(Remedy::Reconcile),
+            Error::PaymentInProgress(_) | Error::TakenNotBooked { .. } => Some(Remedy::Reconcile),
             _ => None,
         }
     }

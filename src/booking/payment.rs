@@ -153,7 +153,30 @@ impl Store {
             Tender::Cash { tendered_cents } => Some(*tendered_cents),
             Tender::Card(_) => None,
         };
-        let receipt = self.finish_payment(&key, outcome, tendered, processors);
+        crate::failpoint::stall("pay:before-confirm");
+        let approved = matches!(outcome, ChargeOutcome::Approved { .. });
+        let mut receipt = self.finish_payment(&key, outcome.clone(), tendered, processors);
+        if approved && receipt.as_ref().is_err_and(is_storage) {
+            // The money is taken and the booking is not written: once more at once (a busy
+            // moment, a connection made again), then the truth about the money.
+            receipt = self.finish_payment(&key, outcome, tendered, processors);
+            if let Err(e) = &receipt
+                && is_storage(e)
+            {
+                receipt = Err(Error::TakenNotBooked {
+                    money: crate::model::Money::new(amount, &currency).to_string(),
+                    cash: matches!(tender, Tender::Cash { .. }),
+                    cause: match e {
+                        // Its own words end "nothing was changed": true of the booking only.
+                        Error::DiskFull(d) => format!("the disk is full ({d})"),
+                        Error::Busy => {
+                            "the database stayed busy (another terminal was writing)".into()
+                        }
+                        e => e.to_string(),
+                    },
+                });
+            }
+        }
         crate::failpoint::hit("pay:after-confirm");
         receipt
     }
@@ -413,4 +436,19 @@ impl Store {
         }
         Ok(done)
     }
+}
+
+/// An error of the storage itself (the disk, the lock, the server, the file), not a rule's
+/// answer: what a captured charge's booking can fail on.
+fn is_storage(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Busy
+            | Error::DiskFull(_)
+            | Error::ReadOnly(_)
+            | Error::Corrupt(_)
+            | Error::Storage(_)
+            | Error::Server(_)
+            | Error::Io { .. }
+    )
 }

@@ -322,3 +322,128 @@ fn a_full_disk_fails_an_import_or_a_payment_cleanly_and_the_box_office_works_onc
     assert!(pay_again.status.success(), "{}", stderr(&pay_again));
     assert_eq!(checked_again, "ok");
 }
+
+/// The money is taken, then the disk fills before the booking is written: the clerk is told
+/// the truth about the money (a card's charge is booked later, cash is handed back), not
+/// "nothing was changed"; once there is room, reconcile settles each as said.
+#[test]
+fn a_charge_taken_when_the_booking_cannot_be_written_says_what_became_of_the_money() {
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("small");
+    if !mount_tmpfs(&mnt, 24 * 1024) {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    let db = mnt.join("box.db");
+    // The card gateway's books are elsewhere: the charge is there to be found.
+    let gateway = dir.path().join("gateway.db");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+            .env("BOXOFFICE_DB", &db)
+            .env("BOXOFFICE_GATEWAY", &gateway)
+            .env("BOXOFFICE_NOW", NOW)
+            .env_remove("BOXOFFICE_SPOOL")
+            .env_remove("BOXOFFICE_FAILPOINT")
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["concerts"], &[]).status.success());
+    let hold = |seat: &str, who: &str| {
+        let out = run(&["hold", "demo-13", seat, "--customer", who, "--json"], &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["hold_id"].as_str().unwrap().to_string()
+    };
+    let mut said = Vec::new();
+    for (hold, how) in [
+        (
+            hold("FLR-B-1", "card@example.com"),
+            vec![
+                "--card",
+                "4242424242424242",
+                "--exp",
+                "12/28",
+                "--cvc",
+                "123",
+            ],
+        ),
+        (hold("FLR-B-2", "cash@example.com"), vec!["--cash", "10000"]),
+    ] {
+        let until = dir.path().join(format!("go-{hold}"));
+        let mut args = vec!["pay", hold.as_str()];
+        args.extend(how);
+        let pay = Command::new(env!("CARGO_BIN_EXE_boxoffice"))
+            .env("BOXOFFICE_DB", &db)
+            .env("BOXOFFICE_GATEWAY", &gateway)
+            .env("BOXOFFICE_NOW", NOW)
+            .env("BOXOFFICE_FAILPOINT", "pay:before-confirm")
+            .env("BOXOFFICE_FAILPOINT_UNTIL", &until)
+            .env_remove("BOXOFFICE_SPOOL")
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The charge is recorded and out: then the disk fills.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while count(
+            &db,
+            &format!(
+                "SELECT count(*) FROM payments WHERE hold_id = '{hold}' AND state = 'pending'"
+            ),
+        ) == 0
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the charge never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        leave_free(&mnt, 0);
+        std::fs::write(&until, "").unwrap();
+        let out = pay.wait_with_output().unwrap();
+        std::fs::remove_file(mnt.join("filler")).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        said.push(stderr(&out));
+    }
+    let (card, cash) = (&said[0], &said[1]);
+    assert!(
+        card.contains("EUR ")
+            && card.contains("was charged, but the booking could not be written: the disk is full")
+            && card.contains("Nothing is lost")
+            && card.contains("boxoffice reconcile")
+            && !card.contains("nothing was changed"),
+        "{card}"
+    );
+    assert!(
+        cash.contains("was taken in cash") && cash.contains("Hand the cash back"),
+        "{cash}"
+    );
+    // Room again, and the lease of a payment in flight over: reconcile does what was said.
+    let later = (NOW.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+        + chrono::Duration::minutes(3))
+    .to_rfc3339();
+    let out = run(&["reconcile"], &[("BOXOFFICE_NOW", &later)]);
+    let booked = |who: &str| {
+        count(
+            &db,
+            &format!(
+                "SELECT count(*) FROM bookings b JOIN holds h ON h.id = b.hold_id WHERE h.email = '{who}' AND b.state = 'confirmed'"
+            ),
+        )
+    };
+    let (card_booked, cash_booked) = (booked("card@example.com"), booked("cash@example.com"));
+    let audit = run(&["audit"], &[("BOXOFFICE_NOW", &later)]);
+    let checked = integrity(&db);
+    umount(&mnt);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!((card_booked, cash_booked), (1, 0));
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stdout)
+    );
+    assert_eq!(checked, "ok");
+}
