@@ -21,6 +21,7 @@ fn main() {
             kills: 40,
             machines: 1,
             db: None,
+            silent_relay: false,
         }
     } else {
         stress::Config {
@@ -29,6 +30,7 @@ fn main() {
             kills: 6,
             machines: 1,
             db: None,
+            silent_relay: false,
         }
     };
     let t = std::time::Instant::now();

@@ -66,6 +66,10 @@ pub struct Config {
     /// The shared database (a `postgres://` URL) and the card gateway's (another URL); `None`
     /// is `box.db` and `gateway.db` in the run's directory.
     pub db: Option<(String, String)>,
+    /// Email goes through a mail relay that takes connections and never answers (a hung
+    /// server): delivered on each worker's sender thread, as the app does, while the run
+    /// checks that no sale took the relay's time.
+    pub silent_relay: bool,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +81,10 @@ pub struct Outcome {
     pub cancelled: i64,
     pub offers: i64,
     pub messages: i64,
+    /// The longest a hold or a payment took in any worker, in milliseconds.
+    pub slowest_sale_ms: u64,
+    /// Connections the silent relay took (each a sender waiting on it).
+    pub relay_connections: usize,
 }
 
 /// The worker: `ops` random operations. Expected refusals are part of the game; a storage
@@ -89,10 +97,26 @@ pub fn worker(spec: &str) {
     let mut rng = Rng(f[3].parse::<u64>().unwrap() | 1);
     let machine: usize = f[4].parse().unwrap();
     let (db, gateway) = (f[5], f[6]);
+    let relay: Option<u16> = f[7].parse().ok();
     let clock: Arc<dyn Clock> = Arc::new(FileClock(dir.join("clock"), clock_offset(machine)));
     let mut store = Store::open(db, clock.clone()).unwrap();
     let processors = Processors::with_gateway(gateway, clock.clone()).unwrap();
-    let spool = Spool::new(dir.join(format!("spool-{machine}")));
+    let mut spool = Spool::new(dir.join(format!("spool-{machine}")));
+    // With the relay, email leaves on a sender thread of this worker's (the app's way), and
+    // the worker never delivers itself: what a sale must not wait for.
+    let _sender = relay.map(|port| {
+        spool = spool.clone().with_mail_relay(
+            boxoffice::notify::relay::MailRelay::new(
+                &format!("smtp://127.0.0.1:{port}?tls=none"),
+                None,
+                None,
+            )
+            .unwrap(),
+        );
+        store.set_spool(spool.clone());
+        store.start_sender(std::time::Duration::from_secs(1))
+    });
+    let mut slowest_sale = std::time::Duration::ZERO;
     let small = store.resolve_concert(SMALL).unwrap();
     let large = store.resolve_concert(LARGE).unwrap();
     let mut holds: Vec<String> = Vec::new();
@@ -122,7 +146,9 @@ pub fn worker(spec: &str) {
                 phone: None,
             }
         };
-        let result: Result<(), Error> = match rng.next(100) {
+        let op = rng.next(100);
+        let began = Instant::now();
+        let result: Result<(), Error> = match op {
             0..=9 => store
                 .search_concerts(&ConcertQuery {
                     artist: Some(["neon", "me", "a", "rusty"][rng.next(4) as usize].into()),
@@ -219,6 +245,18 @@ pub fn worker(spec: &str) {
                 }
             }
         };
+        // Holds and payments (the sales), whatever their answer.
+        if (10..=66).contains(&op) || op >= 93 {
+            let took = began.elapsed();
+            if took > slowest_sale {
+                slowest_sale = took;
+                std::fs::write(
+                    dir.join(format!("slowest-{w}-{}", std::process::id())),
+                    took.as_millis().to_string(),
+                )
+                .unwrap();
+            }
+        }
         if let Err(e) = result {
             match e {
                 Error::Storage(_) | Error::Corrupt(_) | Error::ReadOnly(_) | Error::Io { .. } => {
@@ -227,7 +265,7 @@ pub fn worker(spec: &str) {
                 _ => {}
             }
         }
-        if rng.next(20) == 0 {
+        if relay.is_none() && rng.next(20) == 0 {
             store.deliver_outbox(&spool, false).unwrap();
         }
     }
@@ -239,6 +277,8 @@ struct Place<'a> {
     db: &'a str,
     gateway: &'a str,
     machines: usize,
+    /// The silent relay's port, if the run has one.
+    relay: Option<u16>,
 }
 
 fn spawn(
@@ -255,10 +295,11 @@ fn spawn(
         .env(
             WORKER_ENV,
             format!(
-                "{}|{w}|{ops}|{seed}|{machine}|{}|{}",
+                "{}|{w}|{ops}|{seed}|{machine}|{}|{}|{}",
                 at.dir.display(),
                 at.db,
-                at.gateway
+                at.gateway,
+                at.relay.map(|p| p.to_string()).unwrap_or_default()
             ),
         )
         .stdout(std::process::Stdio::null())
@@ -277,11 +318,26 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
             dir.join("gateway.db").display().to_string(),
         )
     });
+    let relay_connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let relay = cfg.silent_relay.then(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let counted = relay_connections.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for conn in listener.incoming().flatten() {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(conn);
+            }
+        });
+        port
+    });
     let at = Place {
         dir: &dir,
         db: &db,
         gateway: &gateway,
         machines: cfg.machines,
+        relay,
     };
     set_clock(&dir, 0);
     {
@@ -574,7 +630,22 @@ pub fn run(cfg: Config, exe: &Path, worker_args: &[&str]) -> Outcome {
         eprintln!("skipped parsing the messages: python3 with icalendar is not installed");
     }
     assert!(problems.is_empty(), "invariants broken: {problems:?}");
+    let slowest_sale_ms = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("slowest-"))
+        .filter_map(|e| {
+            std::fs::read_to_string(e.path())
+                .ok()?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0);
     Outcome {
+        slowest_sale_ms,
+        relay_connections: relay_connections.load(std::sync::atomic::Ordering::SeqCst),
         operations: cfg.procs * cfg.ops + restarts as usize * (cfg.ops / 4),
         kills,
         bookings: one(
