@@ -176,13 +176,12 @@ pub enum Error {
     /// The processor took the money, then the booking could not be written (twice): what
     /// happened to the money, and what becomes of it. Settled by reconcile (every terminal
     /// runs it at start; `boxoffice reconcile` at once) as soon as the box office can write.
-    #[error("{money} was {taken}, but the booking could not be written: {cause}. {then}",
-        taken = if *.cash { "taken in cash" } else { "charged" },
-        then = if *.cash {
-            "Hand the cash back: nothing was sold, and the seats are given back once the box office can write again"
-        } else {
-            "Nothing is lost: the sale is booked (or the money refunded) as soon as the box office can write again"
-        })]
+    // The first words say what to do, so a status line cut at 80 columns still says it.
+    #[error("{}", if *.cash {
+        format!("hand the {money} cash back: the booking could not be written ({cause}); nothing was sold, the seats are freed once the box office can write")
+    } else {
+        format!("{money} was charged, not yet booked ({cause}): nothing is lost, it is booked (or refunded) once the box office can write")
+    })]
     TakenNotBooked {
         /// The amount, as money (`EUR 68.00`).
         money: String,
@@ -248,6 +247,8 @@ pub enum Remedy {
     AllowSplit,
     /// Settle the interrupted payment now instead of waiting for it.
     Reconcile,
+    /// Settling what was taken now, once the box office can write.
+    SettleNow,
 }
 
 impl Error {
@@ -258,7 +259,8 @@ impl Error {
             Error::UnknownSeats(_) => Some(Remedy::ListSeats),
             Error::WouldStrandSeat { .. } => Some(Remedy::AllowGap),
             Error::NotTogether { .. } => Some(Remedy::AllowSplit),
-            Error::PaymentInProgress(_) | Error::TakenNotBooked { .. } => Some(Remedy::Reconcile),
+            Error::PaymentInProgress(_) => Some(Remedy::Reconcile),
+            Error::TakenNotBooked { .. } => Some(Remedy::SettleNow),
             _ => None,
         }
     }

@@ -168,7 +168,7 @@ impl Store {
                     cash: matches!(tender, Tender::Cash { .. }),
                     cause: match e {
                         // Its own words end "nothing was changed": true of the booking only.
-                        Error::DiskFull(d) => format!("the disk is full ({d})"),
+                        Error::DiskFull(_) => "the disk is full".into(),
                         Error::Busy => {
                             "the database stayed busy (another terminal was writing)".into()
                         }

@@ -411,14 +411,15 @@ fn a_charge_taken_when_the_booking_cannot_be_written_says_what_became_of_the_mon
     let (card, cash) = (&said[0], &said[1]);
     assert!(
         card.contains("EUR ")
-            && card.contains("was charged, but the booking could not be written: the disk is full")
-            && card.contains("Nothing is lost")
+            && card.contains("was charged, not yet booked (the disk is full")
+            && card.contains("nothing is lost")
             && card.contains("boxoffice reconcile")
             && !card.contains("nothing was changed"),
         "{card}"
     );
     assert!(
-        cash.contains("was taken in cash") && cash.contains("Hand the cash back"),
+        cash.contains("hand the EUR ")
+            && cash.contains("cash back: the booking could not be written"),
         "{cash}"
     );
     // Room again, and the lease of a payment in flight over: reconcile does what was said.

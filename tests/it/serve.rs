@@ -415,7 +415,9 @@ fn a_demo_session_gets_its_own_demo_and_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--demo"]);
     assert!(server.said.contains("demo: anyone"), "{}", server.said);
-    let mut a = server.ssh(None, 24, 80);
+    // One comes with a key nobody listed, one with no key at all.
+    let (any, _) = key(dir.path(), "anyone");
+    let mut a = server.ssh(Some(&any), 24, 80);
     let mut b = server.ssh(None, 24, 80);
     for app in [&mut a, &mut b] {
         app.wait_for("24 concerts");

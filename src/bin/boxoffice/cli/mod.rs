@@ -358,6 +358,7 @@ impl From<Error> for Failure {
             Some(Remedy::AllowGap) => " (or --allow-gap to override)",
             Some(Remedy::AllowSplit) => " (--allow-split to take it)",
             Some(Remedy::Reconcile) => " or run `boxoffice reconcile`",
+            Some(Remedy::SettleNow) => " (`boxoffice reconcile` does it at once)",
             None => "",
         };
         Failure {
