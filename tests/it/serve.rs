@@ -181,6 +181,25 @@ fn key(dir: &Path, name: &str) -> (PathBuf, String) {
     (path, public.trim().to_string())
 }
 
+/// `serve --clerks` on the demo at `dir`: a new key for each clerk, `options` written in front
+/// of it (`clerk="Anna Gruber",kiosk`). The server, and each clerk's private key in order.
+fn with_clerks(dir: &Path, options: &[&str]) -> (Server, Vec<PathBuf>) {
+    demo(dir);
+    let mut lines = String::new();
+    let mut keys = Vec::new();
+    for (i, o) in options.iter().enumerate() {
+        let (private, public) = key(dir, &format!("clerk{i}"));
+        lines.push_str(&format!("{o} {public}\n"));
+        keys.push(private);
+    }
+    let clerks = dir.join("clerks");
+    std::fs::write(&clerks, lines).unwrap();
+    (
+        Server::start(dir, &["--clerks", clerks.to_str().unwrap()]),
+        keys,
+    )
+}
+
 fn demo(dir: &Path) {
     static TODAY: std::sync::OnceLock<chrono::DateTime<chrono::Utc>> = std::sync::OnceLock::new();
     common::engine::demo_file(dir, *TODAY.get_or_init(chrono::Utc::now));
@@ -264,21 +283,16 @@ fn serve_lets_nobody_in_unless_told_who_and_says_how() {
 #[test]
 fn two_clerks_sell_at_once_and_their_names_are_on_their_sales() {
     let dir = tempfile::tempdir().unwrap();
-    demo(dir.path());
-    let (anna, anna_pub) = key(dir.path(), "anna");
-    let (ben, ben_pub) = key(dir.path(), "ben");
+    let (server, keys) = with_clerks(
+        dir.path(),
+        &["clerk=\"Anna Gruber\"", "clerk=\"Ben Okafor\""],
+    );
+    let (anna, ben) = (&keys[0], &keys[1]);
     let (stranger, _) = key(dir.path(), "stranger");
-    let clerks = dir.path().join("clerks");
-    std::fs::write(
-        &clerks,
-        format!("clerk=\"Anna Gruber\" {anna_pub}\nclerk=\"Ben Okafor\" {ben_pub}\n"),
-    )
-    .unwrap();
-    let server = Server::start(dir.path(), &["--clerks", clerks.to_str().unwrap()]);
     assert!(server.said.contains("clerks: 2 keys"), "{}", server.said);
 
-    let mut a = server.ssh(Some(&anna), 24, 80);
-    let mut b = server.ssh(Some(&ben), 24, 80);
+    let mut a = server.ssh(Some(anna), 24, 80);
+    let mut b = server.ssh(Some(ben), 24, 80);
     // Both hold (one after the other: the second's best seats are the next ones), then both
     // pay: Anna cash, Ben by card.
     for app in [&mut a, &mut b] {
@@ -341,13 +355,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn commands_forwarding_and_sftp_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    demo(dir.path());
-    let (anna, anna_pub) = key(dir.path(), "anna");
-    let clerks = dir.path().join("clerks");
-    std::fs::write(&clerks, format!("clerk=Anna {anna_pub}\n")).unwrap();
-    let server = Server::start(dir.path(), &["--clerks", clerks.to_str().unwrap()]);
+    let (server, keys) = with_clerks(dir.path(), &["clerk=Anna"]);
+    let anna = &keys[0];
 
-    let (code, said) = server.run_ssh(Some(&anna), &["x@127.0.0.1", "ls", "/"]);
+    let (code, said) = server.run_ssh(Some(anna), &["x@127.0.0.1", "ls", "/"]);
     assert_ne!(code, 0, "{said}");
     assert!(
         said.contains("runs the box office and nothing else") && !said.contains("etc"),
@@ -357,12 +368,12 @@ fn commands_forwarding_and_sftp_are_refused() {
     let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     target.set_nonblocking(true).unwrap();
     let to = format!("127.0.0.1:{}", target.local_addr().unwrap().port());
-    let (code, said) = server.run_ssh(Some(&anna), &["-W", &to, "x@127.0.0.1"]);
+    let (code, said) = server.run_ssh(Some(anna), &["-W", &to, "x@127.0.0.1"]);
     assert_eq!(code, 255, "{said}");
     assert!(said.contains("stdio forwarding failed"), "{said}");
     assert!(target.accept().is_err(), "a connection reached the target");
     let (code, said) = server.run_ssh(
-        Some(&anna),
+        Some(anna),
         &[
             "-N",
             "-o",
@@ -374,7 +385,7 @@ fn commands_forwarding_and_sftp_are_refused() {
     );
     assert_eq!(code, 255, "{said}");
     assert!(said.contains("forwarding failed"), "{said}");
-    let (code, said) = server.run_ssh(Some(&anna), &["-T", "x@127.0.0.1"]);
+    let (code, said) = server.run_ssh(Some(anna), &["-T", "x@127.0.0.1"]);
     assert_ne!(code, 0, "{said}");
     assert!(said.contains("needs a terminal"), "{said}");
     let out = Command::new("sftp")
@@ -390,7 +401,7 @@ fn commands_forwarding_and_sftp_are_refused() {
             "BatchMode=yes",
             "-i",
         ])
-        .arg(&anna)
+        .arg(anna)
         .arg("x@127.0.0.1")
         .stdin(Stdio::null())
         .output()
@@ -462,12 +473,9 @@ fn a_demo_session_gets_its_own_demo_and_leaves_nothing_behind() {
 #[test]
 fn a_session_killed_in_the_middle_of_a_checkout_releases_its_hold() {
     let dir = tempfile::tempdir().unwrap();
-    demo(dir.path());
-    let (anna, anna_pub) = key(dir.path(), "anna");
-    let clerks = dir.path().join("clerks");
-    std::fs::write(&clerks, format!("clerk=Anna {anna_pub}\n")).unwrap();
-    let server = Server::start(dir.path(), &["--clerks", clerks.to_str().unwrap()]);
-    let mut a = server.ssh(Some(&anna), 24, 80);
+    let (server, keys) = with_clerks(dir.path(), &["clerk=Anna"]);
+    let anna = &keys[0];
+    let mut a = server.ssh(Some(anna), 24, 80);
     a.wait_for("24 concerts");
     a.send(b"neon\r");
     a.wait_for("100 free");
@@ -642,18 +650,13 @@ fn the_host_key_persists_and_its_fingerprint_is_what_clients_see() {
 #[test]
 fn a_clerk_key_can_make_a_session_read_only_or_a_door() {
     let dir = tempfile::tempdir().unwrap();
-    demo(dir.path());
-    let (viewer, viewer_pub) = key(dir.path(), "viewer");
-    let (door, door_pub) = key(dir.path(), "door");
-    let clerks = dir.path().join("clerks");
-    std::fs::write(
-        &clerks,
-        format!("clerk=Vera,read-only {viewer_pub}\nclerk=Dora,door=demo-13 {door_pub}\n"),
-    )
-    .unwrap();
-    let server = Server::start(dir.path(), &["--clerks", clerks.to_str().unwrap()]);
+    let (server, keys) = with_clerks(
+        dir.path(),
+        &["clerk=Vera,read-only", "clerk=Dora,door=demo-13"],
+    );
+    let (viewer, door) = (&keys[0], &keys[1]);
     let before = held(dir.path());
-    let mut v = server.ssh(Some(&viewer), 24, 80);
+    let mut v = server.ssh(Some(viewer), 24, 80);
     v.wait_for("READ-ONLY");
     v.send(b"neon\r");
     v.wait_for("100 free");
@@ -661,7 +664,7 @@ fn a_clerk_key_can_make_a_session_read_only_or_a_door() {
     v.wait_for("this terminal is read-only");
     assert_eq!(held(dir.path()), before);
     v.quit();
-    let mut d = server.ssh(Some(&door), 24, 80);
+    let mut d = server.ssh(Some(door), 24, 80);
     d.wait_for("Door");
     d.quit();
     // The same from the command line: nothing held, the reason said, exit 3.
