@@ -108,9 +108,59 @@ pub fn from_spreadsheet_cell(value: &str) -> &str {
     }
 }
 
+/// A name as people type it when they search: lower case, accents and marks dropped, letters
+/// some keyboards lack spelled out (`ß` as `ss`, `ø` as `o`, `ł` as `l`), the German
+/// spellings without umlauts folded the same way (`ue` as `u`: `Müller`, `Mueller` and
+/// `muller` all become `muller`), and its words separated by one space. Both a stored name and
+/// a search are folded, so they meet whichever way either was typed.
+pub fn fold(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut plain = String::with_capacity(name.len());
+    for c in name.nfkd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'ß' | 'ẞ' => plain.push_str("ss"),
+            'æ' | 'Æ' => plain.push_str("ae"),
+            'œ' | 'Œ' => plain.push_str("oe"),
+            'ø' | 'Ø' => plain.push('o'),
+            'ł' | 'Ł' => plain.push('l'),
+            'đ' | 'Đ' => plain.push('d'),
+            'þ' | 'Þ' => plain.push_str("th"),
+            c if c.is_alphanumeric() => plain.extend(c.to_lowercase()),
+            _ => plain.push(' '),
+        }
+    }
+    plain
+        .split_whitespace()
+        .map(|w| w.replace("ae", "a").replace("oe", "o").replace("ue", "u"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_fold_the_way_people_type_them() {
+        for (a, b) in [
+            ("Müller", "muller"),
+            ("Mueller", "MULLER"),
+            ("Jürgen  Groß", "jurgen gross"),
+            ("Żółkiewska", "zolkiewska"),
+            ("Søren Kierkegaard", "soren kierkegaard"),
+            ("Anne-Marie O'Neill", "anne marie o neill"),
+            ("Ľudovít Štúr", "ludovit stur"),
+        ] {
+            assert_eq!(fold(a), fold(b), "{a} / {b}");
+        }
+        assert_eq!(fold("Jürgen Müller"), "jurgen muller");
+        // Scripts without a Latin spelling are kept, lower-cased where they have case.
+        assert_eq!(fold("山田 太郎"), "山田 太郎");
+        assert_eq!(fold("Παπαδόπουλος"), "παπαδοπουλος");
+    }
 
     #[test]
     fn controls_bidi_overrides_and_zero_width_characters_are_refused_by_name() {

@@ -191,17 +191,36 @@ impl Store {
             phones.dedup();
             phones
         };
-        let mut st = self.conn().prepare_cached(
+        // A name as people type it: folded as the stored one is (`Mueller` finds Müller), and
+        // its words in any order (`Gruber Anna` finds Anna Gruber). At most four words, so
+        // the statements stay few.
+        let words: Vec<String> = crate::text::fold(q)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .take(4)
+            .map(str::to_string)
+            .collect();
+        let by_name = match words.len() {
+            0 => "0 = 1".to_string(),
+            n => (0..n)
+                .map(|i| format!("instr(cu.name_key, ?{}) > 0", i + 4))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        };
+        let mut st = self.conn().prepare_cached(&format!(
             "SELECT b.code FROM bookings b JOIN customers cu ON cu.id = b.customer_id
              WHERE b.code = upper(?1) OR cu.email = lower(?1) OR instr(cu.email, lower(?1)) > 0
-                OR (length(?1) >= 3 AND instr(lower(cu.name), lower(?1)) > 0)
+                OR (length(?1) >= 3 AND (instr(lower(cu.name), lower(?1)) > 0 OR ({by_name})))
                 OR cu.phone IN (SELECT value FROM json_each(?3))
                 OR (length(?2) >= 6 AND replace(cu.phone, '+', '') LIKE '%' || ?2 || '%')
-             ORDER BY b.id DESC LIMIT 50",
-        )?;
+             ORDER BY b.id DESC LIMIT 50"
+        ))?;
         let phones = serde_json::to_string(&phones).expect("strings serialize");
+        let q = q.to_string();
+        let mut args: Vec<&dyn crate::store::sql::ToSql> = vec![&q, &digits, &phones];
+        args.extend(words.iter().map(|w| w as &dyn crate::store::sql::ToSql));
         let codes: Vec<String> = st
-            .query_map(params![q, digits, phones], |r| r.get(0))?
+            .query_map(args.as_slice(), |r| r.get(0))?
             .collect::<crate::store::sql::Result<_>>()?;
         codes.iter().map(|c| self.booking(c)).collect()
     }

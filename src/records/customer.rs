@@ -134,19 +134,21 @@ pub(crate) fn recorded_customer(tx: &crate::store::Db, customer_id: i64) -> Resu
 pub(crate) fn record_customer(tx: &crate::store::Db, who: CustomerInfo) -> Result<i64> {
     let Some(email) = who.email_address().map(str::to_string) else {
         // A walk-up who gave no email: a customer of their own, never matched to another.
+        let key = who.name.as_deref().map(crate::text::fold);
         return Ok(tx
             .prepare_cached(
-                "INSERT INTO customers (email, name, phone) VALUES (NULL, ?1, ?2) RETURNING id",
+                "INSERT INTO customers (email, name, phone, name_key) VALUES (NULL, ?1, ?2, ?3) RETURNING id",
             )?
-            .query_row(params![who.name, who.phone], |r| r.get(0))?);
+            .query_row(params![who.name, who.phone, key], |r| r.get(0))?);
     };
     let CustomerInfo { name, phone, .. } = who;
+    let key = name.as_deref().map(crate::text::fold);
     let inserted: Option<i64> = tx
         .prepare_cached(
-            "INSERT INTO customers (email, name, phone) VALUES (?1, ?2, ?3)
+            "INSERT INTO customers (email, name, phone, name_key) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (email) DO NOTHING RETURNING id",
         )?
-        .query_row(params![email, name, phone], |r| r.get(0))
+        .query_row(params![email, name, phone, key], |r| r.get(0))
         .optional()?;
     if let Some(id) = inserted {
         return Ok(id);
@@ -157,8 +159,11 @@ pub(crate) fn record_customer(tx: &crate::store::Db, who: CustomerInfo) -> Resul
     let name = name.or(old_name.clone());
     let phone = phone.or(old_phone.clone());
     if name != old_name || phone != old_phone {
-        tx.prepare_cached("UPDATE customers SET name = ?2, phone = ?3 WHERE id = ?1")?
-            .execute(params![id, name, phone])?;
+        let key = name.as_deref().map(crate::text::fold);
+        tx.prepare_cached(
+            "UPDATE customers SET name = ?2, phone = ?3, name_key = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id, name, phone, key])?;
     }
     Ok(id)
 }

@@ -19,6 +19,7 @@ pub(crate) const PG_MIGRATIONS: &[(i64, &str)] = &[
         22,
         include_str!("pg_migrations/22_door_undos_and_who_holds.sql"),
     ),
+    (23, include_str!("pg_migrations/23_customer_name_key.sql")),
 ];
 
 /// The advisory lock under which a database gets its schema (any number: the schema's own).
@@ -185,6 +186,24 @@ pub fn open(url: &PgUrl) -> Result<postgres::Client> {
             return Ok(client);
         };
         tx.batch_execute(sql).map_err(fail)?;
+        if *version == 23 {
+            // The names on record, folded as the writer folds new ones: one round trip there,
+            // one back.
+            let rows = tx
+                .query("SELECT id, name FROM customers WHERE name IS NOT NULL", &[])
+                .map_err(fail)?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            let keys: Vec<String> = rows
+                .iter()
+                .map(|r| crate::text::fold(r.get::<_, &str>(1)))
+                .collect();
+            tx.execute(
+                "UPDATE customers c SET name_key = v.k \
+                 FROM unnest($1::bigint[], $2::text[]) AS v(id, k) WHERE c.id = v.id",
+                &[&ids, &keys],
+            )
+            .map_err(fail)?;
+        }
         tx.execute(
             "INSERT INTO boxoffice_schema (version) VALUES ($1)",
             &[version],

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/20_own_catalog.sql"),
     include_str!("migrations/21_walk_ups.sql"),
     include_str!("migrations/22_door_undos_and_who_holds.sql"),
+    include_str!("migrations/23_customer_name_key.sql"),
 ];
 
 /// The schema version this build writes.
@@ -101,6 +102,18 @@ fn after_step(tx: &rusqlite::Transaction<'_>, version: i64) -> Result<()> {
                 seat,
                 state
             ])?;
+        }
+    }
+    if version == 23 {
+        // The names on record, folded as the writer folds new ones.
+        let names: Vec<(i64, String)> = {
+            let mut st = tx.prepare("SELECT id, name FROM customers WHERE name IS NOT NULL")?;
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut update = tx.prepare("UPDATE customers SET name_key = ?2 WHERE id = ?1")?;
+        for (id, name) in names {
+            update.execute(rusqlite::params![id, crate::text::fold(&name)])?;
         }
     }
     Ok(())

@@ -1,4 +1,4 @@
--- The schema of version 22, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
+-- The schema of version 23, as `migrations/` leave it. Generated: BOXOFFICE_WRITE_SCHEMA=1 cargo test --lib schema
 
 CREATE TABLE bookings (
     id           INTEGER PRIMARY KEY,
@@ -62,7 +62,7 @@ CREATE TABLE "customers" (
     email  TEXT UNIQUE,              -- normalised: trimmed, lower case; NULL for a walk-up
     name   TEXT,
     phone  TEXT
-);
+, name_key TEXT);
 
 CREATE TABLE door_undos (
     id            INTEGER PRIMARY KEY,

@@ -519,7 +519,63 @@ on_postgres_too!(
     bookings_are_found_by_phone_in_any_form_by_name_and_by_the_day_at_a_terminal,
     undo_is_only_for_the_last_admission_at_this_door_a_moment_ago,
     an_undo_is_recorded_with_its_door_clerk_and_times,
+    a_name_is_found_however_it_is_typed_and_in_any_order,
 );
+
+/// The bookings search folds names as people type them: `muller`, `mueller` and `MÜLLER`
+/// find Jürgen Müller, `Gruber Anna` finds Anna Gruber; a name that is not there finds nobody.
+#[test]
+fn a_name_is_found_however_it_is_typed_and_in_any_order() {
+    let mut f = fixture();
+    let mut book = |seat: &str, email: &str, name: &str| {
+        let hold = f
+            .store
+            .hold_seats(
+                f.concert,
+                &seats(&[seat]),
+                &boxoffice::CustomerInfo {
+                    email: email.into(),
+                    name: Some(name.into()),
+                    phone: None,
+                },
+            )
+            .unwrap();
+        f.store
+            .pay(
+                &hold.hold_id,
+                &Tender::Cash {
+                    tendered_cents: 100_000,
+                },
+                &Processors::cash_only(),
+            )
+            .unwrap()
+            .booking_code
+    };
+    let muller = book("A-1-1", "jm@example.com", "Jürgen Müller");
+    let gruber = book("A-1-2", "ag@example.com", "Anna Gruber");
+    let found = |q: &str| -> Vec<String> {
+        f.store
+            .find_bookings(q)
+            .unwrap()
+            .into_iter()
+            .map(|b| b.booking_code)
+            .collect()
+    };
+    for q in [
+        "muller",
+        "mueller",
+        "MÜLLER",
+        "jurgen muller",
+        "Muller Jürgen",
+    ] {
+        assert_eq!(found(q), vec![muller.clone()], "{q}");
+    }
+    for q in ["Gruber Anna", "anna gruber", "gruber"] {
+        assert_eq!(found(q), vec![gruber.clone()], "{q}");
+    }
+    assert!(found("Anna Müller").is_empty());
+    assert!(found("Meier").is_empty());
+}
 
 /// An undo is on the record in the database: which ticket, which door, who, when, and when
 /// it had gone in; a refused one leaves no record.
