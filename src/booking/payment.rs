@@ -151,7 +151,7 @@ impl Store {
         crate::failpoint::hit("pay:after-charge");
         let tendered = match tender {
             Tender::Cash { tendered_cents } => Some(*tendered_cents),
-            Tender::Card(_) => None,
+            Tender::Card(_) | Tender::Terminal(_) => None,
         };
         crate::failpoint::stall("pay:before-confirm");
         let approved = matches!(outcome, ChargeOutcome::Approved { .. });

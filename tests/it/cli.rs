@@ -1225,3 +1225,94 @@ fn a_receipt_shows_refunds_and_prints_only_tickets_that_admit() {
     );
     assert_eq!(qr_codes(&printer), 0);
 }
+
+/// A card taken on the counter's own terminal: the slip's approval code (and brand and last
+/// four, never more) is recorded, the takings count it as its own method, `audit` adds up, a
+/// cancellation tells the clerk to refund it on the terminal; a slip typed wrong changes
+/// nothing and never repeats a card number.
+#[test]
+fn a_card_on_the_counters_terminal_is_recorded_from_its_slip() {
+    let (_dir, db) = demo_db();
+    let held = json(
+        &db,
+        &[
+            "hold",
+            "demo-13",
+            "FLR-C-1",
+            "FLR-C-2",
+            "--customer",
+            "slip@example.com",
+            "--json",
+        ],
+    );
+    let hold = held["hold_id"].as_str().unwrap();
+    for (bad, said) in [
+        (
+            vec!["--terminal", "a1b2c3", "--last4", "4242424242424242"],
+            "last four digits only",
+        ),
+        (vec!["--terminal", "x"], "approval code is 2 to 12"),
+        (
+            vec!["--terminal", "a1b2c3", "--brand", "Visa 4242"],
+            "brand is a name",
+        ),
+    ] {
+        let mut args = vec!["pay", hold];
+        args.extend(bad);
+        let out = run(&db, &args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(said) && !err.contains("424242424242"), "{err}");
+    }
+    let paid = json(
+        &db,
+        &[
+            "pay",
+            hold,
+            "--terminal",
+            "a1b2c3",
+            "--brand",
+            "Visa",
+            "--last4",
+            "4242",
+            "--json",
+        ],
+    );
+    assert_eq!(paid["method"], "terminal");
+    assert_eq!(paid["reference"], "terminal-A1B2C3");
+    let code = paid["booking_code"].as_str().unwrap();
+    let total = paid["total_cents"].as_i64().unwrap();
+    let detail: String = common::sql(&db)
+        .db()
+        .query_row(
+            "SELECT detail FROM payments WHERE hold_id = ?1 AND kind = 'charge'",
+            [hold],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        detail,
+        "card on the counter's terminal, Visa ···4242, approval A1B2C3"
+    );
+    let report = json(&db, &["report", "--json"]);
+    let terminal = report["by_method"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["method"] == "terminal")
+        .unwrap();
+    assert_eq!(terminal["sales_cents"].as_i64(), Some(total));
+    assert!(run(&db, &["audit"]).status.success());
+    let out = run(&db, &["cancel", code]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("on the counter's card terminal: make the refund there now"),
+        "{said}"
+    );
+    assert!(run(&db, &["audit"]).status.success());
+}

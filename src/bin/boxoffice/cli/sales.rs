@@ -65,6 +65,15 @@ pub(super) struct PayArgs {
     /// Card security code (visible to other users of the machine: prefer --card -)
     #[arg(long, value_name = "CVC")]
     pub(super) cvc: Option<String>,
+    /// Paid by card on the counter's own card terminal: the approval code on its slip
+    #[arg(long, value_name = "APPROVAL", conflicts_with_all = ["cash", "card"])]
+    pub(super) terminal: Option<String>,
+    /// With --terminal: the card's brand from the slip (Visa, Mastercard, ...)
+    #[arg(long, value_name = "BRAND", requires = "terminal")]
+    pub(super) brand: Option<String>,
+    /// With --terminal: the card's last four digits from the slip (never more)
+    #[arg(long, value_name = "NNNN", requires = "terminal")]
+    pub(super) last4: Option<String>,
     #[arg(long)]
     pub(super) json: bool,
 }
@@ -183,10 +192,20 @@ pub(super) fn pay(cli: &Cli, args: &PayArgs, out: &mut String) -> Result<(), Fai
         card,
         exp,
         cvc,
+        terminal,
+        brand,
+        last4,
         json,
     } = args;
     let mut ctx = open_ctx(cli)?;
     let tender = match (cash, card) {
+        (None, None) if terminal.is_some() => {
+            Tender::Terminal(boxoffice::payment::TerminalSlip::new(
+                terminal.as_deref().unwrap_or_default(),
+                brand.as_deref(),
+                last4.as_deref(),
+            )?)
+        }
         (Some(cash), None) => Tender::Cash {
             tendered_cents: cash
                 .trim()
@@ -212,7 +231,7 @@ pub(super) fn pay(cli: &Cli, args: &PayArgs, out: &mut String) -> Result<(), Fai
         }
         _ => {
             return Err(usage(
-                "say how the customer pays: --cash CENTS, or --card NUMBER --exp MM/YY --cvc CVC",
+                "say how the customer pays: --cash CENTS, --card NUMBER --exp MM/YY --cvc CVC, or --terminal APPROVAL (a card on the counter's terminal)",
             ));
         }
     };
@@ -325,12 +344,21 @@ pub(super) fn cancel(cli: &Cli, args: &CancelArgs, out: &mut String) -> Result<(
             c.booking_code,
             c.seats.join(" ")
         );
-        outln!(
-            out,
-            "refund    {} ({})",
-            Money::new(c.refunded_cents, &c.currency),
-            c.method
-        );
+        if c.method == "terminal" {
+            // The money goes back on the device itself: the clerk does it there.
+            outln!(
+                out,
+                "refund    {} on the counter's card terminal: make the refund there now",
+                Money::new(c.refunded_cents, &c.currency)
+            );
+        } else {
+            outln!(
+                out,
+                "refund    {} ({})",
+                Money::new(c.refunded_cents, &c.currency),
+                c.method
+            );
+        }
         if c.refund_pending_cents > 0 {
             outln!(
                 out,

@@ -443,8 +443,8 @@ pub const KEYMAP: &[Binding] = &[
         &[Named(KeyCode::Left)],
         Left,
         "←→",
-        "cash/card",
-        "cash (on the method line; the method used last is the next sale's)",
+        "method",
+        "cash, card or the counter's terminal (on the method line; the method used last is the next sale's)",
     ),
     bind(
         Ctx::Payment,

@@ -85,6 +85,8 @@ pub const MIN_HEIGHT: u16 = 16;
 pub enum Method {
     Cash,
     Card,
+    /// A card on the counter's own terminal: the slip's approval code is recorded.
+    Terminal,
 }
 
 /// Where the clerk was going when the checkout asked whether to give the hold back.

@@ -3,6 +3,7 @@
 //! waiting-list offer paid from the app.
 
 use super::*;
+use crate::tui::screens::Method;
 use boxoffice::Tender;
 
 #[test]
@@ -507,4 +508,50 @@ fn ctrl_e_keeps_the_seats_longer_once() {
         said(&r.app)
     );
     assert!(left(&r) <= 6 * 60);
+}
+
+/// A card on the counter's own terminal: `t` on the method line, the slip's approval code and
+/// last four digits, Enter; the sale is booked as the terminal's, and a slip typed wrong keeps
+/// the hold and says why.
+#[test]
+fn a_card_on_the_counters_terminal_is_sold_from_its_slip() {
+    let mut r = rig();
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 2);
+    press(&mut r.app, KeyCode::Enter);
+    typ(&mut r.app, "t");
+    assert_eq!(r.app.checkout.as_ref().unwrap().method, Method::Terminal);
+    let screen = screen_text(&r.app, 80, 24);
+    assert!(
+        screen.contains("Approval") && screen.contains("Last 4"),
+        "{screen}"
+    );
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "x");
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(
+        r.app.screen,
+        Screen::Checkout,
+        "a wrong slip keeps the hold"
+    );
+    assert!(said(&r.app).contains("approval code"), "{}", said(&r.app));
+    press(&mut r.app, KeyCode::Backspace);
+    typ(&mut r.app, "A1B2C3");
+    press(&mut r.app, KeyCode::Tab);
+    typ(&mut r.app, "4242");
+    press(&mut r.app, KeyCode::Enter);
+    r.app.poll_payment(Some(std::time::Duration::from_secs(5)));
+    assert_eq!(r.app.screen, Screen::Confirmation);
+    let conf = r.app.confirmation.as_ref().unwrap();
+    assert_eq!(conf.receipt.method, "terminal");
+    assert_eq!(conf.receipt.reference, "terminal-A1B2C3");
+    // The next sale starts on the terminal; cash typed as money still goes to cash.
+    press(&mut r.app, KeyCode::Enter);
+    open(&mut r.app, "Neon");
+    select_best(&mut r.app, 1);
+    press(&mut r.app, KeyCode::Enter);
+    assert_eq!(r.app.checkout.as_ref().unwrap().method, Method::Terminal);
+    typ(&mut r.app, "45,00");
+    let c = r.app.checkout.as_ref().unwrap();
+    assert_eq!((c.method, c.tendered.as_str()), (Method::Cash, "45,00"));
 }

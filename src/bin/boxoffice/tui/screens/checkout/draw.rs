@@ -96,9 +96,18 @@ impl Checkout {
                             t.tab
                         },
                     ),
+                    Span::raw(" "),
+                    Span::styled(
+                        " Terminal ",
+                        if c.method == Method::Terminal {
+                            t.tab_active
+                        } else {
+                            t.tab
+                        },
+                    ),
                     Span::styled(
                         if c.field() == Field::Method {
-                            "  <- -> to switch"
+                            "  <- ->"
                         } else {
                             ""
                         },
@@ -189,6 +198,28 @@ impl Checkout {
                             ));
                         }
                     }
+                    Method::Terminal => {
+                        lines.extend(field(
+                            t,
+                            "Approval",
+                            &c.approval,
+                            c.field() == Field::Approval,
+                            None,
+                        ));
+                        lines.extend(field(
+                            t,
+                            "Last 4",
+                            &c.last4,
+                            c.field() == Field::Last4,
+                            None,
+                        ));
+                        if !short {
+                            lines.push(Line::styled(
+                                "Key the amount into the counter's terminal; type its slip's approval code",
+                                t.dim,
+                            ));
+                        }
+                    }
                 }
                 lines.push(Line::raw(""));
                 if c.offer {
@@ -267,6 +298,8 @@ impl Checkout {
             Field::Number => "Card",
             Field::Expiry => "Expiry",
             Field::Cvc => "CVC",
+            Field::Approval => "Approval",
+            Field::Last4 => "Last 4",
             Field::Name => "Name",
             Field::Email => "Email",
             Field::Phone => "Phone",

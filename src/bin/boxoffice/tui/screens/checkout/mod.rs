@@ -49,6 +49,9 @@ pub enum Field {
     Number,
     Expiry,
     Cvc,
+    /// The counter terminal's slip: its approval code and the card's last four digits.
+    Approval,
+    Last4,
     Name,
     Email,
     Phone,
@@ -76,6 +79,8 @@ pub struct Checkout {
     pub number: Zeroizing<String>,
     pub exp: String,
     pub cvc: Zeroizing<String>,
+    pub approval: String,
+    pub last4: String,
     pub error: Option<String>,
     /// Leaving with a live hold asks first: where to, once the clerk says yes.
     pub asking: Option<Leaving>,
@@ -124,6 +129,8 @@ impl Checkout {
             number: Zeroizing::new(String::new()),
             exp: String::new(),
             cvc: Zeroizing::new(String::new()),
+            approval: String::new(),
+            last4: String::new(),
             error: None,
             asking: None,
             warned: false,
@@ -136,6 +143,7 @@ impl Checkout {
         match self.method {
             Method::Cash => f.push(Field::Tendered),
             Method::Card => f.extend([Field::Number, Field::Expiry, Field::Cvc]),
+            Method::Terminal => f.extend([Field::Approval, Field::Last4]),
         }
         if !self.offer {
             f.extend([Field::Name, Field::Email, Field::Phone]);
@@ -392,8 +400,18 @@ impl Checkout {
                 match cmd {
                     Some(Cmd::NextField) => self.focus = (self.focus + 1) % fields,
                     Some(Cmd::PrevField) => self.focus = (self.focus + fields - 1) % fields,
-                    Some(Cmd::Left) if self.field() == Field::Method => self.method = Method::Cash,
-                    Some(Cmd::Right) if self.field() == Field::Method => self.method = Method::Card,
+                    Some(Cmd::Left) if self.field() == Field::Method => {
+                        self.method = match self.method {
+                            Method::Terminal => Method::Card,
+                            _ => Method::Cash,
+                        }
+                    }
+                    Some(Cmd::Right) if self.field() == Field::Method => {
+                        self.method = match self.method {
+                            Method::Cash => Method::Card,
+                            _ => Method::Terminal,
+                        }
+                    }
                     Some(Cmd::Extend) => self.extend(cx),
                     Some(Cmd::Back) => {
                         if !self.ask_before(Leaving::Map, cx) {
@@ -428,6 +446,7 @@ impl Checkout {
                     match ch {
                         'c' | 'C' => self.method = Method::Cash,
                         'k' | 'K' => self.method = Method::Card,
+                        't' | 'T' => self.method = Method::Terminal,
                         // Digits go where they mean something: the amount tendered, or the
                         // card's number.
                         _ if digit => {
@@ -464,6 +483,25 @@ impl Checkout {
             Field::Cvc => {
                 if digits_only {
                     edit(&mut self.cvc, key, 4);
+                }
+            }
+            Field::Approval => {
+                let separator = matches!(key.code, KeyCode::Char(',' | '.'));
+                if separator && self.approval.chars().all(|c| c.is_ascii_digit()) {
+                    // `45,00` after a terminal sale: an amount, so cash, as on the card line.
+                    self.method = Method::Cash;
+                    self.tendered = std::mem::take(&mut self.approval);
+                    self.focus = 1;
+                    edit(&mut self.tendered, key, 12);
+                } else if matches!(key.code, KeyCode::Char(c) if c.is_ascii_alphanumeric())
+                    || !matches!(key.code, KeyCode::Char(_))
+                {
+                    edit(&mut self.approval, key, 12);
+                }
+            }
+            Field::Last4 => {
+                if digits_only {
+                    edit(&mut self.last4, key, 4);
                 }
             }
             Field::Name => {
@@ -515,6 +553,17 @@ impl Checkout {
                 Ok(card) => Tender::Card(card),
                 Err(e) => {
                     // A typo changes nothing: the hold stays and the clerk retypes.
+                    cx.fail(&e);
+                    return Outcome::Stay;
+                }
+            },
+            Method::Terminal => match boxoffice::payment::TerminalSlip::new(
+                &self.approval,
+                None,
+                Some(self.last4.as_str()),
+            ) {
+                Ok(slip) => Tender::Terminal(slip),
+                Err(e) => {
                     cx.fail(&e);
                     return Outcome::Stay;
                 }
