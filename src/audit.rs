@@ -121,6 +121,7 @@ impl Store {
         names.dedup();
         let mut taken: HashMap<String, (String, i64)> = HashMap::new();
         let mut given: HashMap<String, i64> = HashMap::new();
+        let mut unused: Vec<String> = Vec::new();
         for name in names {
             let Some(processor) = processors.get(name) else {
                 unmatched(
@@ -152,6 +153,10 @@ impl Store {
                     }
                 }
                 Ok(None) => {
+                    // No books of its own and nothing recorded: nothing to check, no line.
+                    if !recorded.iter().any(|p| p.processor == name) {
+                        unused.push(name.to_string());
+                    }
                     for p in recorded
                         .iter()
                         .filter(|p| p.processor == name && p.state == PaymentState::Captured)
@@ -276,6 +281,13 @@ impl Store {
                     total,
                     format!("booking paid by {charges} captured charges of {paid} cents in all"),
                 );
+            }
+        }
+        for name in &unused {
+            if totals.get(name).is_some_and(|m| {
+                m.charges_cents == 0 && m.refunds_cents == 0 && m.bookings_cents == 0
+            }) {
+                totals.remove(name);
             }
         }
         let mut by_method: Vec<MethodTotals> = totals.into_values().collect();
